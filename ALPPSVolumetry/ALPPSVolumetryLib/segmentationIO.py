@@ -1,0 +1,108 @@
+"""Reading volumes, label maps and segmentations from files into a given scene, through
+Slicer's own storage nodes (the same readers Slicer's Add Data dialog uses)."""
+
+import colorsys
+import os
+
+import slicer
+import slicer.util
+
+from .segmentVolumes import labelHistogram
+
+_VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
+
+
+def _nodeName(path):
+    name = os.path.basename(path.rstrip("/"))
+    for suffix in (".seg.nrrd",) + _VOLUME_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def loadVolume(scene, path, labelmap=False, name=None):
+    """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or a DICOM file list.
+
+    ``path`` may be a list of DICOM files, which must already be in slice order.
+    """
+    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    for filePath in paths:
+        if not os.path.isfile(filePath):
+            raise FileNotFoundError(f"Volume file '{filePath}' does not exist")
+    className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
+    volumeNode = scene.AddNewNodeByClass(className, name or _nodeName(paths[0]))
+    storageNode = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
+    storageNode.SetFileName(paths[0])
+    for extraPath in paths[1:]:
+        storageNode.AddFileName(extraPath)
+    storageNode.SetSingleFile(len(paths) == 1 and not paths[0].lower().endswith(".dcm"))
+    storageNode.SetCenterImage(False)
+    if labelmap:
+        storageNode.SetUseOrientationFromFile(True)
+    volumeNode.SetAndObserveStorageNodeID(storageNode.GetID())
+    if not storageNode.ReadData(volumeNode) or volumeNode.GetImageData() is None:
+        scene.RemoveNode(volumeNode)
+        scene.RemoveNode(storageNode)
+        raise ValueError(f"'{paths[0]}' could not be read as a volume (expected NRRD, NIfTI, MHA or DICOM)")
+    volumeNode.CreateDefaultDisplayNodes()
+    return volumeNode
+
+
+def loadSegmentation(scene, path, labelNames=None, name=None):
+    """Load a segmentation from a ``.seg.nrrd`` file, or import a label map file.
+
+    For a label map, ``labelNames`` maps label values to segment names; label values present in
+    the file but not in the mapping are reported as an error rather than imported unnamed.
+    Without a mapping every non-zero label becomes a segment named 'Label <value>'.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Segmentation file '{path}' does not exist")
+    nodeName = name or _nodeName(path)
+    if path.lower().endswith(".seg.nrrd"):
+        segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
+        storageNode = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
+        storageNode.SetFileName(path)
+        segmentationNode.SetAndObserveStorageNodeID(storageNode.GetID())
+        if not storageNode.ReadData(segmentationNode):
+            raise ValueError(f"'{path}' could not be read as a Slicer segmentation (.seg.nrrd)")
+        segmentationNode.CreateDefaultDisplayNodes()
+        return segmentationNode
+    labelmapNode = loadVolume(scene, path, labelmap=True, name=nodeName + " labels")
+    try:
+        present = [value for value, count in enumerate(labelHistogram(slicer.util.arrayFromVolume(labelmapNode))) if count and value]
+        if not present:
+            raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
+        if labelNames is None:
+            labelNames = {value: f"Label {value}" for value in present}
+        unnamed = sorted(set(present) - set(labelNames))
+        if unnamed:
+            raise ValueError(
+                f"Label map '{path}' has label values {unnamed} that the label mapping does not name; "
+                f"expected only {sorted(labelNames)}"
+            )
+        absent = sorted(set(labelNames) - set(present))
+        if absent:
+            raise ValueError(
+                f"Label map '{path}' has no voxels for label values {absent} "
+                f"({', '.join(labelNames[v] for v in absent)}) named in the label mapping"
+            )
+        colorNode = scene.AddNewNodeByClass("vtkMRMLColorTableNode", nodeName + " label names")
+        colorNode.SetTypeToUser()
+        colorNode.SetNumberOfColors(max(labelNames) + 1)
+        colorNode.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
+        for value, segmentName in labelNames.items():
+            colorNode.SetColor(value, segmentName, *_defaultColor(value), 1.0)
+        labelmapNode.GetDisplayNode().SetAndObserveColorNodeID(colorNode.GetID())
+        segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
+        segmentationNode.CreateDefaultDisplayNodes()
+        if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmapNode, segmentationNode):
+            raise ValueError(f"Slicer could not import label map '{path}' into a segmentation")
+        scene.RemoveNode(colorNode)
+        return segmentationNode
+    finally:
+        scene.RemoveNode(labelmapNode)
+
+
+def _defaultColor(value):
+    # A fixed, well-spread hue per label value so that imports look the same every time.
+    return colorsys.hsv_to_rgb((value * 0.61803398875) % 1.0, 0.65, 0.9)

@@ -1,0 +1,117 @@
+"""`alpps demo`: the synthetic patient through every capability that exists, written as a Slicer
+scene bundle, JSON and CSV."""
+
+import csv
+import json
+import os
+
+from ALPPSAssessmentLib import timeline
+from ALPPSVolumetryLib import couinaud, resultsTable, segmentVolumes, syntheticPatient, syntheticPatientScene
+
+from . import __version__
+from .headless import SlicerContext
+
+SCENE_BUNDLE = "alpps-demo.mrb"
+JSON_FILE = "alpps-demo.json"
+CSV_FILE = "alpps-demo-segment-volumes.csv"
+
+
+def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
+    """Build the synthetic patient, measure it, save everything; returns the JSON document."""
+    os.makedirs(outputDirectory, exist_ok=True)
+    ownContext = context is None
+    context = context or SlicerContext()
+    try:
+        scene = context.scene
+        patient = syntheticPatient.makeSyntheticPatient(spacing=spacing)
+        points = []
+        document = {
+            "software": {"name": "ALPPS", "version": __version__},
+            "patient": {
+                "name": patient.name,
+                "id": patient.patientId,
+                "heightCm": patient.heightCm,
+                "weightKg": patient.weightKg,
+                "stage1Date": patient.stage1Date.isoformat(),
+            },
+            "volumeMethod": segmentVolumes.VOLUME_METHOD,
+            "volumeUnit": "mL",
+            "timePoints": [],
+        }
+        for timePoint in patient.timePoints:
+            volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, timePoint, "Synthetic")
+            volumes = segmentVolumes.segmentVolumes(segmentationNode)
+            tableNode = scene.AddNewNodeByClass(
+                "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
+            )
+            resultsTable.writeSegmentVolumeTable(tableNode, volumes)
+            points.append(timeline.TimePoint(timePoint.role, timePoint.studyDate, volumes))
+            document["timePoints"].append(
+                {
+                    "role": timePoint.role,
+                    "studyDate": timePoint.studyDate.isoformat(),
+                    "daysAfterStage1": timeline.daysAfterStage1(timePoint.studyDate, patient.stage1Date),
+                    "volumeNode": volumeNode.GetName(),
+                    "segmentationNode": segmentationNode.GetName(),
+                    "tableNode": tableNode.GetName(),
+                    "segments": {
+                        volume.name: {
+                            "couinaudSegment": couinaud.segmentIdFromName(volume.name)[0],
+                            "voxelCount": volume.voxelCount,
+                            "volumeMl": volume.volumeMl,
+                            "trueVolumeMl": timePoint.trueVolumesMl[_truthKey(volume.name)],
+                        }
+                        for volume in volumes
+                    },
+                }
+            )
+        liverSegments = [syntheticPatientScene.couinaudSegmentName(segmentId) for segmentId in couinaud.SEGMENT_IDS]
+        timelineNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "Timeline liver volume")
+        timeline.writeTimelineTable(timelineNode, points, patient.stage1Date, liverSegments)
+        document["outputs"] = {
+            "sceneBundle": SCENE_BUNDLE,
+            "json": JSON_FILE,
+            "csv": CSV_FILE,
+        }
+        context.saveSceneBundle(os.path.join(outputDirectory, SCENE_BUNDLE))
+        with open(os.path.join(outputDirectory, JSON_FILE), "w", encoding="utf-8") as stream:
+            json.dump(document, stream, indent=2)
+        _writeCsv(os.path.join(outputDirectory, CSV_FILE), document)
+        return document
+    finally:
+        if ownContext:
+            context.close()
+
+
+def _truthKey(segmentName):
+    segmentId, _ = couinaud.segmentIdFromName(segmentName)
+    return segmentId or segmentName
+
+
+def _writeCsv(path, document):
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["time point", "study date", "segment", "Couinaud segment", "voxel count", "volume (mL)"])
+        for point in document["timePoints"]:
+            for name, segment in point["segments"].items():
+                writer.writerow(
+                    [
+                        point["role"],
+                        point["studyDate"],
+                        name,
+                        segment["couinaudSegment"] or "",
+                        segment["voxelCount"],
+                        f"{segment['volumeMl']:.3f}",
+                    ]
+                )
+
+
+def formatDemoSummary(document):
+    """The readable table `alpps demo` prints: measured against true volume per time point."""
+    lines = []
+    for point in document["timePoints"]:
+        lines.append(f"{point['role']} ({point['studyDate']}, day {point['daysAfterStage1']:+d} after stage 1)")
+        lines.append(f"  {'segment':<20} {'volume (mL)':>12} {'truth (mL)':>12}")
+        for name, segment in point["segments"].items():
+            lines.append(f"  {name:<20} {segment['volumeMl']:>12.2f} {segment['trueVolumeMl']:>12.2f}")
+    return "\n".join(lines)
