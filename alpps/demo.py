@@ -45,7 +45,7 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                 "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
             )
             resultsTable.writeSegmentVolumeTable(tableNode, volumes)
-            points.append(timeline.TimePoint(timePoint.role, timePoint.studyDate, volumes))
+            points.append(timeline.TimePoint(timePoint.role, timePoint.studyDate, segmentationNode))
             document["timePoints"].append(
                 {
                     "role": timePoint.role,
@@ -65,9 +65,10 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                     },
                 }
             )
-        liverSegments = [syntheticPatientScene.couinaudSegmentName(segmentId) for segmentId in couinaud.SEGMENT_IDS]
         timelineNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "Timeline liver volume")
-        timeline.writeTimelineTable(timelineNode, points, patient.stage1Date, liverSegments)
+        document["timeline"] = timeline.writeTimelineTable(timelineNode, points, patient.stage1Date)
+        for row, timePoint in zip(document["timeline"], patient.timePoints):
+            row["trueLiverVolumeMl"] = timePoint.trueVolumesMl["Liver"]
         document["outputs"] = {
             "sceneBundle": SCENE_BUNDLE,
             "json": JSON_FILE,

@@ -1,10 +1,12 @@
-"""The patient's time points along the ALPPS course, and their volumes as a timeline table."""
+"""The patient's time points along the ALPPS course, and their liver volume as a timeline table."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import vtk
 from ALPPSVolumetryLib.resultsTable import resetTableColumns
+from ALPPSVolumetryLib.segmentRecognition import requireCouinaudSegments
+from ALPPSVolumetryLib.segmentVolumes import VOLUME_METHOD, unionVolume
 
 # Roles in the order of the ALPPS course (clinical reference section 8).
 TIME_POINT_ROLES = ("pre-stage 1", "interstage", "pre-stage 2", "after stage 2")
@@ -14,7 +16,7 @@ TIME_POINT_ROLES = ("pre-stage 1", "interstage", "pre-stage 2", "after stage 2")
 class TimePoint:
     role: str
     studyDate: datetime.date
-    segmentVolumes: list = field(default_factory=list)  # ALPPSVolumetryLib SegmentVolume records
+    segmentationNode: object = None  # vtkMRMLSegmentationNode holding Couinaud segments I-VIII
 
     def __post_init__(self):
         if self.role not in TIME_POINT_ROLES:
@@ -23,38 +25,64 @@ class TimePoint:
             raise ValueError(f"Study date of the {self.role} time point must be a date, got {self.studyDate!r}")
 
 
+def parseStudyDate(text, what="study date"):
+    """A date typed as YYYY-MM-DD (ISO 8601) or read from DICOM as YYYYMMDD."""
+    value = str(text).strip()
+    for pattern in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"The {what} '{text}' is not a date: expected YYYY-MM-DD")
+
+
 def daysAfterStage1(studyDate, stage1Date):
     return (studyDate - stage1Date).days
 
 
 def sortedTimePoints(timePoints):
-    """Time points by study date; two of them on one date with different roles keep role order."""
+    """Time points by study date; two of them on one date keep the order of their roles."""
     return sorted(timePoints, key=lambda point: (point.studyDate, TIME_POINT_ROLES.index(point.role)))
+
+
+def liverVolumeMl(segmentationNode):
+    """Liver volume (mL) as the union of Couinaud segments I-VIII (a union, not a sum)."""
+    recognized = requireCouinaudSegments(segmentationNode)
+    segmentIds = [segmentId for ids in recognized.values() for segmentId in ids]
+    count, volume = unionVolume(segmentationNode, segmentIds)
+    if count == 0:
+        raise ValueError(f"Couinaud segments of '{segmentationNode.GetName()}' are all empty")
+    return volume
 
 
 TIMELINE_COLUMNS = (
     ("Role", vtk.vtkStringArray, "", "Time point along the ALPPS course"),
     ("Study date", vtk.vtkStringArray, "", "Study date (ISO 8601)"),
     ("Days after stage 1", vtk.vtkIntArray, "days", "Study date minus the date of ALPPS stage 1"),
-    ("Segments total", vtk.vtkDoubleArray, "mL", "Sum of the segments' voxel volumes listed for the time point"),
+    ("Liver volume", vtk.vtkDoubleArray, "mL", "Union of Couinaud segments I-VIII; " + VOLUME_METHOD),
+    ("Segmentation", vtk.vtkStringArray, "", "Segmentation node the volume was measured on"),
 )
 
 
-def writeTimelineTable(tableNode, timePoints, stage1Date, segmentNames):
-    """One row per time point, in date order, with the summed volume of ``segmentNames``."""
-    table = resetTableColumns(tableNode, TIMELINE_COLUMNS)
+def writeTimelineTable(tableNode, timePoints, stage1Date):
+    """One row per time point, in date order; returns the rows as plain dictionaries."""
+    rows = []
     for point in sortedTimePoints(timePoints):
-        byName = {volume.name: volume for volume in point.segmentVolumes}
-        missing = [name for name in segmentNames if name not in byName or byName[name].isEmpty]
-        if missing:
-            raise ValueError(
-                f"The {point.role} time point of {point.studyDate.isoformat()} lacks or has empty segments: "
-                f"{', '.join(missing)}"
-            )
-        table.GetColumn(0).InsertNextValue(point.role)
-        table.GetColumn(1).InsertNextValue(point.studyDate.isoformat())
-        table.GetColumn(2).InsertNextValue(daysAfterStage1(point.studyDate, stage1Date))
-        table.GetColumn(3).InsertNextValue(sum(byName[name].volumeMl for name in segmentNames))
+        if point.segmentationNode is None:
+            raise ValueError(f"The {point.role} time point of {point.studyDate.isoformat()} has no segmentation")
+        rows.append(
+            {
+                "role": point.role,
+                "studyDate": point.studyDate.isoformat(),
+                "daysAfterStage1": daysAfterStage1(point.studyDate, stage1Date),
+                "liverVolumeMl": liverVolumeMl(point.segmentationNode),
+                "segmentation": point.segmentationNode.GetName(),
+            }
+        )
+    table = resetTableColumns(tableNode, TIMELINE_COLUMNS)
+    for row in rows:
+        for column, key in enumerate(("role", "studyDate", "daysAfterStage1", "liverVolumeMl", "segmentation")):
+            table.GetColumn(column).InsertNextValue(row[key])
     table.Modified()
     tableNode.Modified()
-    return tableNode
+    return rows

@@ -121,3 +121,58 @@ def segmentVolumes(segmentationNode):
             )
         )
     return results
+
+
+def _imageToWorld(orientedImageData):
+    matrix = vtk.vtkMatrix4x4()
+    orientedImageData.GetImageToWorldMatrix(matrix)
+    return tuple(round(matrix.GetElement(row, column), 9) for row in range(3) for column in range(4))
+
+
+def unionVolume(segmentationNode, segmentIds):
+    """Voxel count and volume (mL) of the union of segments: overlapping voxels count once.
+
+    Segments in one layer cannot overlap, so their counts add up; across layers the union is
+    taken voxel by voxel on the layers' common grid.
+    """
+    ensureBinaryLabelmap(segmentationNode)
+    segmentation = segmentationNode.GetSegmentation()
+    unknown = [segmentId for segmentId in segmentIds if segmentation.GetSegment(segmentId) is None]
+    if unknown:
+        raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has no segments with IDs {unknown}")
+    byLayer = {}
+    for segmentId in segmentIds:
+        layer = segmentation.GetLayerIndex(segmentId)
+        byLayer.setdefault(layer, []).append(segmentation.GetSegment(segmentId).GetLabelValue())
+    images = {layer: segmentation.GetLayerDataObject(layer) for layer in byLayer}
+    voxelVolume = voxelVolumeMl(next(iter(images.values())))
+    if len(byLayer) == 1:
+        layer, labelValues = next(iter(byLayer.items()))
+        histogram = labelHistogram(layerVoxels(images[layer]))
+        count = sum(int(histogram[value]) for value in set(labelValues) if value < histogram.size)
+        return count, count * voxelVolume
+    if len({_imageToWorld(image) for image in images.values()}) != 1:
+        raise ValueError(
+            f"Layers of segmentation '{segmentationNode.GetName()}' lie on different grids; "
+            "expected one reference geometry for all segments"
+        )
+    extents = [images[layer].GetExtent() for layer in byLayer if layerVoxels(images[layer]) is not None]
+    if not extents:
+        return 0, 0.0
+    low = [min(extent[2 * axis] for extent in extents) for axis in range(3)]
+    high = [max(extent[2 * axis + 1] for extent in extents) for axis in range(3)]
+    union = np.zeros((high[2] - low[2] + 1, high[1] - low[1] + 1, high[0] - low[0] + 1), dtype=bool)
+    for layer, labelValues in byLayer.items():
+        voxels = layerVoxels(images[layer])
+        if voxels is None:
+            continue
+        extent = images[layer].GetExtent()
+        block = union[
+            extent[4] - low[2] : extent[5] - low[2] + 1,
+            extent[2] - low[1] : extent[3] - low[1] + 1,
+            extent[0] - low[0] : extent[1] - low[0] + 1,
+        ]
+        for value in set(labelValues):
+            block |= voxels == value
+    count = int(np.count_nonzero(union))
+    return count, count * voxelVolume
