@@ -86,3 +86,35 @@ def writeTimelineTable(tableNode, timePoints, stage1Date):
     table.Modified()
     tableNode.Modified()
     return rows
+
+
+def timePointsFromEntries(entries):
+    """Time points from what the user entered per role: ``[(role, segmentationNode, dateText)]``.
+
+    A role with neither a segmentation nor a date is skipped; one with only one of them is an
+    error naming the role, so that nothing the user entered is dropped silently.
+    """
+    timePoints = []
+    for role, segmentationNode, dateText in entries:
+        hasDate = bool(dateText and str(dateText).strip())
+        if segmentationNode is None and not hasDate:
+            continue
+        if segmentationNode is None:
+            raise ValueError(f"The {role} time point has a study date but no segmentation: select its segmentation")
+        if not hasDate:
+            raise ValueError(
+                f"The {role} time point ('{segmentationNode.GetName()}') has no study date: enter it as YYYY-MM-DD"
+            )
+        timePoints.append(TimePoint(role, parseStudyDate(dateText, f"{role} study date"), segmentationNode))
+    if not timePoints:
+        raise ValueError("No time point entered: select a segmentation and a study date for at least one time point")
+    return timePoints
+
+
+def measureTimelineIntoTable(timePoints, stage1Date, tableNode=None):
+    """Write the timeline into ``tableNode`` (a new table in the segmentations' scene when None);
+    returns (rows, tableNode). Shared by the module widget, the batch command and the tests."""
+    if tableNode is None:
+        scene = timePoints[0].segmentationNode.GetScene()
+        tableNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS timeline")
+    return writeTimelineTable(tableNode, timePoints, stage1Date), tableNode

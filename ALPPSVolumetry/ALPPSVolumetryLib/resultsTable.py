@@ -4,7 +4,7 @@ column properties, so that they survive save and reload and export cleanly to CS
 import vtk
 
 from .couinaud import segmentIdFromName
-from .segmentVolumes import VOLUME_METHOD
+from .segmentVolumes import VOLUME_METHOD, segmentVolumes
 
 SEGMENT_VOLUME_COLUMNS = (
     # name, vtk array class, unit, description
@@ -43,3 +43,18 @@ def writeSegmentVolumeTable(tableNode, volumes):
     table.Modified()
     tableNode.Modified()
     return tableNode
+
+
+def measureSegmentVolumesIntoTable(segmentationNode, tableNode=None):
+    """Measure every segment and write the table (a new one in the segmentation's scene when
+    ``tableNode`` is None). Returns (volumes, tableNode): the widget, the batch command and the
+    tests all go through here."""
+    if segmentationNode is None:
+        raise ValueError("No segmentation selected: choose the segmentation holding the liver segments")
+    volumes = segmentVolumes(segmentationNode)
+    if tableNode is None:
+        tableNode = segmentationNode.GetScene().AddNewNodeByClass(
+            "vtkMRMLTableNode", f"{segmentationNode.GetName()} segment volumes"
+        )
+    writeSegmentVolumeTable(tableNode, volumes)
+    return volumes, tableNode

@@ -98,11 +98,12 @@ def segmentVolumes(segmentationNode):
     layerOfSegment = {}
     histograms = {}
     voxelVolumes = {}
-    for layer in range(segmentation.GetNumberOfLayers()):
-        image = segmentation.GetLayerDataObject(layer)
+    labelmap = _binaryLabelmapName()
+    for layer in range(segmentation.GetNumberOfLayers(labelmap)):
+        image = segmentation.GetLayerDataObject(layer, labelmap)
         histograms[layer] = labelHistogram(layerVoxels(image))
         voxelVolumes[layer] = voxelVolumeMl(image)
-        for segmentId in segmentation.GetSegmentIDsForLayer(layer):
+        for segmentId in segmentation.GetSegmentIDsForLayer(layer, labelmap):
             layerOfSegment[segmentId] = layer
     results = []
     for segmentId in segmentation.GetSegmentIDs():
@@ -142,9 +143,9 @@ def unionVolume(segmentationNode, segmentIds):
         raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has no segments with IDs {unknown}")
     byLayer = {}
     for segmentId in segmentIds:
-        layer = segmentation.GetLayerIndex(segmentId)
+        layer = segmentation.GetLayerIndex(segmentId, _binaryLabelmapName())
         byLayer.setdefault(layer, []).append(segmentation.GetSegment(segmentId).GetLabelValue())
-    images = {layer: segmentation.GetLayerDataObject(layer) for layer in byLayer}
+    images = {layer: segmentation.GetLayerDataObject(layer, _binaryLabelmapName()) for layer in byLayer}
     voxelVolume = voxelVolumeMl(next(iter(images.values())))
     if len(byLayer) == 1:
         layer, labelValues = next(iter(byLayer.items()))
