@@ -81,9 +81,15 @@ def labelHistogram(voxels):
         raise ValueError("Labelmap layer holds negative label values; expected labels >= 0")
     counts = np.zeros(int(voxels.max()) + 1, dtype=np.int64)
     flat = voxels.reshape(-1)
+    integral = np.issubdtype(flat.dtype, np.integer)
     for start in range(0, flat.size, _SLAB_VOXELS):
-        slab = np.bincount(flat[start : start + _SLAB_VOXELS], minlength=counts.size)
-        counts += slab
+        slab = flat[start : start + _SLAB_VOXELS]
+        if not integral:
+            # Label maps saved as floating point (common in NIfTI) are fine if every value is whole.
+            if not np.array_equal(slab, np.floor(slab)):
+                raise ValueError("Label map holds non-integer values; expected whole label numbers")
+            slab = slab.astype(np.int64)
+        counts += np.bincount(slab, minlength=counts.size)
     return counts
 
 

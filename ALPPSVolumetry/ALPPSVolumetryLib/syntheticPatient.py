@@ -43,8 +43,8 @@ NOISE_SD_HU = 12.0
 # day 10 (checked by the tests), the course the ALPPS registry reports (clinical reference section 4).
 TIME_POINTS = (
     ("pre-stage 1", -3, 1.00),
-    ("interstage", 7, 1.226),
-    ("pre-stage 2", 10, 1.266),
+    ("interstage", 7, 1.222),
+    ("pre-stage 2", 10, 1.26),
 )
 
 TUMOURS = (
@@ -167,7 +167,7 @@ def _liverAndSegments(r, leftLobeScale):
     posteriorOfRightVein = _side(r, ivc, (0.62, -0.78, 0.0))  # right hepatic vein: VI/VII vs V/VIII
     medialOfFissure = _side(r, (4.0, -45.0, 0.0), (0.90, 0.44, 0.0))  # umbilical fissure: IV vs II/III
     segmentTwoSide = _side(r, (-44.0, 14.0, 28.0), (0.0, -0.62, 0.78))  # left hepatic vein: II vs III
-    caudate = _ellipsoid(r, (-2.0, -36.0, 2.0), (21.0, 15.0, 31.0))
+    caudate = _ellipsoid(r, (-2.0, -36.0, 2.0), (28.0, 19.0, 38.0))
 
     right = liver & rightOfCantlie
     left = liver & ~rightOfCantlie

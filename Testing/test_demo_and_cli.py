@@ -1,0 +1,105 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from ALPPSVolumetryLib import syntheticPatient
+
+from alpps import cli
+from alpps.demo import CSV_FILE, JSON_FILE, SCENE_BUNDLE, runDemo
+from alpps.headless import SlicerContext
+
+
+@pytest.fixture(scope="module")
+def demoOutput(tmp_path_factory):
+    """`alpps demo` itself, run once as a user runs it."""
+    outputDirectory = tmp_path_factory.mktemp("demo")
+    completed = subprocess.run(
+        [sys.executable, "-m", "alpps.cli", "demo", "--out", str(outputDirectory)],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert completed.returncode == 0, completed.stderr
+    return str(outputDirectory), completed.stdout
+
+
+def test_demoPrintsMeasuredAgainstTruth(demoOutput):
+    _, stdout = demoOutput
+    assert "pre-stage 1 (2026-03-02, day -3 after stage 1)" in stdout
+    assert "Segment VIII" in stdout and "truth (mL)" in stdout
+
+
+def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
+    outputDirectory, _ = demoOutput
+    with open(os.path.join(outputDirectory, JSON_FILE)) as stream:
+        document = json.load(stream)
+    patient = syntheticPatient.makeSyntheticPatient()
+    assert [point["role"] for point in document["timePoints"]] == ["pre-stage 1", "interstage", "pre-stage 2"]
+    for point, truth in zip(document["timePoints"], patient.timePoints):
+        for name, segment in point["segments"].items():
+            key = segment["couinaudSegment"] or name
+            assert segment["voxelCount"] == truth.trueVoxelCounts[key], name
+            assert segment["volumeMl"] == pytest.approx(truth.trueVolumesMl[key], rel=1e-12)
+    for row, truth in zip(document["timeline"], patient.timePoints):
+        assert row["liverVolumeMl"] == pytest.approx(truth.trueVolumesMl["Liver"], rel=1e-12)
+    with open(os.path.join(outputDirectory, CSV_FILE), newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == sum(len(point["segments"]) for point in document["timePoints"])
+    first = rows[0]
+    assert float(first["volume (mL)"]) == pytest.approx(document["timePoints"][0]["segments"][first["segment"]]["volumeMl"], abs=0.0005)
+
+
+def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
+    outputDirectory, _ = demoOutput
+    with open(os.path.join(outputDirectory, JSON_FILE)) as stream:
+        document = json.load(stream)
+    with SlicerContext(workDirectory=str(tmp_path / "reopen")) as context:
+        context.loadSceneBundle(os.path.join(outputDirectory, SCENE_BUNDLE))
+        scene = context.scene
+        for point in document["timePoints"]:
+            volumeNode = scene.GetFirstNodeByName(point["volumeNode"])
+            assert volumeNode is not None and volumeNode.GetImageData() is not None
+            segmentationNode = scene.GetFirstNodeByName(point["segmentationNode"])
+            assert segmentationNode.GetSegmentation().GetNumberOfSegments() == len(point["segments"])
+            tableNode = scene.GetFirstNodeByName(point["tableNode"])
+            assert tableNode.GetNumberOfRows() == len(point["segments"])
+        timelineNode = scene.GetFirstNodeByName("Timeline liver volume")
+        assert timelineNode.GetNumberOfRows() == 3
+        assert timelineNode.GetColumnUnitLabel("Liver volume") == "mL"
+
+
+def test_segmentVolumesCommandReadsALabelMapAndWritesJson(slicerContext, tmp_path, capsys):
+    from ALPPSVolumetryLib import segmentationImport
+
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(3.0, 3.0, 3.0))
+    labelmapNode = segmentationImport.addVolumeFromArray(
+        slicerContext.scene, "labels", timePoint.couinaudLabels, timePoint.ijkToRAS, labelmap=True
+    )
+    labelPath = str(tmp_path / "couinaud.nrrd")
+    storageNode = labelmapNode.CreateDefaultStorageNode()
+    storageNode.SetFileName(labelPath)
+    assert storageNode.WriteData(labelmapNode)
+    jsonPath = str(tmp_path / "volumes.json")
+    mapping = ",".join(f"{value}=Segment {name}" for value, name in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1))
+    assert cli.main(["segment-volumes", "--segmentation", labelPath, "--labels", mapping, "--json", jsonPath]) == 0
+    printed = capsys.readouterr().out
+    assert "Segment VIII" in printed and "volume (mL)" in printed
+    with open(jsonPath) as stream:
+        document = json.load(stream)
+    assert document["volumeUnit"] == "mL"
+    assert document["segments"]["Segment II"]["volumeMl"] == pytest.approx(timePoint.trueVolumesMl["II"], rel=1e-9)
+
+
+def test_cliReportsBadInputWithoutTraceback(tmp_path, capsys):
+    assert cli.main(["segment-volumes", "--segmentation", str(tmp_path / "absent.seg.nrrd")]) == 2
+    assert "absent.seg.nrrd" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="must map integer label values"):
+        cli.main(["segment-volumes", "--segmentation", "x.nrrd", "--labels", "one=Segment I"])
+
+
+def test_runDemoInAGivenContextKeepsTheScene(slicerContext, tmp_path):
+    document = runDemo(str(tmp_path), spacing=(4.0, 4.0, 4.0), context=slicerContext)
+    assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"])
