@@ -65,6 +65,110 @@ def _commandSegmentVolumes(arguments):
     return 0
 
 
+def _parseRoleOverrides(items):
+    overrides = {}
+    for item in items or ():
+        segment, separator, role = item.rpartition("=")
+        if not separator or not segment.strip():
+            raise SystemExit(f"alpps: --role '{item}' must read SEGMENT=ROLE, e.g. 'Lesion 2=tumour' or 'S4=IV'")
+        overrides[segment.strip()] = role.strip()
+    return overrides
+
+
+def _formatNumber(value, digits=2):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def formatVolumetry(result):
+    """The readable tables `alpps volumetry` prints."""
+    lines = [f"Couinaud segments of '{result.segmentationName}' (volume: voxel count x voxel volume)"]
+    lines.append(f"  {'segment':<8} {'volume mL':>10} {'tumour mL':>10} {'tumour-free mL':>15} {'% liver':>8}")
+    for segment in result.segments:
+        lines.append(
+            f"  {segment.segment:<8} {segment.volumeMl:>10.2f} {segment.tumourMl:>10.2f} "
+            f"{segment.tumourFreeMl:>15.2f} {segment.shareOfLiverPercent:>8.1f}"
+        )
+    lines.append(f"  total liver volume (union of I-VIII): {result.totalLiverMl:.2f} mL; tumour in liver: {result.totalTumourMl:.2f} mL")
+    if result.body is not None:
+        lines.append(
+            f"  BSA {result.body.bsaM2:.4f} m2 ({result.body.bsaFormula.label}); standard liver volume "
+            f"{result.body.stlvMl:.2f} mL ({result.body.stlvFormula.label})"
+        )
+    lines.append("")
+    lines.append(f"Resection plans (liver condition: {result.settings.liverCondition})")
+    lines.append(
+        f"  {'plan':<32} {'FLR mL':>9} {'%FLR':>6} {'%FLRf':>6} {'sFLR %':>7} {'BWR %':>6} {'FLR/BSA':>8}  flags"
+    )
+    for plan in result.plans:
+        flags = "; ".join(f"{flag.criterion} {flag.state}" for flag in plan.flags)
+        lines.append(
+            f"  {plan.key:<32} {plan.remnantMl:>9.2f} {plan.percentFLR:>6.1f} {_formatNumber(plan.functionalPercentFLR, 1):>6} "
+            f"{_formatNumber(plan.sFLR, 1):>7} {_formatNumber(plan.flrBwr, 3):>6} {_formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
+        )
+    lines.append("  %FLR = FLR/TLV; %FLRf = (FLR - tumour in FLR)/(TLV - tumour); sFLR = FLR/standard liver volume;")
+    lines.append("  BWR = FLR (mL)/(weight kg x 1000) x 100; FLR/BSA in mL/m2. Flags are decision support.")
+    thresholds = result.settings.adequacyThresholds()
+    lines.append(f"  thresholds: sFLR >= {_formatNumber(thresholds.sflrMinimumPercent, 1)} % ({thresholds.sflrSource})")
+    lines.append(f"              FLR-BWR >= {_formatNumber(thresholds.flrBwrMinimumPercent, 2)} % ({thresholds.flrBwrSource})")
+    for warning in result.warnings + [w for plan in result.plans for w in plan.warnings]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _commandVolumetry(arguments):
+    from ALPPSVolumetryLib import adequacy, futureLiverRemnant, resectionPlans, segmentationIO
+
+    from .headless import SlicerContext
+
+    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
+    thresholds = None
+    if arguments.sflr_threshold is not None or arguments.bwr_threshold is not None:
+        overrides = {}
+        if arguments.sflr_threshold is not None:
+            overrides["sflrMinimumPercent"] = arguments.sflr_threshold
+        if arguments.bwr_threshold is not None:
+            overrides["flrBwrMinimumPercent"] = arguments.bwr_threshold
+        thresholds = adequacy.defaultThresholds(arguments.liver_condition).withOverrides(
+            source=arguments.threshold_source, **overrides
+        )
+    settings = futureLiverRemnant.VolumetrySettings(
+        heightCm=arguments.height,
+        weightKg=arguments.weight,
+        bsaFormula=arguments.bsa_formula,
+        stlvFormula=arguments.stlv_formula,
+        liverCondition=arguments.liver_condition,
+        thresholds=thresholds,
+    )
+    with SlicerContext() as context:
+        segmentationNode = segmentationIO.loadSegmentation(
+            context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels)
+        )
+        geometryWarning = None
+        if arguments.volume:
+            volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume)
+            geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
+        result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
+    if geometryWarning:
+        result.warnings.insert(0, geometryWarning)
+    print(formatVolumetry(result))
+    if arguments.json:
+        document = futureLiverRemnant.volumetryToDict(result)
+        document["software"] = {"name": "ALPPS", "version": __version__}
+        document["inputs"] = {"volume": arguments.volume, "segmentation": arguments.segmentation, "labels": arguments.labels}
+        _writeJson(arguments.json, document)
+    return 0
+
+
+def _commandBenchmark(arguments):
+    from .benchmark import runBenchmark
+
+    columns, rows, slices = arguments.size
+    figures = runBenchmark(shape=(slices, rows, columns), repeats=arguments.repeats)
+    if arguments.json:
+        _writeJson(arguments.json, figures)
+    return 0
+
+
 def _writeJson(path, document):
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(document, stream, indent=2)
@@ -89,6 +193,40 @@ def buildParser():
     volumes.add_argument("--labels", help="label map only: '1=Segment I,2=Segment II,...' or a JSON file")
     volumes.add_argument("--json", help="write the volumes as JSON to this path")
     volumes.set_defaults(run=_commandSegmentVolumes)
+
+    volumetry = subcommands.add_parser(
+        "volumetry", help="Couinaud segment volumes and the future liver remnant of resection plans"
+    )
+    volumetry.add_argument("--volume", help="source CT/MR: NRRD, NIfTI, MHA or a folder with one DICOM series")
+    volumetry.add_argument("--segmentation", required=True, help=".seg.nrrd, or a label map with --labels")
+    volumetry.add_argument("--labels", help="label map only: '1=Segment I,2=Segment II,...' or a JSON file")
+    volumetry.add_argument(
+        "--plan",
+        action="append",
+        help="preset (e.g. right_hepatectomy, right_trisectionectomy), 'PRESET:no-caudate', or "
+        "'custom:NAME=I,II,III,IVb'; repeat to compare plans (default: every preset)",
+    )
+    volumetry.add_argument("--height", type=float, help="body height in cm (for sFLR and BSA)")
+    volumetry.add_argument("--weight", type=float, help="body weight in kg (for sFLR and FLR-to-body-weight ratio)")
+    volumetry.add_argument("--liver-condition", default="normal", choices=("normal", "chemotherapy", "cirrhosis"))
+    volumetry.add_argument("--bsa-formula", help="mosteller (default), dubois, haycock; the Um sTLV equations fix their own")
+    volumetry.add_argument(
+        "--stlv-formula", default="vauthey", help="vauthey (default), urata, heinemann, um_mosteller, um_dubois, feng"
+    )
+    volumetry.add_argument("--sflr-threshold", type=float, help="override the minimum sFLR (%%) of the liver condition")
+    volumetry.add_argument("--bwr-threshold", type=float, help="override the minimum FLR-to-body-weight ratio (%%)")
+    volumetry.add_argument("--threshold-source", default="user override", help="source cited for overridden thresholds")
+    volumetry.add_argument("--role", action="append", help="correct a segment's role: 'SEGMENT=ROLE' (ROLE: I..VIII, IVa, IVb, liver, tumour, other)")
+    volumetry.add_argument("--json", help="write the results as JSON to this path")
+    volumetry.set_defaults(run=_commandVolumetry)
+
+    benchmark = subcommands.add_parser(
+        "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"
+    )
+    benchmark.add_argument("--size", nargs=3, type=int, default=[512, 512, 600], metavar=("COLUMNS", "ROWS", "SLICES"))
+    benchmark.add_argument("--repeats", type=int, default=3)
+    benchmark.add_argument("--json", help="write the figures as JSON to this path")
+    benchmark.set_defaults(run=_commandBenchmark)
     return parser
 
 

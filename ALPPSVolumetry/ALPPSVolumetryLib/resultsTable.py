@@ -58,3 +58,87 @@ def measureSegmentVolumesIntoTable(segmentationNode, tableNode=None):
         )
     writeSegmentVolumeTable(tableNode, volumes)
     return volumes, tableNode
+
+
+COUINAUD_COLUMNS = (
+    ("Couinaud segment", vtk.vtkStringArray, "", "Couinaud segment (IVa superior, IVb inferior when IV is split)"),
+    ("Volume", vtk.vtkDoubleArray, "mL", "Segment volume: " + VOLUME_METHOD),
+    ("Tumour inside", vtk.vtkDoubleArray, "mL", "Voxels of the segment inside any tumour segment"),
+    ("Tumour-free volume", vtk.vtkDoubleArray, "mL", "Segment volume minus its tumour voxels (functional volume)"),
+    ("Share of liver", vtk.vtkDoubleArray, "%", "Segment volume / total liver volume (union of I-VIII) x 100"),
+    ("Segments", vtk.vtkStringArray, "", "Segments of the segmentation that make up this Couinaud segment"),
+)
+
+PLAN_COLUMNS = (
+    ("Plan", vtk.vtkStringArray, "", "Resection plan (Brisbane 2000 terminology) or custom segment set"),
+    ("Remnant segments", vtk.vtkStringArray, "", "Couinaud segments left in the patient"),
+    ("FLR", vtk.vtkDoubleArray, "mL", "Future liver remnant: union of the remnant segments"),
+    ("Resected", vtk.vtkDoubleArray, "mL", "Total liver volume minus FLR"),
+    ("Tumour in FLR", vtk.vtkDoubleArray, "mL", "Tumour voxels inside the remnant"),
+    ("%FLR measured", vtk.vtkDoubleArray, "%", "FLR / TLV x 100 (TLV = union of segments I-VIII)"),
+    ("%FLR functional", vtk.vtkDoubleArray, "%", "(FLR - tumour in FLR) / (TLV - all tumour) x 100; empty without tumours"),
+    ("sFLR", vtk.vtkDoubleArray, "%", "FLR / standard liver volume x 100 (formulas in the table attributes)"),
+    ("FLR-BWR", vtk.vtkDoubleArray, "%", "FLR (mL) / (body weight kg x 1000) x 100"),
+    ("FLR/BSA", vtk.vtkDoubleArray, "mL/m2", "FLR / body surface area"),
+    ("Adequacy", vtk.vtkStringArray, "", "Adequacy flags for the liver condition, with thresholds and sources"),
+)
+
+
+def _number(value):
+    # Tables hold numbers; a value that could not be computed is NaN (shown empty), never 0.
+    return float("nan") if value is None else float(value)
+
+
+def writeCouinaudTable(tableNode, result):
+    table = resetTableColumns(tableNode, COUINAUD_COLUMNS)
+    for segment in result.segments:
+        values = (
+            segment.segment,
+            segment.volumeMl,
+            segment.tumourMl,
+            segment.tumourFreeMl,
+            segment.shareOfLiverPercent,
+            ", ".join(segment.segmentNames),
+        )
+        for column, value in enumerate(values):
+            table.GetColumn(column).InsertNextValue(value)
+    tableNode.SetAttribute("ALPPS.TotalLiverVolumeMl", repr(result.totalLiverMl))
+    tableNode.SetAttribute("ALPPS.TotalTumourVolumeMl", repr(result.totalTumourMl))
+    tableNode.SetAttribute("ALPPS.VolumeMethod", VOLUME_METHOD)
+    table.Modified()
+    tableNode.Modified()
+    return tableNode
+
+
+def _flagText(flag):
+    return f"{flag.label}: {flag.state}"
+
+
+def writePlanTable(tableNode, result):
+    """One row per plan, so that plans read side by side; formulas and thresholds used are stored
+    as table attributes, saved with the scene."""
+    table = resetTableColumns(tableNode, PLAN_COLUMNS)
+    for plan in result.plans:
+        values = (
+            plan.label,
+            ", ".join(plan.remnantSegments),
+            plan.remnantMl,
+            plan.resectedMl,
+            plan.tumourInRemnantMl,
+            plan.percentFLR,
+            _number(plan.functionalPercentFLR),
+            _number(plan.sFLR),
+            _number(plan.flrBwr),
+            _number(plan.flrPerBsa),
+            "; ".join(_flagText(flag) for flag in plan.flags),
+        )
+        for column, value in enumerate(values):
+            table.GetColumn(column).InsertNextValue(value)
+    settings = result.settings
+    tableNode.SetAttribute("ALPPS.LiverCondition", settings.liverCondition)
+    if result.body is not None:
+        tableNode.SetAttribute("ALPPS.BSA", f"{result.body.bsaM2:.4f} m2 ({result.body.bsaFormula.label})")
+        tableNode.SetAttribute("ALPPS.StandardLiverVolume", f"{result.body.stlvMl:.2f} mL ({result.body.stlvFormula.label})")
+    table.Modified()
+    tableNode.Modified()
+    return tableNode

@@ -59,3 +59,107 @@ def requireCouinaudSegments(segmentationNode, couinaudIds=couinaud.SEGMENT_IDS):
             "expected segments named e.g. 'Segment II', 'S2', 'II' or coded with SNOMED CT"
         )
     return recognized
+
+
+# Roles a segment can play in volumetry. Couinaud units are the eight segments, with IV
+# optionally split into IVa (superior) and IVb (inferior).
+COUINAUD_UNITS = ("I", "II", "III", "IV", "IVa", "IVb", "V", "VI", "VII", "VIII")
+ROLE_LIVER = "liver"
+ROLE_TUMOUR = "tumour"
+ROLE_OTHER = "other"
+ROLES = COUINAUD_UNITS + (ROLE_LIVER, ROLE_TUMOUR, ROLE_OTHER)
+
+_TUMOUR_WORDS = re.compile(r"tumou?r|lesion|metasta|\bhcc\b|crlm|carcinoma|cancer|neoplasm|\bmass\b|nodule|cholangio", re.I)
+# SNOMED CT: Neoplasm (108369006) and Mass (4147007), the types Slicer's terminologies offer for tumours.
+_TUMOUR_CODES = ("108369006", "4147007")
+_LIVER_NAMES = ("liver", "whole liver", "liver parenchyma", "total liver")
+
+
+def _terminologyCodes(segment):
+    entry = vtk.reference("")
+    return _TERMINOLOGY_CODE.findall(str(entry)) if segment.GetTag("TerminologyEntry", entry) else []
+
+
+def recognizedRole(segment):
+    """The role read from a segment's terminology code or name, before any user correction."""
+    couinaudId, subSegment = couinaudIdOfSegment(segment)
+    if couinaudId:
+        return couinaudId + (subSegment or "")
+    name = segment.GetName().strip()
+    codes = _terminologyCodes(segment)
+    if any(code in _TUMOUR_CODES for code in codes) or _TUMOUR_WORDS.search(name):
+        return ROLE_TUMOUR
+    if name.lower() in _LIVER_NAMES or (couinaud.LIVER_SNOMED_CODE in codes and "segment" not in name.lower()):
+        return ROLE_LIVER
+    return ROLE_OTHER
+
+
+class SegmentRoles:
+    """What each segment is: Couinaud unit, whole liver, tumour or other, after user corrections.
+
+    ``overrides`` maps a segment ID or name to a role (the mapping table the user corrects).
+    """
+
+    def __init__(self, segmentationNode, overrides=None):
+        self.segmentationName = segmentationNode.GetName()
+        segmentation = segmentationNode.GetSegmentation()
+        overrides = dict(overrides or {})
+        self.names = {}
+        self.roles = {}
+        self.recognized = {}
+        for segmentId in segmentation.GetSegmentIDs():
+            segment = segmentation.GetSegment(segmentId)
+            name = segment.GetName()
+            self.names[segmentId] = name
+            self.recognized[segmentId] = recognizedRole(segment)
+            role = overrides.pop(segmentId, overrides.pop(name, self.recognized[segmentId]))
+            if role not in ROLES:
+                raise ValueError(f"Role '{role}' given for segment '{name}' is unknown: expected one of {', '.join(ROLES)}")
+            self.roles[segmentId] = role
+        if overrides:
+            raise ValueError(
+                f"Segment role corrections name segments that '{self.segmentationName}' does not have: "
+                f"{', '.join(sorted(overrides))}"
+            )
+
+    def segmentsWithRole(self, role):
+        return [segmentId for segmentId, value in self.roles.items() if value == role]
+
+    def couinaudUnits(self):
+        """{unit: segmentId} for the Couinaud units present; raises ValueError on duplicates and
+        on IV given both whole and split."""
+        units, duplicates = {}, []
+        for segmentId, role in self.roles.items():
+            if role in COUINAUD_UNITS:
+                if role in units:
+                    duplicates.append(f"{role}: '{self.names[units[role]]}' and '{self.names[segmentId]}'")
+                units[role] = segmentId
+        if duplicates:
+            raise ValueError(
+                f"Segmentation '{self.segmentationName}' gives a Couinaud segment more than once ({'; '.join(duplicates)}): "
+                "correct the segment roles so that each segment appears once"
+            )
+        if "IV" in units and ("IVa" in units or "IVb" in units):
+            raise ValueError(
+                f"Segmentation '{self.segmentationName}' has segment IV both whole ('{self.names[units['IV']]}') and split "
+                "into IVa/IVb: keep either IV or IVa and IVb"
+            )
+        if ("IVa" in units) != ("IVb" in units):
+            present = "IVa" if "IVa" in units else "IVb"
+            raise ValueError(
+                f"Segmentation '{self.segmentationName}' has {present} ('{self.names[units[present]]}') without its other half: "
+                "segment IV split needs both IVa and IVb"
+            )
+        return units
+
+    def missingCouinaudSegments(self):
+        units = self.couinaudUnits()
+        return [
+            segmentId
+            for segmentId in couinaud.SEGMENT_IDS
+            if segmentId not in units and not (segmentId == "IV" and "IVa" in units and "IVb" in units)
+        ]
+
+    def asRows(self):
+        """(segment ID, name, recognised role, role used) per segment: the correctable mapping table."""
+        return [(segmentId, self.names[segmentId], self.recognized[segmentId], self.roles[segmentId]) for segmentId in self.roles]

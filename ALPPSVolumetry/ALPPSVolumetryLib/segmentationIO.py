@@ -7,6 +7,7 @@ import os
 import slicer
 import slicer.util
 
+from .dicomSeries import singleImageSeries
 from .segmentVolumes import labelHistogram
 
 _VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
@@ -21,11 +22,17 @@ def _nodeName(path):
 
 
 def loadVolume(scene, path, labelmap=False, name=None):
-    """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or a DICOM file list.
+    """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or DICOM.
 
-    ``path`` may be a list of DICOM files, which must already be in slice order.
+    ``path`` may be a folder holding one DICOM series (its slices are put in anatomical order),
+    or a list of DICOM files already in slice order.
     """
-    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    if isinstance(path, str) and os.path.isdir(path):
+        series = singleImageSeries(path)
+        paths = series.files
+        name = name or (series.description or os.path.basename(path.rstrip("/")))
+    else:
+        paths = list(path) if isinstance(path, (list, tuple)) else [path]
     for filePath in paths:
         if not os.path.isfile(filePath):
             raise FileNotFoundError(f"Volume file '{filePath}' does not exist")
@@ -106,3 +113,39 @@ def loadSegmentation(scene, path, labelNames=None, name=None):
 def _defaultColor(value):
     # A fixed, well-spread hue per label value so that imports look the same every time.
     return colorsys.hsv_to_rgb((value * 0.61803398875) % 1.0, 0.65, 0.9)
+
+
+def _rasBounds(node):
+    bounds = [0.0] * 6
+    node.GetRASBounds(bounds)
+    return bounds
+
+
+def checkSegmentationOnVolume(segmentationNode, volumeNode):
+    """Raise ValueError when the segmentation does not lie on the volume at all (unrelated
+    geometry, e.g. a label map from another scan); return a warning text (or None) when part of
+    it lies outside the volume."""
+    segmentationBounds = _rasBounds(segmentationNode)
+    volumeBounds = _rasBounds(volumeNode)
+    overlap = 1.0
+    for axis in range(3):
+        low = max(segmentationBounds[2 * axis], volumeBounds[2 * axis])
+        high = min(segmentationBounds[2 * axis + 1], volumeBounds[2 * axis + 1])
+        extent = segmentationBounds[2 * axis + 1] - segmentationBounds[2 * axis]
+        if high <= low:
+            raise ValueError(
+                f"Segmentation '{segmentationNode.GetName()}' does not overlap volume '{volumeNode.GetName()}' in patient "
+                f"space (RAS bounds {_formatBounds(segmentationBounds)} vs {_formatBounds(volumeBounds)}): "
+                "expected a segmentation made on this volume"
+            )
+        overlap *= (high - low) / extent if extent > 0 else 1.0
+    if overlap < 0.9:
+        return (
+            f"Only {100 * overlap:.0f} % of segmentation '{segmentationNode.GetName()}' lies within volume "
+            f"'{volumeNode.GetName()}': check that it was made on this scan"
+        )
+    return None
+
+
+def _formatBounds(bounds):
+    return "[" + ", ".join(f"{value:.1f}" for value in bounds) + "]"

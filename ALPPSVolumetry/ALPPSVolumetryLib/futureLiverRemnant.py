@@ -1,0 +1,279 @@
+"""Couinaud volumetry and the future liver remnant of each resection plan: the numbers the
+widget, the batch command, the tests and the report all share.
+
+Every number carries its unit and method (remnantRatios.RATIO_DEFINITIONS); the formulas and
+thresholds used are stored with the result.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from . import adequacy, bodySize, remnantRatios
+from .couinaud import SEGMENT_IDS
+from .liverComposition import LiverComposition
+from .segmentRecognition import SegmentRoles
+from .segmentVolumes import VOLUME_METHOD
+
+# Above this share of the liver, whole-liver voxels outside every Couinaud segment are worth a
+# warning: the segments then do not describe the liver that was segmented.
+_UNCOVERED_LIVER_WARNING_PERCENT = 1.0
+
+
+@dataclass
+class VolumetrySettings:
+    heightCm: Optional[float] = None
+    weightKg: Optional[float] = None
+    bsaFormula: Optional[str] = None  # None: Mosteller, or the BSA the sTLV equation requires
+    stlvFormula: str = "vauthey"
+    liverCondition: str = "normal"
+    thresholds: Optional[object] = None  # adequacy.AdequacyThresholds; defaults for the condition
+
+    def adequacyThresholds(self):
+        return self.thresholds or adequacy.defaultThresholds(self.liverCondition)
+
+
+@dataclass
+class SegmentResult:
+    segment: str  # I..VIII, or IVa/IVb when IV is split
+    volumeMl: float
+    tumourMl: float
+    tumourFreeMl: float
+    shareOfLiverPercent: float
+    segmentNames: List[str]
+
+
+@dataclass
+class PlanResult:
+    key: str
+    label: str
+    remnantSegments: tuple
+    resectedSegments: tuple
+    remnantMl: float
+    resectedMl: float
+    tumourInRemnantMl: float
+    percentFLR: float
+    functionalPercentFLR: Optional[float]
+    sFLR: Optional[float]
+    flrBwr: Optional[float]
+    flrPerBsa: Optional[float]
+    flags: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class VolumetryResult:
+    segmentationName: str
+    segments: List[SegmentResult]
+    totalLiverMl: float
+    totalTumourMl: float
+    tumourVolumesMl: dict
+    body: Optional[object]  # bodySize.StandardLiverVolume
+    settings: VolumetrySettings
+    plans: List[PlanResult]
+    warnings: List[str]
+    segmentRoles: list
+
+
+def _segmentResults(composition):
+    total = composition.totalLiverMl()
+    names = composition.roles.names
+    results = []
+    units = list(SEGMENT_IDS)
+    if "IVa" in composition.unitBits:
+        units[units.index("IV") + 1 : units.index("IV") + 1] = ["IVa", "IVb"]
+    for unit in units:
+        bits = composition.unitsOf([unit])
+        segmentIds = [composition.unitSegmentIds[u] for u in ("IV", "IVa", "IVb") if u in composition.unitSegmentIds] if unit == "IV" else [composition.unitSegmentIds[unit]]
+        volume = composition.volumeMl(bits)
+        tumour = composition.volumeMl(bits, tumourOnly=True)
+        results.append(
+            SegmentResult(
+                segment=unit,
+                volumeMl=volume,
+                tumourMl=tumour,
+                tumourFreeMl=volume - tumour,
+                shareOfLiverPercent=100.0 * volume / total,
+                segmentNames=[names[segmentId] for segmentId in segmentIds],
+            )
+        )
+    return results
+
+
+def _warnings(composition, segments, body):
+    warnings = []
+    overlap = composition.couinaudOverlapMl()
+    if overlap > 0:
+        warnings.append(
+            f"Couinaud segments overlap by {overlap:.2f} mL: per-segment volumes count the overlap in each segment, "
+            "remnant and total liver volumes count it once"
+        )
+    tumourOverlap = composition.tumourOverlapMl()
+    if tumourOverlap > 0:
+        warnings.append(f"Tumour segments overlap by {tumourOverlap:.2f} mL: total tumour volume counts their union")
+    outside = composition.tumourOutsideLiverMl()
+    if outside > 0:
+        warnings.append(f"{outside:.2f} mL of tumour lie outside every Couinaud segment and are not part of the liver volume")
+    uncovered = composition.liverOutsideCouinaudMl()
+    total = composition.totalLiverMl()
+    if uncovered is not None and 100.0 * uncovered / total > _UNCOVERED_LIVER_WARNING_PERCENT:
+        warnings.append(
+            f"{uncovered:.2f} mL of the whole-liver segment lie in no Couinaud segment ({100.0 * uncovered / total:.1f} % "
+            "of the segmented liver): the total liver volume here is the union of Couinaud segments"
+        )
+    shares = {segment.segment: segment.volumeMl for segment in segments if segment.segment in SEGMENT_IDS}
+    warnings += adequacy.plausibilityWarnings(shares, total, body.bsaM2 if body else None)
+    return warnings
+
+
+def _planResult(composition, plan, body, settings, totalLiverMl, tumourInLiverMl):
+    remnantBits = composition.unitsOf(plan.remnantSegments)
+    remnant = composition.volumeMl(remnantBits)
+    # Voxels shared by a remnant and a resected segment belong to the remnant.
+    resected = totalLiverMl - remnant if plan.resectedSegments else 0.0
+    tumourInRemnant = composition.volumeMl(remnantBits, tumourOnly=True)
+    percent = remnantRatios.measuredFutureLiverRemnantPercent(remnant, totalLiverMl)
+    functional = (
+        remnantRatios.functionalFutureLiverRemnantPercent(remnant, tumourInRemnant, totalLiverMl, tumourInLiverMl)
+        if composition.tumourSegmentIds
+        else None
+    )
+    sFLR = remnantRatios.standardisedFutureLiverRemnant(remnant, body.stlvMl) if body else None
+    flrBwr = remnantRatios.remnantToBodyWeightRatio(remnant, settings.weightKg) if body else None
+    flrPerBsa = remnantRatios.remnantPerBodySurfaceArea(remnant, body.bsaM2) if body else None
+    flags = adequacy.assessAdequacy(sFLR, flrBwr, settings.liverCondition, settings.adequacyThresholds())
+    warnings = []
+    if tumourInRemnant > 0:
+        warnings.append(f"{tumourInRemnant:.2f} mL of tumour lie inside the remnant of '{plan.label}'")
+    if body is None:
+        warnings.append("sFLR and FLR-to-body-weight ratio need height and weight: not computed")
+    return PlanResult(
+        key=plan.key,
+        label=plan.label,
+        remnantSegments=plan.remnantSegments,
+        resectedSegments=plan.resectedSegments,
+        remnantMl=remnant,
+        resectedMl=resected,
+        tumourInRemnantMl=tumourInRemnant,
+        percentFLR=percent,
+        functionalPercentFLR=functional,
+        sFLR=sFLR,
+        flrBwr=flrBwr,
+        flrPerBsa=flrPerBsa,
+        flags=flags,
+        warnings=warnings,
+    )
+
+
+def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None):
+    """Segment volumes, tumour shares and every plan's remnant metrics for one segmentation."""
+    settings = settings or VolumetrySettings()
+    roles = SegmentRoles(segmentationNode, roleOverrides)
+    composition = LiverComposition(segmentationNode, roles)
+    body = None
+    if settings.heightCm is not None or settings.weightKg is not None:
+        if settings.heightCm is None or settings.weightKg is None:
+            raise ValueError("Standardised FLR needs both height (cm) and weight (kg); only one was given")
+        body = bodySize.standardLiverVolume(settings.heightCm, settings.weightKg, settings.stlvFormula, settings.bsaFormula)
+    segments = _segmentResults(composition)
+    totalLiver = composition.totalLiverMl()
+    tumourInLiver = composition.tumourInLiverMl()
+    planResults = [_planResult(composition, plan, body, settings, totalLiver, tumourInLiver) for plan in plans]
+    return VolumetryResult(
+        segmentationName=segmentationNode.GetName(),
+        segments=segments,
+        totalLiverMl=totalLiver,
+        totalTumourMl=tumourInLiver,
+        tumourVolumesMl={roles.names[s]: composition.segmentVolumes[s].volumeMl for s in composition.tumourSegmentIds},
+        body=body,
+        settings=settings,
+        plans=planResults,
+        warnings=_warnings(composition, segments, body),
+        segmentRoles=roles.asRows(),
+    )
+
+
+VOLUME_DEFINITIONS = {
+    "volumeMl": ("Volume", "mL", VOLUME_METHOD),
+    "tumourMl": ("Tumour volume inside", "mL", "voxels of the segment inside any tumour segment"),
+    "tumourFreeMl": ("Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)"),
+    "shareOfLiverPercent": ("Share of liver", "%", "segment volume / total liver volume x 100"),
+    "totalLiverMl": ("Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD),
+    "totalTumourMl": ("Total tumour volume", "mL", "union of tumour segments inside the liver"),
+    "remnantMl": ("Future liver remnant (FLR)", "mL", "union of the remnant segments"),
+    "resectedMl": ("Resected volume", "mL", "total liver volume minus FLR"),
+    "tumourInRemnantMl": ("Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
+}
+
+
+def _recordDict(record):
+    """Plain dictionary of a dataclass record, leaving out functions (formula implementations)."""
+    if record is None:
+        return None
+    values = dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(vars(record))
+    return {key: value for key, value in values.items() if not callable(value)}
+
+
+def volumetryToDict(result):
+    """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON)."""
+    settings = result.settings
+    body = result.body
+    return {
+        "segmentation": result.segmentationName,
+        "volumeMethod": VOLUME_METHOD,
+        "volumeUnit": "mL",
+        "segments": {
+            segment.segment: {
+                "volumeMl": segment.volumeMl,
+                "tumourMl": segment.tumourMl,
+                "tumourFreeMl": segment.tumourFreeMl,
+                "shareOfLiverPercent": segment.shareOfLiverPercent,
+                "segmentNames": segment.segmentNames,
+            }
+            for segment in result.segments
+        },
+        "liver": {
+            "totalLiverVolumeMl": result.totalLiverMl,
+            "totalTumourVolumeMl": result.totalTumourMl,
+            "tumourVolumesMl": result.tumourVolumesMl,
+        },
+        "patient": None
+        if body is None
+        else {
+            "heightCm": settings.heightCm,
+            "weightKg": settings.weightKg,
+            "bsaM2": body.bsaM2,
+            "bsaFormula": _recordDict(body.bsaFormula),
+            "standardLiverVolumeMl": body.stlvMl,
+            "stlvFormula": _recordDict(body.stlvFormula),
+        },
+        "liverCondition": settings.liverCondition,
+        "thresholds": _recordDict(settings.adequacyThresholds()),
+        "plans": {
+            plan.key: {
+                "label": plan.label,
+                "remnantSegments": list(plan.remnantSegments),
+                "resectedSegments": list(plan.resectedSegments),
+                "remnantMl": plan.remnantMl,
+                "resectedMl": plan.resectedMl,
+                "tumourInRemnantMl": plan.tumourInRemnantMl,
+                "percentFLR": plan.percentFLR,
+                "functionalPercentFLR": plan.functionalPercentFLR,
+                "sFLR": plan.sFLR,
+                "flrBwr": plan.flrBwr,
+                "flrPerBsa": plan.flrPerBsa,
+                "flags": [_recordDict(flag) for flag in plan.flags],
+                "warnings": plan.warnings,
+            }
+            for plan in result.plans
+        },
+        "warnings": result.warnings,
+        "segmentRoles": [
+            {"segmentId": segmentId, "name": name, "recognizedRole": recognized, "role": role}
+            for segmentId, name, recognized, role in result.segmentRoles
+        ],
+        "definitions": {
+            key: {"label": label, "unit": unit, "definition": definition}
+            for key, (label, unit, definition) in VOLUME_DEFINITIONS.items()
+        },
+    }

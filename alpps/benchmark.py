@@ -1,0 +1,126 @@
+"""`alpps benchmark`: full volumetry with every preset plan on a large segmentation, against the
+per-segment export-and-count that Slicer's Segment Statistics does, measured in the same run."""
+
+import time
+import tracemalloc
+
+import numpy as np
+import slicer
+import slicer.util
+from ALPPSVolumetryLib import couinaud, futureLiverRemnant, resectionPlans, segmentationImport, syntheticPatient
+
+from .headless import SlicerContext
+
+
+def _upsampledSyntheticLabels(shape):
+    """Couinaud labels and tumour masks of the synthetic patient on a grid of ``shape`` ([k, j, i]),
+    drawn on a grid four times coarser and repeated, so that building the input stays cheap."""
+    factor = 4
+    _, ijkToRAS = syntheticPatient.defaultGeometry()
+    extent = np.array([320.0, 260.0, 220.0])  # mm, x y z of the synthetic field of view
+    coarseSpacing = extent / (np.array(shape[::-1]) / factor)
+    point = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=tuple(coarseSpacing))
+    coarse = point.couinaudLabels[: shape[0] // factor, : shape[1] // factor, : shape[2] // factor]
+    labels = np.zeros(shape, dtype=np.uint8)
+    block = coarse.repeat(factor, 0).repeat(factor, 1).repeat(factor, 2)
+    labels[: block.shape[0], : block.shape[1], : block.shape[2]] = block
+    tumours = {}
+    for name, _, _ in syntheticPatient.TUMOURS:
+        mask = np.zeros(shape, dtype=bool)
+        part = point.structures[name][: shape[0] // factor, : shape[1] // factor, : shape[2] // factor]
+        part = part.repeat(factor, 0).repeat(factor, 1).repeat(factor, 2)
+        mask[: part.shape[0], : part.shape[1], : part.shape[2]] = part
+        tumours[name] = mask
+    ijkToRAS = point.ijkToRAS.copy()
+    ijkToRAS[:3, :3] /= factor
+    return labels, tumours, ijkToRAS
+
+
+def _allPresetPlans():
+    plans = [resectionPlans.presetPlan(key) for key in resectionPlans.PRESETS]
+    plans += [resectionPlans.presetPlan(key, caudateInRemnant=False) for key in resectionPlans.PRESETS]
+    return plans
+
+
+def runBenchmark(shape=(600, 512, 512), repeats=3, context=None, printer=print):
+    ownContext = context is None
+    context = context or SlicerContext()
+    try:
+        scene = context.scene
+        started = time.perf_counter()
+        labels, tumours, ijkToRAS = _upsampledSyntheticLabels(shape)
+        segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Benchmark segmentation")
+        names = {value: f"Segment {segmentId}" for value, segmentId in enumerate(couinaud.SEGMENT_IDS, 1)}
+        segmentationImport.importLabelArray(segmentationNode, labels, ijkToRAS, names)
+        segmentationImport.importMaskArrays(segmentationNode, tumours, ijkToRAS)
+        del labels, tumours
+        segmentation = segmentationNode.GetSegmentation()
+        labelmapName = slicer.vtkSegmentationConverter.GetSegmentationBinaryLabelmapRepresentationName()
+        layerBytes = max(
+            segmentation.GetLayerDataObject(layer, labelmapName).GetPointData().GetScalars().GetNumberOfValues()
+            * segmentation.GetLayerDataObject(layer, labelmapName).GetScalarSize()
+            for layer in range(segmentation.GetNumberOfLayers(labelmapName))
+        )
+        printer(
+            f"input: {shape[2]}x{shape[1]}x{shape[0]} voxels, {segmentation.GetNumberOfSegments()} segments in "
+            f"{segmentation.GetNumberOfLayers(labelmapName)} layers, largest labelmap layer {layerBytes / 2**20:.0f} MiB "
+            f"(built in {time.perf_counter() - started:.1f} s)"
+        )
+        plans = _allPresetPlans()
+        settings = futureLiverRemnant.VolumetrySettings(heightCm=172.0, weightKg=78.0)
+
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
+            timings.append(time.perf_counter() - started)
+        tracemalloc.start()
+        futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
+        _, peakBytes = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+        # Reference: what Segment Statistics does, one labelmap export and count per segment.
+        started = time.perf_counter()
+        referenceCounts = {}
+        labelmapNode = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "Benchmark export")
+        for segmentId in segmentation.GetSegmentIDs():
+            ids = [segmentId]
+            slicer.vtkSlicerSegmentationsModuleLogic.ExportSegmentsToLabelmapNode(segmentationNode, ids, labelmapNode, None)
+            referenceCounts[segmentation.GetSegment(segmentId).GetName()] = int(
+                np.count_nonzero(slicer.util.arrayFromVolume(labelmapNode))
+            )
+        referenceSeconds = time.perf_counter() - started
+
+        voxelMl = result.totalLiverMl / max(1, sum(referenceCounts[f"Segment {s}"] for s in couinaud.SEGMENT_IDS))
+        for segment in result.segments:
+            expected = referenceCounts[f"Segment {segment.segment}"] * voxelMl
+            if not np.isclose(segment.volumeMl, expected, rtol=1e-9):
+                raise AssertionError(f"segment {segment.segment}: {segment.volumeMl} mL, export-and-count {expected} mL")
+        best = min(timings)
+        figures = {
+            "voxels": int(np.prod(shape)),
+            "segments": segmentation.GetNumberOfSegments(),
+            "plans": len(plans),
+            "volumetrySeconds": best,
+            "volumetrySecondsAll": timings,
+            "exportAndCountSeconds": referenceSeconds,
+            "speedup": referenceSeconds / best,
+            "peakExtraMemoryMiB": peakBytes / 2**20,
+            "labelmapLayerMiB": layerBytes / 2**20,
+            "peakMemoryOverLabelmap": peakBytes / layerBytes,
+        }
+        printer(
+            f"full volumetry, {len(plans)} plans (all presets, with and without segment I): "
+            f"{best:.3f} s (best of {repeats}: {', '.join(f'{t:.3f}' for t in timings)})"
+        )
+        printer(f"per-segment export-and-count (Segment Statistics' way), segment volumes only: {referenceSeconds:.3f} s")
+        printer(f"speed-up: {figures['speedup']:.1f}x")
+        printer(
+            f"peak memory beyond the inputs (numpy, tracemalloc): {figures['peakExtraMemoryMiB']:.1f} MiB = "
+            f"{figures['peakMemoryOverLabelmap']:.2f} x the largest labelmap layer"
+        )
+        printer("results agree with export-and-count for every Couinaud segment")
+        return figures
+    finally:
+        if ownContext:
+            context.close()
