@@ -189,3 +189,9 @@ class ALPPSVolumetryTest(ScriptedLoadableModuleTest):
 
     def test_emptyInputIsRejectedByName(self):
         self._runScenario(selfTestScenarios.emptyInputIsRejectedByName)
+
+    def test_remnantOfEveryPlanEqualsSyntheticTruth(self):
+        self._runScenario(selfTestScenarios.remnantOfEveryPlanEqualsSyntheticTruth)
+
+    def test_volumetryTablesSurviveSceneReload(self):
+        self._runScenario(selfTestScenarios.volumetryTablesSurviveSceneReload)

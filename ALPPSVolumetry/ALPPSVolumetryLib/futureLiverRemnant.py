@@ -184,7 +184,7 @@ def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None)
         segments=segments,
         totalLiverMl=totalLiver,
         totalTumourMl=tumourInLiver,
-        tumourVolumesMl={roles.names[s]: composition.segmentVolumes[s].volumeMl for s in composition.tumourSegmentIds},
+        tumourVolumesMl={roles.names[s]: composition.tumourVolumes[s].volumeMl for s in composition.tumourSegmentIds},
         body=body,
         settings=settings,
         plans=planResults,

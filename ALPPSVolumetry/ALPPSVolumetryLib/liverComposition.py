@@ -46,18 +46,21 @@ class LiverComposition:
         self.tumourBit = 1 << nextBit
         self.liverBit = 1 << (nextBit + 1)
         self.allUnitBits = sum(self.unitBits.values())
-        self.segmentVolumes = {volume.segmentId: volume for volume in segmentVolumes.segmentVolumes(segmentationNode)}
-        empty = [
-            self.roles.names[segmentId]
-            for segmentId in list(units.values()) + self.tumourSegmentIds + liverSegments
-            if self.segmentVolumes[segmentId].isEmpty
-        ]
+        # Tumours are counted one by one (for their own volumes and their overlaps); every
+        # other segment's count comes out of the pattern histogram.
+        self.tumourVolumes = {
+            volume.segmentId: volume for volume in segmentVolumes.segmentVolumes(segmentationNode, self.tumourSegmentIds)
+        }
+        self.histogram, self.voxelVolumeMl = self._countPatterns()
+        empty = [self.roles.names[segmentId] for segmentId in self.tumourSegmentIds if self.tumourVolumes[segmentId].isEmpty]
+        empty += [self.roles.names[units[unit]] for unit, bit in self.unitBits.items() if self.volumeMl(bit) == 0]
+        if self.liverSegmentId and self.volumeMl(self.liverBit) == 0:
+            empty.append(self.roles.names[self.liverSegmentId])
         if empty:
             raise ValueError(
                 f"Segmentation '{segmentationNode.GetName()}' has empty segment(s) {', '.join(empty)}: "
                 "paint them or remove them; an empty segment would be counted as 0 mL"
             )
-        self.histogram, self.voxelVolumeMl = self._countPatterns()
 
     def _bitOfSegment(self):
         bits = {segmentId: self.unitBits[unit] for unit, segmentId in self.unitSegmentIds.items()}
@@ -198,5 +201,5 @@ class LiverComposition:
 
     def tumourOverlapMl(self):
         """How much the tumour segments overlap each other: sum of their volumes minus their union."""
-        total = sum(self.segmentVolumes[segmentId].volumeMl for segmentId in self.tumourSegmentIds)
+        total = sum(volume.volumeMl for volume in self.tumourVolumes.values())
         return max(0.0, total - self.tumourUnionMl())

@@ -93,26 +93,28 @@ def labelHistogram(voxels):
     return counts
 
 
-def segmentVolumes(segmentationNode):
-    """Volume of every segment (in segmentation order) as ``SegmentVolume`` records.
+def segmentVolumes(segmentationNode, segmentIds=None):
+    """Volume of every segment (in segmentation order), or of the given ``segmentIds`` only
+    (only their layers are counted), as ``SegmentVolume`` records.
 
     Empty segments are returned with zero voxels and ``isEmpty`` true: callers decide whether
     an empty segment is an error for what they compute.
     """
     ensureBinaryLabelmap(segmentationNode)
     segmentation = segmentationNode.GetSegmentation()
+    wanted = list(segmentation.GetSegmentIDs()) if segmentIds is None else list(segmentIds)
     layerOfSegment = {}
     histograms = {}
     voxelVolumes = {}
     labelmap = _binaryLabelmapName()
-    for layer in range(segmentation.GetNumberOfLayers(labelmap)):
+    for segmentId in wanted:
+        layerOfSegment[segmentId] = segmentation.GetLayerIndex(segmentId, labelmap)
+    for layer in set(layerOfSegment.values()):
         image = segmentation.GetLayerDataObject(layer, labelmap)
         histograms[layer] = labelHistogram(layerVoxels(image))
         voxelVolumes[layer] = voxelVolumeMl(image)
-        for segmentId in segmentation.GetSegmentIDsForLayer(layer, labelmap):
-            layerOfSegment[segmentId] = layer
     results = []
-    for segmentId in segmentation.GetSegmentIDs():
+    for segmentId in wanted:
         segment = segmentation.GetSegment(segmentId)
         layer = layerOfSegment[segmentId]
         histogram = histograms[layer]

@@ -40,8 +40,11 @@ def loadVolume(scene, path, labelmap=False, name=None):
     volumeNode = scene.AddNewNodeByClass(className, name or _nodeName(paths[0]))
     storageNode = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
     storageNode.SetFileName(paths[0])
-    for extraPath in paths[1:]:
-        storageNode.AddFileName(extraPath)
+    if len(paths) > 1:
+        # The file list holds every slice, the archetype included, as Slicer's DICOM plugin does.
+        storageNode.ResetFileNameList()
+        for slicePath in paths:
+            storageNode.AddFileName(slicePath)
     storageNode.SetSingleFile(len(paths) == 1 and not paths[0].lower().endswith(".dcm"))
     storageNode.SetCenterImage(False)
     if labelmap:

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from . import resultsTable, segmentVolumes, syntheticPatient, syntheticPatientScene
+from . import futureLiverRemnant, planDisplay, resectionPlans, resultsTable, segmentVolumes, syntheticPatient, syntheticPatientScene
 
 # A coarse grid keeps the scenarios fast inside Slicer; truth is exact at any spacing.
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
@@ -113,10 +113,76 @@ def emptyInputIsRejectedByName(scene, temporaryDirectory):
     _check(flags["Empty tumour"] == "yes" and flags["Segment II"] == "no", f"table empty flags wrong: {flags}")
 
 
+def remnantOfEveryPlanEqualsSyntheticTruth(scene, temporaryDirectory):
+    """Remnant, resected and tumour-in-remnant volumes and %FLR of every preset plan equal the
+    phantom's truth counted with numpy; the plan display segments hold the same volumes."""
+    timePoint, _, segmentationNode = _syntheticTimePointInScene(scene)
+    plans = [resectionPlans.presetPlan(key) for key in resectionPlans.PRESETS]
+    plans.append(resectionPlans.presetPlan("right_trisectionectomy", caudateInRemnant=False))
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, plans)
+    voxelMl = timePoint.voxelVolumeMl
+    labels = timePoint.couinaudLabels
+    tumour = np.zeros(labels.shape, dtype=bool)
+    for name, _, _ in syntheticPatient.TUMOURS:
+        tumour |= timePoint.structures[name]
+    liverCount = int(np.count_nonzero(labels))
+    tumourInLiver = int(np.count_nonzero(tumour & (labels > 0)))
+    _check(math.isclose(result.totalLiverMl, liverCount * voxelMl, rel_tol=1e-12), "total liver volume differs from truth")
+    for plan, planResult in zip(plans, result.plans):
+        values = [index for index, segmentId in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1) if segmentId in plan.remnantSegments]
+        remnant = np.isin(labels, values)
+        remnantCount = int(np.count_nonzero(remnant))
+        tumourInRemnant = int(np.count_nonzero(remnant & tumour))
+        _check(math.isclose(planResult.remnantMl, remnantCount * voxelMl, rel_tol=1e-12), f"{plan.key}: FLR differs from truth")
+        _check(
+            math.isclose(planResult.resectedMl, (liverCount - remnantCount) * voxelMl, rel_tol=1e-9),
+            f"{plan.key}: resected volume differs from truth",
+        )
+        _check(
+            math.isclose(planResult.tumourInRemnantMl, tumourInRemnant * voxelMl, rel_tol=1e-12, abs_tol=1e-12),
+            f"{plan.key}: tumour in remnant differs from truth",
+        )
+        _check(math.isclose(planResult.percentFLR, 100.0 * remnantCount / liverCount, rel_tol=1e-9), f"{plan.key}: %FLR wrong")
+        functional = 100.0 * (remnantCount - tumourInRemnant) / (liverCount - tumourInLiver)
+        _check(math.isclose(planResult.functionalPercentFLR, functional, rel_tol=1e-9), f"{plan.key}: functional %FLR wrong")
+    shown = planDisplay.showPlan(segmentationNode, plans[1])
+    shownVolumes = {volume.name: volume.volumeMl for volume in segmentVolumes.segmentVolumes(shown)}
+    _check(math.isclose(shownVolumes["Remnant (FLR)"], result.plans[1].remnantMl, rel_tol=1e-12), "displayed remnant differs")
+    _check(math.isclose(shownVolumes["Resected"], result.plans[1].resectedMl, rel_tol=1e-9), "displayed resection differs")
+
+
+def volumetryTablesSurviveSceneReload(scene, temporaryDirectory):
+    """Couinaud and plan tables keep their numbers, units and the formulas used through a saved scene."""
+    _, _, segmentationNode = _syntheticTimePointInScene(scene)
+    settings = futureLiverRemnant.VolumetrySettings(heightCm=172.0, weightKg=78.0, liverCondition="chemotherapy")
+    plans = [resectionPlans.presetPlan("right_hepatectomy"), resectionPlans.presetPlan("right_trisectionectomy")]
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
+    couinaudTable = resultsTable.writeCouinaudTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario Couinaud"), result)
+    planTable = resultsTable.writePlanTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario plans"), result)
+    bundle = os.path.join(temporaryDirectory, "volumetry.mrb")
+    _check(scene.WriteToMRB(bundle), f"writing {bundle} failed")
+    scene.Clear(False)
+    _check(scene.ReadFromMRB(bundle), f"reading {bundle} failed")
+    planTable = scene.GetFirstNodeByName("Scenario plans")
+    couinaudTable = scene.GetFirstNodeByName("Scenario Couinaud")
+    _check(planTable is not None and couinaudTable is not None, "volumetry tables missing after reload")
+    _check(planTable.GetColumnUnitLabel("sFLR") == "%" and planTable.GetColumnUnitLabel("FLR") == "mL", "units lost")
+    _check("Vauthey" in planTable.GetAttribute("ALPPS.StandardLiverVolume"), "sTLV formula not stored with the plans")
+    _check(planTable.GetAttribute("ALPPS.LiverCondition") == "chemotherapy", "liver condition not stored with the plans")
+    sflr = planTable.GetTable().GetColumnByName("sFLR")
+    for row, plan in enumerate(result.plans):
+        _check(math.isclose(sflr.GetValue(row), plan.sFLR, abs_tol=1e-3), f"{plan.key}: sFLR changed through reload")
+    volumes = couinaudTable.GetTable().GetColumnByName("Volume")
+    for row, segment in enumerate(result.segments):
+        _check(math.isclose(volumes.GetValue(row), segment.volumeMl, abs_tol=0.01), f"segment {segment.segment} changed")
+
+
 # Run by both ALPPSVolumetryTest (inside Slicer) and Testing/test_volumetry_scenarios.py.
 SCENARIOS = (
     segmentVolumesEqualSyntheticTruth,
     unionCountsOverlapOnce,
     resultsTableSurvivesSceneReload,
     emptyInputIsRejectedByName,
+    remnantOfEveryPlanEqualsSyntheticTruth,
+    volumetryTablesSurviveSceneReload,
 )
