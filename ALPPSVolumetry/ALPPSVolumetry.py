@@ -1,13 +1,16 @@
 import importlib
+import json
 import sys
 import tempfile
+from typing import Annotated
 
+import qt
 import slicer
 import vtk
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.parameterNodeWrapper import parameterNodeWrapper
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModule,
     ScriptedLoadableModuleLogic,
@@ -16,20 +19,53 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
-from ALPPSVolumetryLib import resultsTable, selfTestScenarios
+from ALPPSVolumetryLib import (
+    adequacy,
+    bodySize,
+    planDisplay,
+    resultsTable,
+    segmentRecognition,
+    selfTestScenarios,
+    volumetryWorkflow,
+)
 
 # Submodules in dependency order, re-imported by Reload so that edits to the Lib take effect.
 _LIB_MODULES = (
     "ALPPSVolumetryLib.couinaud",
     "ALPPSVolumetryLib.segmentVolumes",
     "ALPPSVolumetryLib.segmentRecognition",
+    "ALPPSVolumetryLib.bodySize",
+    "ALPPSVolumetryLib.remnantRatios",
+    "ALPPSVolumetryLib.adequacy",
+    "ALPPSVolumetryLib.resectionPlans",
+    "ALPPSVolumetryLib.liverComposition",
+    "ALPPSVolumetryLib.futureLiverRemnant",
     "ALPPSVolumetryLib.resultsTable",
     "ALPPSVolumetryLib.segmentationImport",
+    "ALPPSVolumetryLib.dicomSeries",
     "ALPPSVolumetryLib.segmentationIO",
+    "ALPPSVolumetryLib.planDisplay",
+    "ALPPSVolumetryLib.volumetryWorkflow",
     "ALPPSVolumetryLib.syntheticPatient",
     "ALPPSVolumetryLib.syntheticPatientScene",
     "ALPPSVolumetryLib.selfTestScenarios",
 )
+
+# Parameter-node field of each preset's check box.
+PLAN_FIELDS = {
+    "planRightHepatectomy": "right_hepatectomy",
+    "planRightTrisectionectomy": "right_trisectionectomy",
+    "planLeftHepatectomy": "left_hepatectomy",
+    "planLeftTrisectionectomy": "left_trisectionectomy",
+    "planLeftLateralSectionectomy": "left_lateral_sectionectomy",
+    "planRightPosteriorSectionectomy": "right_posterior_sectionectomy",
+    "planRightAnteriorSectionectomy": "right_anterior_sectionectomy",
+    "planCentralHepatectomy": "central_hepatectomy",
+}
+
+# Bound by hand, not by connectGui: the segment role table is filled from the segmentation, and
+# the plans to show are the ones last computed.
+PARAMETERS_WITHOUT_WIDGET = ("segmentRoleOverrides", "planToShow")
 
 
 class ALPPSVolumetry(ScriptedLoadableModule):
@@ -40,9 +76,12 @@ class ALPPSVolumetry(ScriptedLoadableModule):
         self.parent.dependencies = ["Segmentations"]
         self.parent.contributors = ["ALPPS extension developers"]
         self.parent.helpText = _(
-            "Couinaud segment volumetry for ALPPS planning: voxel-based volume (mL) of every segment "
-            "of a segmentation made in the Segment Editor or by TotalSegmentator, counted on the "
-            "segmentation's own labelmap. Results go to a table node saved with the scene. "
+            "Couinaud segment volumetry for ALPPS planning: voxel-based volume (mL) of every Couinaud segment "
+            "of a segmentation made in the Segment Editor or by TotalSegmentator, tumour volume inside each, "
+            "and for each resection plan the future liver remnant (FLR): %FLR measured and functional, "
+            "standardised FLR (sFLR, Vauthey 2002 by default), FLR-to-body-weight ratio and FLR/BSA, with "
+            "adequacy flags for the liver condition (thresholds configurable, sources shown). "
+            "Results are tables saved with the scene; flags are decision support. "
             "See the <a href='https://github.com/alpps-slicer/SlicerALPPS#readme'>documentation</a>."
         )
         self.parent.acknowledgementText = _(
@@ -57,6 +96,30 @@ class ALPPSVolumetryParameterNode:
     sourceVolume: vtkMRMLScalarVolumeNode
     segmentation: vtkMRMLSegmentationNode
     segmentVolumeTable: vtkMRMLTableNode
+    couinaudTable: vtkMRMLTableNode
+    planTable: vtkMRMLTableNode
+    # Patient; 0 means not entered (sFLR and FLR-BWR are then not computed, never zero).
+    heightCm: Annotated[float, WithinRange(0.0, 300.0)] = 0.0
+    weightKg: Annotated[float, WithinRange(0.0, 500.0)] = 0.0
+    bsaFormula: Annotated[str, Choice(list(bodySize.BSA_FORMULAS))] = bodySize.DEFAULT_BSA_FORMULA
+    stlvFormula: Annotated[str, Choice(list(bodySize.STLV_FORMULAS))] = bodySize.DEFAULT_STLV_FORMULA
+    liverCondition: Annotated[str, Choice(list(adequacy.LIVER_CONDITIONS))] = "normal"
+    # Threshold overrides; 0 keeps the published default of the liver condition.
+    sflrThresholdPercent: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
+    flrBwrThresholdPercent: Annotated[float, WithinRange(0.0, 10.0)] = 0.0
+    thresholdSource: str = ""
+    planRightHepatectomy: bool = True
+    planRightTrisectionectomy: bool = True
+    planLeftHepatectomy: bool = False
+    planLeftTrisectionectomy: bool = False
+    planLeftLateralSectionectomy: bool = False
+    planRightPosteriorSectionectomy: bool = False
+    planRightAnteriorSectionectomy: bool = False
+    planCentralHepatectomy: bool = False
+    caudateInRemnant: bool = True
+    customPlan: str = ""
+    planToShow: str = ""
+    segmentRoleOverrides: str = ""
 
 
 class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -79,6 +142,13 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.computeVolumesButton.connect("clicked(bool)", self.onComputeVolumes)
         self.ui.openSegmentEditorButton.connect("clicked(bool)", self.onOpenSegmentEditor)
+        self.ui.totalSegmentatorButton.connect("clicked(bool)", self.onTotalSegmentator)
+        self.ui.showPlanButton.connect("clicked(bool)", self.onShowPlan)
+        self.ui.segmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self._updateSegmentRoleTable)
+        self.ui.segmentRolesTableWidget.connect("cellChanged(int,int)", self.onSegmentRoleEdited)
+        self.ui.planToShowComboBox.connect("currentTextChanged(QString)", self.onPlanToShowChanged)
+        hasTotalSegmentator = hasattr(slicer.modules, "totalsegmentator")
+        self.ui.totalSegmentatorButton.visible = hasTotalSegmentator
         self.initializeParameterNode()
 
     def cleanup(self):
@@ -113,22 +183,85 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
             self._updateButtonStates()
+            self._updateSegmentRoleTable(self._parameterNode.segmentation)
 
     def _updateButtonStates(self, caller=None, event=None):
         hasSegmentation = bool(self._parameterNode and self._parameterNode.segmentation)
         self.ui.computeVolumesButton.enabled = hasSegmentation
         self.ui.computeVolumesButton.toolTip = (
-            _("Measure every segment (mL)") if hasSegmentation else _("Select a segmentation first")
+            _("Measure every segment and every selected plan") if hasSegmentation else _("Select a segmentation first")
         )
         self.ui.openSegmentEditorButton.enabled = hasSegmentation
+        self.ui.showPlanButton.enabled = hasSegmentation and bool(self._parameterNode.planToShow)
+        self.ui.totalSegmentatorButton.enabled = bool(self._parameterNode and self._parameterNode.sourceVolume)
+
+    def _updateSegmentRoleTable(self, segmentationNode=None):
+        """The correctable mapping: one row per segment, its recognised role, and the role used."""
+        table = self.ui.segmentRolesTableWidget
+        table.blockSignals(True)
+        try:
+            table.setRowCount(0)
+            if not segmentationNode or not self._parameterNode:
+                return
+            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
+            roles = segmentRecognition.SegmentRoles(segmentationNode)
+            table.setColumnCount(3)
+            table.setHorizontalHeaderLabels([_("Segment"), _("Recognised as"), _("Role used")])
+            for row, (segmentId, name, recognized, role) in enumerate(roles.asRows()):
+                table.insertRow(row)
+                for column, text in enumerate((name, recognized, overrides.get(segmentId, role))):
+                    item = qt.QTableWidgetItem(text)
+                    item.setData(qt.Qt.UserRole, segmentId)
+                    if column < 2:
+                        item.setFlags(item.flags() & ~qt.Qt.ItemIsEditable)
+                    table.setItem(row, column, item)
+        finally:
+            table.blockSignals(False)
+
+    def onSegmentRoleEdited(self, row, column):
+        if column != 2:
+            return
+        item = self.ui.segmentRolesTableWidget.item(row, column)
+        role = item.text().strip()
+        with slicer.util.tryWithErrorDisplay(_("Unknown segment role."), waitCursor=False):
+            if role not in segmentRecognition.ROLES:
+                raise ValueError(_("Role '{role}' is unknown: expected one of {roles}").format(role=role, roles=", ".join(segmentRecognition.ROLES)))
+            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
+            overrides[item.data(qt.Qt.UserRole)] = role
+            self._parameterNode.segmentRoleOverrides = json.dumps(overrides)
 
     def onComputeVolumes(self):
-        with slicer.util.tryWithErrorDisplay(_("Failed to compute segment volumes."), waitCursor=True):
-            tableNode = self.logic.computeSegmentVolumes(
+        with slicer.util.tryWithErrorDisplay(_("Failed to compute the volumetry."), waitCursor=True):
+            self._parameterNode.segmentVolumeTable = self.logic.computeSegmentVolumes(
                 self._parameterNode.segmentation, self._parameterNode.segmentVolumeTable
             )
-            self._parameterNode.segmentVolumeTable = tableNode
-            self.ui.segmentVolumeTableView.setMRMLTableNode(tableNode)
+            result = self.logic.computeVolumetry(self._parameterNode)
+            self.ui.couinaudTableView.setMRMLTableNode(self._parameterNode.couinaudTable)
+            self.ui.planTableView.setMRMLTableNode(self._parameterNode.planTable)
+            self.ui.planToShowComboBox.clear()
+            for plan in result.plans:
+                self.ui.planToShowComboBox.addItem(plan.key)
+            self.ui.warningsLabel.text = "\n".join(result.warnings + [w for plan in result.plans for w in plan.warnings])
+
+    def onPlanToShowChanged(self, text):
+        if self._parameterNode:
+            self._parameterNode.planToShow = text
+
+    def onShowPlan(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to show the plan."), waitCursor=True):
+            planNode = self.logic.showPlan(self._parameterNode)
+            planNode.CreateClosedSurfaceRepresentation()
+            self._parameterNode.segmentation.GetDisplayNode().SetVisibility(False)
+
+    def onTotalSegmentator(self):
+        # TotalSegmentator is an optional extension: only offered when it is installed.
+        with slicer.util.tryWithErrorDisplay(_("TotalSegmentator failed."), waitCursor=True):
+            volumeNode = self._parameterNode.sourceVolume
+            segmentationNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLSegmentationNode", volumeNode.GetName() + " liver segments")
+            totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
+            totalSegmentatorLogic.process(volumeNode, segmentationNode, task=volumetryWorkflow.TOTALSEGMENTATOR_TASK)
+            volumetryWorkflow.checkTotalSegmentatorLiverSegments(segmentationNode)
+            self._parameterNode.segmentation = segmentationNode
 
     def onOpenSegmentEditor(self):
         # Painting belongs to the Segment Editor: hand it this segmentation and source volume.
@@ -160,6 +293,46 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         """Voxel volume (mL) of every segment into ``tableNode`` (created when None); returns the table."""
         _, tableNode = resultsTable.measureSegmentVolumesIntoTable(segmentationNode, tableNode)
         return tableNode
+
+    @staticmethod
+    def plansOf(parameterNode):
+        selected = [key for field, key in PLAN_FIELDS.items() if getattr(parameterNode, field)]
+        return volumetryWorkflow.plansFromSelection(selected, parameterNode.caudateInRemnant, parameterNode.customPlan)
+
+    def computeVolumetry(self, parameterNode):
+        """Couinaud volumes and every selected plan into the parameter node's tables; returns the result."""
+        settings = volumetryWorkflow.settingsFromValues(
+            parameterNode.heightCm,
+            parameterNode.weightKg,
+            parameterNode.bsaFormula,
+            parameterNode.stlvFormula,
+            parameterNode.liverCondition,
+            parameterNode.sflrThresholdPercent,
+            parameterNode.flrBwrThresholdPercent,
+            parameterNode.thresholdSource,
+        )
+        result, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(
+            parameterNode.segmentation,
+            self.plansOf(parameterNode),
+            settings,
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+            parameterNode.couinaudTable,
+            parameterNode.planTable,
+        )
+        parameterNode.couinaudTable = couinaudTable
+        parameterNode.planTable = planTable
+        return result
+
+    def showPlan(self, parameterNode):
+        """Remnant versus resected liver of the chosen plan as a segmentation for the 3D view."""
+        plans = {plan.key: plan for plan in self.plansOf(parameterNode)}
+        if parameterNode.planToShow not in plans:
+            raise ValueError(f"Plan '{parameterNode.planToShow}' is not among the selected plans")
+        return planDisplay.showPlan(
+            parameterNode.segmentation,
+            plans[parameterNode.planToShow],
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+        )
 
 
 class ALPPSVolumetryTest(ScriptedLoadableModuleTest):

@@ -17,6 +17,7 @@ WIDGET_CLASSES_BY_SUFFIX = {
     "SliderWidget": {"ctkSliderWidget", "qMRMLSliderWidget"},
     "ComboBox": {"QComboBox", "ctkComboBox"},
     "TableView": {"qMRMLTableView", "QTableWidget", "QTableView"},
+    "TableWidget": {"QTableWidget"},
     "PlotView": {"qMRMLPlotView", "qMRMLPlotWidget"},
     "Label": {"QLabel"},
 }
@@ -26,7 +27,9 @@ WIDGET_CLASSES_BY_PARAMETER_TYPE = {
     "float": {"QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "QSlider"},
     "int": {"QSpinBox", "QSlider", "ctkSliderWidget", "QComboBox"},
     "bool": {"QCheckBox", "ctkCheckBox", "QPushButton", "QRadioButton", "ctkCheckablePushButton"},
-    "str": {"QLineEdit", "QComboBox", "ctkComboBox", "QTextEdit", "QPlainTextEdit", "QLabel", "ctkPathLineEdit"},
+    "str": {"QLineEdit", "QTextEdit", "QPlainTextEdit", "QLabel", "ctkPathLineEdit"},
+    # Annotated[..., Choice([...])]: connectGui binds a combo box only when the choices are declared.
+    "choice": {"QComboBox", "ctkComboBox"},
     "node": {"qMRMLNodeComboBox"},
 }
 
@@ -125,7 +128,11 @@ def _annotationKind(annotation):
     """'node:<class>', 'float', 'int', 'bool', 'str' or 'other' for a parameter annotation."""
     if isinstance(annotation, ast.Subscript):  # Annotated[float, WithinRange(...)], Optional[...]
         inner = annotation.slice
-        inner = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
+        if isinstance(inner, ast.Tuple):
+            validators = [v.func for v in inner.elts[1:] if isinstance(v, ast.Call)]
+            if any(getattr(v, "id", getattr(v, "attr", "")) == "Choice" for v in validators):
+                return "choice"
+            inner = inner.elts[0]
         return _annotationKind(inner)
     name = annotation.attr if isinstance(annotation, ast.Attribute) else getattr(annotation, "id", "")
     if name.startswith("vtkMRML"):

@@ -112,3 +112,14 @@ def test_moduleCodeImportsNoQtOutsideTheModuleFile():
                 with open(os.path.join(moduleDirectory, path)) as stream:
                     source = stream.read()
                 assert not re.search(r"^\s*(import|from)\s+(qt|ctk)\b", source, re.M), path
+
+
+def test_comboBoxForAStringWithoutChoicesIsCaught(fixtureModule):
+    _edit(fixtureModule / "FixtureModule.py", "    threshold:", "    mode: str = ''\n    threshold:")
+    _edit(
+        fixtureModule / "Resources" / "UI" / "FixtureModule.ui",
+        '<widget class="QLabel" name="statusLabel"/>',
+        '<widget class="QLabel" name="statusLabel"/></item><item><widget class="QComboBox" name="modeComboBox">'
+        '<property name="SlicerParameterName" stdset="0"><string>mode</string></property></widget>',
+    )
+    assert checks.checkUiMatchesCode(str(fixtureModule)) == ["widget modeComboBox (QComboBox) cannot hold the str parameter 'mode'"]

@@ -34,7 +34,7 @@ _CODE_TO_ID = {code: segment for segment, code in SNOMED_CODE.items()}
 # "II", "2", "S2", "Seg 2", "Segment II", "Couinaud segment 2", "liver_segment_2",
 # "Liver segment II", optionally followed by a/b (sub-segments of IV: IVa superior, IVb inferior).
 _SEGMENT_NAME = re.compile(
-    r"^(?:(?:couinaud|liver|hepatic)[\s_-]*)?(?:(?:segment|seg|s)[\s_.-]*)?"
+    r"^(?:(?:couinaud|liver|hepatic)[\s_-]*)*(?:(?:segment|seg|s)[\s_.-]*)?"
     r"(?P<number>[1-8]|viii|vii|vi|iv|v|iii|ii|i)(?P<sub>[ab])?$"
 )
 

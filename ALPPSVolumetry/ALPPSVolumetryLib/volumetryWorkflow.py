@@ -1,0 +1,102 @@
+"""From what the user entered (module panel or command line) to volumetry results in tables:
+the one path the Slicer module, the batch command and the tests share."""
+
+import json
+
+from . import adequacy, futureLiverRemnant, resectionPlans, resultsTable, segmentVolumes
+from .couinaud import SEGMENT_IDS
+from .segmentRecognition import SegmentRoles
+
+TOTALSEGMENTATOR_TASK = "liver_segments"
+
+
+def plansFromSelection(presetKeys, caudateInRemnant=True, customPlanText=""):
+    """Plans for the ticked presets, with segment I kept or resected, plus an optional custom
+    plan typed as 'NAME=I,II,III,IVb'."""
+    plans = [resectionPlans.presetPlan(key, caudateInRemnant=caudateInRemnant) for key in presetKeys]
+    if customPlanText and customPlanText.strip():
+        plans.append(resectionPlans.parsePlan("custom:" + customPlanText.strip()))
+    if not plans:
+        raise ValueError("No resection plan selected: tick at least one plan or type a custom segment set")
+    return plans
+
+
+def settingsFromValues(
+    heightCm=0.0,
+    weightKg=0.0,
+    bsaFormula="",
+    stlvFormula="vauthey",
+    liverCondition="normal",
+    sflrThresholdPercent=0.0,
+    flrBwrThresholdPercent=0.0,
+    thresholdSource="",
+):
+    """VolumetrySettings from panel values, where 0 (or empty) means 'not entered'."""
+    thresholds = None
+    overrides = {}
+    if sflrThresholdPercent:
+        overrides["sflrMinimumPercent"] = float(sflrThresholdPercent)
+    if flrBwrThresholdPercent:
+        overrides["flrBwrMinimumPercent"] = float(flrBwrThresholdPercent)
+    if overrides:
+        if not (thresholdSource and thresholdSource.strip()):
+            raise ValueError("A changed adequacy threshold needs its source (for example your centre's protocol)")
+        thresholds = adequacy.defaultThresholds(liverCondition).withOverrides(source=thresholdSource.strip(), **overrides)
+    return futureLiverRemnant.VolumetrySettings(
+        heightCm=float(heightCm) if heightCm else None,
+        weightKg=float(weightKg) if weightKg else None,
+        # The Um equations were fitted with their own BSA formula, which the result then records.
+        bsaFormula=None if stlvFormula.startswith("um_") else (bsaFormula or None),
+        stlvFormula=stlvFormula,
+        liverCondition=liverCondition,
+        thresholds=thresholds,
+    )
+
+
+def roleOverridesFromText(text):
+    """Segment role corrections stored in the parameter node as JSON {segment ID or name: role}."""
+    if not text or not text.strip():
+        return {}
+    try:
+        overrides = json.loads(text)
+    except ValueError:
+        raise ValueError(f"Segment role corrections '{text}' are not valid JSON: expected {{\"segment\": \"role\"}}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError("Segment role corrections must map segments to roles")
+    return {str(key): str(value) for key, value in overrides.items()}
+
+
+def runVolumetryIntoTables(segmentationNode, plans, settings, roleOverrides=None, couinaudTable=None, planTable=None):
+    """Measure and write the Couinaud and plan tables (created in the segmentation's scene when
+    None); returns (result, couinaudTable, planTable)."""
+    if segmentationNode is None:
+        raise ValueError("No segmentation selected: choose the segmentation holding Couinaud segments I-VIII")
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, roleOverrides)
+    scene = segmentationNode.GetScene()
+    name = segmentationNode.GetName()
+    couinaudTable = couinaudTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{name} Couinaud volumes")
+    planTable = planTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{name} resection plans")
+    resultsTable.writeCouinaudTable(couinaudTable, result)
+    resultsTable.writePlanTable(planTable, result)
+    return result, couinaudTable, planTable
+
+
+def checkTotalSegmentatorLiverSegments(segmentationNode):
+    """After TotalSegmentator's liver_segments task: all eight Couinaud segments must be there and
+    non-empty (the model can return empty segments); raises ValueError naming the bad ones."""
+    roles = SegmentRoles(segmentationNode)
+    units = roles.couinaudUnits()
+    missing = [segmentId for segmentId in SEGMENT_IDS if segmentId not in units]
+    volumes = {volume.segmentId: volume for volume in segmentVolumes.segmentVolumes(segmentationNode, list(units.values()))}
+    empty = [unit for unit, segmentId in units.items() if volumes[segmentId].isEmpty]
+    problems = []
+    if missing:
+        problems.append(f"missing segment(s) {', '.join(missing)}")
+    if empty:
+        problems.append(f"empty segment(s) {', '.join(empty)}")
+    if problems:
+        raise ValueError(
+            f"TotalSegmentator's {TOTALSEGMENTATOR_TASK} output '{segmentationNode.GetName()}' has {' and '.join(problems)}: "
+            "paint them in the Segment Editor before volumetry"
+        )
+    return units

@@ -1,0 +1,75 @@
+"""The path from the module panel's values to volumetry tables (shared with the Slicer widget)."""
+
+import os
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+from ALPPSVolumetryLib import adequacy, bodySize, couinaud, segmentationImport, syntheticPatient, volumetryWorkflow
+
+from conftest import REPOSITORY
+
+
+def test_panelSelectionsBecomePlans():
+    plans = volumetryWorkflow.plansFromSelection(["right_hepatectomy"], caudateInRemnant=False, customPlanText="ALPPS=I,II,III,IVb")
+    assert [plan.remnantSegments for plan in plans] == [("II", "III", "IV"), ("I", "II", "III", "IVb")]
+    with pytest.raises(ValueError, match="No resection plan selected"):
+        volumetryWorkflow.plansFromSelection([], True, "  ")
+
+
+def test_zeroMeansNotEnteredAndChangedThresholdsNeedASource():
+    settings = volumetryWorkflow.settingsFromValues(0.0, 0.0, "mosteller", "vauthey", "normal", 0.0, 0.0, "")
+    assert settings.heightCm is None and settings.weightKg is None and settings.thresholds is None
+    with pytest.raises(ValueError, match="needs its source"):
+        volumetryWorkflow.settingsFromValues(172, 78, "mosteller", "vauthey", "normal", 25.0, 0.0, "")
+    settings = volumetryWorkflow.settingsFromValues(172, 78, "mosteller", "vauthey", "normal", 25.0, 0.0, "local protocol")
+    assert settings.adequacyThresholds().sflrMinimumPercent == 25.0
+    assert "local protocol" in settings.adequacyThresholds().sflrSource
+    assert volumetryWorkflow.settingsFromValues(172, 78, "haycock", "um_dubois").bsaFormula is None
+
+
+def test_roleCorrectionsRoundTripAsJson():
+    assert volumetryWorkflow.roleOverridesFromText('{"S_1": "II"}') == {"S_1": "II"}
+    assert volumetryWorkflow.roleOverridesFromText("") == {}
+    with pytest.raises(ValueError, match="not valid JSON"):
+        volumetryWorkflow.roleOverridesFromText("{II}")
+
+
+def test_runVolumetryCreatesBothTables(slicerContext):
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(3.0, 3.0, 3.0))
+    segmentationNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Case")
+    names = {value: f"Segment {s}" for value, s in enumerate(couinaud.SEGMENT_IDS, 1)}
+    segmentationImport.importLabelArray(segmentationNode, timePoint.couinaudLabels, timePoint.ijkToRAS, names)
+    plans = volumetryWorkflow.plansFromSelection(["right_hepatectomy", "right_trisectionectomy"])
+    settings = volumetryWorkflow.settingsFromValues(172, 78)
+    result, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(segmentationNode, plans, settings)
+    assert couinaudTable.GetNumberOfRows() == 8 and planTable.GetNumberOfRows() == 2
+    flr = planTable.GetTable().GetColumnByName("FLR").GetValue(1)
+    assert flr == pytest.approx(sum(timePoint.trueVolumesMl[s] for s in ("I", "II", "III")), rel=1e-12)
+    assert np.isnan(planTable.GetTable().GetColumnByName("%FLR functional").GetValue(0)), "no tumours: empty, not 0"
+    with pytest.raises(ValueError, match="No segmentation selected"):
+        volumetryWorkflow.runVolumetryIntoTables(None, plans, settings)
+
+
+def test_totalSegmentatorOutputCheckNamesMissingAndEmptySegments(slicerContext):
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(4.0, 4.0, 4.0))
+    segmentationNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "TotalSegmentator output")
+    names = {value: f"liver_segment_{value}" for value in range(1, 8)}  # segment 8 missing
+    segmentationImport.importLabelArray(segmentationNode, np.where(timePoint.couinaudLabels < 8, timePoint.couinaudLabels, 0), timePoint.ijkToRAS, names)
+    segmentationNode.GetSegmentation().RemoveSegment(segmentationNode.GetSegmentation().GetSegmentIdBySegmentName("liver_segment_3"))
+    segmentationNode.GetSegmentation().AddEmptySegment("", "liver_segment_3")
+    with pytest.raises(ValueError, match=r"missing segment\(s\) VIII and empty segment\(s\) III"):
+        volumetryWorkflow.checkTotalSegmentatorLiverSegments(segmentationNode)
+
+
+def test_panelChoicesAreTheLibraryChoices():
+    """The .ui combo boxes list exactly the formulas and conditions the library knows."""
+    tree = ElementTree.parse(os.path.join(REPOSITORY, "ALPPSVolumetry", "Resources", "UI", "ALPPSVolumetry.ui"))
+    items = {
+        widget.get("name"): [item.find("property/string").text for item in widget.findall("item")]
+        for widget in tree.iter("widget")
+        if widget.get("class") == "QComboBox"
+    }
+    assert items["bsaFormulaComboBox"] == list(bodySize.BSA_FORMULAS)
+    assert items["stlvFormulaComboBox"] == list(bodySize.STLV_FORMULAS)
+    assert items["liverConditionComboBox"] == list(adequacy.LIVER_CONDITIONS)
