@@ -43,6 +43,11 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
             key = segment["couinaudSegment"] or name
             assert segment["voxelCount"] == truth.trueVoxelCounts[key], name
             assert segment["volumeMl"] == pytest.approx(truth.trueVolumesMl[key], rel=1e-12)
+    for point, truth in zip(document["timePoints"], patient.timePoints):
+        plan = point["volumetry"]["plans"]["right_trisectionectomy"]
+        flr = sum(truth.trueVolumesMl[s] for s in ("I", "II", "III"))
+        assert plan["remnantMl"] == pytest.approx(flr, rel=1e-12)
+        assert plan["sFLR"] == pytest.approx(100.0 * flr / point["volumetry"]["patient"]["standardLiverVolumeMl"], rel=1e-12)
     for row, truth in zip(document["timeline"], patient.timePoints):
         assert row["liverVolumeMl"] == pytest.approx(truth.trueVolumesMl["Liver"], rel=1e-12)
     with open(os.path.join(outputDirectory, CSV_FILE), newline="") as stream:
@@ -66,6 +71,12 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
             assert segmentationNode.GetSegmentation().GetNumberOfSegments() == len(point["segments"])
             tableNode = scene.GetFirstNodeByName(point["tableNode"])
             assert tableNode.GetNumberOfRows() == len(point["segments"])
+            assert scene.GetFirstNodeByName(point["couinaudTableNode"]).GetNumberOfRows() == 8
+            planTable = scene.GetFirstNodeByName(point["planTableNode"])
+            assert planTable.GetNumberOfRows() == len(point["volumetry"]["plans"])
+            assert planTable.GetAttribute("ALPPS.LiverCondition") == "normal"
+        shown = scene.GetFirstNodeByName(document["timePoints"][0]["segmentationNode"] + " - " + document["timePoints"][0]["volumetry"]["plans"]["right_trisectionectomy"]["label"])
+        assert shown is not None and shown.GetSegmentation().GetNumberOfSegments() == 2
         timelineNode = scene.GetFirstNodeByName("Timeline liver volume")
         assert timelineNode.GetNumberOfRows() == 3
         assert timelineNode.GetColumnUnitLabel("Liver volume") == "mL"

@@ -116,28 +116,25 @@ def formatVolumetry(result):
 
 
 def _commandVolumetry(arguments):
-    from ALPPSVolumetryLib import adequacy, futureLiverRemnant, resectionPlans, segmentationIO
+    from ALPPSVolumetryLib import bodySize, futureLiverRemnant, resectionPlans, segmentationIO, volumetryWorkflow
 
     from .headless import SlicerContext
 
     plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
-    thresholds = None
-    if arguments.sflr_threshold is not None or arguments.bwr_threshold is not None:
-        overrides = {}
-        if arguments.sflr_threshold is not None:
-            overrides["sflrMinimumPercent"] = arguments.sflr_threshold
-        if arguments.bwr_threshold is not None:
-            overrides["flrBwrMinimumPercent"] = arguments.bwr_threshold
-        thresholds = adequacy.defaultThresholds(arguments.liver_condition).withOverrides(
-            source=arguments.threshold_source, **overrides
-        )
-    settings = futureLiverRemnant.VolumetrySettings(
-        heightCm=arguments.height,
-        weightKg=arguments.weight,
-        bsaFormula=arguments.bsa_formula,
-        stlvFormula=arguments.stlv_formula,
-        liverCondition=arguments.liver_condition,
-        thresholds=thresholds,
+    # On the command line a given 0 is a mistake, not "not entered" as in the panel.
+    if arguments.height is not None:
+        bodySize.validateHeightCm(arguments.height)
+    if arguments.weight is not None:
+        bodySize.validateWeightKg(arguments.weight)
+    settings = volumetryWorkflow.settingsFromValues(
+        arguments.height,
+        arguments.weight,
+        arguments.bsa_formula,
+        arguments.stlv_formula,
+        arguments.liver_condition,
+        arguments.sflr_threshold,
+        arguments.bwr_threshold,
+        arguments.threshold_source,
     )
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(

@@ -6,13 +6,24 @@ import json
 import os
 
 from ALPPSAssessmentLib import timeline
-from ALPPSVolumetryLib import couinaud, resultsTable, segmentVolumes, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib import (
+    couinaud,
+    futureLiverRemnant,
+    planDisplay,
+    resultsTable,
+    segmentVolumes,
+    syntheticPatient,
+    syntheticPatientScene,
+    volumetryWorkflow,
+)
 
 from . import __version__
 from .headless import SlicerContext
 
 SCENE_BUNDLE = "alpps-demo.mrb"
 JSON_FILE = "alpps-demo.json"
+# The classic ALPPS resection (stage 2 removes IV-VIII) and the plain right hepatectomy beside it.
+DEMO_PLANS = ("right_trisectionectomy", "right_hepatectomy")
 CSV_FILE = "alpps-demo-segment-volumes.csv"
 
 
@@ -38,8 +49,13 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
             "volumeUnit": "mL",
             "timePoints": [],
         }
+        plans = volumetryWorkflow.plansFromSelection(DEMO_PLANS)
+        settings = volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg)
         for timePoint in patient.timePoints:
             volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, timePoint, "Synthetic")
+            volumetry, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(segmentationNode, plans, settings)
+            if timePoint is patient.timePoints[0]:
+                planDisplay.showPlan(segmentationNode, plans[0])
             volumes = segmentVolumes.segmentVolumes(segmentationNode)
             tableNode = scene.AddNewNodeByClass(
                 "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
@@ -54,6 +70,9 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                     "volumeNode": volumeNode.GetName(),
                     "segmentationNode": segmentationNode.GetName(),
                     "tableNode": tableNode.GetName(),
+                    "couinaudTableNode": couinaudTable.GetName(),
+                    "planTableNode": planTable.GetName(),
+                    "volumetry": futureLiverRemnant.volumetryToDict(volumetry),
                     "segments": {
                         volume.name: {
                             "couinaudSegment": couinaud.segmentIdFromName(volume.name)[0],
@@ -108,11 +127,18 @@ def _writeCsv(path, document):
 
 
 def formatDemoSummary(document):
-    """The readable table `alpps demo` prints: measured against true volume per time point."""
+    """The readable table `alpps demo` prints: measured against true volume per time point, and
+    the remnant of the demo plans."""
     lines = []
     for point in document["timePoints"]:
         lines.append(f"{point['role']} ({point['studyDate']}, day {point['daysAfterStage1']:+d} after stage 1)")
         lines.append(f"  {'segment':<20} {'volume (mL)':>12} {'truth (mL)':>12}")
         for name, segment in point["segments"].items():
             lines.append(f"  {name:<20} {segment['volumeMl']:>12.2f} {segment['trueVolumeMl']:>12.2f}")
+        for key, plan in point["volumetry"]["plans"].items():
+            flags = ", ".join(f"{flag['criterion']} {flag['state']}" for flag in plan["flags"])
+            lines.append(
+                f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
+                f"sFLR {plan['sFLR']:.1f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
+            )
     return "\n".join(lines)
