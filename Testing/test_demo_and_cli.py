@@ -113,4 +113,5 @@ def test_cliReportsBadInputWithoutTraceback(tmp_path, capsys):
 
 def test_runDemoInAGivenContextKeepsTheScene(slicerContext, tmp_path):
     document = runDemo(str(tmp_path), spacing=(4.0, 4.0, 4.0), context=slicerContext)
-    assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"])
+    # One segmentation per time point, and the plan display of the first one.
+    assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"]) + 1
