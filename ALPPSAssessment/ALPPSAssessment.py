@@ -3,7 +3,6 @@ import sys
 import tempfile
 
 import slicer
-import vtk
 from slicer import vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate

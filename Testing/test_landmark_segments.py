@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import couinaud, landmarkSegments, segmentationImport, segmentRecognition, segmentVolumes
+from ALPPSVolumetryLib import couinaud, landmarkSegments, segmentationImport, segmentOverlap, segmentRecognition, segmentVolumes
 from ALPPSVolumetryLib import syntheticPatient
 
 SEGMENTS = couinaud.SEGMENT_IDS  # label value - 1
@@ -326,7 +326,7 @@ def test_nodeLevelSegmentsPartitionTheLiverSegment(slicerContext, phantom):
         assert _tag(segment, "ALPPS.Method") == method
         assert segment.GetColor() == pytest.approx(couinaud.SEGMENT_COLOR[couinaudId])
         assert counts[segmentIds[couinaudId]] == np.count_nonzero(expected == value) > 0
-    unionCount, _ = segmentVolumes.unionVolume(segmentationNode, list(segmentIds.values()))
+    unionCount, _ = segmentOverlap.unionVolume(segmentationNode, list(segmentIds.values()))
     assert unionCount == counts[liverId] == np.count_nonzero(liver)
     # The volumetry recognises them as the eight Couinaud segments.
     recognized = segmentRecognition.requireCouinaudSegments(segmentationNode)

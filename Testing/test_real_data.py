@@ -5,7 +5,7 @@ import os
 
 import pytest
 import SimpleITK as sitk
-from ALPPSVolumetryLib import segmentationIO, segmentVolumes
+from ALPPSVolumetryLib import segmentationIO, segmentOverlap, segmentVolumes
 
 COUINAUD_NAMES = {value: f"Segment {name}" for value, name in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1)}
 
@@ -27,7 +27,7 @@ def test_ircadCouinaudSegmentsMatchSimpleITK(slicerContext, sharedData):
         assert measured[name] == pytest.approx(oracle[value], rel=1e-6)
         assert measured[name] == pytest.approx(readme[name.split()[1]], abs=0.005)
     ids = [volume.segmentId for volume in segmentVolumes.segmentVolumes(segmentationNode)]
-    _, total = segmentVolumes.unionVolume(segmentationNode, ids)
+    _, total = segmentOverlap.unionVolume(segmentationNode, ids)
     assert total == pytest.approx(1464.09, abs=0.005)
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import segmentationImport, segmentVolumes, virtualTransection
+from ALPPSVolumetryLib import segmentationImport, segmentOverlap, segmentVolumes, virtualTransection
 
 
 def _box():
@@ -164,7 +164,7 @@ def test_remnantChosenByAPointOnEitherSideOfAMarkupsPlane(slicerContext):
     counts = _counts(segmentationNode)
     assert counts["Remnant (virtual transection)"] == 25 * 30 * 20  # R < 0.5, where the point lies
     assert counts["Resected (virtual transection)"] == 15 * 30 * 20
-    unionCount, _ = segmentVolumes.unionVolume(segmentationNode, list(segmentIds.values()))
+    unionCount, _ = segmentOverlap.unionVolume(segmentationNode, list(segmentIds.values()))
     assert unionCount == counts["Liver"]
     segment = segmentationNode.GetSegmentation().GetSegment(segmentIds["remnant"])
     assert segment.GetName() == "Remnant (virtual transection)"

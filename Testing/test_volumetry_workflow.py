@@ -73,3 +73,58 @@ def test_panelChoicesAreTheLibraryChoices():
     assert items["bsaFormulaComboBox"] == list(bodySize.BSA_FORMULAS)
     assert items["stlvFormulaComboBox"] == list(bodySize.STLV_FORMULAS)
     assert items["liverConditionComboBox"] == list(adequacy.LIVER_CONDITIONS)
+
+
+def _wholeLiverCase(scene, spacing=(3.0, 3.0, 3.0)):
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=spacing)
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Whole liver case")
+    masks = {"Liver": timePoint.couinaudLabels > 0, "Tumour 1": timePoint.structures["Tumour 1"]}
+    segmentationImport.importMaskArrays(segmentationNode, masks, timePoint.ijkToRAS)
+    return timePoint, segmentationNode
+
+
+def _rasCoordinates(timePoint):
+    shape = timePoint.couinaudLabels.shape
+    k, j, i = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    m = timePoint.ijkToRAS
+    return [m[axis, 0] * i + m[axis, 1] * j + m[axis, 2] * k + m[axis, 3] for axis in range(3)]
+
+
+def test_transectionByPlaneMeasuresTheKeptSide(slicerContext):
+    scene = slicerContext.scene
+    timePoint, segmentationNode = _wholeLiverCase(scene)
+    plane = scene.AddNewNodeByClass("vtkMRMLMarkupsPlaneNode", "Cut")
+    plane.SetOrigin(10.0, 0.0, 0.0)
+    plane.SetNormal(1.0, 0.0, 0.0)
+    keep = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "Keep")
+    keep.AddControlPoint(-40.0, 10.0, 30.0)  # the left liver stays
+    settings = volumetryWorkflow.settingsFromValues(172, 78)
+    plan, planTable = volumetryWorkflow.runTransection(segmentationNode, plane, keep, settings)
+    x, _, _ = _rasCoordinates(timePoint)
+    liver = timePoint.couinaudLabels > 0
+    kept = liver & (x <= 10.0)
+    tumour = timePoint.structures["Tumour 1"]
+    voxelMl = timePoint.voxelVolumeMl
+    assert plan.remnantMl == pytest.approx(np.count_nonzero(kept) * voxelMl, rel=1e-9)
+    assert plan.percentFLR == pytest.approx(100.0 * np.count_nonzero(kept) / np.count_nonzero(liver), rel=1e-9)
+    functional = 100.0 * np.count_nonzero(kept & ~tumour) / np.count_nonzero(liver & ~tumour)
+    assert plan.functionalPercentFLR == pytest.approx(functional, rel=1e-9)
+    assert planTable.GetNumberOfRows() == 1 and planTable.GetCellText(0, 0).startswith("Virtual transection")
+    # Moving the plane and cutting again replaces the earlier transection segments.
+    plane.SetOrigin(40.0, 0.0, 0.0)
+    again, _ = volumetryWorkflow.runTransection(segmentationNode, plane, keep, settings, planTable=planTable)
+    assert again.remnantMl == pytest.approx(np.count_nonzero(liver & (x <= 40.0)) * voxelMl, rel=1e-9)
+    names = [segmentationNode.GetSegmentation().GetNthSegment(i).GetName() for i in range(segmentationNode.GetSegmentation().GetNumberOfSegments())]
+    assert names.count("Remnant (virtual transection)") == 1
+
+
+def test_landmarksNeedExactlyOneWholeLiverSegment(slicerContext):
+    timePoint, segmentationNode = _wholeLiverCase(slicerContext.scene)
+    landmarks = slicerContext.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "Landmarks")
+    with pytest.raises(ValueError, match="No landmarks selected"):
+        volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, None)
+    segmentationNode.GetSegmentation().GetSegment(segmentationNode.GetSegmentation().GetSegmentIdBySegmentName("Liver")).SetName("Parenchyma")
+    with pytest.raises(ValueError, match=r"exactly one whole-liver segment \(found none\)"):
+        volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarks)
+    with pytest.raises(ValueError, match="IVC"):
+        volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarks, {"Parenchyma": "liver"})

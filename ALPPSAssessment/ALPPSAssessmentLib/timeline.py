@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import vtk
 from ALPPSVolumetryLib.resultsTable import resetTableColumns
 from ALPPSVolumetryLib.segmentRecognition import requireCouinaudSegments
-from ALPPSVolumetryLib.segmentVolumes import VOLUME_METHOD, unionVolume
+from ALPPSVolumetryLib.segmentOverlap import unionVolume
+from ALPPSVolumetryLib.segmentVolumes import VOLUME_METHOD
 
 # Roles in the order of the ALPPS course (clinical reference section 8).
 TIME_POINT_ROLES = ("pre-stage 1", "interstage", "pre-stage 2", "after stage 2")

@@ -12,7 +12,8 @@ from typing import List, Optional
 from . import adequacy, bodySize, remnantRatios
 from .couinaud import SEGMENT_IDS
 from .liverComposition import LiverComposition
-from .segmentRecognition import SegmentRoles
+from .segmentOverlap import SegmentOverlapHistogram
+from .segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 from .segmentVolumes import VOLUME_METHOD
 
 # Above this share of the liver, whole-liver voxels outside every Couinaud segment are worth a
@@ -126,16 +127,15 @@ def _warnings(composition, segments, body):
     return warnings
 
 
-def _planResult(composition, plan, body, settings, totalLiverMl, tumourInLiverMl):
-    remnantBits = composition.unitsOf(plan.remnantSegments)
-    remnant = composition.volumeMl(remnantBits)
+def _remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumourInRemnant, liver, body, settings):
+    """PlanResult of a remnant: ``liver`` is (total liver mL, tumour in liver mL, tumours segmented?)."""
+    totalLiverMl, tumourInLiverMl, hasTumours = liver
     # Voxels shared by a remnant and a resected segment belong to the remnant.
-    resected = totalLiverMl - remnant if plan.resectedSegments else 0.0
-    tumourInRemnant = composition.volumeMl(remnantBits, tumourOnly=True)
+    resected = totalLiverMl - remnant
     percent = remnantRatios.measuredFutureLiverRemnantPercent(remnant, totalLiverMl)
     functional = (
         remnantRatios.functionalFutureLiverRemnantPercent(remnant, tumourInRemnant, totalLiverMl, tumourInLiverMl)
-        if composition.tumourSegmentIds
+        if hasTumours
         else None
     )
     sFLR = remnantRatios.standardisedFutureLiverRemnant(remnant, body.stlvMl) if body else None
@@ -144,14 +144,14 @@ def _planResult(composition, plan, body, settings, totalLiverMl, tumourInLiverMl
     flags = adequacy.assessAdequacy(sFLR, flrBwr, settings.liverCondition, settings.adequacyThresholds())
     warnings = []
     if tumourInRemnant > 0:
-        warnings.append(f"{tumourInRemnant:.2f} mL of tumour lie inside the remnant of '{plan.label}'")
+        warnings.append(f"{tumourInRemnant:.2f} mL of tumour lie inside the remnant of '{label}'")
     if body is None:
         warnings.append("sFLR and FLR-to-body-weight ratio need height and weight: not computed")
     return PlanResult(
-        key=plan.key,
-        label=plan.label,
-        remnantSegments=plan.remnantSegments,
-        resectedSegments=plan.resectedSegments,
+        key=key,
+        label=label,
+        remnantSegments=tuple(remnantSegments),
+        resectedSegments=tuple(resectedSegments),
         remnantMl=remnant,
         resectedMl=resected,
         tumourInRemnantMl=tumourInRemnant,
@@ -165,20 +165,89 @@ def _planResult(composition, plan, body, settings, totalLiverMl, tumourInLiverMl
     )
 
 
+def _planResult(composition, plan, body, settings, liver):
+    remnantBits = composition.unitsOf(plan.remnantSegments)
+    return _remnantMetrics(
+        plan.key,
+        plan.label,
+        plan.remnantSegments,
+        plan.resectedSegments,
+        composition.volumeMl(remnantBits),
+        composition.volumeMl(remnantBits, tumourOnly=True),
+        liver,
+        body,
+        settings,
+    )
+
+
+def standardLiverVolumeFor(settings):
+    """BSA and standard liver volume for the settings, or None without height and weight."""
+    if settings.heightCm is None and settings.weightKg is None:
+        return None
+    if settings.heightCm is None or settings.weightKg is None:
+        raise ValueError("Standardised FLR needs both height (cm) and weight (kg); only one was given")
+    return bodySize.standardLiverVolume(settings.heightCm, settings.weightKg, settings.stlvFormula, settings.bsaFormula)
+
+
+def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOverrides=None):
+    """Remnant metrics of a virtual transection: the remnant is one segment (for example
+    'Remnant (virtual transection)'), the liver the whole-liver segment, or else the union of
+    Couinaud segments I-VIII. Returns a PlanResult keyed 'virtual_transection'."""
+    settings = settings or VolumetrySettings()
+    roles = SegmentRoles(segmentationNode, roleOverrides)
+    segmentation = segmentationNode.GetSegmentation()
+    remnantSegment = segmentation.GetSegment(remnantSegmentId) if remnantSegmentId else None
+    if remnantSegment is None:
+        raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has no remnant segment '{remnantSegmentId}'")
+    liverSegments = roles.segmentsWithRole(ROLE_LIVER)
+    if len(liverSegments) > 1:
+        raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has several whole-liver segments: keep one")
+    if not liverSegments:
+        missing = roles.missingCouinaudSegments()
+        if missing:
+            raise ValueError(
+                f"Segmentation '{segmentationNode.GetName()}' has neither a whole-liver segment nor Couinaud segments "
+                f"I-VIII (missing {', '.join(missing)}): the remnant needs a liver to be a share of"
+            )
+        liverSegments = list(roles.couinaudUnits().values())
+    tumours = roles.segmentsWithRole(ROLE_TUMOUR)
+    overlap = SegmentOverlapHistogram(
+        segmentationNode, {"liver": liverSegments, "remnant": [remnantSegmentId], "tumour": tumours}
+    )
+    liverBit, remnantBit, tumourBit = overlap.bits["liver"], overlap.bits["remnant"], overlap.bits["tumour"]
+    totalLiver = overlap.volumeMl(anyOf=liverBit)
+    remnant = overlap.volumeMl(allOf=liverBit | remnantBit)
+    if totalLiver == 0 or remnant == 0:
+        empty = "liver" if totalLiver == 0 else f"remnant '{remnantSegment.GetName()}' (within the liver)"
+        raise ValueError(f"Segmentation '{segmentationNode.GetName()}': the {empty} is empty")
+    outside = overlap.volumeMl(anyOf=remnantBit, noneOf=liverBit)
+    result = _remnantMetrics(
+        "virtual_transection",
+        f"Virtual transection ({remnantSegment.GetName()})",
+        (remnantSegment.GetName(),),
+        (),
+        remnant,
+        overlap.volumeMl(allOf=liverBit | remnantBit | tumourBit),
+        (totalLiver, overlap.volumeMl(allOf=liverBit | tumourBit), bool(tumours)),
+        standardLiverVolumeFor(settings),
+        settings,
+    )
+    if outside > 0:
+        result.warnings.append(f"{outside:.2f} mL of '{remnantSegment.GetName()}' lie outside the liver and are not counted")
+    return result
+
+
 def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None):
     """Segment volumes, tumour shares and every plan's remnant metrics for one segmentation."""
     settings = settings or VolumetrySettings()
     roles = SegmentRoles(segmentationNode, roleOverrides)
     composition = LiverComposition(segmentationNode, roles)
-    body = None
-    if settings.heightCm is not None or settings.weightKg is not None:
-        if settings.heightCm is None or settings.weightKg is None:
-            raise ValueError("Standardised FLR needs both height (cm) and weight (kg); only one was given")
-        body = bodySize.standardLiverVolume(settings.heightCm, settings.weightKg, settings.stlvFormula, settings.bsaFormula)
+    body = standardLiverVolumeFor(settings)
     segments = _segmentResults(composition)
     totalLiver = composition.totalLiverMl()
     tumourInLiver = composition.tumourInLiverMl()
-    planResults = [_planResult(composition, plan, body, settings, totalLiver, tumourInLiver) for plan in plans]
+    liver = (totalLiver, tumourInLiver, bool(composition.tumourSegmentIds))
+    planResults = [_planResult(composition, plan, body, settings, liver) for plan in plans]
     return VolumetryResult(
         segmentationName=segmentationNode.GetName(),
         segments=segments,

@@ -117,8 +117,12 @@ def _flagText(flag):
 def writePlanTable(tableNode, result):
     """One row per plan, so that plans read side by side; formulas and thresholds used are stored
     as table attributes, saved with the scene."""
+    return writePlanRows(tableNode, result.plans, result.settings, result.body)
+
+
+def writePlanRows(tableNode, plans, settings, body):
     table = resetTableColumns(tableNode, PLAN_COLUMNS)
-    for plan in result.plans:
+    for plan in plans:
         values = (
             plan.label,
             ", ".join(plan.remnantSegments),
@@ -134,11 +138,13 @@ def writePlanTable(tableNode, result):
         )
         for column, value in enumerate(values):
             table.GetColumn(column).InsertNextValue(value)
-    settings = result.settings
+    thresholds = settings.adequacyThresholds()
     tableNode.SetAttribute("ALPPS.LiverCondition", settings.liverCondition)
-    if result.body is not None:
-        tableNode.SetAttribute("ALPPS.BSA", f"{result.body.bsaM2:.4f} m2 ({result.body.bsaFormula.label})")
-        tableNode.SetAttribute("ALPPS.StandardLiverVolume", f"{result.body.stlvMl:.2f} mL ({result.body.stlvFormula.label})")
+    tableNode.SetAttribute("ALPPS.SFLRThreshold", f">= {thresholds.sflrMinimumPercent} % ({thresholds.sflrSource})")
+    tableNode.SetAttribute("ALPPS.FLRBWRThreshold", f">= {thresholds.flrBwrMinimumPercent} % ({thresholds.flrBwrSource})")
+    if body is not None:
+        tableNode.SetAttribute("ALPPS.BSA", f"{body.bsaM2:.4f} m2 ({body.bsaFormula.label})")
+        tableNode.SetAttribute("ALPPS.StandardLiverVolume", f"{body.stlvMl:.2f} mL ({body.stlvFormula.label})")
     table.Modified()
     tableNode.Modified()
     return tableNode

@@ -7,7 +7,16 @@ import os
 
 import numpy as np
 
-from . import futureLiverRemnant, planDisplay, resectionPlans, resultsTable, segmentVolumes, syntheticPatient, syntheticPatientScene
+from . import (
+    futureLiverRemnant,
+    planDisplay,
+    resectionPlans,
+    resultsTable,
+    segmentOverlap,
+    segmentVolumes,
+    syntheticPatient,
+    syntheticPatientScene,
+)
 
 # A coarse grid keeps the scenarios fast inside Slicer; truth is exact at any spacing.
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
@@ -55,7 +64,7 @@ def unionCountsOverlapOnce(scene, temporaryDirectory):
     """The union of a segment and the tumour inside it counts shared voxels once."""
     timePoint, _, segmentationNode = _syntheticTimePointInScene(scene)
     ids = {volume.name: volume.segmentId for volume in segmentVolumes.segmentVolumes(segmentationNode)}
-    count, volumeMl = segmentVolumes.unionVolume(segmentationNode, [ids["Segment VIII"], ids["Tumour 1"], ids["Portal vein"]])
+    count, volumeMl = segmentOverlap.unionVolume(segmentationNode, [ids["Segment VIII"], ids["Tumour 1"], ids["Portal vein"]])
     truth = (timePoint.couinaudLabels == 8) | timePoint.structures["Tumour 1"] | timePoint.structures["Portal vein"]
     _check(count == int(np.count_nonzero(truth)), f"union has {count} voxels, truth {int(np.count_nonzero(truth))}")
     separate = sum(timePoint.trueVoxelCounts[key] for key in ("VIII", "Tumour 1", "Portal vein"))

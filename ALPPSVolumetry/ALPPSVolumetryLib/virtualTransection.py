@@ -30,13 +30,11 @@ import numpy as np
 
 from .landmarkSegments import METHOD_TAG, checkedLiverMask, checkedMatrix, checkPointsInBounds, controlPointsByLabel
 from .landmarkSegments import rasBounds, refuseExistingSegments, segmentMaskAndGeometry, voxelChunks
+from .planDisplay import REMNANT_COLOR, RESECTED_COLOR  # green is kept, red is removed, as for plans
 from .segmentationImport import importLabelArray
 
 REMNANT_NAME = "Remnant (virtual transection)"
 RESECTED_NAME = "Resected (virtual transection)"
-# Same colours as the resection plan display: green is kept, red is removed.
-REMNANT_COLOR = (0.20, 0.78, 0.35)
-RESECTED_COLOR = (0.85, 0.25, 0.25)
 
 MINIMUM_POINTS = 3
 QUADRATIC_POINTS = 6

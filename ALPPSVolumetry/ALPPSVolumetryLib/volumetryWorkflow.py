@@ -3,9 +3,9 @@ the one path the Slicer module, the batch command and the tests share."""
 
 import json
 
-from . import adequacy, futureLiverRemnant, resectionPlans, resultsTable, segmentVolumes
+from . import adequacy, futureLiverRemnant, landmarkSegments, resectionPlans, resultsTable, segmentVolumes, virtualTransection
 from .couinaud import SEGMENT_IDS
-from .segmentRecognition import SegmentRoles
+from .segmentRecognition import ROLE_LIVER, SegmentRoles
 
 TOTALSEGMENTATOR_TASK = "liver_segments"
 
@@ -100,3 +100,51 @@ def checkTotalSegmentatorLiverSegments(segmentationNode):
             "paint them in the Segment Editor before volumetry"
         )
     return units
+
+
+def wholeLiverSegmentId(segmentationNode, roleOverrides=None):
+    """The one segment playing the whole liver; ValueError when there is none or several."""
+    if segmentationNode is None:
+        raise ValueError("No segmentation selected: choose the segmentation holding the whole-liver segment")
+    roles = SegmentRoles(segmentationNode, roleOverrides)
+    liverSegments = roles.segmentsWithRole(ROLE_LIVER)
+    if len(liverSegments) != 1:
+        found = ", ".join(f"'{roles.names[s]}'" for s in liverSegments) or "none"
+        raise ValueError(
+            f"Segmentation '{segmentationNode.GetName()}' needs exactly one whole-liver segment (found {found}): "
+            "name it 'Liver' or set its role to 'liver'"
+        )
+    return liverSegments[0]
+
+
+def createCouinaudSegmentsFromLandmarks(segmentationNode, landmarksNode, roleOverrides=None):
+    """Couinaud segments I-VIII from the whole-liver segment and the landmark points."""
+    if landmarksNode is None:
+        raise ValueError("No landmarks selected: place points labelled IVC, RHV, MHV, UF and portal bifurcation (LHV optional)")
+    return landmarkSegments.addCouinaudSegmentsFromLandmarks(
+        segmentationNode, wholeLiverSegmentId(segmentationNode, roleOverrides), landmarksNode
+    )
+
+
+def runTransection(segmentationNode, transectionNode, remnantPointNode, settings, roleOverrides=None, planTable=None):
+    """Cut the whole liver along a markups plane or a surface through markups points, keep the
+    side of the remnant point, and measure that remnant; earlier transection segments made by
+    ALPPS are replaced. Returns (PlanResult, planTable)."""
+    if transectionNode is None:
+        raise ValueError("No transection selected: choose a markups plane, or points along the cut")
+    if remnantPointNode is None:
+        raise ValueError("No remnant point selected: place one point in the liver that stays")
+    segmentation = segmentationNode.GetSegmentation()
+    for name in (virtualTransection.REMNANT_NAME, virtualTransection.RESECTED_NAME):
+        segmentId = segmentation.GetSegmentIdBySegmentName(name)
+        if segmentId and segmentation.GetSegment(segmentId).HasTag(landmarkSegments.METHOD_TAG):
+            segmentation.RemoveSegment(segmentId)
+    liverId = wholeLiverSegmentId(segmentationNode, roleOverrides)
+    created = virtualTransection.addTransectionSegments(segmentationNode, liverId, transectionNode, remnantPointNode)
+    plan = futureLiverRemnant.measureTransection(segmentationNode, created["remnant"], settings, roleOverrides)
+    planTable = planTable or segmentationNode.GetScene().AddNewNodeByClass(
+        "vtkMRMLTableNode", f"{segmentationNode.GetName()} virtual transection"
+    )
+    body = futureLiverRemnant.standardLiverVolumeFor(settings)
+    resultsTable.writePlanRows(planTable, [plan], settings, body)
+    return plan, planTable

@@ -1,0 +1,148 @@
+"""How voxels are shared among groups of segments, counted in one pass.
+
+Each group of segments (a Couinaud segment, "any tumour", "the whole liver", a remnant...) gets
+one bit; every voxel gets the pattern of the groups it belongs to. One pass over the
+segmentation's labelmap layers, slab by slab, counts how many voxels carry each pattern. Any
+union, intersection or difference of groups is then a sum over that histogram: exact (a voxel in
+several segments counts once in their union), and free once the histogram exists. Memory stays
+at one slab of patterns whatever the scan size.
+"""
+
+import numpy as np
+import vtk
+
+from . import segmentVolumes
+
+_SLAB_VOXELS = 1 << 21
+MAXIMUM_GROUPS = 16  # patterns are uint16
+
+
+class SegmentOverlapHistogram:
+    """Voxel counts of every combination of ``groups`` ({group name: [segment IDs]})."""
+
+    def __init__(self, segmentationNode, groups):
+        if len(groups) > MAXIMUM_GROUPS:
+            raise ValueError(f"At most {MAXIMUM_GROUPS} segment groups can be counted together, got {len(groups)}")
+        self.segmentationNode = segmentationNode
+        self.bits = {name: 1 << index for index, name in enumerate(groups)}
+        segmentVolumes.ensureBinaryLabelmap(segmentationNode)
+        segmentation = segmentationNode.GetSegmentation()
+        labelmapName = segmentVolumes._binaryLabelmapName()
+        lookupTables = {}
+        for name, segmentIds in groups.items():
+            for segmentId in segmentIds:
+                layer = segmentation.GetLayerIndex(segmentId, labelmapName)
+                labelValue = segmentation.GetSegment(segmentId).GetLabelValue()
+                table = lookupTables.setdefault(layer, {})
+                table[labelValue] = table.get(labelValue, 0) | self.bits[name]
+        layers = []
+        for layer, table in lookupTables.items():
+            image = segmentation.GetLayerDataObject(layer, labelmapName)
+            voxels = segmentVolumes.layerVoxels(image)
+            if voxels is None:
+                continue
+            lookup = np.zeros(max(int(voxels.max()), max(table)) + 1, dtype=np.uint16)
+            for labelValue, bits in table.items():
+                lookup[labelValue] = bits
+            layers.append((image, voxels, lookup))
+        if not layers:
+            raise ValueError(f"Segmentation '{segmentationNode.GetName()}': the segments to measure are all empty")
+        layers = self._onCommonGrid(segmentationNode, layers)
+        extents = [extent for _, _, _, extent in layers]
+        low = [min(extent[2 * axis] for extent in extents) for axis in range(3)]
+        high = [max(extent[2 * axis + 1] for extent in extents) for axis in range(3)]
+        sliceVoxels = (high[0] - low[0] + 1) * (high[1] - low[1] + 1)
+        self._grid = (layers, low, high, max(1, _SLAB_VOXELS // sliceVoxels))
+        self.voxelVolumeMl = segmentVolumes.voxelVolumeMl(layers[0][0])
+        self._ijkToRAS = _imageToWorld(layers[0][0])
+        self.histogram = np.zeros(1 << len(groups), dtype=np.int64)
+        for _, patterns in self._slabs():
+            self.histogram += np.bincount(patterns.reshape(-1), minlength=self.histogram.size)
+        self._patterns = np.arange(self.histogram.size)
+
+    @staticmethod
+    def _onCommonGrid(segmentationNode, layers):
+        """Layers with their extents in the index space of the first layer. Layers may sit on
+        grids shifted by whole voxels (segments imported from cropped label maps); any other
+        difference of grid is refused rather than resampled."""
+        reference = _imageToWorld(layers[0][0])
+        toReference = np.linalg.inv(reference[:3, :3])
+        aligned = []
+        for image, voxels, lookup in layers:
+            matrix = _imageToWorld(image)
+            offset = toReference @ (matrix[:3, 3] - reference[:3, 3])
+            if not np.allclose(matrix[:3, :3], reference[:3, :3], atol=1e-6) or not np.allclose(offset, np.round(offset), atol=1e-3):
+                raise ValueError(
+                    f"Layers of segmentation '{segmentationNode.GetName()}' lie on different grids (spacing, direction "
+                    "or a shift of part of a voxel); expected one reference geometry for all segments"
+                )
+            shift = [int(value) for value in np.round(offset)]
+            extent = image.GetExtent()
+            aligned.append((image, voxels, lookup, tuple(extent[index] + shift[index // 2] for index in range(6))))
+        return aligned
+
+    def _slabs(self):
+        layers, low, high, slabSlices = self._grid
+        for k0 in range(low[2], high[2] + 1, slabSlices):
+            k1 = min(k0 + slabSlices - 1, high[2])
+            patterns = np.zeros((k1 - k0 + 1, high[1] - low[1] + 1, high[0] - low[0] + 1), dtype=np.uint16)
+            for _, voxels, lookup, extent in layers:
+                ka, kb = max(k0, extent[4]), min(k1, extent[5])
+                if ka > kb:
+                    continue
+                target = patterns[
+                    ka - k0 : kb - k0 + 1,
+                    extent[2] - low[1] : extent[3] - low[1] + 1,
+                    extent[0] - low[0] : extent[1] - low[0] + 1,
+                ]
+                target |= np.take(lookup, voxels[ka - extent[4] : kb - extent[4] + 1])
+            yield (k0 - low[2], k1 - low[2] + 1), patterns
+
+    def bitsOf(self, names):
+        return sum(self.bits[name] for name in names)
+
+    def count(self, anyOf=0, allOf=0, noneOf=0):
+        """Voxels carrying at least one bit of ``anyOf`` (if given), every bit of ``allOf`` and
+        none of ``noneOf`` (bit masks, see ``bitsOf``)."""
+        p = self._patterns
+        selected = np.ones(p.size, dtype=bool)
+        if anyOf:
+            selected &= (p & anyOf) != 0
+        if allOf:
+            selected &= (p & allOf) == allOf
+        if noneOf:
+            selected &= (p & noneOf) == 0
+        return int(self.histogram[selected].sum())
+
+    def volumeMl(self, anyOf=0, allOf=0, noneOf=0):
+        return self.count(anyOf, allOf, noneOf) * self.voxelVolumeMl
+
+    def masks(self, predicates):
+        """Boolean masks over the counting grid, one per predicate on the bit patterns, and that
+        grid's 4x4 IJK-to-RAS matrix (for example to draw a plan's remnant and resection)."""
+        layers, low, high, _ = self._grid
+        shape = (high[2] - low[2] + 1, high[1] - low[1] + 1, high[0] - low[0] + 1)
+        masks = [np.zeros(shape, dtype=bool) for _ in predicates]
+        for (start, stop), patterns in self._slabs():
+            for mask, predicate in zip(masks, predicates):
+                mask[start:stop] = predicate(patterns)
+        ijkToRAS = self._ijkToRAS.copy()
+        ijkToRAS[:3, 3] = ijkToRAS[:3, :3] @ np.array(low, dtype=float) + ijkToRAS[:3, 3]
+        return masks, ijkToRAS
+
+
+def _imageToWorld(orientedImageData):
+    matrix = vtk.vtkMatrix4x4()
+    orientedImageData.GetImageToWorldMatrix(matrix)
+    return np.array([[matrix.GetElement(row, column) for column in range(4)] for row in range(4)])
+
+
+def unionVolume(segmentationNode, segmentIds):
+    """Voxel count and volume (mL) of the union of segments: overlapping voxels count once."""
+    segmentation = segmentationNode.GetSegmentation()
+    unknown = [segmentId for segmentId in segmentIds if segmentation.GetSegment(segmentId) is None]
+    if unknown:
+        raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has no segments with IDs {unknown}")
+    overlap = SegmentOverlapHistogram(segmentationNode, {"union": list(segmentIds)})
+    count = overlap.count(anyOf=overlap.bits["union"])
+    return count, count * overlap.voxelVolumeMl
