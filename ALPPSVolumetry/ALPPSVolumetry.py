@@ -2,12 +2,18 @@ import importlib
 import json
 import sys
 import tempfile
-from typing import Annotated
+from typing import Annotated, Union
 
 import qt
 import slicer
 import vtk
-from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
+from slicer import (
+    vtkMRMLMarkupsFiducialNode,
+    vtkMRMLMarkupsPlaneNode,
+    vtkMRMLScalarVolumeNode,
+    vtkMRMLSegmentationNode,
+    vtkMRMLTableNode,
+)
 from slicer.i18n import tr as _
 from slicer.i18n import translate
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
@@ -123,6 +129,12 @@ class ALPPSVolumetryParameterNode:
     customPlan: str = ""
     planToShow: str = ""
     segmentRoleOverrides: str = ""
+    # Segments from landmarks, when only a whole-liver segment exists.
+    landmarks: vtkMRMLMarkupsFiducialNode
+    # Virtual transection: a plane, or points along a curved cut, and a point in the remnant.
+    transection: Union[vtkMRMLMarkupsPlaneNode, vtkMRMLMarkupsFiducialNode]
+    remnantPoint: vtkMRMLMarkupsFiducialNode
+    transectionTable: vtkMRMLTableNode
 
 
 class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -147,6 +159,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.openSegmentEditorButton.connect("clicked(bool)", self.onOpenSegmentEditor)
         self.ui.totalSegmentatorButton.connect("clicked(bool)", self.onTotalSegmentator)
         self.ui.showPlanButton.connect("clicked(bool)", self.onShowPlan)
+        self.ui.segmentsFromLandmarksButton.connect("clicked(bool)", self.onSegmentsFromLandmarks)
+        self.ui.transectionButton.connect("clicked(bool)", self.onTransection)
         self.ui.segmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self._updateSegmentRoleTable)
         self.ui.segmentRolesTableWidget.connect("cellChanged(int,int)", self.onSegmentRoleEdited)
         self.ui.planToShowComboBox.connect("currentTextChanged(QString)", self.onPlanToShowChanged)
@@ -197,6 +211,10 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.openSegmentEditorButton.enabled = hasSegmentation
         self.ui.showPlanButton.enabled = hasSegmentation and bool(self._parameterNode.planToShow)
         self.ui.totalSegmentatorButton.enabled = bool(self._parameterNode and self._parameterNode.sourceVolume)
+        self.ui.segmentsFromLandmarksButton.enabled = hasSegmentation and bool(self._parameterNode.landmarks)
+        self.ui.transectionButton.enabled = (
+            hasSegmentation and bool(self._parameterNode.transection) and bool(self._parameterNode.remnantPoint)
+        )
 
     def _updateSegmentRoleTable(self, segmentationNode=None):
         """The correctable mapping: one row per segment, its recognised role, and the role used."""
@@ -256,6 +274,18 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             planNode.CreateClosedSurfaceRepresentation()
             self._parameterNode.segmentation.GetDisplayNode().SetVisibility(False)
 
+    def onSegmentsFromLandmarks(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to create segments from the landmarks."), waitCursor=True):
+            self.logic.createSegmentsFromLandmarks(self._parameterNode)
+            self._updateSegmentRoleTable(self._parameterNode.segmentation)
+
+    def onTransection(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to cut the liver."), waitCursor=True):
+            self.logic.measureTransection(self._parameterNode)
+            self.ui.transectionTableView.setMRMLTableNode(self._parameterNode.transectionTable)
+            self._parameterNode.segmentation.CreateClosedSurfaceRepresentation()
+            self._updateSegmentRoleTable(self._parameterNode.segmentation)
+
     def onTotalSegmentator(self):
         # TotalSegmentator is an optional extension: only offered when it is installed.
         with slicer.util.tryWithErrorDisplay(_("TotalSegmentator failed."), waitCursor=True):
@@ -302,9 +332,9 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         selected = [key for field, key in PLAN_FIELDS.items() if getattr(parameterNode, field)]
         return volumetryWorkflow.plansFromSelection(selected, parameterNode.caudateInRemnant, parameterNode.customPlan)
 
-    def computeVolumetry(self, parameterNode):
-        """Couinaud volumes and every selected plan into the parameter node's tables; returns the result."""
-        settings = volumetryWorkflow.settingsFromValues(
+    @staticmethod
+    def _settingsOf(parameterNode):
+        return volumetryWorkflow.settingsFromValues(
             parameterNode.heightCm,
             parameterNode.weightKg,
             parameterNode.bsaFormula,
@@ -314,10 +344,13 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.flrBwrThresholdPercent,
             parameterNode.thresholdSource,
         )
+
+    def computeVolumetry(self, parameterNode):
+        """Couinaud volumes and every selected plan into the parameter node's tables; returns the result."""
         result, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(
             parameterNode.segmentation,
             self.plansOf(parameterNode),
-            settings,
+            self._settingsOf(parameterNode),
             volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.couinaudTable,
             parameterNode.planTable,
@@ -325,6 +358,27 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         parameterNode.couinaudTable = couinaudTable
         parameterNode.planTable = planTable
         return result
+
+    def createSegmentsFromLandmarks(self, parameterNode):
+        """Couinaud segments I-VIII from the whole-liver segment and the landmark points."""
+        return volumetryWorkflow.createCouinaudSegmentsFromLandmarks(
+            parameterNode.segmentation,
+            parameterNode.landmarks,
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+        )
+
+    def measureTransection(self, parameterNode):
+        """Cut the liver along the transection and measure the remnant into the transection table."""
+        plan, tableNode = volumetryWorkflow.runTransection(
+            parameterNode.segmentation,
+            parameterNode.transection,
+            parameterNode.remnantPoint,
+            self._settingsOf(parameterNode),
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+            parameterNode.transectionTable,
+        )
+        parameterNode.transectionTable = tableNode
+        return plan
 
     def showPlan(self, parameterNode):
         """Remnant versus resected liver of the chosen plan as a segmentation for the 3D view."""
