@@ -425,3 +425,9 @@ class ALPPSVolumetryTest(ScriptedLoadableModuleTest):
 
     def test_volumetryTablesSurviveSceneReload(self):
         self._runScenario(selfTestScenarios.volumetryTablesSurviveSceneReload)
+
+    def test_segmentsFromLandmarksPartitionTheLiver(self):
+        self._runScenario(selfTestScenarios.segmentsFromLandmarksPartitionTheLiver)
+
+    def test_transectionRemnantMatchesThePlane(self):
+        self._runScenario(selfTestScenarios.transectionRemnantMatchesThePlane)

@@ -28,38 +28,19 @@ def formatDice(scores):
 
 # --- the synthetic phantom --------------------------------------------------------------------
 
-# The phantom's planes, as syntheticPatient._liverAndSegments draws them: the IVC axis, the normals
-# of the vertical right and middle hepatic vein planes through it, the umbilical fissure plane,
-# the (slightly tilted) portal plane, and the left hepatic vein's II/III plane.
-PHANTOM_IVC = np.array((15.0, -50.0))
-PHANTOM_RIGHT_VEIN_NORMAL = np.array((0.62, -0.78))
-PHANTOM_MIDDLE_VEIN_NORMAL = np.array((1.0, -0.10))
-
-
-def _onVeinPlane(normal, distance, height):
-    """A point of the vertical plane through the phantom's IVC axis with this (horizontal) normal,
-    ``distance`` mm in front of the IVC along the vein, at height ``height``."""
-    direction = np.array((-normal[1], normal[0])) / np.linalg.norm(normal)
-    x, y = PHANTOM_IVC + distance * direction
-    return [x, y, height]
+PHANTOM_IVC = np.array(syntheticPatient.IVC_AXIS_XY)
+PHANTOM_RIGHT_VEIN_NORMAL = syntheticPatient.RIGHT_HEPATIC_VEIN_NORMAL
+PHANTOM_MIDDLE_VEIN_NORMAL = syntheticPatient.MIDDLE_HEPATIC_VEIN_NORMAL
+_onVeinPlane = syntheticPatient.pointOnVeinPlane
 
 
 def phantomLandmarks():
-    return {
-        "IVC": [PHANTOM_IVC[0], PHANTOM_IVC[1], 40.0],
-        "RHV": _onVeinPlane(PHANTOM_RIGHT_VEIN_NORMAL, 60.0, 20.0),
-        "Middle hepatic vein": _onVeinPlane(PHANTOM_MIDDLE_VEIN_NORMAL, 60.0, 20.0),
-        # The phantom's fissure plane (through (4, -45) with normal (0.90, 0.44)) misses the IVC axis
-        # by 7.7 mm, so no plane through the IVC is exactly it: the point is placed on it where it
-        # crosses the front of the left lobe, 70 mm from (4, -45), as a user would click the fissure.
-        "umbilical fissure": [4.0 - 0.44 * 70.0, -45.0 + 0.90 * 70.0, 20.0],
-        # On the portal plane z = 6 - 0.12 y, at the phantom's portal bifurcation (12, -14); the
-        # method's transverse plane is horizontal, the phantom's is tilted by 7 degrees.
-        "PV bifurcation": [12.0, -14.0, 6.0 + 0.12 * 14.0],
-        # A point of the phantom's II/III plane (normal (0, -0.62, 0.78)), which passes within 3 mm of
-        # the portal bifurcation and contains the left-right axis, as the method assumes.
-        "LHV": [-44.0, 14.0, 28.0],
-    }
+    # Spelled as users type them: the division must accept long and short forms alike.
+    points = syntheticPatient.anatomicalLandmarks()
+    points["Middle hepatic vein"] = points.pop("MHV")
+    points["umbilical fissure"] = points.pop("UF")
+    points["PV bifurcation"] = points.pop("portal bifurcation")
+    return points
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,14 @@ import math
 import os
 
 import numpy as np
+import vtk
 
 from . import (
+    couinaud,
     futureLiverRemnant,
+    landmarkSegments,
+    segmentationImport,
+    volumetryWorkflow,
     planDisplay,
     resectionPlans,
     resultsTable,
@@ -186,6 +191,55 @@ def volumetryTablesSurviveSceneReload(scene, temporaryDirectory):
         _check(math.isclose(volumes.GetValue(row), segment.volumeMl, abs_tol=0.01), f"segment {segment.segment} changed")
 
 
+def _wholeLiverSegmentation(scene, timePoint):
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Scenario whole liver")
+    segmentationImport.importMaskArrays(segmentationNode, {"Liver": timePoint.couinaudLabels > 0}, timePoint.ijkToRAS)
+    return segmentationNode
+
+
+def segmentsFromLandmarksPartitionTheLiver(scene, temporaryDirectory):
+    """Landmarks clicked on the phantom's veins divide its whole-liver segment into eight Couinaud
+    segments that partition it exactly, come close to the true segments, and feed the volumetry."""
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=SCENARIO_SPACING)
+    segmentationNode = _wholeLiverSegmentation(scene, timePoint)
+    landmarksNode = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "Scenario landmarks")
+    for label, point in syntheticPatient.anatomicalLandmarks().items():
+        landmarksNode.AddControlPoint(point[0], point[1], point[2], label)
+    created = volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarksNode)
+    _check(sorted(created) == sorted(couinaud.SEGMENT_IDS), f"segments created: {sorted(created)}")
+    count, _ = segmentOverlap.unionVolume(segmentationNode, list(created.values()))
+    _check(count == timePoint.trueVoxelCounts["Liver"], "the landmark segments must partition the liver exactly")
+    segmentation = segmentationNode.GetSegmentation()
+    volumes = {volume.segmentId: volume for volume in segmentVolumes.segmentVolumes(segmentationNode, list(created.values()))}
+    for segmentId in couinaud.SEGMENT_IDS[1:]:
+        measured, truth = volumes[created[segmentId]].volumeMl, timePoint.trueVolumesMl[segmentId]
+        _check(abs(measured - truth) <= 0.10 * truth, f"segment {segmentId}: {measured:.1f} mL from landmarks, {truth:.1f} mL true")
+    tag = vtk.reference("")
+    _check(segmentation.GetSegment(created["II"]).GetTag(landmarkSegments.METHOD_TAG, tag) and "landmarks" in str(tag), "method not recorded")
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, [resectionPlans.presetPlan("right_trisectionectomy")])
+    _check(math.isclose(result.totalLiverMl, timePoint.trueVolumesMl["Liver"], rel_tol=1e-12), "volumetry on landmark segments")
+
+
+def transectionRemnantMatchesThePlane(scene, temporaryDirectory):
+    """A markups plane cuts the whole liver; the side of the clicked point is the remnant, measured
+    like a plan and equal to the voxels on that side of the plane."""
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=SCENARIO_SPACING)
+    segmentationNode = _wholeLiverSegmentation(scene, timePoint)
+    planeNode = scene.AddNewNodeByClass("vtkMRMLMarkupsPlaneNode", "Scenario cut")
+    planeNode.SetOrigin(20.0, 0.0, 0.0)
+    planeNode.SetNormal(1.0, 0.0, 0.0)
+    keepNode = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "Scenario remnant point")
+    keepNode.AddControlPoint(-40.0, 10.0, 30.0)
+    settings = volumetryWorkflow.settingsFromValues(syntheticPatient.PATIENT_HEIGHT_CM, syntheticPatient.PATIENT_WEIGHT_KG)
+    plan, tableNode = volumetryWorkflow.runTransection(segmentationNode, planeNode, keepNode, settings)
+    shape = timePoint.couinaudLabels.shape
+    i = np.arange(shape[2])
+    x = timePoint.ijkToRAS[0, 0] * i + timePoint.ijkToRAS[0, 3]  # axis-aligned grid: x depends on i only
+    kept = np.count_nonzero((timePoint.couinaudLabels > 0) & (x <= 20.0)[None, None, :])
+    _check(math.isclose(plan.remnantMl, kept * timePoint.voxelVolumeMl, rel_tol=1e-9), f"remnant {plan.remnantMl} mL, truth {kept * timePoint.voxelVolumeMl} mL")
+    _check(plan.sFLR is not None and tableNode.GetNumberOfRows() == 1, "the transection remnant is measured like a plan")
+
+
 # Run by both ALPPSVolumetryTest (inside Slicer) and Testing/test_volumetry_scenarios.py.
 SCENARIOS = (
     segmentVolumesEqualSyntheticTruth,
@@ -194,4 +248,6 @@ SCENARIOS = (
     emptyInputIsRejectedByName,
     remnantOfEveryPlanEqualsSyntheticTruth,
     volumetryTablesSurviveSceneReload,
+    segmentsFromLandmarksPartitionTheLiver,
+    transectionRemnantMatchesThePlane,
 )

@@ -47,6 +47,14 @@ TIME_POINTS = (
     ("pre-stage 2", 10, 1.26),
 )
 
+# Couinaud planes of the phantom (RAS mm): the IVC axis (x, y), the horizontal normals of the
+# vertical right and middle hepatic vein planes through it, and the umbilical fissure plane.
+IVC_AXIS_XY = (15.0, -50.0)
+RIGHT_HEPATIC_VEIN_NORMAL = (0.62, -0.78)
+MIDDLE_HEPATIC_VEIN_NORMAL = (1.0, -0.10)
+UMBILICAL_FISSURE_POINT = (4.0, -45.0)
+UMBILICAL_FISSURE_NORMAL = (0.90, 0.44)
+
 TUMOURS = (
     # name, centre (RAS mm), radius mm
     ("Tumour 1", (54.0, -8.0, 32.0), 18.0),
@@ -160,12 +168,12 @@ def _liverAndSegments(r, leftLobeScale):
     liver &= ~_ellipsoid(r, (34.0, 54.0, -46.0), (14.0, 22.0, 19.0))
 
     labels = np.zeros(liver.shape, dtype=np.uint8)
-    ivc = (15.0, -50.0, 0.0)
+    ivc = IVC_AXIS_XY + (0.0,)
     superior = _side(r, (0.0, 0.0, 6.0), (0.0, 0.12, 1.0))  # transverse portal plane
     # Vertical planes through the IVC along the hepatic veins (normals point to the patient's right).
-    rightOfCantlie = _side(r, ivc, (1.0, -0.10, 0.0))  # middle hepatic vein: right vs left liver
-    posteriorOfRightVein = _side(r, ivc, (0.62, -0.78, 0.0))  # right hepatic vein: VI/VII vs V/VIII
-    medialOfFissure = _side(r, (4.0, -45.0, 0.0), (0.90, 0.44, 0.0))  # umbilical fissure: IV vs II/III
+    rightOfCantlie = _side(r, ivc, MIDDLE_HEPATIC_VEIN_NORMAL + (0.0,))  # middle hepatic vein: right vs left liver
+    posteriorOfRightVein = _side(r, ivc, RIGHT_HEPATIC_VEIN_NORMAL + (0.0,))  # right hepatic vein: VI/VII vs V/VIII
+    medialOfFissure = _side(r, UMBILICAL_FISSURE_POINT + (0.0,), UMBILICAL_FISSURE_NORMAL + (0.0,))  # IV vs II/III
     segmentTwoSide = _side(r, (-44.0, 14.0, 28.0), (0.0, -0.62, 0.78))  # left hepatic vein: II vs III
     caudate = _ellipsoid(r, (-2.0, -36.0, 2.0), (28.0, 19.0, 38.0))
 
@@ -180,6 +188,32 @@ def _liverAndSegments(r, leftLobeScale):
     labels[left & ~medialOfFissure & ~segmentTwoSide] = 3
     labels[liver & caudate] = 1
     return liver, labels
+
+
+def pointOnVeinPlane(normal, distance, height):
+    """A point of the vertical plane through the IVC axis with this horizontal normal (x, y),
+    ``distance`` mm from the axis along the vein, at height ``height`` (RAS mm)."""
+    normal = np.asarray(normal, dtype=float)
+    direction = np.array((-normal[1], normal[0])) / np.linalg.norm(normal)
+    x, y = np.asarray(IVC_AXIS_XY) + distance * direction
+    return [float(x), float(y), float(height)]
+
+
+def anatomicalLandmarks():
+    """Where a user would click the landmarks of plane-based Couinaud division on this phantom
+    (RAS mm, labels as typed on markups points), taken from the planes _liverAndSegments draws."""
+    return {
+        "IVC": [IVC_AXIS_XY[0], IVC_AXIS_XY[1], 40.0],
+        "RHV": pointOnVeinPlane(RIGHT_HEPATIC_VEIN_NORMAL, 60.0, 20.0),
+        "MHV": pointOnVeinPlane(MIDDLE_HEPATIC_VEIN_NORMAL, 60.0, 20.0),
+        # The fissure plane misses the IVC axis by 7.7 mm: the point is where it crosses the
+        # front of the left lobe, 70 mm from its reference point, as a user clicks the fissure.
+        "UF": [UMBILICAL_FISSURE_POINT[0] - 0.44 * 70.0, UMBILICAL_FISSURE_POINT[1] + 0.90 * 70.0, 20.0],
+        # On the (7 degree tilted) portal plane, at the portal bifurcation (12, -14).
+        "portal bifurcation": [12.0, -14.0, 6.0 + 0.12 * 14.0],
+        # On the II/III plane, which passes within 3 mm of the portal bifurcation.
+        "LHV": [-44.0, 14.0, 28.0],
+    }
 
 
 def makeTimePoint(role, daysAfterStage1, leftLobeScale, spacing=(1.5, 1.5, 2.5), seed=0):
