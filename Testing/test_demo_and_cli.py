@@ -48,8 +48,11 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
         flr = sum(truth.trueVolumesMl[s] for s in ("I", "II", "III"))
         assert plan["remnantMl"] == pytest.approx(flr, rel=1e-12)
         assert plan["sFLR"] == pytest.approx(100.0 * flr / point["volumetry"]["patient"]["standardLiverVolumeMl"], rel=1e-12)
-    for row, truth in zip(document["timeline"], patient.timePoints):
-        assert row["liverVolumeMl"] == pytest.approx(truth.trueVolumesMl["Liver"], rel=1e-12)
+    for row, truth in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
+        assert row["totalLiverMl"] == pytest.approx(truth.trueVolumesMl["Liver"], rel=1e-12)
+        assert row["remnantMl"] == pytest.approx(sum(truth.trueVolumesMl[s] for s in ("I", "II", "III")), rel=1e-12)
+    growth = document["hypertrophy"]["sinceFirst"][0]["remnant"]
+    assert 60.0 <= growth["relativeGrowthPercent"] <= 80.0
     with open(os.path.join(outputDirectory, CSV_FILE), newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == sum(len(point["segments"]) for point in document["timePoints"])
@@ -77,9 +80,13 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
             assert planTable.GetAttribute("ALPPS.LiverCondition") == "normal"
         shown = scene.GetFirstNodeByName(document["timePoints"][0]["segmentationNode"] + " - " + document["timePoints"][0]["volumetry"]["plans"]["right_trisectionectomy"]["label"])
         assert shown is not None and shown.GetSegmentation().GetNumberOfSegments() == 2
-        timelineNode = scene.GetFirstNodeByName("Timeline liver volume")
-        assert timelineNode.GetNumberOfRows() == 3
-        assert timelineNode.GetColumnUnitLabel("Liver volume") == "mL"
+        timePointTable = scene.GetFirstNodeByName("ALPPS time points")
+        assert timePointTable.GetNumberOfRows() == 3 and timePointTable.GetColumnUnitLabel("FLR") == "mL"
+        assert scene.GetFirstNodeByName("ALPPS growth").GetNumberOfRows() == 3
+        assert scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3
+        from ALPPSAssessmentLib import timeline
+
+        assert [point.role for point in timeline.timePointsInScene(scene)] == ["pre-stage 1", "interstage", "pre-stage 2"]
 
 
 def test_segmentVolumesCommandReadsALabelMapAndWritesJson(slicerContext, tmp_path, capsys):

@@ -156,6 +156,89 @@ def _commandVolumetry(arguments):
     return 0
 
 
+def _parseTimePointArgument(text):
+    """DATE:VOLUME:SEGMENTATION[:ROLE]; VOLUME may be empty."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or not parts[0] or not parts[2]:
+        raise SystemExit(
+            f"alpps: --timepoint '{text}' must read DATE:VOLUME:SEGMENTATION[:ROLE], "
+            "e.g. 2026-03-12:ct.nrrd:segments.seg.nrrd:interstage (VOLUME may be empty)"
+        )
+    return parts[0], parts[1] or None, parts[2], (parts[3] if len(parts) == 4 else None)
+
+
+def _inferredRoles(dates, stage1Date):
+    """Roles when none are given: before stage 1 (or the first scan) is pre-stage 1, the others
+    interstage scans in date order."""
+    roles, interstage = [], 0
+    for index, date in enumerate(dates):
+        if (stage1Date is not None and date <= stage1Date) or (stage1Date is None and index == 0):
+            roles.append("pre-stage 1")
+        else:
+            interstage += 1
+            roles.append("interstage" if interstage == 1 else f"interstage {interstage}")
+    return roles
+
+
+def formatHypertrophy(result):
+    lines = [f"Time points ({result.planKey}: {result.planLabel})"]
+    lines.append(f"  {'time point':<16} {'date':<10} {'day':>4} {'FLR mL':>9} {'sFLR %':>7} {'TLV mL':>9}")
+    for point in result.timePoints:
+        day = "-" if point.daysAfterStage1 is None else f"{point.daysAfterStage1:d}"
+        lines.append(
+            f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.remnantMl:>9.1f} "
+            f"{_formatNumber(point.plan.sFLR, 1):>7} {point.totalLiverMl:>9.1f}"
+        )
+    lines.append("Growth (FLR)")
+    for interval in result.intervals + result.sinceFirst:
+        remnant = interval.remnant
+        lines.append(
+            f"  {interval.fromRole} -> {interval.toRole}, {interval.days} days: {remnant.relativeGrowthPercent:+.1f} %, "
+            f"{_formatNumber(remnant.relativeGrowthPercentPerDay)} %/day, {_formatNumber(remnant.absoluteGrowthMlPerDay, 1)} mL/day, "
+            f"DH {_formatNumber(interval.degreeOfHypertrophyPp, 1)} pp, KGR {_formatNumber(interval.kineticGrowthRatePercentPerWeek)} %/week"
+        )
+    lines.append("  DH = sFLR difference (percentage points); KGR = DH per week (Shindoh 2013); growth %/day = relative growth / days")
+    for warning in result.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _commandHypertrophy(arguments):
+    from ALPPSAssessmentLib import hypertrophy, timeline
+    from ALPPSVolumetryLib import resectionPlans, segmentationIO, volumetryWorkflow
+
+    from .headless import SlicerContext
+
+    stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
+    entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
+    dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
+    inferred = _inferredRoles(sorted(dates), stage1Date)
+    roleOfDate = dict(zip(sorted(dates), inferred))
+    plan = resectionPlans.parsePlan(arguments.plan)
+    settings = volumetryWorkflow.settingsFromValues(
+        arguments.height, arguments.weight, arguments.bsa_formula, arguments.stlv_formula, arguments.liver_condition
+    )
+    with SlicerContext() as context:
+        points = []
+        for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
+            segmentationNode = segmentationIO.loadSegmentation(
+                context.scene, segmentationPath, _parseLabelMapping(arguments.labels)
+            )
+            volumeNode = segmentationIO.loadVolume(context.scene, volumePath) if volumePath else None
+            if volumeNode is not None:
+                warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
+                if warning:
+                    print(f"warning: {warning}")
+            points.append(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode))
+        result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
+    print(formatHypertrophy(result))
+    if arguments.json:
+        document = hypertrophy.hypertrophyToDict(result)
+        document["software"] = {"name": "ALPPS", "version": __version__}
+        _writeJson(arguments.json, document)
+    return 0
+
+
 def _commandBenchmark(arguments):
     from .benchmark import runBenchmark
 
@@ -216,6 +299,26 @@ def buildParser():
     volumetry.add_argument("--role", action="append", help="correct a segment's role: 'SEGMENT=ROLE' (ROLE: I..VIII, IVa, IVb, liver, tumour, other)")
     volumetry.add_argument("--json", help="write the results as JSON to this path")
     volumetry.set_defaults(run=_commandVolumetry)
+
+    growth = subcommands.add_parser("hypertrophy", help="remnant growth between time points (DH, KGR, %/day, mL/day)")
+    growth.add_argument(
+        "--timepoint",
+        action="append",
+        required=True,
+        help="DATE:VOLUME:SEGMENTATION[:ROLE] (repeat; VOLUME may be empty; ROLE: pre-stage 1, interstage, "
+        "interstage 2, pre-stage 2, after stage 2; inferred from the dates when left out)",
+    )
+    growth.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is followed")
+    growth.add_argument("--stage1-date", help="date of ALPPS stage 1 (YYYY-MM-DD)")
+    growth.add_argument("--labels", help="label maps only: '1=Segment I,2=Segment II,...' or a JSON file")
+    growth.add_argument("--height", type=float, help="body height in cm (for sFLR, DH and KGR)")
+    growth.add_argument("--weight", type=float, help="body weight in kg")
+    growth.add_argument("--liver-condition", default="normal", choices=("normal", "chemotherapy", "cirrhosis"))
+    growth.add_argument("--bsa-formula", help="mosteller (default), dubois, haycock")
+    growth.add_argument("--stlv-formula", default="vauthey", help="vauthey (default), urata, heinemann, um_mosteller, um_dubois, feng")
+    growth.add_argument("--allow-different-plans", action="store_true", help="confirm time points that use different plans")
+    growth.add_argument("--json", help="write the results as JSON to this path")
+    growth.set_defaults(run=_commandHypertrophy)
 
     benchmark = subcommands.add_parser(
         "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"

@@ -5,7 +5,7 @@ import csv
 import json
 import os
 
-from ALPPSAssessmentLib import timeline
+from ALPPSAssessmentLib import hypertrophy, timeline
 from ALPPSVolumetryLib import (
     couinaud,
     futureLiverRemnant,
@@ -22,6 +22,8 @@ from .headless import SlicerContext
 
 SCENE_BUNDLE = "alpps-demo.mrb"
 JSON_FILE = "alpps-demo.json"
+TIME_POINT_TABLE = "ALPPS time points"
+GROWTH_TABLE = "ALPPS growth"
 # The classic ALPPS resection (stage 2 removes IV-VIII) and the plain right hepatectomy beside it.
 DEMO_PLANS = ("right_trisectionectomy", "right_hepatectomy")
 CSV_FILE = "alpps-demo-segment-volumes.csv"
@@ -61,7 +63,9 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                 "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
             )
             resultsTable.writeSegmentVolumeTable(tableNode, volumes)
-            points.append(timeline.TimePoint(timePoint.role, timePoint.studyDate, segmentationNode))
+            point = timeline.TimePoint(timePoint.role, timePoint.studyDate, segmentationNode, volumeNode, planKey=plans[0].key)
+            timeline.storeTimePoint(point)
+            points.append(point)
             document["timePoints"].append(
                 {
                     "role": timePoint.role,
@@ -84,10 +88,14 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                     },
                 }
             )
-        timelineNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "Timeline liver volume")
-        document["timeline"] = timeline.writeTimelineTable(timelineNode, points, patient.stage1Date)
-        for row, timePoint in zip(document["timeline"], patient.timePoints):
-            row["trueLiverVolumeMl"] = timePoint.trueVolumesMl["Liver"]
+        growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
+        timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
+        hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
+        hypertrophy.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
+        document["hypertrophy"] = hypertrophy.hypertrophyToDict(growth)
+        for row, timePoint in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
+            row["trueRemnantMl"] = sum(timePoint.trueVolumesMl[s] for s in plans[0].remnantSegments)
+            row["trueTotalLiverMl"] = timePoint.trueVolumesMl["Liver"]
         document["outputs"] = {
             "sceneBundle": SCENE_BUNDLE,
             "json": JSON_FILE,
@@ -141,4 +149,14 @@ def formatDemoSummary(document):
                 f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
                 f"sFLR {plan['sFLR']:.1f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
             )
+    growth = document["hypertrophy"]
+    lines.append(f"Hypertrophy of the {growth['plan']['key']} remnant")
+    for interval in growth["intervals"] + growth["sinceFirst"]:
+        remnant = interval["remnant"]
+        lines.append(
+            f"  {interval['from']['role']} -> {interval['to']['role']} ({interval['days']} days): FLR "
+            f"{remnant['beforeMl']:.1f} -> {remnant['afterMl']:.1f} mL, {remnant['relativeGrowthPercent']:+.1f} %, "
+            f"{remnant['relativeGrowthPercentPerDay']:.2f} %/day, {remnant['absoluteGrowthMlPerDay']:.1f} mL/day, "
+            f"DH {interval['degreeOfHypertrophyPp']:.1f} pp, KGR {interval['kineticGrowthRatePercentPerWeek']:.2f} %/week"
+        )
     return "\n".join(lines)

@@ -1,13 +1,18 @@
 """Scenarios run unchanged by Slicer's self-test (ALPPSAssessmentTest) and by pytest on
 slicer-core; each takes a scene and a temporary folder and raises AssertionError on failure."""
 
+import datetime
 import math
+import os
 
-from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
+import numpy as np
+from ALPPSVolumetryLib import couinaud, futureLiverRemnant, resectionPlans, segmentationImport, syntheticPatient
+from ALPPSVolumetryLib import syntheticPatientScene
 
-from . import timeline
+from . import hypertrophy, timeline
 
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
+PLAN = "right_trisectionectomy"
 
 
 def _check(condition, message):
@@ -16,58 +21,136 @@ def _check(condition, message):
 
 
 def _syntheticTimeline(scene):
+    """The synthetic patient's three scans, stored as time points in the scene."""
     patient = syntheticPatient.makeSyntheticPatient(spacing=SCENARIO_SPACING)
-    entries = []
     for point in patient.timePoints:
-        _, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, "Scenario")
-        entries.append((point.role, segmentationNode, point.studyDate.isoformat()))
-    return patient, entries
+        volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, "Scenario")
+        timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, volumeNode))
+    return patient
 
 
-def timelineFollowsSyntheticGrowth(scene, temporaryDirectory):
-    """The timeline lists the time points by date with days after stage 1 and the true liver
-    volume, and the left lateral section grows by 60-80 % as the phantom was built to."""
-    patient, entries = _syntheticTimeline(scene)
-    tableNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario timeline")
-    # Entered out of order on purpose: the table must come out in date order.
-    rows = timeline.writeTimelineTable(tableNode, timeline.timePointsFromEntries(entries[::-1]), patient.stage1Date)
-    _check([row["role"] for row in rows] == [point.role for point in patient.timePoints], f"order wrong: {rows}")
-    for row, point in zip(rows, patient.timePoints):
-        _check(row["daysAfterStage1"] == point.daysAfterStage1, f"{row['role']}: day {row['daysAfterStage1']}")
-        _check(
-            math.isclose(row["liverVolumeMl"], point.trueVolumesMl["Liver"], rel_tol=1e-12),
-            f"{row['role']}: liver {row['liverVolumeMl']} mL, truth {point.trueVolumesMl['Liver']} mL",
-        )
-    _check(tableNode.GetNumberOfRows() == len(rows), "table rows differ from the returned rows")
-    _check(tableNode.GetColumnUnitLabel("Liver volume") == "mL", "liver volume column must carry mL")
-    first, last = patient.timePoints[0].trueVolumesMl, patient.timePoints[-1].trueVolumesMl
-    growth = (last["II"] + last["III"]) / (first["II"] + first["III"]) - 1.0
-    _check(0.60 <= growth <= 0.80, f"segments II-III grew by {100 * growth:.1f} %, expected 60-80 %")
+def _settings(patient):
+    return futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
 
 
-def incompleteEntriesAreRejectedByName(scene, temporaryDirectory):
-    """A time point with a segmentation but no date, a bad date, or missing Couinaud segments
-    is an error that names it."""
-    _, entries = _syntheticTimeline(scene)
-    role, segmentationNode, _ = entries[1]
-    for dateText, expected in (("", "no study date"), ("12/03/2026", "not a date")):
+def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
+    """Remnant, sFLR and growth along the synthetic patient's scans equal its truth, and the time
+    points, tables and chart come back from a saved scene."""
+    patient = _syntheticTimeline(scene)
+    points = timeline.timePointsInScene(scene)
+    _check([point.role for point in points] == [point.role for point in patient.timePoints], "time points not found in the scene")
+    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
+    flrTruth = [sum(point.trueVolumesMl[s] for s in ("I", "II", "III")) for point in patient.timePoints]
+    for measured, truth, point in zip(result.timePoints, flrTruth, patient.timePoints):
+        _check(math.isclose(measured.plan.remnantMl, truth, rel_tol=1e-12), f"{measured.role}: FLR {measured.plan.remnantMl}, truth {truth}")
+        _check(measured.daysAfterStage1 == point.daysAfterStage1, f"{measured.role}: day {measured.daysAfterStage1}")
+    first = result.intervals[0]
+    _check(first.days == 10, f"pre-stage 1 to interstage is {first.days} days")
+    expected = (flrTruth[1] - flrTruth[0]) / flrTruth[0] * 100.0
+    _check(math.isclose(first.remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "relative FLR growth differs from truth")
+    _check(math.isclose(first.remnant.relativeGrowthPercentPerDay, expected / 10.0, rel_tol=1e-9), "%/day differs")
+    _check(math.isclose(first.remnant.absoluteGrowthMlPerDay, (flrTruth[1] - flrTruth[0]) / 10.0, rel_tol=1e-9), "mL/day differs")
+    dh = result.timePoints[1].plan.sFLR - result.timePoints[0].plan.sFLR
+    _check(math.isclose(first.degreeOfHypertrophyPp, dh, rel_tol=1e-12), "DH is not the sFLR difference")
+    _check(math.isclose(first.kineticGrowthRatePercentPerWeek, dh / (10 / 7.0), rel_tol=1e-12), "KGR is not DH per week")
+    overall = result.sinceFirst[0]
+    _check(overall.toRole == "pre-stage 2" and overall.days == 13, "growth since the first scan is missing")
+
+    timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario time points"), result)
+    growthTable = hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario growth"), result)
+    chart = hypertrophy.addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=20.0)
+    sequence, _ = hypertrophy.addSegmentationSequence(scene, points, patient.stage1Date)
+    _check(sequence.GetNumberOfDataNodes() == 3 and sequence.GetNthIndexValue(1) == "7", "segmentations not browsable by day")
+    _check(chart.GetNumberOfPlotSeriesNodes() == 3, "chart needs FLR, sFLR and the threshold line")
+    _check(growthTable.GetNumberOfRows() == 3, "two consecutive intervals and one since the first scan")
+    bundle = os.path.join(temporaryDirectory, "hypertrophy.mrb")
+    _check(scene.WriteToMRB(bundle), f"writing {bundle} failed")
+    scene.Clear(False)
+    _check(scene.ReadFromMRB(bundle), f"reading {bundle} failed")
+    reloaded = timeline.timePointsInScene(scene)
+    _check([(p.role, p.studyDate) for p in reloaded] == [(p.role, p.studyDate) for p in points], "time points lost on reload")
+    _check(all(p.volumeNode is not None for p in reloaded), "source volume references lost on reload")
+    _check(scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3, "chart lost on reload")
+    again = hypertrophy.measureHypertrophy(reloaded, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
+    _check(math.isclose(again.intervals[0].remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "growth changed on reload")
+
+
+def _boxSegmentation(scene, name, remnantMl):
+    """Couinaud segments as slabs of one box: I-III hold ``remnantMl`` together, IV-VIII 1000 mL."""
+    voxelMl = 0.1  # 5 x 5 x 4 mm
+    ijkToRAS = np.diag([5.0, 5.0, 4.0, 1.0])
+    remnantSlices = int(round(remnantMl / voxelMl / 100))  # slabs of 10 x 10 voxels
+    counts = [remnantSlices // 3, remnantSlices // 3, remnantSlices - 2 * (remnantSlices // 3)] + [20] * 5
+    labels = np.zeros((sum(counts), 10, 10), dtype=np.uint8)
+    start = 0
+    for value, count in enumerate(counts, 1):
+        labels[start : start + count] = value
+        start += count
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
+    names = {value: f"Segment {segmentId}" for value, segmentId in enumerate(couinaud.SEGMENT_IDS, 1)}
+    segmentationImport.importLabelArray(segmentationNode, labels, ijkToRAS, names)
+    return segmentationNode
+
+
+def workedExampleOfTheReference(scene, temporaryDirectory):
+    """Clinical reference section 4: FLR 300 -> 500 mL in 9 days is +66.67 %, 7.41 %/day and
+    22.2 mL/day, computed through the public timeline logic."""
+    stage1 = datetime.date(2026, 1, 10)
+    before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=1), _boxSegmentation(scene, "Before", 300.0))
+    after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=8), _boxSegmentation(scene, "After", 500.0))
+    result = hypertrophy.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
+    growth = result.intervals[0].remnant
+    _check(math.isclose(growth.beforeMl, 300.0, rel_tol=1e-9) and math.isclose(growth.afterMl, 500.0, rel_tol=1e-9), "box volumes")
+    _check(round(growth.relativeGrowthPercent, 2) == 66.67, f"relative growth {growth.relativeGrowthPercent}")
+    _check(round(growth.relativeGrowthPercentPerDay, 2) == 7.41, f"growth per day {growth.relativeGrowthPercentPerDay}")
+    _check(round(growth.absoluteGrowthMlPerDay, 1) == 22.2, f"mL per day {growth.absoluteGrowthMlPerDay}")
+
+
+def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
+    """Same-day scans give no rate (no division by zero), dates against roles are refused,
+    a shrinking remnant is reported, and different plans need confirmation."""
+    stage1 = datetime.date(2026, 1, 10)
+    plan = resectionPlans.presetPlan(PLAN)
+    first = _boxSegmentation(scene, "First", 300.0)
+    second = _boxSegmentation(scene, "Second", 280.0)
+    sameDay = [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), first),
+               timeline.TimePoint("pre-stage 2", stage1 + datetime.timedelta(days=7), second)]
+    result = hypertrophy.measureHypertrophy(sameDay, plan, stage1Date=stage1)
+    interval = result.intervals[0]
+    _check(interval.remnant.relativeGrowthPercentPerDay is None and interval.kineticGrowthRatePercentPerWeek is None, "rates on one day")
+    _check(any("share the date" in warning for warning in result.warnings), "same-day scans not reported")
+    _check(any("remnant shrank" in warning for warning in result.warnings), "shrinking remnant not reported")
+    outOfOrder = [timeline.TimePoint("pre-stage 1", stage1 + datetime.timedelta(days=9), first),
+                  timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second)]
+    for points, expected in ((outOfOrder, "Dates out of order"),):
         try:
-            timeline.timePointsFromEntries([(role, segmentationNode, dateText)])
+            hypertrophy.measureHypertrophy(points, plan, stage1Date=stage1)
         except ValueError as error:
-            _check(expected in str(error) and role in str(error), f"unclear message: {error}")
+            _check(expected in str(error) and "pre-stage 1" in str(error), f"unclear message: {error}")
         else:
-            raise AssertionError(f"date '{dateText}' was accepted")
-    segmentation = segmentationNode.GetSegmentation()
+            raise AssertionError("dates out of order were accepted")
+    differentPlans = [timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=1), first),
+                      timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second, planKey="right_hepatectomy")]
+    try:
+        hypertrophy.measureHypertrophy(differentPlans, plan, stage1Date=stage1)
+    except ValueError as error:
+        _check("right_hepatectomy" in str(error) and "confirm" in str(error), f"unclear message: {error}")
+    else:
+        raise AssertionError("different plans were accepted without confirmation")
+    confirmed = hypertrophy.measureHypertrophy(differentPlans, plan, stage1Date=stage1, allowDifferentPlans=True)
+    _check(confirmed.timePoints[1].plan.key == "right_hepatectomy", "the confirmed plan was not used")
+    segmentation = second.GetSegmentation()
     segmentation.RemoveSegment(segmentation.GetSegmentIdBySegmentName("Segment III"))
     try:
-        timeline.liverVolumeMl(segmentationNode)
+        hypertrophy.measureHypertrophy(differentPlans[:1] + [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second)], plan, stage1Date=stage1)
     except ValueError as error:
-        _check("III" in str(error) and segmentationNode.GetName() in str(error), f"unclear message: {error}")
+        _check("interstage (2026-01-17)" in str(error) and "III" in str(error), f"unclear message: {error}")
     else:
-        raise AssertionError("a segmentation without segment III was measured")
+        raise AssertionError("a time point without segment III was measured")
 
 
 SCENARIOS = (
-    timelineFollowsSyntheticGrowth,
-    incompleteEntriesAreRejectedByName,
+    hypertrophyFollowsSyntheticGrowth,
+    workedExampleOfTheReference,
+    impossibleTimelinesAreRefusedByName,
 )

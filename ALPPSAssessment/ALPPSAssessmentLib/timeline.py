@@ -1,29 +1,67 @@
-"""The patient's time points along the ALPPS course, and their liver volume as a timeline table."""
+"""The patient's time points along the ALPPS course: roles, dates, and the checks that keep them
+in a possible order.
+
+A time point lives in the scene as attributes and a node reference on its segmentation node
+(role, study date, the plan, the day's laboratory values, the source volume): saved with the
+scene, visible in the Data module, and nothing the user entered is kept only in the widget.
+"""
 
 import datetime
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Optional
 
-import vtk
-from ALPPSVolumetryLib.resultsTable import resetTableColumns
-from ALPPSVolumetryLib.segmentRecognition import requireCouinaudSegments
-from ALPPSVolumetryLib.segmentOverlap import unionVolume
-from ALPPSVolumetryLib.segmentVolumes import VOLUME_METHOD
+# Roles in the order of the ALPPS course (clinical reference section 8); interstage scans may be
+# numbered ("interstage 2") when the first one shows too little growth.
+ROLE_PRE_STAGE_1 = "pre-stage 1"
+ROLE_INTERSTAGE = "interstage"
+ROLE_PRE_STAGE_2 = "pre-stage 2"
+ROLE_AFTER_STAGE_2 = "after stage 2"
+TIME_POINT_ROLES = (ROLE_PRE_STAGE_1, ROLE_INTERSTAGE, ROLE_PRE_STAGE_2, ROLE_AFTER_STAGE_2)
+_INTERSTAGE = re.compile(r"^interstage(?: (\d+))?$")
 
-# Roles in the order of the ALPPS course (clinical reference section 8).
-TIME_POINT_ROLES = ("pre-stage 1", "interstage", "pre-stage 2", "after stage 2")
+# Attribute names on the segmentation node.
+ROLE_ATTRIBUTE = "ALPPS.TimePointRole"
+DATE_ATTRIBUTE = "ALPPS.StudyDate"
+PLAN_ATTRIBUTE = "ALPPS.Plan"
+LABS_ATTRIBUTE = "ALPPS.Labs"
+VOLUME_REFERENCE_ROLE = "ALPPSSourceVolume"
+
+
+def roleOrder(role):
+    """Position of a role along the course; ValueError for an unknown role."""
+    text = str(role).strip().lower()
+    match = _INTERSTAGE.match(text)
+    if match:
+        return 1.0 + (int(match.group(1) or 1) - 1) / 100.0
+    order = {ROLE_PRE_STAGE_1: 0.0, ROLE_PRE_STAGE_2: 2.0, ROLE_AFTER_STAGE_2: 3.0}
+    if text not in order:
+        raise ValueError(
+            f"Time point role '{role}' is unknown: expected one of {', '.join(TIME_POINT_ROLES)} "
+            "(interstage scans may be numbered, e.g. 'interstage 2')"
+        )
+    return order[text]
 
 
 @dataclass
 class TimePoint:
     role: str
     studyDate: datetime.date
-    segmentationNode: object = None  # vtkMRMLSegmentationNode holding Couinaud segments I-VIII
+    segmentationNode: object = None  # vtkMRMLSegmentationNode with Couinaud segments I-VIII
+    volumeNode: object = None  # the scan the segmentation was made on (optional)
+    planKey: Optional[str] = None  # resection plan of this time point, when it differs
+    labs: dict = field(default_factory=dict)  # {"bilirubin": [value, unit], ...}
 
     def __post_init__(self):
-        if self.role not in TIME_POINT_ROLES:
-            raise ValueError(f"Time point role '{self.role}' is unknown: expected one of {', '.join(TIME_POINT_ROLES)}")
+        roleOrder(self.role)
+        self.role = str(self.role).strip().lower()
         if not isinstance(self.studyDate, datetime.date):
             raise ValueError(f"Study date of the {self.role} time point must be a date, got {self.studyDate!r}")
+
+    @property
+    def label(self):
+        return f"{self.role} ({self.studyDate.isoformat()})"
 
 
 def parseStudyDate(text, what="study date"):
@@ -42,80 +80,79 @@ def daysAfterStage1(studyDate, stage1Date):
 
 
 def sortedTimePoints(timePoints):
-    """Time points by study date; two of them on one date keep the order of their roles."""
-    return sorted(timePoints, key=lambda point: (point.studyDate, TIME_POINT_ROLES.index(point.role)))
+    """Time points by study date, then by their place in the course."""
+    return sorted(timePoints, key=lambda point: (point.studyDate, roleOrder(point.role)))
 
 
-def liverVolumeMl(segmentationNode):
-    """Liver volume (mL) as the union of Couinaud segments I-VIII (a union, not a sum)."""
-    recognized = requireCouinaudSegments(segmentationNode)
-    segmentIds = [segmentId for ids in recognized.values() for segmentId in ids]
-    count, volume = unionVolume(segmentationNode, segmentIds)
-    if count == 0:
-        raise ValueError(f"Couinaud segments of '{segmentationNode.GetName()}' are all empty")
-    return volume
-
-
-TIMELINE_COLUMNS = (
-    ("Role", vtk.vtkStringArray, "", "Time point along the ALPPS course"),
-    ("Study date", vtk.vtkStringArray, "", "Study date (ISO 8601)"),
-    ("Days after stage 1", vtk.vtkIntArray, "days", "Study date minus the date of ALPPS stage 1"),
-    ("Liver volume", vtk.vtkDoubleArray, "mL", "Union of Couinaud segments I-VIII; " + VOLUME_METHOD),
-    ("Segmentation", vtk.vtkStringArray, "", "Segmentation node the volume was measured on"),
-)
-
-
-def writeTimelineTable(tableNode, timePoints, stage1Date):
-    """One row per time point, in date order; returns the rows as plain dictionaries."""
-    rows = []
-    for point in sortedTimePoints(timePoints):
-        if point.segmentationNode is None:
-            raise ValueError(f"The {point.role} time point of {point.studyDate.isoformat()} has no segmentation")
-        rows.append(
-            {
-                "role": point.role,
-                "studyDate": point.studyDate.isoformat(),
-                "daysAfterStage1": daysAfterStage1(point.studyDate, stage1Date),
-                "liverVolumeMl": liverVolumeMl(point.segmentationNode),
-                "segmentation": point.segmentationNode.GetName(),
-            }
-        )
-    table = resetTableColumns(tableNode, TIMELINE_COLUMNS)
-    for row in rows:
-        for column, key in enumerate(("role", "studyDate", "daysAfterStage1", "liverVolumeMl", "segmentation")):
-            table.GetColumn(column).InsertNextValue(row[key])
-    table.Modified()
-    tableNode.Modified()
-    return rows
-
-
-def timePointsFromEntries(entries):
-    """Time points from what the user entered per role: ``[(role, segmentationNode, dateText)]``.
-
-    A role with neither a segmentation nor a date is skipped; one with only one of them is an
-    error naming the role, so that nothing the user entered is dropped silently.
-    """
-    timePoints = []
-    for role, segmentationNode, dateText in entries:
-        hasDate = bool(dateText and str(dateText).strip())
-        if segmentationNode is None and not hasDate:
-            continue
-        if segmentationNode is None:
-            raise ValueError(f"The {role} time point has a study date but no segmentation: select its segmentation")
-        if not hasDate:
+def checkCourse(timePoints, stage1Date=None):
+    """Refuse time points whose dates contradict their roles (a pre-stage 1 scan after an
+    interstage scan, an interstage scan before stage 1...), naming both."""
+    ordered = sortedTimePoints(timePoints)
+    for earlier, later in zip(ordered, ordered[1:]):
+        if roleOrder(later.role) < roleOrder(earlier.role):
             raise ValueError(
-                f"The {role} time point ('{segmentationNode.GetName()}') has no study date: enter it as YYYY-MM-DD"
+                f"Dates out of order: the {later.label} scan is dated before or with the {earlier.label} scan; "
+                "check the study dates and roles"
             )
-        timePoints.append(TimePoint(role, parseStudyDate(dateText, f"{role} study date"), segmentationNode))
-    if not timePoints:
-        raise ValueError("No time point entered: select a segmentation and a study date for at least one time point")
-    return timePoints
+        if roleOrder(later.role) == roleOrder(earlier.role):
+            raise ValueError(f"Two time points have the role '{later.role}' ({earlier.studyDate} and {later.studyDate}): number interstage scans, e.g. 'interstage 2'")
+    if stage1Date is not None:
+        for point in ordered:
+            order = roleOrder(point.role)
+            if order == 0.0 and point.studyDate > stage1Date:
+                raise ValueError(f"The {point.label} scan is after the stage 1 date {stage1Date.isoformat()}")
+            if order >= 1.0 and point.studyDate < stage1Date:
+                raise ValueError(f"The {point.label} scan is before the stage 1 date {stage1Date.isoformat()}")
+    return ordered
 
 
-def measureTimelineIntoTable(timePoints, stage1Date, tableNode=None):
-    """Write the timeline into ``tableNode`` (a new table in the segmentations' scene when None);
-    returns (rows, tableNode). Shared by the module widget, the batch command and the tests."""
-    if tableNode is None:
-        scene = timePoints[0].segmentationNode.GetScene()
-        tableNode = scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS timeline")
-    return writeTimelineTable(tableNode, timePoints, stage1Date), tableNode
+# --- storage in the scene ---------------------------------------------------------------------
+
+
+def storeTimePoint(point):
+    """Write a time point onto its segmentation node (attributes and a volume reference)."""
+    node = point.segmentationNode
+    if node is None:
+        raise ValueError(f"The {point.label} time point has no segmentation to store it on")
+    node.SetAttribute(ROLE_ATTRIBUTE, point.role)
+    node.SetAttribute(DATE_ATTRIBUTE, point.studyDate.isoformat())
+    node.SetAttribute(PLAN_ATTRIBUTE, point.planKey or "")
+    node.SetAttribute(LABS_ATTRIBUTE, json.dumps(point.labs, sort_keys=True))
+    node.SetNodeReferenceID(VOLUME_REFERENCE_ROLE, point.volumeNode.GetID() if point.volumeNode else None)
+    return node
+
+
+def timePointOfNode(segmentationNode):
+    """The time point stored on a segmentation node, or None when it is not one."""
+    role = segmentationNode.GetAttribute(ROLE_ATTRIBUTE)
+    if not role:
+        return None
+    labsText = segmentationNode.GetAttribute(LABS_ATTRIBUTE) or "{}"
+    try:
+        labs = json.loads(labsText)
+    except ValueError:
+        raise ValueError(f"Laboratory values stored on '{segmentationNode.GetName()}' are unreadable: {labsText}") from None
+    return TimePoint(
+        role=role,
+        studyDate=parseStudyDate(segmentationNode.GetAttribute(DATE_ATTRIBUTE), f"study date of '{segmentationNode.GetName()}'"),
+        segmentationNode=segmentationNode,
+        volumeNode=segmentationNode.GetNodeReference(VOLUME_REFERENCE_ROLE),
+        planKey=segmentationNode.GetAttribute(PLAN_ATTRIBUTE) or None,
+        labs=labs,
+    )
+
+
+def timePointsInScene(scene):
+    """Every time point stored in the scene, in date order."""
+    points = []
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode")):
+        point = timePointOfNode(scene.GetNthNodeByClass(index, "vtkMRMLSegmentationNode"))
+        if point is not None:
+            points.append(point)
+    return sortedTimePoints(points)
+
+
+def clearTimePoint(segmentationNode):
+    for attribute in (ROLE_ATTRIBUTE, DATE_ATTRIBUTE, PLAN_ATTRIBUTE, LABS_ATTRIBUTE):
+        segmentationNode.RemoveAttribute(attribute)
+    segmentationNode.RemoveNodeReferenceIDs(VOLUME_REFERENCE_ROLE)

@@ -1,0 +1,295 @@
+"""Hypertrophy along the patient's time points: every volume from the ALPPSVolumetry logic (one
+source), growth between consecutive scans and since the first, as tables and a Plots chart."""
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import vtk
+from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib.resultsTable import resetTableColumns
+
+from . import growthMetrics, timeline
+
+
+@dataclass
+class MeasuredTimePoint:
+    role: str
+    studyDate: object  # datetime.date
+    daysAfterStage1: Optional[int]
+    segmentationName: str
+    totalLiverMl: float
+    plan: object  # ALPPSVolumetryLib.futureLiverRemnant.PlanResult
+    labs: dict = field(default_factory=dict)
+
+
+@dataclass
+class HypertrophyResult:
+    planKey: str
+    planLabel: str
+    settings: object
+    stage1Date: object
+    timePoints: List[MeasuredTimePoint]
+    intervals: List[object]  # consecutive scans
+    sinceFirst: List[object]  # first scan to each later one
+    warnings: List[str]
+
+
+def _planOf(point, defaultPlan, allowDifferentPlans):
+    if not point.planKey or point.planKey == defaultPlan.key:
+        return defaultPlan
+    if not allowDifferentPlans:
+        raise ValueError(
+            f"The {point.label} time point uses plan '{point.planKey}', the others '{defaultPlan.key}': growth between "
+            "different remnants is not hypertrophy. Use one plan, or confirm that different plans are intended"
+        )
+    return resectionPlans.parsePlan(point.planKey)
+
+
+def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDifferentPlans=False, roleOverrides=None):
+    """Remnant, sFLR and total liver at each time point, and growth between them."""
+    if not timePoints:
+        raise ValueError("No time points: add at least two scans with their dates and segmentations")
+    settings = settings or futureLiverRemnant.VolumetrySettings()
+    ordered = timeline.checkCourse(timePoints, stage1Date)
+    measured = []
+    for point in ordered:
+        if point.segmentationNode is None:
+            raise ValueError(f"The {point.label} time point has no segmentation")
+        try:
+            result = futureLiverRemnant.measureVolumetry(
+                point.segmentationNode, [_planOf(point, plan, allowDifferentPlans)], settings, roleOverrides
+            )
+        except ValueError as error:
+            raise ValueError(f"Time point {point.label}: {error}") from None
+        measured.append(
+            MeasuredTimePoint(
+                role=point.role,
+                studyDate=point.studyDate,
+                daysAfterStage1=timeline.daysAfterStage1(point.studyDate, stage1Date) if stage1Date else None,
+                segmentationName=point.segmentationNode.GetName(),
+                totalLiverMl=result.totalLiverMl,
+                plan=result.plans[0],
+                labs=dict(point.labs),
+            )
+        )
+    intervals = [growthMetrics.growthInterval(a, b) for a, b in zip(measured, measured[1:])]
+    sinceFirst = [growthMetrics.growthInterval(measured[0], b) for b in measured[2:]]
+    warnings = [warning for interval in intervals for warning in interval.warnings]
+    if len(measured) < 2:
+        warnings.append("Growth needs at least two time points")
+    return HypertrophyResult(
+        planKey=plan.key,
+        planLabel=plan.label,
+        settings=settings,
+        stage1Date=stage1Date,
+        timePoints=measured,
+        intervals=intervals,
+        sinceFirst=sinceFirst,
+        warnings=warnings,
+    )
+
+
+def _nan(value):
+    return float("nan") if value is None else float(value)
+
+
+TIME_POINT_COLUMNS = (
+    ("Time point", vtk.vtkStringArray, "", "Role along the ALPPS course"),
+    ("Study date", vtk.vtkStringArray, "", "ISO 8601"),
+    ("Days after stage 1", vtk.vtkDoubleArray, "days", "Study date minus the date of stage 1"),
+    ("FLR", vtk.vtkDoubleArray, "mL", "Future liver remnant of the plan: union of its segments"),
+    ("sFLR", vtk.vtkDoubleArray, "%", "FLR / standard liver volume x 100"),
+    ("FLR-BWR", vtk.vtkDoubleArray, "%", "FLR (mL) / (body weight kg x 1000) x 100"),
+    ("%FLR", vtk.vtkDoubleArray, "%", "FLR / total liver volume x 100"),
+    ("Total liver", vtk.vtkDoubleArray, "mL", "Union of Couinaud segments I-VIII"),
+    ("Deportalised liver", vtk.vtkDoubleArray, "mL", "Total liver minus FLR (the part to be resected)"),
+    ("Segmentation", vtk.vtkStringArray, "", "Segmentation node measured"),
+)
+
+GROWTH_COLUMNS = (
+    ("From", vtk.vtkStringArray, "", "Earlier time point"),
+    ("To", vtk.vtkStringArray, "", "Later time point"),
+    ("Days", vtk.vtkDoubleArray, "days", "Days between the scans"),
+    ("FLR growth", vtk.vtkDoubleArray, "%", growthMetrics.GROWTH_DEFINITIONS["relativeGrowth"][2] + " (FLR)"),
+    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", growthMetrics.GROWTH_DEFINITIONS["relativeGrowthPerDay"][2]),
+    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", growthMetrics.GROWTH_DEFINITIONS["absoluteGrowthPerDay"][2]),
+    ("DH", vtk.vtkDoubleArray, "pp", growthMetrics.GROWTH_DEFINITIONS["degreeOfHypertrophy"][2]),
+    ("KGR", vtk.vtkDoubleArray, "%/week", growthMetrics.GROWTH_DEFINITIONS["kineticGrowthRate"][2]),
+    ("Total liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the total liver"),
+    ("Deportalised liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the deportalised liver"),
+)
+
+
+def writeTimePointTable(tableNode, result):
+    table = resetTableColumns(tableNode, TIME_POINT_COLUMNS)
+    for point in result.timePoints:
+        values = (
+            point.role,
+            point.studyDate.isoformat(),
+            _nan(point.daysAfterStage1),
+            point.plan.remnantMl,
+            _nan(point.plan.sFLR),
+            _nan(point.plan.flrBwr),
+            point.plan.percentFLR,
+            point.totalLiverMl,
+            point.plan.resectedMl,
+            point.segmentationName,
+        )
+        for column, value in enumerate(values):
+            table.GetColumn(column).InsertNextValue(value)
+    tableNode.SetAttribute("ALPPS.Plan", f"{result.planKey}: {result.planLabel}")
+    table.Modified()
+    tableNode.Modified()
+    return tableNode
+
+
+def writeGrowthTable(tableNode, result):
+    """Consecutive intervals first, then from the first scan to each later one."""
+    table = resetTableColumns(tableNode, GROWTH_COLUMNS)
+    for interval in result.intervals + result.sinceFirst:
+        deportalised = interval.deportalisedLiver.relativeGrowthPercent if interval.deportalisedLiver else None
+        values = (
+            f"{interval.fromRole} ({interval.fromDate})",
+            f"{interval.toRole} ({interval.toDate})",
+            float(interval.days),
+            interval.remnant.relativeGrowthPercent,
+            _nan(interval.remnant.relativeGrowthPercentPerDay),
+            _nan(interval.remnant.absoluteGrowthMlPerDay),
+            _nan(interval.degreeOfHypertrophyPp),
+            _nan(interval.kineticGrowthRatePercentPerWeek),
+            interval.totalLiver.relativeGrowthPercent,
+            _nan(deportalised),
+        )
+        for column, value in enumerate(values):
+            table.GetColumn(column).InsertNextValue(value)
+    table.Modified()
+    tableNode.Modified()
+    return tableNode
+
+
+def _thresholdTable(scene, name, days, value, columnName):
+    tableNode = scene.AddNewNodeByClass("vtkMRMLTableNode", name)
+    table = resetTableColumns(
+        tableNode,
+        (("Days after stage 1", vtk.vtkDoubleArray, "days", ""), (columnName, vtk.vtkDoubleArray, "%", "Threshold")),
+    )
+    for day in (min(days), max(days)):
+        table.GetColumn(0).InsertNextValue(day)
+        table.GetColumn(1).InsertNextValue(value)
+    return tableNode
+
+
+def _series(scene, name, tableNode, xColumn, yColumn, color, dashed=False):
+    series = scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", name)
+    series.SetAndObserveTableNodeID(tableNode.GetID())
+    series.SetXColumnName(xColumn)
+    series.SetYColumnName(yColumn)
+    series.SetPlotType(series.PlotTypeScatter)
+    series.SetColor(*color)
+    if dashed:
+        series.SetLineStyle(series.LineStyleDash)
+        series.SetMarkerStyle(series.MarkerStyleNone)
+    else:
+        series.SetMarkerStyle(series.MarkerStyleCircle)
+    return series
+
+
+def addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=None):
+    """A Plots chart of FLR (mL) and sFLR (%) against days after stage 1, with the sFLR
+    threshold of the liver condition as a dashed line; returns the chart node."""
+    days = [point.daysAfterStage1 for point in result.timePoints if point.daysAfterStage1 is not None]
+    if len(days) != len(result.timePoints):
+        raise ValueError("The growth chart needs the stage 1 date (days after stage 1 on its x axis)")
+    chart = scene.AddNewNodeByClass("vtkMRMLPlotChartNode", f"ALPPS growth: {result.planKey}")
+    chart.SetTitle(f"Future liver remnant after ALPPS stage 1 ({result.planLabel})")
+    chart.SetXAxisTitle("Days after stage 1")
+    chart.SetYAxisTitle("FLR (mL) / sFLR (%)")
+    x = "Days after stage 1"
+    chart.AddAndObservePlotSeriesNodeID(_series(scene, "FLR (mL)", timePointTable, x, "FLR", (0.2, 0.6, 0.3)).GetID())
+    if all(point.plan.sFLR is not None for point in result.timePoints):
+        chart.AddAndObservePlotSeriesNodeID(_series(scene, "sFLR (%)", timePointTable, x, "sFLR", (0.2, 0.4, 0.8)).GetID())
+        if sflrThresholdPercent is not None:
+            threshold = _thresholdTable(scene, "sFLR threshold", days, sflrThresholdPercent, "sFLR threshold")
+            line = _series(scene, f"sFLR threshold {sflrThresholdPercent:g} %", threshold, x, "sFLR threshold", (0.8, 0.2, 0.2), dashed=True)
+            chart.AddAndObservePlotSeriesNodeID(line.GetID())
+    return chart
+
+
+def hypertrophyToDict(result):
+    """The documented JSON form (README, 'alpps hypertrophy --json')."""
+
+    def growth(volume):
+        if volume is None:
+            return None
+        return {
+            "beforeMl": volume.beforeMl,
+            "afterMl": volume.afterMl,
+            "relativeGrowthPercent": volume.relativeGrowthPercent,
+            "relativeGrowthPercentPerDay": volume.relativeGrowthPercentPerDay,
+            "absoluteGrowthMlPerDay": volume.absoluteGrowthMlPerDay,
+        }
+
+    def interval(item):
+        return {
+            "from": {"role": item.fromRole, "studyDate": item.fromDate},
+            "to": {"role": item.toRole, "studyDate": item.toDate},
+            "days": item.days,
+            "remnant": growth(item.remnant),
+            "totalLiver": growth(item.totalLiver),
+            "deportalisedLiver": growth(item.deportalisedLiver),
+            "degreeOfHypertrophyPp": item.degreeOfHypertrophyPp,
+            "kineticGrowthRatePercentPerWeek": item.kineticGrowthRatePercentPerWeek,
+            "warnings": item.warnings,
+        }
+
+    return {
+        "plan": {"key": result.planKey, "label": result.planLabel},
+        "stage1Date": result.stage1Date.isoformat() if result.stage1Date else None,
+        "timePoints": [
+            {
+                "role": point.role,
+                "studyDate": point.studyDate.isoformat(),
+                "daysAfterStage1": point.daysAfterStage1,
+                "segmentation": point.segmentationName,
+                "remnantMl": point.plan.remnantMl,
+                "sFLR": point.plan.sFLR,
+                "flrBwr": point.plan.flrBwr,
+                "percentFLR": point.plan.percentFLR,
+                "totalLiverMl": point.totalLiverMl,
+                "deportalisedLiverMl": point.plan.resectedMl,
+                "labs": point.labs,
+            }
+            for point in result.timePoints
+        ],
+        "intervals": [interval(item) for item in result.intervals],
+        "sinceFirst": [interval(item) for item in result.sinceFirst],
+        "warnings": result.warnings,
+        "definitions": {
+            key: {"label": label, "unit": unit, "definition": definition}
+            for key, (label, unit, definition) in growthMetrics.GROWTH_DEFINITIONS.items()
+        },
+    }
+
+
+def addSegmentationSequence(scene, timePoints, stage1Date, name="ALPPS segmentations by day"):
+    """The time points' segmentations as a sequence indexed by days after stage 1, with a browser,
+    so that the scans can be stepped through in the slice and 3D views (Sequences module).
+    Returns (sequenceNode, browserNode); an earlier sequence of the same name is replaced."""
+    if stage1Date is None:
+        raise ValueError("Browsing the segmentations by day needs the stage 1 date")
+    for className in ("vtkMRMLSequenceBrowserNode", "vtkMRMLSequenceNode"):
+        existing = scene.GetFirstNode(name, className)
+        if existing is not None:
+            scene.RemoveNode(existing)
+    sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", name)
+    sequence.SetIndexName("days after stage 1")
+    sequence.SetIndexUnit("day")
+    sequence.SetIndexType(sequence.NumericIndex)
+    for point in timeline.sortedTimePoints(timePoints):
+        day = str(timeline.daysAfterStage1(point.studyDate, stage1Date))
+        sequence.SetDataNodeAtValue(point.segmentationNode, day)
+        # The sequence holds copies; they (and the browser's proxy node) are not time points themselves.
+        timeline.clearTimePoint(sequence.GetDataNodeAtValue(day))
+    browser = scene.AddNewNodeByClass("vtkMRMLSequenceBrowserNode", name)
+    browser.SetAndObserveMasterSequenceNodeID(sequence.GetID())
+    return sequence, browser

@@ -1,0 +1,86 @@
+"""Hypertrophy tracking: the worked examples of the clinical reference through the public
+functions, and `alpps hypertrophy` on the synthetic patient's scans."""
+
+import datetime
+import json
+
+import pytest
+from ALPPSAssessmentLib import growthMetrics, timeline
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
+
+from alpps import cli
+
+
+def test_workedExampleDegreeOfHypertrophyAndKineticGrowthRate():
+    """Clinical reference section 4: sFLR 18 % -> 30 % in 9 days: DH 12 pp, KGR 9.33 %/week."""
+    dh = growthMetrics.degreeOfHypertrophy(18.0, 30.0)
+    assert dh == pytest.approx(12.0)
+    assert round(growthMetrics.kineticGrowthRate(dh, 9), 2) == 9.33
+
+
+def test_workedExampleRelativeGrowth():
+    """FLR 300 -> 500 mL in 9 days: +66.67 %, 7.41 %/day, 22.2 mL/day."""
+    growth = growthMetrics.volumeGrowth(300.0, 500.0, 9)
+    assert round(growth.relativeGrowthPercent, 2) == 66.67
+    assert round(growth.relativeGrowthPercentPerDay, 2) == 7.41
+    assert round(growth.absoluteGrowthMlPerDay, 1) == 22.2
+
+
+def test_sameDayScansHaveNoRateAndBadVolumesAreNamed():
+    assert growthMetrics.volumeGrowth(300.0, 320.0, 0).relativeGrowthPercentPerDay is None
+    assert growthMetrics.kineticGrowthRate(5.0, 0) is None
+    with pytest.raises(ValueError, match="remnant before is 0"):
+        growthMetrics.volumeGrowth(0.0, 10.0, 3, "remnant")
+    with pytest.raises(ValueError, match="date order"):
+        growthMetrics.volumeGrowth(10.0, 12.0, -2)
+
+
+def test_rolesAndDates():
+    assert timeline.roleOrder("Interstage 2") > timeline.roleOrder("interstage") > timeline.roleOrder("pre-stage 1")
+    with pytest.raises(ValueError, match="'stage 3' is unknown"):
+        timeline.TimePoint("stage 3", datetime.date(2026, 1, 1))
+    with pytest.raises(ValueError, match="'12/03/2026' is not a date"):
+        timeline.parseStudyDate("12/03/2026")
+    assert timeline.parseStudyDate("20260312") == datetime.date(2026, 3, 12)
+    stage1 = datetime.date(2026, 3, 5)
+    with pytest.raises(ValueError, match=r"interstage \(2026-03-01\) scan is before the stage 1 date"):
+        timeline.checkCourse([timeline.TimePoint("interstage", datetime.date(2026, 3, 1))], stage1)
+    with pytest.raises(ValueError, match="Two time points have the role 'interstage'"):
+        timeline.checkCourse([timeline.TimePoint("interstage", datetime.date(2026, 3, 9)), timeline.TimePoint("interstage", datetime.date(2026, 3, 12))])
+    assert cli._inferredRoles([datetime.date(2026, 3, 2), datetime.date(2026, 3, 12), datetime.date(2026, 3, 15)], stage1) == [
+        "pre-stage 1",
+        "interstage",
+        "interstage 2",
+    ]
+
+
+def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(3.0, 3.0, 3.0))
+    arguments = ["hypertrophy", "--plan", "right_trisectionectomy", "--stage1-date", patient.stage1Date.isoformat()]
+    for index, point in enumerate(patient.timePoints):
+        _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, f"P{index}")
+        path = str(tmp_path / f"timepoint{index}.seg.nrrd")
+        storageNode = segmentationNode.CreateDefaultStorageNode()
+        storageNode.SetFileName(path)
+        assert storageNode.WriteData(segmentationNode)
+        arguments += ["--timepoint", f"{point.studyDate.isoformat()}::{path}:{point.role}"]
+    jsonPath = str(tmp_path / "growth.json")
+    assert cli.main(arguments + ["--height", "172", "--weight", "78", "--json", jsonPath]) == 0
+    assert "KGR" in capsys.readouterr().out
+    with open(jsonPath) as stream:
+        document = json.load(stream)
+    truths = [sum(point.trueVolumesMl[s] for s in ("I", "II", "III")) for point in patient.timePoints]
+    assert [p["remnantMl"] for p in document["timePoints"]] == pytest.approx(truths, rel=1e-9)
+    assert [p["daysAfterStage1"] for p in document["timePoints"]] == [-3, 7, 10]
+    overall = document["sinceFirst"][0]
+    assert overall["remnant"]["relativeGrowthPercent"] == pytest.approx((truths[2] / truths[0] - 1) * 100, rel=1e-9)
+    first, second = document["timePoints"][0], document["timePoints"][1]
+    assert document["intervals"][0]["degreeOfHypertrophyPp"] == pytest.approx(second["sFLR"] - first["sFLR"], rel=1e-12)
+    assert document["definitions"]["kineticGrowthRate"]["unit"] == "%/week"
+
+
+def test_hypertrophyCommandNamesBadTimePoints(capsys):
+    with pytest.raises(SystemExit, match="DATE:VOLUME:SEGMENTATION"):
+        cli.main(["hypertrophy", "--timepoint", "2026-03-02:only-two"])
+    assert cli.main(["hypertrophy", "--timepoint", "2026-13-02::missing.seg.nrrd"]) == 2
+    assert "'2026-13-02' is not a date" in capsys.readouterr().err
