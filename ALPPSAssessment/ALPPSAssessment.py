@@ -1,12 +1,13 @@
 import importlib
 import sys
 import tempfile
+from typing import Annotated
 
 import slicer
-from slicer import vtkMRMLSegmentationNode, vtkMRMLTableNode
+from slicer import vtkMRMLPlotChartNode, vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.parameterNodeWrapper import parameterNodeWrapper
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModule,
     ScriptedLoadableModuleLogic,
@@ -15,12 +16,29 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
-from ALPPSAssessmentLib import selfTestScenarios, timeline
+from ALPPSAssessmentLib import assessmentWorkflow, selfTestScenarios, timeline
+from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
 
 _LIB_MODULES = (
     "ALPPSAssessmentLib.timeline",
+    "ALPPSAssessmentLib.growthMetrics",
+    "ALPPSAssessmentLib.hypertrophy",
+    "ALPPSAssessmentLib.assessmentWorkflow",
     "ALPPSAssessmentLib.selfTestScenarios",
 )
+
+# Roles offered in the time point editor (more interstage scans can be typed in the batch tool).
+EDITOR_ROLES = ["pre-stage 1", "interstage", "interstage 2", "interstage 3", "pre-stage 2", "after stage 2"]
+
+# Laboratory value field -> (its unit field or None).
+LAB_PARAMETERS = {
+    "bilirubin": "bilirubinUnit",
+    "creatinine": "creatinineUnit",
+    "albumin": "albuminUnit",
+    "inr": None,
+    "prothrombinPercent": None,
+    "sodium": None,
+}
 
 
 class ALPPSAssessment(ScriptedLoadableModule):
@@ -31,9 +49,12 @@ class ALPPSAssessment(ScriptedLoadableModule):
         self.parent.dependencies = ["ALPPSVolumetry"]
         self.parent.contributors = ["ALPPS extension developers"]
         self.parent.helpText = _(
-            "Follows an ALPPS patient across time points (before stage 1, interstage, before stage 2): "
-            "the liver volume of each scan, measured as the union of Couinaud segments I-VIII by the "
-            "ALPPS Volumetry logic, in a timeline table saved with the scene. "
+            "Follows an ALPPS patient across time points (before stage 1, interstage, before stage 2, after "
+            "stage 2). Each scan's segmentation is stored as a time point with its role, study date and the "
+            "day's laboratory values. The remnant of the chosen plan is measured at every time point by the "
+            "ALPPS Volumetry logic, with growth between scans: degree of hypertrophy (percentage points), "
+            "kinetic growth rate (%/week, Shindoh), relative growth (%, %/day) and mL/day, in tables and a "
+            "chart; the segmentations can be stepped through by day. "
             "See the <a href='https://github.com/alpps-slicer/SlicerALPPS#readme'>documentation</a>."
         )
         self.parent.acknowledgementText = _(
@@ -44,14 +65,37 @@ class ALPPSAssessment(ScriptedLoadableModule):
 
 @parameterNodeWrapper
 class ALPPSAssessmentParameterNode:
-    stage1Date: str
-    preStage1Segmentation: vtkMRMLSegmentationNode
-    preStage1Date: str
-    interstageSegmentation: vtkMRMLSegmentationNode
-    interstageDate: str
-    preStage2Segmentation: vtkMRMLSegmentationNode
-    preStage2Date: str
-    timelineTable: vtkMRMLTableNode
+    stage1Date: str = ""
+    heightCm: Annotated[float, WithinRange(0.0, 300.0)] = 0.0
+    weightKg: Annotated[float, WithinRange(0.0, 500.0)] = 0.0
+    bsaFormula: Annotated[str, Choice(list(bodySize.BSA_FORMULAS))] = bodySize.DEFAULT_BSA_FORMULA
+    stlvFormula: Annotated[str, Choice(list(bodySize.STLV_FORMULAS))] = bodySize.DEFAULT_STLV_FORMULA
+    liverCondition: Annotated[str, Choice(list(adequacy.LIVER_CONDITIONS))] = "normal"
+    plan: Annotated[str, Choice(list(resectionPlans.PRESETS))] = "right_trisectionectomy"
+    caudateInRemnant: bool = True
+    allowDifferentPlans: bool = False
+    # Time point editor: what is stored on the selected segmentation.
+    timePointSegmentation: vtkMRMLSegmentationNode
+    timePointVolume: vtkMRMLScalarVolumeNode
+    timePointRole: Annotated[str, Choice(EDITOR_ROLES)] = "pre-stage 1"
+    timePointDate: str = ""
+    # Laboratory values of that day; 0 means not measured.
+    bilirubin: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
+    bilirubinUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["bilirubin"][1]))] = "umol/L"
+    creatinine: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
+    creatinineUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["creatinine"][1]))] = "mg/dL"
+    albumin: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
+    albuminUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["albumin"][1]))] = "g/L"
+    inr: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
+    prothrombinPercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
+    sodium: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
+    timePointTable: vtkMRMLTableNode
+    growthTable: vtkMRMLTableNode
+    growthChart: vtkMRMLPlotChartNode
+
+
+# The chart is shown in the Plots layout, not in the panel.
+PARAMETERS_WITHOUT_WIDGET = ("growthChart",)
 
 
 class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -72,7 +116,10 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.ui.updateTimelineButton.connect("clicked(bool)", self.onUpdateTimeline)
+        self.ui.storeTimePointButton.connect("clicked(bool)", self.onStoreTimePoint)
+        self.ui.removeTimePointButton.connect("clicked(bool)", self.onRemoveTimePoint)
+        self.ui.updateAssessmentButton.connect("clicked(bool)", self.onUpdateAssessment)
+        self.ui.timePointSegmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onTimePointSegmentationChanged)
         self.initializeParameterNode()
 
     def cleanup(self):
@@ -101,11 +148,28 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
 
-    def onUpdateTimeline(self):
-        with slicer.util.tryWithErrorDisplay(_("Failed to update the timeline."), waitCursor=True):
-            tableNode = self.logic.updateTimeline(self._parameterNode)
-            self._parameterNode.timelineTable = tableNode
-            self.ui.timelineTableView.setMRMLTableNode(tableNode)
+    def onTimePointSegmentationChanged(self, segmentationNode):
+        # Show what is already stored on this scan, so that editing never starts from blank fields.
+        if self._parameterNode and segmentationNode:
+            self.logic.loadTimePointIntoEditor(self._parameterNode, segmentationNode)
+
+    def onStoreTimePoint(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to store the time point."), waitCursor=True):
+            self.logic.storeTimePoint(self._parameterNode)
+
+    def onRemoveTimePoint(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to remove the time point."), waitCursor=False):
+            if self._parameterNode.timePointSegmentation:
+                timeline.clearTimePoint(self._parameterNode.timePointSegmentation)
+
+    def onUpdateAssessment(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to update the assessment."), waitCursor=True):
+            result = self.logic.updateAssessment(self._parameterNode)
+            self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
+            self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
+            self.ui.warningsLabel.text = "\n".join(result.warnings)
+            if self._parameterNode.growthChart:
+                slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
 
     def onReload(self):
         for name in _LIB_MODULES:
@@ -123,18 +187,55 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
     def getParameterNode(self):
         return ALPPSAssessmentParameterNode(super().getParameterNode())
 
-    def updateTimeline(self, parameterNode):
-        """Liver volume at every entered time point into the timeline table; returns the table."""
-        timePoints = timeline.timePointsFromEntries(
-            [
-                ("pre-stage 1", parameterNode.preStage1Segmentation, parameterNode.preStage1Date),
-                ("interstage", parameterNode.interstageSegmentation, parameterNode.interstageDate),
-                ("pre-stage 2", parameterNode.preStage2Segmentation, parameterNode.preStage2Date),
-            ]
+    @staticmethod
+    def _labsOf(parameterNode):
+        return assessmentWorkflow.labsFromValues(
+            {
+                name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else assessmentWorkflow.LAB_FIELDS[name][1][0])
+                for name, unitField in LAB_PARAMETERS.items()
+            }
         )
-        stage1Date = timeline.parseStudyDate(parameterNode.stage1Date, "stage 1 date")
-        _, tableNode = timeline.measureTimelineIntoTable(timePoints, stage1Date, parameterNode.timelineTable)
-        return tableNode
+
+    def storeTimePoint(self, parameterNode):
+        """Store the editor's role, date and laboratory values on the selected segmentation."""
+        return assessmentWorkflow.storeTimePointFromValues(
+            parameterNode.timePointSegmentation,
+            parameterNode.timePointVolume,
+            parameterNode.timePointRole,
+            parameterNode.timePointDate,
+            self._labsOf(parameterNode),
+        )
+
+    def loadTimePointIntoEditor(self, parameterNode, segmentationNode):
+        point = timeline.timePointOfNode(segmentationNode)
+        if point is None:
+            return
+        parameterNode.timePointRole = point.role if point.role in EDITOR_ROLES else EDITOR_ROLES[1]
+        parameterNode.timePointDate = point.studyDate.isoformat()
+        parameterNode.timePointVolume = point.volumeNode
+        for name, unitField in LAB_PARAMETERS.items():
+            value, unit = point.labs.get(name, (0.0, None))
+            setattr(parameterNode, name, float(value))
+            if unitField and unit:
+                setattr(parameterNode, unitField, unit)
+
+    def updateAssessment(self, parameterNode):
+        """Measure every stored time point into the tables and the growth chart; returns the result."""
+        result, timePointTable, growthTable, chart = assessmentWorkflow.updateAssessment(
+            parameterNode.parameterNode.GetScene(),
+            parameterNode.plan,
+            parameterNode.caudateInRemnant,
+            assessmentWorkflow.settingsFromPanel(parameterNode),
+            parameterNode.stage1Date,
+            parameterNode.allowDifferentPlans,
+            None,
+            parameterNode.timePointTable,
+            parameterNode.growthTable,
+        )
+        parameterNode.timePointTable = timePointTable
+        parameterNode.growthTable = growthTable
+        parameterNode.growthChart = chart
+        return result
 
 
 class ALPPSAssessmentTest(ScriptedLoadableModuleTest):
@@ -153,8 +254,11 @@ class ALPPSAssessmentTest(ScriptedLoadableModuleTest):
             self.setUp()
             self._runScenario(scenario)
 
-    def test_timelineFollowsSyntheticGrowth(self):
-        self._runScenario(selfTestScenarios.timelineFollowsSyntheticGrowth)
+    def test_hypertrophyFollowsSyntheticGrowth(self):
+        self._runScenario(selfTestScenarios.hypertrophyFollowsSyntheticGrowth)
 
-    def test_incompleteEntriesAreRejectedByName(self):
-        self._runScenario(selfTestScenarios.incompleteEntriesAreRejectedByName)
+    def test_workedExampleOfTheReference(self):
+        self._runScenario(selfTestScenarios.workedExampleOfTheReference)
+
+    def test_impossibleTimelinesAreRefusedByName(self):
+        self._runScenario(selfTestScenarios.impossibleTimelinesAreRefusedByName)

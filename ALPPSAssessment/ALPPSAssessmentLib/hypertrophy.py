@@ -200,7 +200,19 @@ def addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=None):
     days = [point.daysAfterStage1 for point in result.timePoints if point.daysAfterStage1 is not None]
     if len(days) != len(result.timePoints):
         raise ValueError("The growth chart needs the stage 1 date (days after stage 1 on its x axis)")
-    chart = scene.AddNewNodeByClass("vtkMRMLPlotChartNode", f"ALPPS growth: {result.planKey}")
+    name = f"ALPPS growth: {result.planKey}"
+    previous = scene.GetFirstNode(name, "vtkMRMLPlotChartNode")
+    if previous is not None:
+        # Updating replaces the chart with its series and threshold tables, rather than piling them up.
+        # Collect first: removing a series also removes it from the chart's list.
+        seriesNodes = [previous.GetNthPlotSeriesNode(index) for index in range(previous.GetNumberOfPlotSeriesNodes())]
+        for series in seriesNodes:
+            table = series.GetTableNode()
+            if table is not None and table is not timePointTable:
+                scene.RemoveNode(table)
+            scene.RemoveNode(series)
+        scene.RemoveNode(previous)
+    chart = scene.AddNewNodeByClass("vtkMRMLPlotChartNode", name)
     chart.SetTitle(f"Future liver remnant after ALPPS stage 1 ({result.planLabel})")
     chart.SetXAxisTitle("Days after stage 1")
     chart.SetYAxisTitle("FLR (mL) / sFLR (%)")

@@ -1,0 +1,41 @@
+"""The Assessment panel's path: time points stored from entered values, labs with their units,
+and the whole update into tables, chart and sequence."""
+
+import pytest
+from ALPPSAssessmentLib import assessmentWorkflow, timeline
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetryWorkflow
+
+
+def test_labsKeepTheirUnitsAndZeroMeansNotMeasured():
+    labs = assessmentWorkflow.labsFromValues({"bilirubin": (1.2, "mg/dL"), "inr": (0.0, ""), "albumin": (38.0, "g/L")})
+    assert labs == {"bilirubin": [1.2, "mg/dL"], "albumin": [38.0, "g/L"]}
+    with pytest.raises(ValueError, match="Bilirubin unit 'mmol/L' is unknown"):
+        assessmentWorkflow.labsFromValues({"bilirubin": (12.0, "mmol/L")})
+    with pytest.raises(ValueError, match="'ast' is unknown"):
+        assessmentWorkflow.labsFromValues({"ast": (40.0, "U/L")})
+
+
+def test_panelUpdateMeasuresStoredTimePoints(slicerContext):
+    scene = slicerContext.scene
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(3.0, 3.0, 3.0))
+    for index, point in enumerate(patient.timePoints):
+        volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, f"P{index}")
+        labs = assessmentWorkflow.labsFromValues({"bilirubin": (10.0 + index, "umol/L")})
+        assessmentWorkflow.storeTimePointFromValues(segmentationNode, volumeNode, point.role, point.studyDate.isoformat(), labs)
+    stored = timeline.timePointsInScene(scene)
+    assert [point.labs["bilirubin"] for point in stored] == [[10.0, "umol/L"], [11.0, "umol/L"], [12.0, "umol/L"]]
+    settings = volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg)
+    result, timePointTable, growthTable, chart = assessmentWorkflow.updateAssessment(
+        scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat()
+    )
+    assert timePointTable.GetNumberOfRows() == 3 and growthTable.GetNumberOfRows() == 3
+    assert chart.GetNumberOfPlotSeriesNodes() == 3
+    # Updating again replaces the chart instead of adding one more.
+    assessmentWorkflow.updateAssessment(scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat(), timePointTable=timePointTable, growthTable=growthTable)
+    assert scene.GetNumberOfNodesByClass("vtkMRMLPlotChartNode") == 1
+    assert scene.GetNumberOfNodesByClass("vtkMRMLPlotSeriesNode") == 3
+    assert scene.GetNumberOfNodesByClass("vtkMRMLSequenceNode") == 1
+    with pytest.raises(ValueError, match="No segmentation selected"):
+        assessmentWorkflow.storeTimePointFromValues(None, None, "interstage", "2026-03-12", {})
+    with pytest.raises(ValueError, match="study date of the interstage time point"):
+        assessmentWorkflow.storeTimePointFromValues(stored[1].segmentationNode, None, "interstage", "", {})
