@@ -16,13 +16,15 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
-from ALPPSAssessmentLib import assessmentWorkflow, selfTestScenarios, timeline
+from ALPPSAssessmentLib import assessmentWorkflow, laboratoryScores, selfTestScenarios, stageTwoReadiness, timeline
 from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
 
 _LIB_MODULES = (
     "ALPPSAssessmentLib.timeline",
     "ALPPSAssessmentLib.growthMetrics",
     "ALPPSAssessmentLib.hypertrophy",
+    "ALPPSAssessmentLib.laboratoryScores",
+    "ALPPSAssessmentLib.stageTwoReadiness",
     "ALPPSAssessmentLib.assessmentWorkflow",
     "ALPPSAssessmentLib.selfTestScenarios",
 )
@@ -36,7 +38,7 @@ LAB_PARAMETERS = {
     "creatinine": "creatinineUnit",
     "albumin": "albuminUnit",
     "inr": None,
-    "prothrombinPercent": None,
+    "prothrombinTimePercent": None,
     "sodium": None,
 }
 
@@ -66,6 +68,7 @@ class ALPPSAssessment(ScriptedLoadableModule):
 @parameterNodeWrapper
 class ALPPSAssessmentParameterNode:
     stage1Date: str = ""
+    stage2Date: str = ""
     heightCm: Annotated[float, WithinRange(0.0, 300.0)] = 0.0
     weightKg: Annotated[float, WithinRange(0.0, 500.0)] = 0.0
     bsaFormula: Annotated[str, Choice(list(bodySize.BSA_FORMULAS))] = bodySize.DEFAULT_BSA_FORMULA
@@ -74,6 +77,7 @@ class ALPPSAssessmentParameterNode:
     plan: Annotated[str, Choice(list(resectionPlans.PRESETS))] = "right_trisectionectomy"
     caudateInRemnant: bool = True
     allowDifferentPlans: bool = False
+    stage1LiverFailure: Annotated[str, Choice(list(stageTwoReadiness.LIVER_FAILURE_ANSWERS))] = "unknown"
     # Time point editor: what is stored on the selected segmentation.
     timePointSegmentation: vtkMRMLSegmentationNode
     timePointVolume: vtkMRMLScalarVolumeNode
@@ -81,16 +85,17 @@ class ALPPSAssessmentParameterNode:
     timePointDate: str = ""
     # Laboratory values of that day; 0 means not measured.
     bilirubin: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    bilirubinUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["bilirubin"][1]))] = "umol/L"
+    bilirubinUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["bilirubin"].units))] = "umol/L"
     creatinine: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    creatinineUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["creatinine"][1]))] = "mg/dL"
+    creatinineUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["creatinine"].units))] = "mg/dL"
     albumin: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
-    albuminUnit: Annotated[str, Choice(list(assessmentWorkflow.LAB_FIELDS["albumin"][1]))] = "g/L"
+    albuminUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["albumin"].units))] = "g/L"
     inr: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
-    prothrombinPercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
+    prothrombinTimePercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     sodium: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     timePointTable: vtkMRMLTableNode
     growthTable: vtkMRMLTableNode
+    readinessTable: vtkMRMLTableNode
     growthChart: vtkMRMLPlotChartNode
 
 
@@ -164,10 +169,12 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onUpdateAssessment(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to update the assessment."), waitCursor=True):
-            result = self.logic.updateAssessment(self._parameterNode)
+            outputs = self.logic.updateAssessment(self._parameterNode)
             self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
-            self.ui.warningsLabel.text = "\n".join(result.warnings)
+            self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
+            flags = [f"{flag.label}: {flag.state}" for flag in outputs.afterStage2Flags]
+            self.ui.warningsLabel.text = "\n".join(outputs.result.warnings + flags)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
 
@@ -191,7 +198,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
     def _labsOf(parameterNode):
         return assessmentWorkflow.labsFromValues(
             {
-                name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else assessmentWorkflow.LAB_FIELDS[name][1][0])
+                name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryScores.UNITS[name].canonicalUnit)
                 for name, unitField in LAB_PARAMETERS.items()
             }
         )
@@ -221,7 +228,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
 
     def updateAssessment(self, parameterNode):
         """Measure every stored time point into the tables and the growth chart; returns the result."""
-        result, timePointTable, growthTable, chart = assessmentWorkflow.updateAssessment(
+        outputs = assessmentWorkflow.updateAssessment(
             parameterNode.parameterNode.GetScene(),
             parameterNode.plan,
             parameterNode.caudateInRemnant,
@@ -231,11 +238,15 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             None,
             parameterNode.timePointTable,
             parameterNode.growthTable,
+            parameterNode.readinessTable,
+            parameterNode.stage1LiverFailure,
+            parameterNode.stage2Date,
         )
-        parameterNode.timePointTable = timePointTable
-        parameterNode.growthTable = growthTable
-        parameterNode.growthChart = chart
-        return result
+        parameterNode.timePointTable = outputs.timePointTable
+        parameterNode.growthTable = outputs.growthTable
+        parameterNode.readinessTable = outputs.readinessTable
+        parameterNode.growthChart = outputs.chart
+        return outputs
 
 
 class ALPPSAssessmentTest(ScriptedLoadableModuleTest):

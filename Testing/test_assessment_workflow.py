@@ -9,8 +9,10 @@ from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetry
 def test_labsKeepTheirUnitsAndZeroMeansNotMeasured():
     labs = assessmentWorkflow.labsFromValues({"bilirubin": (1.2, "mg/dL"), "inr": (0.0, ""), "albumin": (38.0, "g/L")})
     assert labs == {"bilirubin": [1.2, "mg/dL"], "albumin": [38.0, "g/L"]}
-    with pytest.raises(ValueError, match="Bilirubin unit 'mmol/L' is unknown"):
+    with pytest.raises(ValueError, match="unit 'mmol/L' is not accepted"):
         assessmentWorkflow.labsFromValues({"bilirubin": (12.0, "mmol/L")})
+    with pytest.raises(ValueError, match="looks like g/dL"):
+        assessmentWorkflow.labsFromValues({"albumin": (4.0, "g/L")})
     with pytest.raises(ValueError, match="'ast' is unknown"):
         assessmentWorkflow.labsFromValues({"ast": (40.0, "U/L")})
 
@@ -25,11 +27,11 @@ def test_panelUpdateMeasuresStoredTimePoints(slicerContext):
     stored = timeline.timePointsInScene(scene)
     assert [point.labs["bilirubin"] for point in stored] == [[10.0, "umol/L"], [11.0, "umol/L"], [12.0, "umol/L"]]
     settings = volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg)
-    result, timePointTable, growthTable, chart = assessmentWorkflow.updateAssessment(
-        scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat()
-    )
+    outputs = assessmentWorkflow.updateAssessment(scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat())
+    timePointTable, growthTable = outputs.timePointTable, outputs.growthTable
     assert timePointTable.GetNumberOfRows() == 3 and growthTable.GetNumberOfRows() == 3
-    assert chart.GetNumberOfPlotSeriesNodes() == 3
+    assert outputs.chart.GetNumberOfPlotSeriesNodes() == 3
+    assert outputs.readinessTable.GetNumberOfRows() == len(outputs.readiness) == 7
     # Updating again replaces the chart instead of adding one more.
     assessmentWorkflow.updateAssessment(scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat(), timePointTable=timePointTable, growthTable=growthTable)
     assert scene.GetNumberOfNodesByClass("vtkMRMLPlotChartNode") == 1

@@ -65,8 +65,11 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
         assert storageNode.WriteData(segmentationNode)
         arguments += ["--timepoint", f"{point.studyDate.isoformat()}::{path}:{point.role}"]
     jsonPath = str(tmp_path / "growth.json")
-    assert cli.main(arguments + ["--height", "172", "--weight", "78", "--json", jsonPath]) == 0
-    assert "KGR" in capsys.readouterr().out
+    labs = f"{patient.timePoints[-1].studyDate.isoformat()}:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1"
+    extra = ["--height", "172", "--weight", "78", "--labs", labs, "--stage1-liver-failure", "no", "--json", jsonPath]
+    assert cli.main(arguments + extra) == 0
+    printed = capsys.readouterr().out
+    assert "KGR" in printed and "Stage 2 readiness" in printed
     with open(jsonPath) as stream:
         document = json.load(stream)
     truths = [sum(point.trueVolumesMl[s] for s in ("I", "II", "III")) for point in patient.timePoints]
@@ -77,10 +80,52 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
     first, second = document["timePoints"][0], document["timePoints"][1]
     assert document["intervals"][0]["degreeOfHypertrophyPp"] == pytest.approx(second["sFLR"] - first["sFLR"], rel=1e-12)
     assert document["definitions"]["kineticGrowthRate"]["unit"] == "%/week"
+    readiness = {item["criterion"]: item for item in document["readiness"]}
+    assert readiness["meld"]["value"] == 10 and readiness["noLiverFailureAfterStage1"]["state"] == "met"
+    assert document["timePoints"][-1]["labs"]["bilirubin"] == [20.0, "umol/L"]
 
 
 def test_hypertrophyCommandNamesBadTimePoints(capsys):
+    with pytest.raises(SystemExit, match="QUANTITY=VALUE UNIT"):
+        cli.main(["hypertrophy", "--timepoint", "2026-03-02::a.seg.nrrd", "--labs", "2026-03-02:bilirubin=twenty umol/L"])
     with pytest.raises(SystemExit, match="DATE:VOLUME:SEGMENTATION"):
         cli.main(["hypertrophy", "--timepoint", "2026-03-02:only-two"])
     assert cli.main(["hypertrophy", "--timepoint", "2026-13-02::missing.seg.nrrd"]) == 2
     assert "'2026-13-02' is not a date" in capsys.readouterr().err
+
+
+def _measuredSyntheticCourse(scene, labsOfLast):
+    from ALPPSAssessmentLib import hypertrophy
+    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(3.0, 3.0, 3.0))
+    points = []
+    for index, point in enumerate(patient.timePoints):
+        _, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, f"R{index}")
+        labs = labsOfLast if index == len(patient.timePoints) - 1 else {}
+        points.append(timeline.TimePoint(point.role, point.studyDate, segmentationNode, labs=labs))
+    settings = futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
+    return hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
+
+
+def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
+    from ALPPSAssessmentLib import stageTwoReadiness
+
+    # Bilirubin 20 umol/L, creatinine 1.2 mg/dL, INR 1.1: MELD = 9.57 ln 1.2 + 3.78 ln 1 + 11.2 ln 1.1 + 6.43
+    # (bilirubin 1.169 mg/dL): 9.57*0.18232 + 3.78*0.15617 + 11.2*0.09531 + 6.43 = 9.83 -> 10.
+    labs = {"bilirubin": [20.0, "umol/L"], "creatinine": [1.2, "mg/dL"], "inr": [1.1, ""]}
+    result = _measuredSyntheticCourse(slicerContext.scene, labs)
+    criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result, "no")}
+    latest, first = result.timePoints[-1], result.timePoints[0]
+    assert criteria["sFLR"].value == pytest.approx(latest.plan.sFLR) and criteria["sFLR"].state == "met"
+    kgr = (latest.plan.sFLR - first.plan.sFLR) / (13 / 7.0)
+    assert criteria["kineticGrowthRate"].value == pytest.approx(kgr) and criteria["kineticGrowthRate"].state == "met"
+    perDay = (latest.plan.remnantMl / first.plan.remnantMl - 1) * 100 / 13
+    assert criteria["relativeGrowthPerDay"].value == pytest.approx(perDay)
+    assert criteria["meld"].value == 10 and criteria["meld"].state == "met"
+    assert criteria["noLiverFailureAfterStage1"].state == "met"
+    assert criteria["remnantFunction"].state == "unknown" and "not available" in criteria["remnantFunction"].note
+    unknownLabs = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(_measuredSyntheticCourse(slicerContext.scene, {}), "yes")}
+    assert unknownLabs["meld"].state == "unknown" and unknownLabs["noLiverFailureAfterStage1"].state == "not met"
+    with pytest.raises(ValueError, match="'maybe' is not an answer"):
+        stageTwoReadiness.readinessChecklist(result, "maybe")

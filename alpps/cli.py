@@ -203,8 +203,29 @@ def formatHypertrophy(result):
     return "\n".join(lines)
 
 
+def _parseLabs(items):
+    """{date: labs} from 'DATE:QUANTITY=VALUE UNIT,...' (e.g. '2026-03-15:bilirubin=20 umol/L,inr=1.1')."""
+    from ALPPSAssessmentLib import assessmentWorkflow, timeline
+
+    labsByDate = {}
+    for item in items or ():
+        dateText, separator, values = item.partition(":")
+        if not separator or "=" not in values:
+            raise SystemExit(f"alpps: --labs '{item}' must read DATE:QUANTITY=VALUE UNIT,... e.g. 2026-03-15:bilirubin=20 umol/L,inr=1.1")
+        entries = {}
+        for part in values.split(","):
+            quantity, _, valueText = part.partition("=")
+            number, _, unit = valueText.strip().partition(" ")
+            try:
+                entries[quantity.strip()] = (float(number), unit.strip())
+            except ValueError:
+                raise SystemExit(f"alpps: --labs value '{part}' must read QUANTITY=VALUE UNIT, e.g. bilirubin=20 umol/L") from None
+        labsByDate[timeline.parseStudyDate(dateText, f"date of the laboratory values '{item}'")] = assessmentWorkflow.labsFromValues(entries)
+    return labsByDate
+
+
 def _commandHypertrophy(arguments):
-    from ALPPSAssessmentLib import hypertrophy, timeline
+    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
     from ALPPSVolumetryLib import resectionPlans, segmentationIO, volumetryWorkflow
 
     from .headless import SlicerContext
@@ -218,6 +239,7 @@ def _commandHypertrophy(arguments):
     settings = volumetryWorkflow.settingsFromValues(
         arguments.height, arguments.weight, arguments.bsa_formula, arguments.stlv_formula, arguments.liver_condition
     )
+    labsByDate = _parseLabs(arguments.labs_of_day)
     with SlicerContext() as context:
         points = []
         for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
@@ -229,11 +251,20 @@ def _commandHypertrophy(arguments):
                 warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
                 if warning:
                     print(f"warning: {warning}")
-            points.append(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode))
+            points.append(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {})))
+        if labsByDate:
+            raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
         result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
     print(formatHypertrophy(result))
+    readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure)
+    print("Stage 2 readiness (decision support)")
+    for item in readiness:
+        value = "-" if item.value is None else f"{item.value:.2f} {item.unit}".strip()
+        threshold = "" if item.threshold is None else f"{item.comparison} {item.threshold:g}"
+        print(f"  {item.label:<44} {value:>16} {threshold:>8}  {item.state:<8} {item.note}")
     if arguments.json:
         document = hypertrophy.hypertrophyToDict(result)
+        document["readiness"] = stageTwoReadiness.readinessToList(readiness)
         document["software"] = {"name": "ALPPS", "version": __version__}
         _writeJson(arguments.json, document)
     return 0
@@ -317,6 +348,13 @@ def buildParser():
     growth.add_argument("--bsa-formula", help="mosteller (default), dubois, haycock")
     growth.add_argument("--stlv-formula", default="vauthey", help="vauthey (default), urata, heinemann, um_mosteller, um_dubois, feng")
     growth.add_argument("--allow-different-plans", action="store_true", help="confirm time points that use different plans")
+    growth.add_argument(
+        "--labs",
+        dest="labs_of_day",
+        action="append",
+        help="laboratory values of a time point: 'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L' (repeat)",
+    )
+    growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
     growth.add_argument("--json", help="write the results as JSON to this path")
     growth.set_defaults(run=_commandHypertrophy)
 

@@ -1,33 +1,37 @@
 """From what the user entered in the ALPPS Assessment panel to time points, tables, chart and
 checklist: the one path the Slicer module, the batch command and the tests share."""
 
+from dataclasses import dataclass
+
 from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
 
-from . import hypertrophy, timeline
+from . import hypertrophy, laboratoryScores, stageTwoReadiness, timeline
 
-# Laboratory values the panel asks for: name -> (label, units offered, first unit is canonical).
-LAB_FIELDS = {
-    "bilirubin": ("Bilirubin", ("umol/L", "mg/dL")),
-    "creatinine": ("Creatinine", ("mg/dL", "umol/L")),
-    "albumin": ("Albumin", ("g/L", "g/dL")),
-    "inr": ("INR", ("",)),
-    "prothrombinPercent": ("Prothrombin time", ("%",)),
-    "sodium": ("Sodium", ("mmol/L",)),
-}
+# Laboratory values the panel asks for (keys of laboratoryScores.UNITS, where their units and
+# plausible ranges are defined).
+LAB_QUANTITIES = (
+    laboratoryScores.BILIRUBIN,
+    laboratoryScores.CREATININE,
+    laboratoryScores.ALBUMIN,
+    laboratoryScores.INR,
+    laboratoryScores.PROTHROMBIN_TIME_PERCENT,
+    laboratoryScores.SODIUM,
+)
 
 
 def labsFromValues(values):
-    """{name: (value, unit)} from the panel, where a value of 0 means 'not measured'; stored as
-    {name: [value, unit]} so that the unit the user chose is kept with the number."""
+    """{quantity: (value, unit)} from the panel, where a value of 0 means 'not measured'.
+
+    Each value is checked in its unit (a bilirubin of 1.2 'umol/L' is plausible, an albumin of 4
+    'g/L' is not and is named as the likely g/dL); stored as {quantity: [value, unit]} as entered,
+    so that the unit the user chose stays with the number."""
     labs = {}
-    for name, (value, unit) in values.items():
-        if name not in LAB_FIELDS:
-            raise ValueError(f"Laboratory value '{name}' is unknown: expected one of {', '.join(LAB_FIELDS)}")
+    for quantity, (value, unit) in values.items():
+        if quantity not in LAB_QUANTITIES:
+            raise ValueError(f"Laboratory value '{quantity}' is unknown: expected one of {', '.join(LAB_QUANTITIES)}")
         if value:
-            units = LAB_FIELDS[name][1]
-            if unit not in units:
-                raise ValueError(f"{LAB_FIELDS[name][0]} unit '{unit}' is unknown: expected {' or '.join(units)}")
-            labs[name] = [float(value), unit]
+            checked = laboratoryScores.labValue(quantity, value, unit)
+            labs[quantity] = [checked.givenValue, checked.givenUnit]
     return labs
 
 
@@ -47,26 +51,48 @@ def storeTimePointFromValues(segmentationNode, volumeNode, role, studyDateText, 
     return point
 
 
+@dataclass
+class AssessmentOutputs:
+    result: object  # hypertrophy.HypertrophyResult
+    readiness: list  # stageTwoReadiness.ReadinessCriterion
+    afterStage2Flags: list  # laboratoryScores.LabFlag
+    timePointTable: object
+    growthTable: object
+    readinessTable: object
+    chart: object  # None without the stage 1 date
+
+
 def updateAssessment(scene, planKey, caudateInRemnant, settings, stage1DateText, allowDifferentPlans=False,
-                     roleOverrides=None, timePointTable=None, growthTable=None):
-    """Measure every time point stored in the scene; write the time point and growth tables
-    (created when None), a growth chart and the segmentation sequence. Returns
-    (HypertrophyResult, timePointTable, growthTable, chart)."""
+                     roleOverrides=None, timePointTable=None, growthTable=None, readinessTable=None,
+                     stage1LiverFailure="unknown", stage2DateText=""):
+    """Measure every time point stored in the scene; write the time point, growth and readiness
+    tables (created when None), the growth chart and the segmentation sequence."""
     stage1Date = timeline.parseStudyDate(stage1DateText, "stage 1 date") if stage1DateText else None
     points = timeline.timePointsInScene(scene)
     if len(points) < 1:
         raise ValueError("No time points in the scene: store at least one scan as a time point")
     plan = resectionPlans.presetPlan(planKey, caudateInRemnant)
     result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides)
+    readiness = stageTwoReadiness.readinessChecklist(result, stage1LiverFailure)
     timePointTable = timePointTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS time points")
     growthTable = growthTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS growth")
+    readinessTable = readinessTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS stage 2 readiness")
     hypertrophy.writeTimePointTable(timePointTable, result)
     hypertrophy.writeGrowthTable(growthTable, result)
+    stageTwoReadiness.writeReadinessTable(readinessTable, readiness)
     chart = None
     if stage1Date is not None:
         chart = hypertrophy.addGrowthChart(scene, timePointTable, result, settings.adequacyThresholds().sflrMinimumPercent)
         hypertrophy.addSegmentationSequence(scene, points, stage1Date)
-    return result, timePointTable, growthTable, chart
+    return AssessmentOutputs(
+        result=result,
+        readiness=readiness,
+        afterStage2Flags=stageTwoReadiness.afterStage2Flags(result, stage2DateText),
+        timePointTable=timePointTable,
+        growthTable=growthTable,
+        readinessTable=readinessTable,
+        chart=chart,
+    )
 
 
 def settingsFromPanel(parameterNode):
