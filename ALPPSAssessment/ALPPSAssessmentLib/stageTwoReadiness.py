@@ -6,7 +6,7 @@ the opposite of the risk flags of laboratoryScores, where "met" means the risk s
 """
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Optional
 
 import vtk
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
