@@ -83,6 +83,7 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
         timePointTable = scene.GetFirstNodeByName("ALPPS time points")
         assert timePointTable.GetNumberOfRows() == 3 and timePointTable.GetColumnUnitLabel("FLR") == "mL"
         assert scene.GetFirstNodeByName("ALPPS growth").GetNumberOfRows() == 3
+        assert scene.GetFirstNodeByName("ALPPS stage 2 readiness").GetNumberOfRows() == len(document["readiness"])
         assert scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3
         from ALPPSAssessmentLib import timeline
 

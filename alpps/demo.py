@@ -5,7 +5,7 @@ import csv
 import json
 import os
 
-from ALPPSAssessmentLib import hypertrophy, timeline
+from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
 from ALPPSVolumetryLib import (
     couinaud,
     futureLiverRemnant,
@@ -24,6 +24,7 @@ SCENE_BUNDLE = "alpps-demo.mrb"
 JSON_FILE = "alpps-demo.json"
 TIME_POINT_TABLE = "ALPPS time points"
 GROWTH_TABLE = "ALPPS growth"
+READINESS_TABLE = "ALPPS stage 2 readiness"
 # The classic ALPPS resection (stage 2 removes IV-VIII) and the plain right hepatectomy beside it.
 DEMO_PLANS = ("right_trisectionectomy", "right_hepatectomy")
 CSV_FILE = "alpps-demo-segment-volumes.csv"
@@ -63,7 +64,8 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                 "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
             )
             resultsTable.writeSegmentVolumeTable(tableNode, volumes)
-            point = timeline.TimePoint(timePoint.role, timePoint.studyDate, segmentationNode, volumeNode, planKey=plans[0].key)
+            labs = syntheticPatient.LABS.get(timePoint.role, {})
+            point = timeline.TimePoint(timePoint.role, timePoint.studyDate, segmentationNode, volumeNode, plans[0].key, labs)
             timeline.storeTimePoint(point)
             points.append(point)
             document["timePoints"].append(
@@ -93,6 +95,9 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
         hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
         hypertrophy.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
         document["hypertrophy"] = hypertrophy.hypertrophyToDict(growth)
+        readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure="no")
+        stageTwoReadiness.writeReadinessTable(scene.AddNewNodeByClass("vtkMRMLTableNode", READINESS_TABLE), readiness)
+        document["readiness"] = stageTwoReadiness.readinessToList(readiness)
         for row, timePoint in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
             row["trueRemnantMl"] = sum(timePoint.trueVolumesMl[s] for s in plans[0].remnantSegments)
             row["trueTotalLiverMl"] = timePoint.trueVolumesMl["Liver"]
@@ -159,4 +164,8 @@ def formatDemoSummary(document):
             f"{remnant['relativeGrowthPercentPerDay']:.2f} %/day, {remnant['absoluteGrowthMlPerDay']:.1f} mL/day, "
             f"DH {interval['degreeOfHypertrophyPp']:.1f} pp, KGR {interval['kineticGrowthRatePercentPerWeek']:.2f} %/week"
         )
+    lines.append("Stage 2 readiness (decision support)")
+    for item in document["readiness"]:
+        value = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()
+        lines.append(f"  {item['label']:<44} {value:>16}  {item['state']}")
     return "\n".join(lines)

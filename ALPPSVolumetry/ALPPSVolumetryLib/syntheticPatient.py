@@ -55,6 +55,14 @@ MIDDLE_HEPATIC_VEIN_NORMAL = (1.0, -0.10)
 UMBILICAL_FISSURE_POINT = (4.0, -45.0)
 UMBILICAL_FISSURE_NORMAL = (0.90, 0.44)
 
+# Laboratory values on the day of each scan: {role: {quantity: [value, unit]}} (plausible
+# values for a patient with a normal liver recovering from stage 1).
+LABS = {
+    "pre-stage 1": {"bilirubin": [9.0, "umol/L"], "creatinine": [0.9, "mg/dL"], "inr": [1.0, ""], "albumin": [41.0, "g/L"]},
+    "interstage": {"bilirubin": [22.0, "umol/L"], "creatinine": [1.0, "mg/dL"], "inr": [1.2, ""], "albumin": [33.0, "g/L"]},
+    "pre-stage 2": {"bilirubin": [15.0, "umol/L"], "creatinine": [0.9, "mg/dL"], "inr": [1.1, ""], "albumin": [36.0, "g/L"]},
+}
+
 TUMOURS = (
     # name, centre (RAS mm), radius mm
     ("Tumour 1", (54.0, -8.0, 32.0), 18.0),
