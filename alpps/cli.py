@@ -270,6 +270,16 @@ def _commandHypertrophy(arguments):
     return 0
 
 
+def _commandDicomIndex(arguments):
+    from ALPPSAssessmentLib import dicomIndex
+
+    index = dicomIndex.indexDicomFolder(arguments.folder)
+    print(dicomIndex.formatIndex(index))
+    if arguments.json:
+        _writeJson(arguments.json, dicomIndex.indexToDict(index))
+    return 0
+
+
 def _commandBenchmark(arguments):
     from .benchmark import runBenchmark
 
@@ -357,6 +367,11 @@ def buildParser():
     growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
     growth.add_argument("--json", help="write the results as JSON to this path")
     growth.set_defaults(run=_commandHypertrophy)
+
+    index = subcommands.add_parser("dicom-index", help="patients, studies (by date) and series of a DICOM folder")
+    index.add_argument("folder", help="folder of DICOM files (searched recursively; other files are skipped and listed)")
+    index.add_argument("--json", help="write the index as JSON to this path")
+    index.set_defaults(run=_commandDicomIndex)
 
     benchmark = subcommands.add_parser(
         "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"

@@ -33,7 +33,8 @@ def _readHeader(path):
         return None
 
 
-def _slicePosition(dataset, path):
+def slicePosition(dataset, path):
+    """Position (mm) of a slice along its normal: the key that puts slices in anatomical order."""
     try:
         orientation = np.array([float(value) for value in dataset.ImageOrientationPatient])
         position = np.array([float(value) for value in dataset.ImagePositionPatient])
@@ -71,7 +72,7 @@ def findImageSeries(folder):
                     patientName=str(dataset.get("PatientName", "")),
                 )
                 positions[uid] = []
-            positions[uid].append((_slicePosition(dataset, path), path))
+            positions[uid].append((slicePosition(dataset, path), path))
     for uid, entries in positions.items():
         entries.sort()
         duplicates = [path for (a, path), (b, _) in zip(entries[1:], entries[:-1]) if abs(a - b) < 1e-4]
