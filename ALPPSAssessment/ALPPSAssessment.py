@@ -3,6 +3,8 @@ import sys
 import tempfile
 from typing import Annotated
 
+import qt
+
 import slicer
 from slicer import vtkMRMLPlotChartNode, vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
@@ -21,6 +23,7 @@ from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
 
 _LIB_MODULES = (
     "ALPPSAssessmentLib.timeline",
+    "ALPPSAssessmentLib.dicomIndex",
     "ALPPSAssessmentLib.growthMetrics",
     "ALPPSAssessmentLib.hypertrophy",
     "ALPPSAssessmentLib.laboratoryScores",
@@ -125,6 +128,10 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.removeTimePointButton.connect("clicked(bool)", self.onRemoveTimePoint)
         self.ui.updateAssessmentButton.connect("clicked(bool)", self.onUpdateAssessment)
         self.ui.timePointSegmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onTimePointSegmentationChanged)
+        self.ui.refreshDicomButton.connect("clicked(bool)", self.onRefreshDicomPatients)
+        self.ui.dicomPatientComboBox.connect("currentIndexChanged(int)", self.onDicomPatientChanged)
+        self.ui.loadStudyButton.connect("clicked(bool)", self.onLoadStudy)
+        self._proposals = []
         self.initializeParameterNode()
 
     def cleanup(self):
@@ -177,6 +184,56 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.warningsLabel.text = "\n".join(outputs.result.warnings + flags)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
+
+    def onRefreshDicomPatients(self):
+        # Slicer's DICOM database: patients by name; their studies are proposed in date order.
+        database = slicer.dicomDatabase
+        combo = self.ui.dicomPatientComboBox
+        combo.clear()
+        if not database or not database.isOpen:
+            self.ui.dicomStatusLabel.text = _("The DICOM database is not open: import the studies in the DICOM module first")
+            return
+        for patientUID in database.patients():
+            files = [f for study in database.studiesForPatient(patientUID) for s in database.seriesForStudy(study) for f in database.filesForSeries(s)[:1]]
+            name = database.fileValue(files[0], "0010,0010") if files else patientUID
+            combo.addItem(f"{name} ({database.fileValue(files[0], '0010,0020') if files else ''})", patientUID)
+
+    def onDicomPatientChanged(self, index):
+        table = self.ui.dicomStudiesTableWidget
+        table.setRowCount(0)
+        self._proposals = []
+        patientUID = self.ui.dicomPatientComboBox.itemData(index)
+        if not patientUID:
+            return
+        with slicer.util.tryWithErrorDisplay(_("Failed to read the patient's studies."), waitCursor=True):
+            dicomIndex, self._proposals = assessmentWorkflow.proposalsForDatabasePatient(slicer.dicomDatabase, patientUID)
+            table.setColumnCount(4)
+            table.setHorizontalHeaderLabels([_("Study date"), _("Description"), _("Series to load"), _("Notes")])
+            for row, proposal in enumerate(self._proposals):
+                table.insertRow(row)
+                series = proposal.series.seriesDescription if proposal.series else _("none")
+                date = proposal.studyDate.isoformat() if proposal.studyDate else _("no StudyDate")
+                for column, text in enumerate((date, proposal.studyDescription, series, "; ".join([proposal.reason] + proposal.warnings))):
+                    table.setItem(row, column, qt.QTableWidgetItem(text))
+            self.ui.dicomStatusLabel.text = "\n".join(dicomIndex.warnings)
+
+    def onLoadStudy(self):
+        # Slicer's own DICOM loading files the scan under its patient and study in the subject hierarchy.
+        with slicer.util.tryWithErrorDisplay(_("Failed to load the study."), waitCursor=True):
+            row = self.ui.dicomStudiesTableWidget.currentRow()
+            if row < 0 or row >= len(self._proposals) or self._proposals[row].series is None:
+                raise ValueError(_("Select a study with a CT or MR series to load"))
+            proposal = self._proposals[row]
+            from DICOMLib import DICOMUtils
+
+            loadedNodeIDs = DICOMUtils.loadSeriesByUID([proposal.series.seriesInstanceUID])
+            volumes = [slicer.mrmlScene.GetNodeByID(i) for i in loadedNodeIDs if slicer.mrmlScene.GetNodeByID(i).IsA("vtkMRMLScalarVolumeNode")]
+            if not volumes:
+                raise ValueError(_("The series could not be loaded as a volume"))
+            self._parameterNode.timePointVolume = volumes[0]
+            self._parameterNode.timePointSegmentation = assessmentWorkflow.createSegmentationForScan(volumes[0])
+            if proposal.studyDate:
+                self._parameterNode.timePointDate = proposal.studyDate.isoformat()
 
     def onReload(self):
         for name in _LIB_MODULES:

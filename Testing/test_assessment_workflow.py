@@ -41,3 +41,33 @@ def test_panelUpdateMeasuresStoredTimePoints(slicerContext):
         assessmentWorkflow.storeTimePointFromValues(None, None, "interstage", "2026-03-12", {})
     with pytest.raises(ValueError, match="study date of the interstage time point"):
         assessmentWorkflow.storeTimePointFromValues(stored[1].segmentationNode, None, "interstage", "", {})
+
+
+class _FakeDicomDatabase:
+    """The three calls of slicer.dicomDatabase the proposals use, over files on disk."""
+
+    def __init__(self, filesOfSeries):
+        self._files = filesOfSeries
+
+    def studiesForPatient(self, patientUID):
+        return ["study"] if patientUID == "1" else []
+
+    def seriesForStudy(self, studyUID):
+        return list(self._files)
+
+    def filesForSeries(self, seriesUID):
+        return self._files[seriesUID]
+
+
+def test_databasePatientBecomesTimePointProposals(sharedData, slicerContext):
+    import os
+
+    folder = os.path.join(sharedData, "ircad1", "PATIENT_DICOM")
+    files = [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+    database = _FakeDicomDatabase({"series": files})
+    index, proposals = assessmentWorkflow.proposalsForDatabasePatient(database, "1")
+    assert len(proposals) == 1 and len(proposals[0].files) == 129
+    with pytest.raises(ValueError, match="has no files in the DICOM database"):
+        assessmentWorkflow.proposalsForDatabasePatient(database, "2")
+    with pytest.raises(ValueError, match="No scan loaded"):
+        assessmentWorkflow.createSegmentationForScan(None)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
 
-from . import hypertrophy, laboratoryScores, stageTwoReadiness, timeline
+from . import dicomIndex, hypertrophy, laboratoryScores, stageTwoReadiness, timeline
 
 # Laboratory values the panel asks for (keys of laboratoryScores.UNITS, where their units and
 # plausible ranges are defined).
@@ -104,3 +104,32 @@ def settingsFromPanel(parameterNode):
         parameterNode.stlvFormula,
         parameterNode.liverCondition,
     )
+
+
+def proposalsForDatabasePatient(database, patientUID):
+    """Time point proposals (studies by date, the series to load) for one patient of Slicer's DICOM
+    database (``slicer.dicomDatabase``; anything with studiesForPatient, seriesForStudy and
+    filesForSeries). Returns (index, proposals)."""
+    files = [
+        path
+        for study in database.studiesForPatient(patientUID)
+        for series in database.seriesForStudy(study)
+        for path in database.filesForSeries(series)
+    ]
+    if not files:
+        raise ValueError(f"Patient '{patientUID}' has no files in the DICOM database")
+    index = dicomIndex.indexDicomFiles(files)
+    if not index.patients:
+        raise ValueError(f"The DICOM database files of patient '{patientUID}' hold no image series")
+    patient = index.patients[0]
+    return index, dicomIndex.proposedTimePoints(index, patient.patientId, patient.patientName)
+
+
+def createSegmentationForScan(volumeNode):
+    """An empty segmentation on the scan's geometry, ready for the Segment Editor or TotalSegmentator."""
+    if volumeNode is None:
+        raise ValueError("No scan loaded: load a study first")
+    segmentationNode = volumeNode.GetScene().AddNewNodeByClass("vtkMRMLSegmentationNode", f"{volumeNode.GetName()} segments")
+    segmentationNode.CreateDefaultDisplayNodes()
+    segmentationNode.SetReferenceImageGeometryParameterFromVolumeNode(volumeNode)
+    return segmentationNode
