@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import vtk
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
-from ALPPSVolumetryLib.resultsTable import resetTableColumns
+from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
 from . import growthMetrics, timeline
 
@@ -89,10 +89,6 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
     )
 
 
-def _nan(value):
-    return float("nan") if value is None else float(value)
-
-
 TIME_POINT_COLUMNS = (
     ("Time point", vtk.vtkStringArray, "", "Role along the ALPPS course"),
     ("Study date", vtk.vtkStringArray, "", "ISO 8601"),
@@ -121,62 +117,50 @@ GROWTH_COLUMNS = (
 
 
 def writeTimePointTable(tableNode, result):
-    table = resetTableColumns(tableNode, TIME_POINT_COLUMNS)
-    for point in result.timePoints:
-        values = (
+    rows = [
+        (
             point.role,
             point.studyDate.isoformat(),
-            _nan(point.daysAfterStage1),
+            numberOrNaN(point.daysAfterStage1),
             point.plan.remnantMl,
-            _nan(point.plan.sFLR),
-            _nan(point.plan.flrBwr),
+            numberOrNaN(point.plan.sFLR),
+            numberOrNaN(point.plan.flrBwr),
             point.plan.percentFLR,
             point.totalLiverMl,
             point.plan.resectedMl,
             point.segmentationName,
         )
-        for column, value in enumerate(values):
-            table.GetColumn(column).InsertNextValue(value)
-    tableNode.SetAttribute("ALPPS.Plan", f"{result.planKey}: {result.planLabel}")
-    table.Modified()
-    tableNode.Modified()
-    return tableNode
+        for point in result.timePoints
+    ]
+    return writeTableRows(tableNode, TIME_POINT_COLUMNS, rows, {"ALPPS.Plan": f"{result.planKey}: {result.planLabel}"})
 
 
 def writeGrowthTable(tableNode, result):
     """Consecutive intervals first, then from the first scan to each later one."""
-    table = resetTableColumns(tableNode, GROWTH_COLUMNS)
+    rows = []
     for interval in result.intervals + result.sinceFirst:
         deportalised = interval.deportalisedLiver.relativeGrowthPercent if interval.deportalisedLiver else None
-        values = (
-            f"{interval.fromRole} ({interval.fromDate})",
-            f"{interval.toRole} ({interval.toDate})",
-            float(interval.days),
-            interval.remnant.relativeGrowthPercent,
-            _nan(interval.remnant.relativeGrowthPercentPerDay),
-            _nan(interval.remnant.absoluteGrowthMlPerDay),
-            _nan(interval.degreeOfHypertrophyPp),
-            _nan(interval.kineticGrowthRatePercentPerWeek),
-            interval.totalLiver.relativeGrowthPercent,
-            _nan(deportalised),
+        rows.append(
+            (
+                f"{interval.fromRole} ({interval.fromDate})",
+                f"{interval.toRole} ({interval.toDate})",
+                float(interval.days),
+                interval.remnant.relativeGrowthPercent,
+                numberOrNaN(interval.remnant.relativeGrowthPercentPerDay),
+                numberOrNaN(interval.remnant.absoluteGrowthMlPerDay),
+                numberOrNaN(interval.degreeOfHypertrophyPp),
+                numberOrNaN(interval.kineticGrowthRatePercentPerWeek),
+                interval.totalLiver.relativeGrowthPercent,
+                numberOrNaN(deportalised),
+            )
         )
-        for column, value in enumerate(values):
-            table.GetColumn(column).InsertNextValue(value)
-    table.Modified()
-    tableNode.Modified()
-    return tableNode
+    return writeTableRows(tableNode, GROWTH_COLUMNS, rows)
 
 
 def _thresholdTable(scene, name, days, value, columnName):
-    tableNode = scene.AddNewNodeByClass("vtkMRMLTableNode", name)
-    table = resetTableColumns(
-        tableNode,
-        (("Days after stage 1", vtk.vtkDoubleArray, "days", ""), (columnName, vtk.vtkDoubleArray, "%", "Threshold")),
-    )
-    for day in (min(days), max(days)):
-        table.GetColumn(0).InsertNextValue(day)
-        table.GetColumn(1).InsertNextValue(value)
-    return tableNode
+    columns = (("Days after stage 1", vtk.vtkDoubleArray, "days", ""), (columnName, vtk.vtkDoubleArray, "%", "Threshold"))
+    rows = [(day, value) for day in (min(days), max(days))]
+    return writeTableRows(scene.AddNewNodeByClass("vtkMRMLTableNode", name), columns, rows)
 
 
 def _series(scene, name, tableNode, xColumn, yColumn, color, dashed=False):

@@ -10,7 +10,7 @@ from typing import Optional
 
 import vtk
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
-from ALPPSVolumetryLib.resultsTable import resetTableColumns
+from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
 from . import growthMetrics, laboratoryScores, timeline
 
@@ -135,15 +135,19 @@ READINESS_COLUMNS = (
 
 
 def writeReadinessTable(tableNode, criteria):
-    table = resetTableColumns(tableNode, READINESS_COLUMNS)
-    for item in criteria:
-        threshold = "" if item.threshold is None else f"{item.comparison} {item.threshold:g}"
-        values = (item.label, float("nan") if item.value is None else float(item.value), item.unit, threshold, item.state, item.source, item.note)
-        for column, value in enumerate(values):
-            table.GetColumn(column).InsertNextValue(value)
-    table.Modified()
-    tableNode.Modified()
-    return tableNode
+    rows = [
+        (
+            item.label,
+            numberOrNaN(item.value),
+            item.unit,
+            "" if item.threshold is None else f"{item.comparison} {item.threshold:g}",
+            item.state,
+            item.source,
+            item.note,
+        )
+        for item in criteria
+    ]
+    return writeTableRows(tableNode, READINESS_COLUMNS, rows)
 
 
 def readinessToList(criteria):

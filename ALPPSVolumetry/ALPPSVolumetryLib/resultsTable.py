@@ -29,20 +29,34 @@ def resetTableColumns(tableNode, columns):
     return table
 
 
-def writeSegmentVolumeTable(tableNode, volumes):
-    """Fill ``tableNode`` with one row per ``SegmentVolume``."""
-    table = resetTableColumns(tableNode, SEGMENT_VOLUME_COLUMNS)
-    columns = [table.GetColumn(index) for index in range(table.GetNumberOfColumns())]
-    for volume in volumes:
-        couinaudId, subSegment = segmentIdFromName(volume.name)
-        columns[0].InsertNextValue(volume.name)
-        columns[1].InsertNextValue((couinaudId or "") + (subSegment or ""))
-        columns[2].InsertNextValue(volume.voxelCount)
-        columns[3].InsertNextValue(volume.volumeMl)
-        columns[4].InsertNextValue("yes" if volume.isEmpty else "no")
+def numberOrNaN(value):
+    """Tables hold numbers; a value that could not be computed is NaN (shown empty), never 0."""
+    return float("nan") if value is None else float(value)
+
+
+def writeTableRows(tableNode, columns, rows, attributes=None):
+    """Replace the content of ``tableNode``: typed columns (see resetTableColumns), one row per
+    tuple of values in column order, and table attributes (saved with the scene)."""
+    table = resetTableColumns(tableNode, columns)
+    for row in rows:
+        for column, value in enumerate(row):
+            table.GetColumn(column).InsertNextValue(value)
+    for name, value in (attributes or {}).items():
+        tableNode.SetAttribute(name, value)
     table.Modified()
     tableNode.Modified()
     return tableNode
+
+
+def writeSegmentVolumeTable(tableNode, volumes):
+    """Fill ``tableNode`` with one row per ``SegmentVolume``."""
+    rows = []
+    for volume in volumes:
+        couinaudId, subSegment = segmentIdFromName(volume.name)
+        rows.append(
+            (volume.name, (couinaudId or "") + (subSegment or ""), volume.voxelCount, volume.volumeMl, "yes" if volume.isEmpty else "no")
+        )
+    return writeTableRows(tableNode, SEGMENT_VOLUME_COLUMNS, rows)
 
 
 def measureSegmentVolumesIntoTable(segmentationNode, tableNode=None):
@@ -84,30 +98,17 @@ PLAN_COLUMNS = (
 )
 
 
-def _number(value):
-    # Tables hold numbers; a value that could not be computed is NaN (shown empty), never 0.
-    return float("nan") if value is None else float(value)
-
-
 def writeCouinaudTable(tableNode, result):
-    table = resetTableColumns(tableNode, COUINAUD_COLUMNS)
-    for segment in result.segments:
-        values = (
-            segment.segment,
-            segment.volumeMl,
-            segment.tumourMl,
-            segment.tumourFreeMl,
-            segment.shareOfLiverPercent,
-            ", ".join(segment.segmentNames),
-        )
-        for column, value in enumerate(values):
-            table.GetColumn(column).InsertNextValue(value)
-    tableNode.SetAttribute("ALPPS.TotalLiverVolumeMl", repr(result.totalLiverMl))
-    tableNode.SetAttribute("ALPPS.TotalTumourVolumeMl", repr(result.totalTumourMl))
-    tableNode.SetAttribute("ALPPS.VolumeMethod", VOLUME_METHOD)
-    table.Modified()
-    tableNode.Modified()
-    return tableNode
+    rows = [
+        (segment.segment, segment.volumeMl, segment.tumourMl, segment.tumourFreeMl, segment.shareOfLiverPercent, ", ".join(segment.segmentNames))
+        for segment in result.segments
+    ]
+    attributes = {
+        "ALPPS.TotalLiverVolumeMl": repr(result.totalLiverMl),
+        "ALPPS.TotalTumourVolumeMl": repr(result.totalTumourMl),
+        "ALPPS.VolumeMethod": VOLUME_METHOD,
+    }
+    return writeTableRows(tableNode, COUINAUD_COLUMNS, rows, attributes)
 
 
 def _flagText(flag):
@@ -121,30 +122,29 @@ def writePlanTable(tableNode, result):
 
 
 def writePlanRows(tableNode, plans, settings, body):
-    table = resetTableColumns(tableNode, PLAN_COLUMNS)
-    for plan in plans:
-        values = (
+    rows = [
+        (
             plan.label,
             ", ".join(plan.remnantSegments),
             plan.remnantMl,
             plan.resectedMl,
             plan.tumourInRemnantMl,
             plan.percentFLR,
-            _number(plan.functionalPercentFLR),
-            _number(plan.sFLR),
-            _number(plan.flrBwr),
-            _number(plan.flrPerBsa),
+            numberOrNaN(plan.functionalPercentFLR),
+            numberOrNaN(plan.sFLR),
+            numberOrNaN(plan.flrBwr),
+            numberOrNaN(plan.flrPerBsa),
             "; ".join(_flagText(flag) for flag in plan.flags),
         )
-        for column, value in enumerate(values):
-            table.GetColumn(column).InsertNextValue(value)
+        for plan in plans
+    ]
     thresholds = settings.adequacyThresholds()
-    tableNode.SetAttribute("ALPPS.LiverCondition", settings.liverCondition)
-    tableNode.SetAttribute("ALPPS.SFLRThreshold", f">= {thresholds.sflrMinimumPercent} % ({thresholds.sflrSource})")
-    tableNode.SetAttribute("ALPPS.FLRBWRThreshold", f">= {thresholds.flrBwrMinimumPercent} % ({thresholds.flrBwrSource})")
+    attributes = {
+        "ALPPS.LiverCondition": settings.liverCondition,
+        "ALPPS.SFLRThreshold": f">= {thresholds.sflrMinimumPercent} % ({thresholds.sflrSource})",
+        "ALPPS.FLRBWRThreshold": f">= {thresholds.flrBwrMinimumPercent} % ({thresholds.flrBwrSource})",
+    }
     if body is not None:
-        tableNode.SetAttribute("ALPPS.BSA", f"{body.bsaM2:.4f} m2 ({body.bsaFormula.label})")
-        tableNode.SetAttribute("ALPPS.StandardLiverVolume", f"{body.stlvMl:.2f} mL ({body.stlvFormula.label})")
-    table.Modified()
-    tableNode.Modified()
-    return tableNode
+        attributes["ALPPS.BSA"] = f"{body.bsaM2:.4f} m2 ({body.bsaFormula.label})"
+        attributes["ALPPS.StandardLiverVolume"] = f"{body.stlvMl:.2f} mL ({body.stlvFormula.label})"
+    return writeTableRows(tableNode, PLAN_COLUMNS, rows, attributes)
