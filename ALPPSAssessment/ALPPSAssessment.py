@@ -43,6 +43,7 @@ LAB_PARAMETERS = {
     "inr": None,
     "prothrombinTimePercent": None,
     "sodium": None,
+    "icgPdr": None,
 }
 
 
@@ -96,6 +97,7 @@ class ALPPSAssessmentParameterNode:
     inr: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
     prothrombinTimePercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     sodium: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
+    icgPdr: Annotated[float, WithinRange(0.0, 60.0)] = 0.0
     timePointTable: vtkMRMLTableNode
     growthTable: vtkMRMLTableNode
     readinessTable: vtkMRMLTableNode

@@ -65,7 +65,7 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
         assert storageNode.WriteData(segmentationNode)
         arguments += ["--timepoint", f"{point.studyDate.isoformat()}::{path}:{point.role}"]
     jsonPath = str(tmp_path / "growth.json")
-    labs = f"{patient.timePoints[-1].studyDate.isoformat()}:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1"
+    labs = f"{patient.timePoints[-1].studyDate.isoformat()}:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=40 g/L,icgPdr=18 %/min"
     extra = ["--height", "172", "--weight", "78", "--labs", labs, "--stage1-liver-failure", "no", "--json", jsonPath]
     assert cli.main(arguments + extra) == 0
     printed = capsys.readouterr().out
@@ -83,6 +83,13 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
     readiness = {item["criterion"]: item for item in document["readiness"]}
     assert readiness["meld"]["value"] == 10 and readiness["noLiverFailureAfterStage1"]["state"] == "met"
     assert document["timePoints"][-1]["labs"]["bilirubin"] == [20.0, "umol/L"]
+    scores = document["timePoints"][-1]["scores"]
+    # ALBI = 0.66 log10(20) - 0.085 x 40 = 0.8587 - 3.4 = -2.541 (grade 2); R15 = 100 exp(-0.15 x 18) = 6.72 %.
+    assert scores["albi"]["score"] == pytest.approx(-2.5413, abs=1e-3) and scores["albi"]["grade"] == 2
+    assert scores["icg"]["r15Percent"] == pytest.approx(6.7206, abs=1e-3)
+    last = document["timePoints"][-1]
+    assert scores["icg"]["remnantPdrPercentPerMin"] == pytest.approx(18.0 * last["remnantMl"] / last["totalLiverMl"], rel=1e-9)
+    assert "scores" in document["timePoints"][0] and document["timePoints"][0]["scores"] == {}
 
 
 def test_hypertrophyCommandNamesBadTimePoints(capsys):

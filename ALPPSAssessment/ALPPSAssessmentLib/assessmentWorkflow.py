@@ -16,6 +16,7 @@ LAB_QUANTITIES = (
     laboratoryScores.INR,
     laboratoryScores.PROTHROMBIN_TIME_PERCENT,
     laboratoryScores.SODIUM,
+    laboratoryScores.ICG_PDR,
 )
 
 

@@ -8,7 +8,7 @@ import vtk
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import growthMetrics, timeline
+from . import growthMetrics, stageTwoReadiness, timeline
 
 
 @dataclass
@@ -254,6 +254,7 @@ def hypertrophyToDict(result):
                 "totalLiverMl": point.totalLiverMl,
                 "deportalisedLiverMl": point.plan.resectedMl,
                 "labs": point.labs,
+                "scores": stageTwoReadiness.scoresOfLabs(point.labs, point.plan.remnantMl, point.totalLiverMl),
             }
             for point in result.timePoints
         ],

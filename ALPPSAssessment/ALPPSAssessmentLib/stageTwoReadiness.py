@@ -55,6 +55,26 @@ def albiOfLabs(labs):
     return None if bilirubin is None or albumin is None else laboratoryScores.albi(bilirubin, albumin)
 
 
+def scoresOfLabs(labs, remnantMl=None, totalLiverMl=None):
+    """Scores a time point's labs allow: MELD, ALBI and ICG (R15 from PDR or PDR from R15, and the
+    remnant PDR = PDR x FLR/TLV); a score whose inputs are missing is left out, never 0."""
+    scores = {}
+    meld = meldOfLabs(labs)
+    if meld is not None:
+        scores["meld"] = {"score": meld.score, "rounded": meld.rounded, "adjustments": list(meld.adjustments)}
+    albi = albiOfLabs(labs)
+    if albi is not None:
+        scores["albi"] = {"score": albi.score, "grade": albi.grade}
+    pdr, r15 = _labValue(labs, laboratoryScores.ICG_PDR), _labValue(labs, laboratoryScores.ICG_R15)
+    if pdr is not None or r15 is not None:
+        pdrValue = pdr.value if pdr is not None else laboratoryScores.icgPdrFromR15(r15.value)
+        icg = {"pdrPercentPerMin": pdrValue, "r15Percent": r15.value if r15 is not None else laboratoryScores.icgR15FromPdr(pdrValue)}
+        if remnantMl is not None and totalLiverMl:
+            icg["remnantPdrPercentPerMin"] = laboratoryScores.remnantPdr(pdrValue, remnantMl, totalLiverMl)
+        scores["icg"] = icg
+    return scores
+
+
 def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerBsa=None):
     """Checklist for the latest scan before stage 2 of a HypertrophyResult."""
     if stage1LiverFailure not in LIVER_FAILURE_ANSWERS:
