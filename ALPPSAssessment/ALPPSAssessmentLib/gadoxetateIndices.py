@@ -27,7 +27,6 @@ spherical ROIs are voxel centres within a radius (mm) of RAS points, and a pre-c
 is resampled onto the HBP grid before a voxel-wise map is made. Arrays are never paired by index.
 """
 
-import math
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional
 
