@@ -127,7 +127,7 @@ def _warnings(composition, segments, body):
     return warnings
 
 
-def _remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumourInRemnant, liver, body, settings):
+def remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumourInRemnant, liver, body, settings):
     """PlanResult of a remnant: ``liver`` is (total liver mL, tumour in liver mL, tumours segmented?)."""
     totalLiverMl, tumourInLiverMl, hasTumours = liver
     # Voxels shared by a remnant and a resected segment belong to the remnant.
@@ -167,7 +167,7 @@ def _remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumo
 
 def _planResult(composition, plan, body, settings, liver):
     remnantBits = composition.unitsOf(plan.remnantSegments)
-    return _remnantMetrics(
+    return remnantMetrics(
         plan.key,
         plan.label,
         plan.remnantSegments,
@@ -221,7 +221,7 @@ def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOv
         empty = "liver" if totalLiver == 0 else f"remnant '{remnantSegment.GetName()}' (within the liver)"
         raise ValueError(f"Segmentation '{segmentationNode.GetName()}': the {empty} is empty")
     outside = overlap.volumeMl(anyOf=remnantBit, noneOf=liverBit)
-    result = _remnantMetrics(
+    result = remnantMetrics(
         "virtual_transection",
         f"Virtual transection ({remnantSegment.GetName()})",
         (remnantSegment.GetName(),),
@@ -275,7 +275,7 @@ VOLUME_DEFINITIONS = {
 }
 
 
-def _recordDict(record):
+def recordDict(record):
     """Plain dictionary of a dataclass record, leaving out functions (formula implementations)."""
     if record is None:
         return None
@@ -312,12 +312,12 @@ def volumetryToDict(result):
             "heightCm": settings.heightCm,
             "weightKg": settings.weightKg,
             "bsaM2": body.bsaM2,
-            "bsaFormula": _recordDict(body.bsaFormula),
+            "bsaFormula": recordDict(body.bsaFormula),
             "standardLiverVolumeMl": body.stlvMl,
-            "stlvFormula": _recordDict(body.stlvFormula),
+            "stlvFormula": recordDict(body.stlvFormula),
         },
         "liverCondition": settings.liverCondition,
-        "thresholds": _recordDict(settings.adequacyThresholds()),
+        "thresholds": recordDict(settings.adequacyThresholds()),
         "plans": {
             plan.key: {
                 "label": plan.label,
@@ -331,7 +331,7 @@ def volumetryToDict(result):
                 "sFLR": plan.sFLR,
                 "flrBwr": plan.flrBwr,
                 "flrPerBsa": plan.flrPerBsa,
-                "flags": [_recordDict(flag) for flag in plan.flags],
+                "flags": [recordDict(flag) for flag in plan.flags],
                 "warnings": plan.warnings,
             }
             for plan in result.plans

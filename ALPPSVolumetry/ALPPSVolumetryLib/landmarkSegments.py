@@ -61,7 +61,7 @@ import vtk
 from . import couinaud
 from .segmentationImport import importLabelArray
 from .segmentRecognition import couinaudIdOfSegment
-from .segmentVolumes import _binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
+from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
 METHOD_NAME = "plane-based (Bismuth) from landmarks"
 APPROXIMATION_NOTE = (
@@ -428,8 +428,8 @@ def segmentMaskAndGeometry(segmentationNode, segmentId):
             f"whole-liver segment (it has {', '.join(repr(s) for s in segmentation.GetSegmentIDs()) or 'no segments'})"
         )
     ensureBinaryLabelmap(segmentationNode)
-    layer = segmentation.GetLayerIndex(segmentId, _binaryLabelmapName())
-    image = segmentation.GetLayerDataObject(layer, _binaryLabelmapName())
+    layer = segmentation.GetLayerIndex(segmentId, binaryLabelmapName())
+    image = segmentation.GetLayerDataObject(layer, binaryLabelmapName())
     voxels = layerVoxels(image)
     mask = None if voxels is None else voxels == segment.GetLabelValue()
     if mask is None or not mask.any():

@@ -27,7 +27,7 @@ class SegmentOverlapHistogram:
         self.bits = {name: 1 << index for index, name in enumerate(groups)}
         segmentVolumes.ensureBinaryLabelmap(segmentationNode)
         segmentation = segmentationNode.GetSegmentation()
-        labelmapName = segmentVolumes._binaryLabelmapName()
+        labelmapName = segmentVolumes.binaryLabelmapName()
         lookupTables = {}
         for name, segmentIds in groups.items():
             for segmentId in segmentIds:

@@ -35,7 +35,7 @@ class SegmentVolume:
         return self.voxelCount == 0
 
 
-def _binaryLabelmapName():
+def binaryLabelmapName():
     return slicer.vtkSegmentationConverter.GetSegmentationBinaryLabelmapRepresentationName()
 
 
@@ -45,8 +45,8 @@ def ensureBinaryLabelmap(segmentationNode):
     segmentation = segmentationNode.GetSegmentation()
     if segmentation.GetNumberOfSegments() == 0:
         raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has no segments: expected liver segments")
-    if not segmentation.ContainsRepresentation(_binaryLabelmapName()):
-        if not segmentation.CreateRepresentation(_binaryLabelmapName()):
+    if not segmentation.ContainsRepresentation(binaryLabelmapName()):
+        if not segmentation.CreateRepresentation(binaryLabelmapName()):
             raise ValueError(
                 f"Segmentation '{segmentationNode.GetName()}' cannot be converted to a binary labelmap "
                 f"(source representation: {segmentation.GetSourceRepresentationName()})"
@@ -106,7 +106,7 @@ def segmentVolumes(segmentationNode, segmentIds=None):
     layerOfSegment = {}
     histograms = {}
     voxelVolumes = {}
-    labelmap = _binaryLabelmapName()
+    labelmap = binaryLabelmapName()
     for segmentId in wanted:
         layerOfSegment[segmentId] = segmentation.GetLayerIndex(segmentId, labelmap)
     for layer in set(layerOfSegment.values()):

@@ -63,6 +63,19 @@ LABS = {
     "pre-stage 2": {"bilirubin": [15.0, "umol/L"], "creatinine": [0.9, "mg/dL"], "inr": [1.1, ""], "albumin": [36.0, "g/L"]},
 }
 
+# Veins as capsules: (name, start, end, radius), RAS mm. The hepatic veins join the IVC at the top;
+# the portal vein trunk rises from below to the bifurcation and divides into right and left pedicles.
+HEPATIC_VEINS = (
+    ("RHV", (15.0, -46.0, 62.0), (88.0, 22.0, -22.0), 4.5),
+    ("MHV", (15.0, -46.0, 62.0), (24.0, 58.0, -28.0), 4.0),
+    ("LHV", (15.0, -46.0, 62.0), (-62.0, 20.0, 32.0), 3.5),
+)
+PORTAL_VEINS = (
+    ("Portal vein trunk", (22.0, -12.0, -110.0), (12.0, -14.0, 2.0), 7.0),
+    ("Right portal pedicle", (12.0, -14.0, 2.0), (72.0, -4.0, 6.0), 5.0),
+    ("Left portal pedicle", (12.0, -14.0, 2.0), (-42.0, 22.0, 14.0), 4.0),
+)
+
 TUMOURS = (
     # name, centre (RAS mm), radius mm
     ("Tumour 1", (54.0, -8.0, 32.0), 18.0),
@@ -234,17 +247,13 @@ def makeTimePoint(role, daysAfterStage1, leftLobeScale, spacing=(1.5, 1.5, 2.5),
         structures[name] = _ellipsoid(r, centre, (radius, radius, radius)) & liver
     structures["Spleen"] = _ellipsoid(r, (-108.0, -42.0, 22.0), (42.0, 30.0, 58.0))
     structures["Inferior vena cava"] = _cylinderZ(r, (15.0, -50.0), 11.0, (-110.0, 110.0))
-    portal = (
-        _tube(r, (22.0, -12.0, -110.0), (12.0, -14.0, 2.0), 7.0)
-        | _tube(r, (12.0, -14.0, 2.0), (72.0, -4.0, 6.0), 5.0)
-        | _tube(r, (12.0, -14.0, 2.0), (-42.0, 22.0, 14.0), 4.0)
-    )
+    portal = np.zeros(liver.shape, dtype=bool)
+    for _, start, end, radius in PORTAL_VEINS:
+        portal |= _tube(r, start, end, radius)
     structures["Portal vein"] = portal & ~structures["Inferior vena cava"]
-    hepaticVeins = (
-        _tube(r, (15.0, -46.0, 62.0), (88.0, 22.0, -22.0), 4.5)
-        | _tube(r, (15.0, -46.0, 62.0), (24.0, 58.0, -28.0), 4.0)
-        | _tube(r, (15.0, -46.0, 62.0), (-62.0, 20.0, 32.0), 3.5)
-    )
+    hepaticVeins = np.zeros(liver.shape, dtype=bool)
+    for _, start, end, radius in HEPATIC_VEINS:
+        hepaticVeins |= _tube(r, start, end, radius)
     structures["Hepatic veins"] = hepaticVeins & liver
 
     x, y, z = r
