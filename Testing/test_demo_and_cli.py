@@ -71,7 +71,10 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
             volumeNode = scene.GetFirstNodeByName(point["volumeNode"])
             assert volumeNode is not None and volumeNode.GetImageData() is not None
             segmentationNode = scene.GetFirstNodeByName(point["segmentationNode"])
-            assert segmentationNode.GetSegmentation().GetNumberOfSegments() == len(point["segments"])
+            segmentation = segmentationNode.GetSegmentation()
+            # The first scan also holds the parenchyma-sparing resection areas the demo adds.
+            measured = [s for s in segmentation.GetSegmentIDs() if not segmentation.GetSegment(s).HasTag("ALPPS.ParenchymaSparing")]
+            assert len(measured) == len(point["segments"])
             tableNode = scene.GetFirstNodeByName(point["tableNode"])
             assert tableNode.GetNumberOfRows() == len(point["segments"])
             assert scene.GetFirstNodeByName(point["couinaudTableNode"]).GetNumberOfRows() == 8
@@ -84,6 +87,8 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
         assert timePointTable.GetNumberOfRows() == 3 and timePointTable.GetColumnUnitLabel("FLR") == "mL"
         assert scene.GetFirstNodeByName("ALPPS growth").GetNumberOfRows() == 3
         assert scene.GetFirstNodeByName("ALPPS stage 2 readiness").GetNumberOfRows() == len(document["readiness"])
+        assert scene.GetFirstNodeByName("ALPPS tumours and vessels").GetNumberOfRows() == 3
+        assert scene.GetFirstNodeByName("ALPPS parenchyma-sparing plans").GetNumberOfRows() == 4  # 2 major + 2 margins
         assert scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3
         from ALPPSAssessmentLib import timeline
 
@@ -123,3 +128,26 @@ def test_runDemoInAGivenContextKeepsTheScene(slicerContext, tmp_path):
     document = runDemo(str(tmp_path), spacing=(4.0, 4.0, 4.0), context=slicerContext)
     # One segmentation per time point, and the plan display of the first one.
     assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"]) + 1
+
+
+def test_sparingCommandComparesWithTheMajorPlans(slicerContext, tmp_path, capsys):
+    from ALPPSVolumetryLib import syntheticPatientScene
+
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(3.0, 3.0, 3.0))
+    _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, timePoint, "Sparing")
+    path = str(tmp_path / "case.seg.nrrd")
+    storageNode = segmentationNode.CreateDefaultStorageNode()
+    storageNode.SetFileName(path)
+    assert storageNode.WriteData(segmentationNode)
+    jsonPath = str(tmp_path / "sparing.json")
+    assert cli.main(["sparing", "--segmentation", path, "--margin", "1", "--height", "172", "--weight", "78", "--json", jsonPath]) == 0
+    printed = capsys.readouterr().out
+    assert "Plans side by side" in printed and "laparoscopic guidance" in printed
+    with open(jsonPath) as stream:
+        document = json.load(stream)
+    assert [tumour["name"] for tumour in document["tumours"]] == ["Tumour 1", "Tumour 2", "Tumour 3"]
+    (sparing,) = document["parenchymaSparing"]
+    assert sparing["marginMm"] == 1.0 and sparing["laparoscopic"]["maximumAreas"] == 3
+    total = timePoint.trueVolumesMl["Liver"]
+    assert sparing["remnantMl"] + sparing["resectedMl"] == pytest.approx(total, rel=1e-9)
+    assert sparing["remnantMl"] > document["plans"]["right_hepatectomy"]["remnantMl"]

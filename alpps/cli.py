@@ -5,7 +5,7 @@ import json
 import sys
 
 from . import __version__
-from .printing import formatHypertrophy, formatVolumetry
+from .printing import formatHypertrophy, formatSparing, formatVolumetry
 
 
 def _parseLabelMapping(text):
@@ -208,6 +208,38 @@ def _commandHypertrophy(arguments):
     return 0
 
 
+def _commandSparing(arguments):
+    from ALPPSVolumetryLib import bodySize, parenchymaSparing, resectionPlans, segmentationIO, volumetryWorkflow
+
+    from .headless import SlicerContext
+
+    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(parenchymaSparing.DEFAULT_MAJOR_PLANS))]
+    if arguments.height is not None:
+        bodySize.validateHeightCm(arguments.height)
+    if arguments.weight is not None:
+        bodySize.validateWeightKg(arguments.weight)
+    settings = volumetryWorkflow.settingsFromValues(
+        arguments.height, arguments.weight, arguments.bsa_formula, arguments.stlv_formula, arguments.liver_condition
+    )
+    vessels = None
+    if arguments.vessel:
+        vessels = dict(item.split("=", 1) for item in arguments.vessel if "=" in item)
+        if len(vessels) != len(arguments.vessel):
+            raise SystemExit("alpps: --vessel must read NAME=SEGMENT, e.g. 'right hepatic vein=RHV'")
+    roles = _parseRoleOverrides(arguments.role)
+    with SlicerContext() as context:
+        segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
+        findings = parenchymaSparing.tumourFindings(segmentationNode, vessels, arguments.contact_distance, roles)
+        comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, arguments.margin or [1.0, 10.0], plans, settings, roles)
+    print(formatSparing(findings, comparison))
+    if arguments.json:
+        document = parenchymaSparing.comparisonToDict(comparison)
+        document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
+        document["software"] = {"name": "ALPPS", "version": __version__}
+        _writeJson(arguments.json, document)
+    return 0
+
+
 def _commandDicomIndex(arguments):
     from ALPPSAssessmentLib import dicomIndex
 
@@ -220,9 +252,16 @@ def _commandDicomIndex(arguments):
 
 def _commandBenchmark(arguments):
     from .benchmark import runBenchmark
+    from .headless import SlicerContext
 
     columns, rows, slices = arguments.size
-    figures = runBenchmark(shape=(slices, rows, columns), repeats=arguments.repeats)
+    if arguments.what == "sparing":
+        from ALPPSVolumetryLib import parenchymaSparing
+
+        with SlicerContext() as context:
+            figures = parenchymaSparing.benchmarkSparing(context.scene, shape=(slices, rows, columns), repeats=arguments.repeats)
+    else:
+        figures = runBenchmark(shape=(slices, rows, columns), repeats=arguments.repeats)
     if arguments.json:
         _writeJson(arguments.json, figures)
     return 0
@@ -306,6 +345,24 @@ def buildParser():
     growth.add_argument("--json", help="write the results as JSON to this path")
     growth.set_defaults(run=_commandHypertrophy)
 
+    sparing = subcommands.add_parser(
+        "sparing", help="parenchyma-sparing alternative: tumour-vessel distances and margin-based resection beside major plans"
+    )
+    sparing.add_argument("--segmentation", required=True, help=".seg.nrrd, or a label map with --labels (tumours, vessels, Couinaud segments)")
+    sparing.add_argument("--labels", help="label map only: '1=Segment I,...,9=Tumour 1,10=RHV' or a JSON file")
+    sparing.add_argument("--margin", type=float, action="append", help="resection margin in mm (repeat; default 1 and 10)")
+    sparing.add_argument("--plan", action="append", help="major plans to compare (default right_hepatectomy and right_trisectionectomy)")
+    sparing.add_argument("--vessel", action="append", help="name a vessel segment: 'right hepatic vein=SEGMENT' (default: recognised by name)")
+    sparing.add_argument("--contact-distance", type=float, default=1.0, help="contact flag at this distance or less (mm, default 1)")
+    sparing.add_argument("--height", type=float, help="body height in cm")
+    sparing.add_argument("--weight", type=float, help="body weight in kg")
+    sparing.add_argument("--liver-condition", default="normal", choices=("normal", "chemotherapy", "cirrhosis"))
+    sparing.add_argument("--bsa-formula", help="mosteller (default), dubois, haycock")
+    sparing.add_argument("--stlv-formula", default="vauthey", help="vauthey (default), urata, heinemann, um_mosteller, um_dubois, feng")
+    sparing.add_argument("--role", action="append", help="correct a segment's role: 'SEGMENT=ROLE'")
+    sparing.add_argument("--json", help="write the results as JSON to this path")
+    sparing.set_defaults(run=_commandSparing)
+
     index = subcommands.add_parser("dicom-index", help="patients, studies (by date) and series of a DICOM folder")
     index.add_argument("folder", help="folder of DICOM files (searched recursively; other files are skipped and listed)")
     index.add_argument("--json", help="write the index as JSON to this path")
@@ -314,6 +371,7 @@ def buildParser():
     benchmark = subcommands.add_parser(
         "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"
     )
+    benchmark.add_argument("what", nargs="?", default="volumetry", choices=("volumetry", "sparing"), help="volumetry (default, 512x512x600) or sparing (use --size 512 512 300)")
     benchmark.add_argument("--size", nargs=3, type=int, default=[512, 512, 600], metavar=("COLUMNS", "ROWS", "SLICES"))
     benchmark.add_argument("--repeats", type=int, default=3)
     benchmark.add_argument("--json", help="write the figures as JSON to this path")

@@ -9,6 +9,7 @@ from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
 from ALPPSVolumetryLib import (
     couinaud,
     futureLiverRemnant,
+    parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentVolumes,
@@ -25,6 +26,8 @@ JSON_FILE = "alpps-demo.json"
 TIME_POINT_TABLE = "ALPPS time points"
 GROWTH_TABLE = "ALPPS growth"
 READINESS_TABLE = "ALPPS stage 2 readiness"
+SPARING_FINDINGS_TABLE = "ALPPS tumours and vessels"
+SPARING_PLANS_TABLE = "ALPPS parenchyma-sparing plans"
 # The classic ALPPS resection (stage 2 removes IV-VIII) and the plain right hepatectomy beside it.
 DEMO_PLANS = ("right_trisectionectomy", "right_hepatectomy")
 CSV_FILE = "alpps-demo-segment-volumes.csv"
@@ -59,6 +62,7 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
             volumetry, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(segmentationNode, plans, settings)
             if timePoint is patient.timePoints[0]:
                 planDisplay.showPlan(segmentationNode, plans[0])
+                firstSegmentation = segmentationNode
             volumes = segmentVolumes.segmentVolumes(segmentationNode)
             tableNode = scene.AddNewNodeByClass(
                 "vtkMRMLTableNode", f"Segment volumes {timePoint.role} {timePoint.studyDate.isoformat()}"
@@ -90,6 +94,7 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                     },
                 }
             )
+        document["parenchymaSparing"] = _parenchymaSparing(scene, firstSegmentation, plans, settings)
         growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
         timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
         hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
@@ -114,6 +119,18 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
     finally:
         if ownContext:
             context.close()
+
+
+def _parenchymaSparing(scene, segmentationNode, plans, settings):
+    """Before stage 1: would a parenchyma-sparing resection clear the tumours with more liver left?"""
+    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, (1.0, 10.0), plans, settings)
+    parenchymaSparing.writeFindingsTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_FINDINGS_TABLE), findings)
+    parenchymaSparing.writeComparisonTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_PLANS_TABLE), comparison)
+    parenchymaSparing.addMarginSegments(segmentationNode, 1.0, settings)
+    document = parenchymaSparing.comparisonToDict(comparison)
+    document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
+    return document
 
 
 def _truthKey(segmentName):
@@ -164,6 +181,13 @@ def formatDemoSummary(document):
             f"{remnant['relativeGrowthPercentPerDay']:.2f} %/day, {remnant['absoluteGrowthMlPerDay']:.1f} mL/day, "
             f"DH {interval['degreeOfHypertrophyPp']:.1f} pp, KGR {interval['kineticGrowthRatePercentPerWeek']:.2f} %/week"
         )
+    sparing = document["parenchymaSparing"]
+    lines.append("Parenchyma-sparing alternative before stage 1")
+    for tumour in sparing["tumours"]:
+        contacts = [d["vessel"] for d in tumour["vessels"] if d["contact"]]
+        lines.append(f"  {tumour['name']}: {tumour['volumeMl']:.1f} mL, {tumour['largestDiameterMm']:.1f} mm" + (f", contact with {', '.join(contacts)}" if contacts else ""))
+    for plan in sparing["parenchymaSparing"]:
+        lines.append(f"  {plan['label']}: FLR {plan['remnantMl']:.1f} mL, {len(plan['resectionAreas'])} resection area(s)")
     lines.append("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
         value = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()

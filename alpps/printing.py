@@ -62,3 +62,29 @@ def formatHypertrophy(result):
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
+
+
+def formatSparing(findings, comparison):
+    """Per tumour findings, then every plan side by side (major plans, then margin-based ones)."""
+    lines = ["Tumours (distances between painted voxels; contact <= the contact distance)"]
+    for finding in findings:
+        segments = ", ".join(f"{unit} {ml:.1f} mL" for unit, ml in finding.couinaudSegmentsMl.items())
+        lines.append(f"  {finding.name}: {finding.volumeMl:.2f} mL, largest diameter {finding.largestDiameterMm:.1f} mm, in {segments}")
+        for distance in finding.vesselDistances:
+            contact = "  CONTACT (candidate for vascular detachment)" if distance.contact else ""
+            lines.append(f"    {distance.vessel:<28} {distance.distanceMm:6.1f} mm{contact}")
+    lines.append("Plans side by side")
+    lines.append(f"  {'plan':<46} {'FLR mL':>9} {'%FLR':>6} {'sFLR %':>7} {'areas':>6}")
+    areas = {result.plan.key: result for result in comparison.marginPlans}
+    for plan in comparison.plans:
+        sparing = areas.get(plan.key)
+        count = f"{sparing.areaCount:d}" if sparing else "-"
+        lines.append(
+            f"  {plan.label[:46]:<46} {plan.remnantMl:>9.1f} {plan.percentFLR:>6.1f} {formatNumber(plan.sFLR, 1):>7} {count:>6}"
+        )
+    for result in comparison.marginPlans:
+        guidance = result.laparoscopic
+        lines.append(f"  {result.plan.label}: {result.areaCount} resection area(s); laparoscopic guidance (<= 3 areas): {guidance.state}")
+    for warning in comparison.volumetry.warnings + [w for result in comparison.marginPlans for w in result.warnings]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
