@@ -28,6 +28,7 @@ from slicer.util import VTKObservationMixin
 from ALPPSVolumetryLib import (
     adequacy,
     bodySize,
+    parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentRecognition,
@@ -54,6 +55,7 @@ _LIB_MODULES = (
     "ALPPSVolumetryLib.planDisplay",
     "ALPPSVolumetryLib.landmarkSegments",
     "ALPPSVolumetryLib.virtualTransection",
+    "ALPPSVolumetryLib.parenchymaSparing",
     "ALPPSVolumetryLib.volumetryWorkflow",
     "ALPPSVolumetryLib.syntheticPatient",
     "ALPPSVolumetryLib.syntheticPatientScene",
@@ -90,6 +92,8 @@ class ALPPSVolumetry(ScriptedLoadableModule):
             "and for each resection plan the future liver remnant (FLR): %FLR measured and functional, "
             "standardised FLR (sFLR, Vauthey 2002 by default), FLR-to-body-weight ratio and FLR/BSA, with "
             "adequacy flags for the liver condition (thresholds configurable, sources shown). "
+            "A parenchyma-sparing alternative (each tumour with a 1 or 10 mm margin, distances to the major "
+            "veins with contacts flagged) is compared with the major plans. "
             "Results are tables saved with the scene; flags are decision support. "
             "See the <a href='https://github.com/alpps-slicer/SlicerALPPS#readme'>documentation</a>."
         )
@@ -135,6 +139,11 @@ class ALPPSVolumetryParameterNode:
     transection: Union[vtkMRMLMarkupsPlaneNode, vtkMRMLMarkupsFiducialNode]
     remnantPoint: vtkMRMLMarkupsFiducialNode
     transectionTable: vtkMRMLTableNode
+    # Parenchyma-sparing alternative: margin around each tumour, vessel contact distance.
+    sparingMarginMm: Annotated[float, Choice([1.0, 10.0])] = 1.0
+    contactDistanceMm: Annotated[float, WithinRange(0.1, 5.0)] = 1.0
+    tumourTable: vtkMRMLTableNode
+    sparingPlanTable: vtkMRMLTableNode
 
 
 class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -161,6 +170,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.showPlanButton.connect("clicked(bool)", self.onShowPlan)
         self.ui.segmentsFromLandmarksButton.connect("clicked(bool)", self.onSegmentsFromLandmarks)
         self.ui.transectionButton.connect("clicked(bool)", self.onTransection)
+        self.ui.sparingButton.connect("clicked(bool)", self.onParenchymaSparing)
         self.ui.segmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self._updateSegmentRoleTable)
         self.ui.segmentRolesTableWidget.connect("cellChanged(int,int)", self.onSegmentRoleEdited)
         self.ui.planToShowComboBox.connect("currentTextChanged(QString)", self.onPlanToShowChanged)
@@ -286,6 +296,14 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._parameterNode.segmentation.CreateClosedSurfaceRepresentation()
             self._updateSegmentRoleTable(self._parameterNode.segmentation)
 
+    def onParenchymaSparing(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to analyse the parenchyma-sparing alternative."), waitCursor=True):
+            comparison = self.logic.analyseParenchymaSparing(self._parameterNode)
+            self.ui.tumourTableView.setMRMLTableNode(self._parameterNode.tumourTable)
+            self.ui.sparingPlanTableView.setMRMLTableNode(self._parameterNode.sparingPlanTable)
+            self._parameterNode.segmentation.CreateClosedSurfaceRepresentation()
+            self.ui.warningsLabel.text = "\n".join(w for result in comparison.marginPlans for w in result.warnings)
+
     def onTotalSegmentator(self):
         # TotalSegmentator is an optional extension: only offered when it is installed.
         with slicer.util.tryWithErrorDisplay(_("TotalSegmentator failed."), waitCursor=True):
@@ -380,6 +398,27 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         parameterNode.transectionTable = tableNode
         return plan
 
+    def analyseParenchymaSparing(self, parameterNode):
+        """Tumour-vessel distances and the margin-based plan beside the selected major plans; the
+        resection areas and vessel contacts become segments (replacing earlier ones)."""
+        settings = self._settingsOf(parameterNode)
+        overrides = volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides)
+        segmentationNode = parameterNode.segmentation
+        findings = parenchymaSparing.tumourFindings(segmentationNode, None, parameterNode.contactDistanceMm, overrides)
+        margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
+        comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
+        scene = segmentationNode.GetScene()
+        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS tumours and vessels")
+        parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
+            "vtkMRMLTableNode", "ALPPS parenchyma-sparing plans"
+        )
+        parenchymaSparing.writeFindingsTable(parameterNode.tumourTable, findings)
+        parenchymaSparing.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
+        parenchymaSparing.addMarginSegments(
+            segmentationNode, parameterNode.sparingMarginMm, settings, overrides, None, parameterNode.contactDistanceMm
+        )
+        return comparison
+
     def showPlan(self, parameterNode):
         """Remnant versus resected liver of the chosen plan as a segmentation for the 3D view."""
         plans = {plan.key: plan for plan in self.plansOf(parameterNode)}
@@ -431,3 +470,6 @@ class ALPPSVolumetryTest(ScriptedLoadableModuleTest):
 
     def test_transectionRemnantMatchesThePlane(self):
         self._runScenario(selfTestScenarios.transectionRemnantMatchesThePlane)
+
+    def test_parenchymaSparingBesideMajorPlans(self):
+        self._runScenario(selfTestScenarios.parenchymaSparingBesideMajorPlans)

@@ -12,6 +12,7 @@ from . import (
     couinaud,
     futureLiverRemnant,
     landmarkSegments,
+    parenchymaSparing,
     segmentationImport,
     volumetryWorkflow,
     planDisplay,
@@ -240,6 +241,25 @@ def transectionRemnantMatchesThePlane(scene, temporaryDirectory):
     _check(plan.sFLR is not None and tableNode.GetNumberOfRows() == 1, "the transection remnant is measured like a plan")
 
 
+def parenchymaSparingBesideMajorPlans(scene, temporaryDirectory):
+    """Each tumour of the phantom gets its volume, diameter and vein distances; the 1 mm margin
+    plan leaves more liver than a right hepatectomy, its parts add up to the liver, and its
+    resection areas become segments."""
+    timePoint, _, segmentationNode = _syntheticTimePointInScene(scene)
+    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    _check([finding.name for finding in findings] == [name for name, _, _ in syntheticPatient.TUMOURS], "tumours not all found")
+    for finding, (name, _, radiusMm) in zip(findings, syntheticPatient.TUMOURS):
+        _check(math.isclose(finding.volumeMl, timePoint.trueVolumesMl[name], rel_tol=1e-12), f"{name}: volume differs from truth")
+        _check(finding.largestDiameterMm <= 2 * radiusMm + 1e-6, f"{name}: diameter {finding.largestDiameterMm} mm beyond the sphere's")
+        _check(len(finding.vesselDistances) >= 2, f"{name}: distances to the veins missing")
+    comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, (1.0,), [resectionPlans.presetPlan("right_hepatectomy")])
+    major, sparing = comparison.plans
+    _check(sparing.remnantMl > major.remnantMl, "a 1 mm margin resection must leave more liver than a right hepatectomy")
+    _check(math.isclose(sparing.remnantMl + sparing.resectedMl, timePoint.trueVolumesMl["Liver"], rel_tol=1e-9), "FLR + resected != liver")
+    created = parenchymaSparing.addMarginSegments(segmentationNode, 1.0)
+    _check(len(created["areas"]) == comparison.marginPlans[0].areaCount, "one segment per resection area expected")
+
+
 # Run by both ALPPSVolumetryTest (inside Slicer) and Testing/test_volumetry_scenarios.py.
 SCENARIOS = (
     segmentVolumesEqualSyntheticTruth,
@@ -250,4 +270,5 @@ SCENARIOS = (
     volumetryTablesSurviveSceneReload,
     segmentsFromLandmarksPartitionTheLiver,
     transectionRemnantMatchesThePlane,
+    parenchymaSparingBesideMajorPlans,
 )
