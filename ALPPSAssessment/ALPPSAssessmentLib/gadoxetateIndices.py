@@ -34,6 +34,7 @@ import numpy as np
 import vtk
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
+from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
 
@@ -78,28 +79,8 @@ _VOLUME_UNIT_BOUNDARY = 10.0
 _T1_UNIT_BOUNDARY = 10.0
 
 
-@dataclass(frozen=True)
-class IndexDefinition:
-    key: str
-    label: str
-    unit: str
-    definition: str
-    reference: str
-    status: str  # CHECKED or UNCHECKED, as marked in the clinical reference
-    decimals: int
-    note: str = ""
-
-    def asDict(self):
-        return {
-            "key": self.key,
-            "label": self.label,
-            "unit": self.unit,
-            "definition": self.definition,
-            "reference": self.reference,
-            "status": self.status,
-            "decimals": self.decimals,
-            "note": self.note,
-        }
+# Definitions share one record type with the rest of the extension.
+IndexDefinition = QuantityDefinition
 
 
 # Lines of section 6 without a status mark are unchecked, as the ICG lines of laboratoryScores.

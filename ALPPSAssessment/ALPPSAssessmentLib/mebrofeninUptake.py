@@ -61,6 +61,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
+from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 
 # --- Units and constants -----------------------------------------------------------------------
 
@@ -137,32 +138,6 @@ FLR_F_BSA_BELOW_DE_GRAAF = "flrFunctionBsaBelowDeGraaf"
 FLR_F_BSA_BELOW_ALPPS = "flrFunctionBsaBelowAlppsStage2"
 
 BELOW = "<"
-
-
-@dataclass(frozen=True)
-class QuantityDefinition:
-    """What a key means in tables and JSON: label, unit, formula, source and its status."""
-
-    key: str
-    label: str
-    unit: str
-    definition: str
-    reference: str
-    status: str  # CHECKED or UNCHECKED, as marked in the clinical reference
-    decimals: int
-    note: str = ""
-
-    def asDict(self):
-        return {
-            "key": self.key,
-            "label": self.label,
-            "unit": self.unit,
-            "definition": self.definition,
-            "reference": self.reference,
-            "status": self.status,
-            "decimals": self.decimals,
-            "note": self.note,
-        }
 
 
 DEFINITIONS = {
