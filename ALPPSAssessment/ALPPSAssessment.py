@@ -4,9 +4,21 @@ import tempfile
 from typing import Annotated
 
 import qt
-
 import slicer
-from slicer import vtkMRMLPlotChartNode, vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
+from ALPPSAssessmentLib import (
+    assessmentWorkflow,
+    laboratoryScores,
+    selfTestScenarios,
+    stageTwoReadiness,
+    timeline,
+)
+from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
+from slicer import (
+    vtkMRMLPlotChartNode,
+    vtkMRMLScalarVolumeNode,
+    vtkMRMLSegmentationNode,
+    vtkMRMLTableNode,
+)
 from slicer.i18n import tr as _
 from slicer.i18n import translate
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
@@ -17,9 +29,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-from ALPPSAssessmentLib import assessmentWorkflow, laboratoryScores, selfTestScenarios, stageTwoReadiness, timeline
-from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
 
 _LIB_MODULES = (
     "ALPPSAssessmentLib.timeline",

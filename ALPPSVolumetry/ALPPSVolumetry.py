@@ -7,6 +7,16 @@ from typing import Annotated, Union
 import qt
 import slicer
 import vtk
+from ALPPSVolumetryLib import (
+    adequacy,
+    bodySize,
+    parenchymaSparing,
+    planDisplay,
+    resultsTable,
+    segmentRecognition,
+    selfTestScenarios,
+    volumetryWorkflow,
+)
 from slicer import (
     vtkMRMLMarkupsFiducialNode,
     vtkMRMLMarkupsPlaneNode,
@@ -24,17 +34,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-from ALPPSVolumetryLib import (
-    adequacy,
-    bodySize,
-    parenchymaSparing,
-    planDisplay,
-    resultsTable,
-    segmentRecognition,
-    selfTestScenarios,
-    volumetryWorkflow,
-)
 
 # Submodules in dependency order, re-imported by Reload so that edits to the Lib take effect.
 _LIB_MODULES = (

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 from ALPPSAssessmentLib import gadoxetateIndices as gx
 from ALPPSAssessmentLib import imageRegistration
-from ALPPSVolumetryLib import couinaud, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib import (
+    couinaud,
+    segmentationImport,
+    syntheticPatient,
+    syntheticPatientScene,
+)
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED
 

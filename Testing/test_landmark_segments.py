@@ -8,8 +8,15 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import couinaud, landmarkSegments, segmentationImport, segmentOverlap, segmentRecognition, segmentVolumes
-from ALPPSVolumetryLib import syntheticPatient
+from ALPPSVolumetryLib import (
+    couinaud,
+    landmarkSegments,
+    segmentationImport,
+    segmentOverlap,
+    segmentRecognition,
+    segmentVolumes,
+    syntheticPatient,
+)
 
 SEGMENTS = couinaud.SEGMENT_IDS  # label value - 1
 

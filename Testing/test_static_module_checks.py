@@ -5,9 +5,8 @@ import os
 import re
 import shutil
 
-import pytest
-
 import moduleStaticChecks as checks
+import pytest
 from conftest import MODULE_DIRECTORIES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

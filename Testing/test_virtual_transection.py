@@ -7,7 +7,12 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import segmentationImport, segmentOverlap, segmentVolumes, virtualTransection
+from ALPPSVolumetryLib import (
+    segmentationImport,
+    segmentOverlap,
+    segmentVolumes,
+    virtualTransection,
+)
 
 
 def _box():

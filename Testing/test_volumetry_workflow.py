@@ -5,8 +5,14 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import adequacy, bodySize, couinaud, segmentationImport, syntheticPatient, volumetryWorkflow
-
+from ALPPSVolumetryLib import (
+    adequacy,
+    bodySize,
+    couinaud,
+    segmentationImport,
+    syntheticPatient,
+    volumetryWorkflow,
+)
 from conftest import REPOSITORY
 
 

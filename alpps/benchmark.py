@@ -7,7 +7,13 @@ import tracemalloc
 import numpy as np
 import slicer
 import slicer.util
-from ALPPSVolumetryLib import couinaud, futureLiverRemnant, resectionPlans, segmentationImport, syntheticPatient
+from ALPPSVolumetryLib import (
+    couinaud,
+    futureLiverRemnant,
+    resectionPlans,
+    segmentationImport,
+    syntheticPatient,
+)
 
 from .headless import SlicerContext
 

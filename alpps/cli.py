@@ -77,7 +77,13 @@ def _parseRoleOverrides(items):
 
 
 def _commandVolumetry(arguments):
-    from ALPPSVolumetryLib import bodySize, futureLiverRemnant, resectionPlans, segmentationIO, volumetryWorkflow
+    from ALPPSVolumetryLib import (
+        bodySize,
+        futureLiverRemnant,
+        resectionPlans,
+        segmentationIO,
+        volumetryWorkflow,
+    )
 
     from .headless import SlicerContext
 
@@ -209,7 +215,13 @@ def _commandHypertrophy(arguments):
 
 
 def _commandSparing(arguments):
-    from ALPPSVolumetryLib import bodySize, parenchymaSparing, resectionPlans, segmentationIO, volumetryWorkflow
+    from ALPPSVolumetryLib import (
+        bodySize,
+        parenchymaSparing,
+        resectionPlans,
+        segmentationIO,
+        volumetryWorkflow,
+    )
 
     from .headless import SlicerContext
 

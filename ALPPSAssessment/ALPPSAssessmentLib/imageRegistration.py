@@ -40,9 +40,18 @@ from typing import List, Optional
 import numpy as np
 import SimpleITK as sitk
 import vtk
-
-from ALPPSVolumetryLib.segmentRecognition import COUINAUD_UNITS, ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
+from ALPPSVolumetryLib.geometry import (
+    arrayFromVtkMatrix,
+    toWorldMatrix,
+    vtkMatrixFromArray,
+)
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
+from ALPPSVolumetryLib.segmentRecognition import (
+    COUINAUD_UNITS,
+    ROLE_LIVER,
+    ROLE_TUMOUR,
+    SegmentRoles,
+)
 
 RIGID = "rigid"
 AFFINE = "affine"
@@ -134,18 +143,6 @@ def _checkImage(image, name):
         )
 
 
-def _vtkMatrixToArray(matrix):
-    return np.array([[matrix.GetElement(row, column) for column in range(4)] for row in range(4)])
-
-
-def vtkMatrixFromArray(array4x4):
-    matrix = vtk.vtkMatrix4x4()
-    for row in range(4):
-        for column in range(4):
-            matrix.SetElement(row, column, float(array4x4[row][column]))
-    return matrix
-
-
 def checkedVolumeNode(node, name):
     if node is None or not hasattr(node, "IsA") or not node.IsA("vtkMRMLScalarVolumeNode"):
         kind = "None" if node is None else (node.GetClassName() if hasattr(node, "GetClassName") else type(node).__name__)
@@ -159,23 +156,7 @@ def nodeIjkToRas(volumeNode):
     """The volume's own 4x4 IJK-to-RAS matrix (its parent transform not applied)."""
     matrix = vtk.vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
-    return _vtkMatrixToArray(matrix)
-
-
-def toWorldMatrix(node):
-    """4x4 matrix from the node's own RAS coordinates to world RAS (identity without a parent
-    transform); ValueError for a non-linear parent transform, which no 4x4 matrix describes."""
-    parent = node.GetParentTransformNode()
-    if parent is None:
-        return np.eye(4)
-    if not parent.IsTransformToWorldLinear():
-        raise ValueError(
-            f"'{node.GetName()}' is under the non-linear transform '{parent.GetName()}': expected no transform or a "
-            "linear one (harden or remove the non-linear transform first)"
-        )
-    matrix = vtk.vtkMatrix4x4()
-    parent.GetMatrixTransformToWorld(matrix)
-    return _vtkMatrixToArray(matrix)
+    return arrayFromVtkMatrix(matrix)
 
 
 def volumeNodeArray(volumeNode):

@@ -6,8 +6,14 @@ import math
 import os
 
 import numpy as np
-from ALPPSVolumetryLib import couinaud, futureLiverRemnant, resectionPlans, segmentationImport, syntheticPatient
-from ALPPSVolumetryLib import syntheticPatientScene
+from ALPPSVolumetryLib import (
+    couinaud,
+    futureLiverRemnant,
+    resectionPlans,
+    segmentationImport,
+    syntheticPatient,
+    syntheticPatientScene,
+)
 
 from . import hypertrophy, timeline
 

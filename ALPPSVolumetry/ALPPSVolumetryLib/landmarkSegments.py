@@ -56,9 +56,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import vtk
 
 from . import couinaud
+from .geometry import imageToWorld, toWorldMatrix
 from .segmentationImport import importLabelArray
 from .segmentRecognition import couinaudIdOfSegment
 from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
@@ -407,10 +407,6 @@ def couinaudLabelsFromLandmarks(liverMask, ijkToRAS, landmarks):
 # --- Slicer nodes ----------------------------------------------------------------------------
 
 
-def _vtkMatrixToArray(matrix):
-    return np.array([[matrix.GetElement(row, column) for column in range(4)] for row in range(4)])
-
-
 def segmentMaskAndGeometry(segmentationNode, segmentId):
     """Boolean mask of one segment, cropped to its bounding box, on the segmentation's own binary
     labelmap layer, and the 4x4 IJK-to-RAS (world) matrix of that crop.
@@ -439,23 +435,11 @@ def segmentMaskAndGeometry(segmentationNode, segmentId):
         )
     k, j, i = (np.flatnonzero(mask.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1)))
     mask = mask[k[0] : k[-1] + 1, j[0] : j[-1] + 1, i[0] : i[-1] + 1].copy()
-    matrix = vtk.vtkMatrix4x4()
-    image.GetImageToWorldMatrix(matrix)
-    ijkToLocal = _vtkMatrixToArray(matrix)
+    ijkToLocal = imageToWorld(image)
     extent = image.GetExtent()
     corner = np.array([extent[0] + i[0], extent[2] + j[0], extent[4] + k[0]], dtype=float)
     ijkToLocal[:3, 3] = ijkToLocal[:3, :3] @ corner + ijkToLocal[:3, 3]
-    transformNode = segmentationNode.GetParentTransformNode()
-    if transformNode is None:
-        return mask, ijkToLocal
-    if not transformNode.IsTransformToWorldLinear():
-        raise ValueError(
-            f"Segmentation '{segmentationNode.GetName()}' is under the non-linear transform '{transformNode.GetName()}': "
-            "harden the transform first"
-        )
-    toWorld = vtk.vtkMatrix4x4()
-    transformNode.GetMatrixTransformToWorld(toWorld)
-    return mask, _vtkMatrixToArray(toWorld) @ ijkToLocal
+    return mask, toWorldMatrix(segmentationNode) @ ijkToLocal
 
 
 def controlPointsByLabel(markupsNode):

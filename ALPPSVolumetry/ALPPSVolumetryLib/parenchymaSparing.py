@@ -71,13 +71,20 @@ import SimpleITK as sitk
 import vtk
 
 from . import adequacy, couinaud, futureLiverRemnant, resectionPlans, syntheticPatient
+from .geometry import imageToWorld, toWorldMatrix
 from .landmarkSegments import METHOD_TAG
 from .planDisplay import RESECTED_COLOR, RESECTED_OPACITY
 from .resultsTable import numberOrNaN, writeTableRows
 from .segmentationImport import importLabelArray
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import COUINAUD_UNITS, ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
-from .segmentVolumes import VOLUME_METHOD, binaryLabelmapName, ensureBinaryLabelmap, layerVoxels, voxelVolumeMl
+from .segmentVolumes import (
+    VOLUME_METHOD,
+    binaryLabelmapName,
+    ensureBinaryLabelmap,
+    layerVoxels,
+    voxelVolumeMl,
+)
 
 # Clinical reference section 9: contact = distance <= 1 mm; margins from 1 cm down to 1 mm.
 CONTACT_DISTANCE_MM = 1.0
@@ -493,10 +500,6 @@ def _reboxed(mask, box, newBox):
     return out
 
 
-def _matrixToArray(matrix):
-    return np.array([[matrix.GetElement(row, column) for column in range(4)] for row in range(4)])
-
-
 class _SegmentGrid:
     """Segments' voxels read in place from the segmentation's labelmap layers, on the index grid
     of the first segment's layer (layers shifted by whole voxels are aligned; any other
@@ -518,9 +521,7 @@ class _SegmentGrid:
                 raise ValueError(f"Segmentation '{self.segmentationName}' has no segment with ID '{segmentId}'")
             layer = segmentation.GetLayerIndex(segmentId, labelmapName)
             image = segmentation.GetLayerDataObject(layer, labelmapName)
-            matrix = vtk.vtkMatrix4x4()
-            image.GetImageToWorldMatrix(matrix)
-            local = _matrixToArray(matrix)
+            local = imageToWorld(image)
             if reference is None:
                 reference = local
                 self.voxelVolumeMl = voxelVolumeMl(image)
@@ -535,7 +536,7 @@ class _SegmentGrid:
             lo = np.array([extent[0], extent[2], extent[4]]) + shift
             hi = np.array([extent[1], extent[3], extent[5]]) + shift + 1
             self._entries[segmentId] = (layer, layerVoxels(image), segment.GetLabelValue(), (lo, hi), segment.GetName())
-        self.ijkToRAS = self._toWorld(segmentationNode) @ reference
+        self.ijkToRAS = toWorldMatrix(segmentationNode) @ reference
         linear = self.ijkToRAS[:3, :3]
         self.spacing = np.linalg.norm(linear, axis=0)  # mm between voxel centres along i, j, k
         if np.any(self.spacing <= 0):
@@ -548,20 +549,6 @@ class _SegmentGrid:
                 "expected a labelmap geometry with orthogonal axes (resample it first)"
             )
         self.diagonalMm = float(np.linalg.norm(self.spacing))
-
-    @staticmethod
-    def _toWorld(segmentationNode):
-        transformNode = segmentationNode.GetParentTransformNode()
-        if transformNode is None:
-            return np.eye(4)
-        if not transformNode.IsTransformToWorldLinear():
-            raise ValueError(
-                f"Segmentation '{segmentationNode.GetName()}' is under the non-linear transform '{transformNode.GetName()}': "
-                "harden the transform first"
-            )
-        matrix = vtk.vtkMatrix4x4()
-        transformNode.GetMatrixTransformToWorld(matrix)
-        return _matrixToArray(matrix)
 
     def name(self, segmentId):
         return self._entries[segmentId][4]

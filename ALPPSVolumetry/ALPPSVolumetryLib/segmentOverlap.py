@@ -9,9 +9,9 @@ at one slab of patterns whatever the scan size.
 """
 
 import numpy as np
-import vtk
 
 from . import segmentVolumes
+from .geometry import imageToWorld
 
 _SLAB_VOXELS = 1 << 21
 MAXIMUM_GROUPS = 16  # patterns are uint16
@@ -54,7 +54,7 @@ class SegmentOverlapHistogram:
         sliceVoxels = (high[0] - low[0] + 1) * (high[1] - low[1] + 1)
         self._grid = (layers, low, high, max(1, _SLAB_VOXELS // sliceVoxels))
         self.voxelVolumeMl = segmentVolumes.voxelVolumeMl(layers[0][0])
-        self._ijkToRAS = _imageToWorld(layers[0][0])
+        self._ijkToRAS = imageToWorld(layers[0][0])
         self.histogram = np.zeros(1 << len(groups), dtype=np.int64)
         for _, patterns in self._slabs():
             self.histogram += np.bincount(patterns.reshape(-1), minlength=self.histogram.size)
@@ -65,11 +65,11 @@ class SegmentOverlapHistogram:
         """Layers with their extents in the index space of the first layer. Layers may sit on
         grids shifted by whole voxels (segments imported from cropped label maps); any other
         difference of grid is refused rather than resampled."""
-        reference = _imageToWorld(layers[0][0])
+        reference = imageToWorld(layers[0][0])
         toReference = np.linalg.inv(reference[:3, :3])
         aligned = []
         for image, voxels, lookup in layers:
-            matrix = _imageToWorld(image)
+            matrix = imageToWorld(image)
             offset = toReference @ (matrix[:3, 3] - reference[:3, 3])
             if not np.allclose(matrix[:3, :3], reference[:3, :3], atol=1e-6) or not np.allclose(offset, np.round(offset), atol=1e-3):
                 raise ValueError(
@@ -130,11 +130,6 @@ class SegmentOverlapHistogram:
         ijkToRAS[:3, 3] = ijkToRAS[:3, :3] @ np.array(low, dtype=float) + ijkToRAS[:3, 3]
         return masks, ijkToRAS
 
-
-def _imageToWorld(orientedImageData):
-    matrix = vtk.vtkMatrix4x4()
-    orientedImageData.GetImageToWorldMatrix(matrix)
-    return np.array([[matrix.GetElement(row, column) for column in range(4)] for row in range(4)])
 
 
 def unionVolume(segmentationNode, segmentIds):

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import slicer
-import vtk
 from vtk.util import numpy_support
+
+from .geometry import imageToWorld
 
 VOLUME_METHOD = "voxel count x voxel volume on the segmentation's binary labelmap"
 
@@ -55,10 +56,7 @@ def ensureBinaryLabelmap(segmentationNode):
 
 def voxelVolumeMl(orientedImageData):
     """Volume of one voxel (mL) from the image-to-world matrix, so that oblique grids count right."""
-    matrix = vtk.vtkMatrix4x4()
-    orientedImageData.GetImageToWorldMatrix(matrix)
-    linear = np.array([[matrix.GetElement(row, column) for column in range(3)] for row in range(3)])
-    return abs(float(np.linalg.det(linear))) / 1000.0
+    return abs(float(np.linalg.det(imageToWorld(orientedImageData)[:3, :3]))) / 1000.0
 
 
 def layerVoxels(orientedImageData):

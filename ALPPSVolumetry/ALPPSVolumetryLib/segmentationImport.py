@@ -5,13 +5,7 @@ import slicer
 import vtk
 from vtk.util import numpy_support
 
-
-def _matrixFromArray(array4x4):
-    matrix = vtk.vtkMatrix4x4()
-    for row in range(4):
-        for column in range(4):
-            matrix.SetElement(row, column, float(array4x4[row][column]))
-    return matrix
+from .geometry import vtkMatrixFromArray
 
 
 def _setVolumeArray(volumeNode, voxels, ijkToRAS):
@@ -22,7 +16,7 @@ def _setVolumeArray(volumeNode, voxels, ijkToRAS):
     imageData.AllocateScalars(numpy_support.get_vtk_array_type(voxels.dtype), 1)
     numpy_support.vtk_to_numpy(imageData.GetPointData().GetScalars())[:] = voxels.ravel()
     volumeNode.SetAndObserveImageData(imageData)
-    volumeNode.SetIJKToRASMatrix(_matrixFromArray(ijkToRAS))
+    volumeNode.SetIJKToRASMatrix(vtkMatrixFromArray(ijkToRAS))
     volumeNode.Modified()
 
 

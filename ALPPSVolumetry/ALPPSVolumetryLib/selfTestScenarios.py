@@ -13,15 +13,15 @@ from . import (
     futureLiverRemnant,
     landmarkSegments,
     parenchymaSparing,
-    segmentationImport,
-    volumetryWorkflow,
     planDisplay,
     resectionPlans,
     resultsTable,
+    segmentationImport,
     segmentOverlap,
     segmentVolumes,
     syntheticPatient,
     syntheticPatientScene,
+    volumetryWorkflow,
 )
 
 # A coarse grid keeps the scenarios fast inside Slicer; truth is exact at any spacing.

@@ -28,9 +28,21 @@ on the surface go to side B.
 
 import numpy as np
 
-from .landmarkSegments import METHOD_TAG, checkedLiverMask, checkedMatrix, checkPointsInBounds, controlPointsByLabel
-from .landmarkSegments import rasBounds, refuseExistingSegments, segmentMaskAndGeometry, voxelChunks
-from .planDisplay import REMNANT_COLOR, RESECTED_COLOR  # green is kept, red is removed, as for plans
+from .landmarkSegments import (
+    METHOD_TAG,
+    checkedLiverMask,
+    checkedMatrix,
+    checkPointsInBounds,
+    controlPointsByLabel,
+    rasBounds,
+    refuseExistingSegments,
+    segmentMaskAndGeometry,
+    voxelChunks,
+)
+from .planDisplay import (  # green is kept, red is removed, as for plans
+    REMNANT_COLOR,
+    RESECTED_COLOR,
+)
 from .segmentationImport import importLabelArray
 
 REMNANT_NAME = "Remnant (virtual transection)"

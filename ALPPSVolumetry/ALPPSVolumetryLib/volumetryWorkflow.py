@@ -3,7 +3,15 @@ the one path the Slicer module, the batch command and the tests share."""
 
 import json
 
-from . import adequacy, futureLiverRemnant, landmarkSegments, resectionPlans, resultsTable, segmentVolumes, virtualTransection
+from . import (
+    adequacy,
+    futureLiverRemnant,
+    landmarkSegments,
+    resectionPlans,
+    resultsTable,
+    segmentVolumes,
+    virtualTransection,
+)
 from .couinaud import SEGMENT_IDS
 from .segmentRecognition import ROLE_LIVER, SegmentRoles
 
