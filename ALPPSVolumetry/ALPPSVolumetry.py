@@ -243,7 +243,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                     item = qt.QTableWidgetItem(text)
                     item.setData(qt.Qt.UserRole, segmentId)
                     if column < 2:
-                        item.setFlags(item.flags() & ~qt.Qt.ItemIsEditable)
+                        # Name and recognised role are shown, not edited.
+                        item.setFlags(qt.Qt.ItemIsSelectable | qt.Qt.ItemIsEnabled)
                     table.setItem(row, column, item)
         finally:
             table.blockSignals(False)
