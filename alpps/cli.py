@@ -267,7 +267,12 @@ def _commandBenchmark(arguments):
     from .headless import SlicerContext
 
     columns, rows, slices = arguments.size
-    if arguments.what == "sparing":
+    if arguments.what == "registration":
+        from ALPPSAssessmentLib import imageRegistration
+
+        size = (columns, rows, slices) if arguments.size != [512, 512, 600] else (512, 512, 300)
+        figures = imageRegistration.benchmarkRegistration(ctSize=size)
+    elif arguments.what == "sparing":
         from ALPPSVolumetryLib import parenchymaSparing
 
         with SlicerContext() as context:
@@ -383,7 +388,7 @@ def buildParser():
     benchmark = subcommands.add_parser(
         "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"
     )
-    benchmark.add_argument("what", nargs="?", default="volumetry", choices=("volumetry", "sparing"), help="volumetry (default, 512x512x600) or sparing (use --size 512 512 300)")
+    benchmark.add_argument("what", nargs="?", default="volumetry", choices=("volumetry", "sparing", "registration"), help="volumetry (default, 512x512x600), sparing (use --size 512 512 300) or registration (128^3 SPECT onto a 512x512x300 CT)")
     benchmark.add_argument("--size", nargs=3, type=int, default=[512, 512, 600], metavar=("COLUMNS", "ROWS", "SLICES"))
     benchmark.add_argument("--repeats", type=int, default=3)
     benchmark.add_argument("--json", help="write the figures as JSON to this path")
