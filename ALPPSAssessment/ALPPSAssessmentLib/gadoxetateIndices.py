@@ -27,6 +27,7 @@ spherical ROIs are voxel centres within a radius (mm) of RAS points, and a pre-c
 is resampled onto the HBP grid before a voxel-wise map is made. Arrays are never paired by index.
 """
 
+import dataclasses
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional
 
@@ -410,19 +411,7 @@ class GadoxetateFlag:
         )
 
     def asDict(self):
-        return {
-            "criterion": self.criterion,
-            "label": self.label,
-            "value": self.value,
-            "unit": self.unit,
-            "threshold": self.threshold,
-            "comparison": self.comparison,
-            "state": self.state,
-            "source": self.source,
-            "population": self.population,
-            "status": self.status,
-            "note": self.note,
-        }
+        return dataclasses.asdict(self)
 
 
 def remnantHuiFlag(remnantIndex, threshold=None):
@@ -562,14 +551,7 @@ class RegionSignal:
     unit: str = SIGNAL_UNIT
 
     def asDict(self):
-        return {
-            "label": self.label,
-            "mean": self.mean,
-            "standardDeviation": self.standardDeviation,
-            "voxelCount": self.voxelCount,
-            "volumeMl": self.volumeMl,
-            "unit": self.unit,
-        }
+        return dataclasses.asdict(self)
 
 
 def _statistics(label, values, voxelVolumeMl, unit, where):

@@ -26,6 +26,7 @@ Not implemented on purpose:
   not to ship a calculator for them until they are confirmed against the paper.
 """
 
+import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -321,13 +322,7 @@ class LabValue:
     givenUnit: str
 
     def asDict(self):
-        return {
-            "quantity": self.quantity,
-            "value": self.value,
-            "unit": self.unit,
-            "givenValue": self.givenValue,
-            "givenUnit": self.givenUnit,
-        }
+        return dataclasses.asdict(self)
 
 
 def labValue(quantity, value, unit):
@@ -433,17 +428,7 @@ class ScoreDefinition:
     note: str = ""
 
     def asDict(self):
-        return {
-            "key": self.key,
-            "label": self.label,
-            "unit": self.unit,
-            "definition": self.definition,
-            "reference": self.reference,
-            "status": self.status,
-            "decimals": self.decimals,
-            "computed": self.computed,
-            "note": self.note,
-        }
+        return dataclasses.asdict(self)
 
 
 # MELD (section 7, [checked in code]): 9.57 ln(Cr mg/dL) + 3.78 ln(bilirubin mg/dL) + 11.2 ln(INR) + 6.43.
@@ -621,19 +606,7 @@ class LabFlag:
         return text + (f" [{self.source}; status {self.status}]" if self.source else "")
 
     def asDict(self):
-        return {
-            "criterion": self.criterion,
-            "label": self.label,
-            "value": self.value,
-            "unit": self.unit,
-            "threshold": self.threshold,
-            "comparison": self.comparison,
-            "state": self.state,
-            "source": self.source,
-            "status": self.status,
-            "reason": self.reason,
-            "parts": [part.asDict() for part in self.parts],
-        }
+        return dataclasses.asdict(self)
 
 
 def _compare(value, comparison, threshold):

@@ -53,6 +53,7 @@ Arrays are numpy; images [frame, row, column] for the planar series and [k, j, i
 Slicer's arrayFromVolume). Only numpy and the pure-Python parts of ALPPSVolumetryLib are used.
 """
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -993,19 +994,7 @@ class FunctionFlag:
         return f"{text} [{self.source}; population {self.population}; status {self.status}]"
 
     def asDict(self):
-        return {
-            "criterion": self.criterion,
-            "label": self.label,
-            "value": self.value,
-            "unit": self.unit,
-            "threshold": self.threshold,
-            "comparison": self.comparison,
-            "state": self.state,
-            "source": self.source,
-            "population": self.population,
-            "status": self.status,
-            "reason": self.reason,
-        }
+        return dataclasses.asdict(self)
 
 
 def remnantFunctionFlags(flrFunctionPerBsa, thresholds=DEFAULT_THRESHOLDS, reason="") -> List[FunctionFlag]:
