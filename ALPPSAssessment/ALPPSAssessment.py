@@ -91,6 +91,8 @@ class ALPPSAssessmentParameterNode:
     caudateInRemnant: bool = True
     allowDifferentPlans: bool = False
     stage1LiverFailure: Annotated[str, Choice(list(stageTwoReadiness.LIVER_FAILURE_ANSWERS))] = "unknown"
+    # FLR-F/BSA from mebrofenin before stage 2 (%/min/m2); 0 means not measured.
+    remnantFunctionPerBsa: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
     # Time point editor: what is stored on the selected segmentation.
     timePointSegmentation: vtkMRMLSegmentationNode
     timePointVolume: vtkMRMLScalarVolumeNode
@@ -309,6 +311,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.readinessTable,
             parameterNode.stage1LiverFailure,
             parameterNode.stage2Date,
+            parameterNode.remnantFunctionPerBsa or None,
         )
         parameterNode.timePointTable = outputs.timePointTable
         parameterNode.growthTable = outputs.growthTable

@@ -66,7 +66,7 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
         arguments += ["--timepoint", f"{point.studyDate.isoformat()}::{path}:{point.role}"]
     jsonPath = str(tmp_path / "growth.json")
     labs = f"{patient.timePoints[-1].studyDate.isoformat()}:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=40 g/L,icgPdr=18 %/min"
-    extra = ["--height", "172", "--weight", "78", "--labs", labs, "--stage1-liver-failure", "no", "--json", jsonPath]
+    extra = ["--height", "172", "--weight", "78", "--labs", labs, "--stage1-liver-failure", "no", "--remnant-function-per-bsa", "2.4", "--json", jsonPath]
     assert cli.main(arguments + extra) == 0
     printed = capsys.readouterr().out
     assert "KGR" in printed and "Stage 2 readiness" in printed
@@ -82,6 +82,7 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
     assert document["definitions"]["kineticGrowthRate"]["unit"] == "%/week"
     readiness = {item["criterion"]: item for item in document["readiness"]}
     assert readiness["meld"]["value"] == 10 and readiness["noLiverFailureAfterStage1"]["state"] == "met"
+    assert readiness["remnantFunction"]["value"] == 2.4 and readiness["remnantFunction"]["state"] == "not met"
     assert document["timePoints"][-1]["labs"]["bilirubin"] == [20.0, "umol/L"]
     scores = document["timePoints"][-1]["scores"]
     # ALBI = 0.66 log10(20) - 0.085 x 40 = 0.8587 - 3.4 = -2.541 (grade 2); R15 = 100 exp(-0.15 x 18) = 6.72 %.

@@ -200,7 +200,7 @@ def _commandHypertrophy(arguments):
             raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
         result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
     print(formatHypertrophy(result))
-    readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure)
+    readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure, arguments.remnant_function_per_bsa)
     print("Stage 2 readiness (decision support)")
     for item in readiness:
         value = "-" if item.value is None else f"{item.value:.2f} {item.unit}".strip()
@@ -248,6 +248,74 @@ def _commandSparing(arguments):
         document = parenchymaSparing.comparisonToDict(comparison)
         document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
         document["software"] = {"name": "ALPPS", "version": __version__}
+        _writeJson(arguments.json, document)
+    return 0
+
+
+def _readCurvesCsv(path):
+    """Time-activity curves from a CSV with a header (time in s, liver, blood, total)."""
+    import csv
+
+    from ALPPSAssessmentLib import mebrofeninUptake
+
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            rows = list(csv.DictReader(stream))
+    except OSError as error:
+        raise ValueError(f"Time-activity table '{path}' cannot be read: {error}") from None
+    if not rows:
+        raise ValueError(f"Time-activity table '{path}' is empty: expected a header and one row per frame")
+    try:
+        columns = {name: [float(row[name]) for row in rows] for name in rows[0]}
+    except (TypeError, ValueError):
+        raise ValueError(f"Time-activity table '{path}' holds values that are not numbers") from None
+    return mebrofeninUptake.timeActivityCurvesFromTable(columns)
+
+
+def _commandFunctionMebrofenin(arguments):
+    from ALPPSAssessmentLib import imageRegistration, remnantFunction
+    from ALPPSVolumetryLib import bodySize, resectionPlans, segmentationIO
+
+    from .headless import SlicerContext
+
+    plan = resectionPlans.parsePlan(arguments.plan)
+    bsa = None
+    if arguments.height is not None or arguments.weight is not None:
+        if arguments.height is None or arguments.weight is None:
+            raise ValueError("Remnant function per BSA needs both --height and --weight")
+        bsa = bodySize.bodySurfaceArea(arguments.height, arguments.weight)
+    curves = _readCurvesCsv(arguments.curves)
+    with SlicerContext() as context:
+        scene = context.scene
+        ctNode = segmentationIO.loadVolume(scene, arguments.ct)
+        segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
+        spectNode = segmentationIO.loadVolume(scene, arguments.spect)
+        registration = None
+        if not arguments.already_registered:
+            registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
+        share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=arguments.voi_margin)
+        uptake, assessment = remnantFunction.remnantFunction(curves, share, bsa)
+    lines = [
+        f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames)",
+        f"Remnant share of liver counts (FLR-C, {plan.key}): {share.percent:.1f} %",
+        f"Remnant function (FLR-F): {assessment.flrFunctionPercentPerMin:.2f} %/min",
+    ]
+    if assessment.flrFunctionPerBsa is not None:
+        lines.append(f"Remnant function per BSA: {assessment.flrFunctionPerBsa:.3f} %/min/m2 (BSA {bsa:.4f} m2, Mosteller)")
+    for flag in assessment.flags:
+        lines.append(f"  {flag.describe()}")
+    if registration is not None:
+        lines.append(f"registration: {registration.describe()}")
+    print("\n".join(lines))
+    if arguments.json:
+        document = {
+            "software": {"name": "ALPPS", "version": __version__},
+            "plan": {"key": plan.key, "label": plan.label},
+            "uptake": uptake.asDict(),
+            "remnantShare": share.asDict(),
+            "remnantFunction": assessment.asDict(),
+            "registration": registration.asDict() if registration is not None else None,
+        }
         _writeJson(arguments.json, document)
     return 0
 
@@ -359,6 +427,9 @@ def buildParser():
         help="laboratory values of a time point: 'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L' (repeat)",
     )
     growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
+    growth.add_argument(
+        "--remnant-function-per-bsa", type=float, help="FLR-F/BSA (%%/min/m2) before stage 2, e.g. from 'alpps function mebrofenin'"
+    )
     growth.add_argument("--json", help="write the results as JSON to this path")
     growth.set_defaults(run=_commandHypertrophy)
 
@@ -379,6 +450,22 @@ def buildParser():
     sparing.add_argument("--role", action="append", help="correct a segment's role: 'SEGMENT=ROLE'")
     sparing.add_argument("--json", help="write the results as JSON to this path")
     sparing.set_defaults(run=_commandSparing)
+
+    function = subcommands.add_parser("function", help="remnant function from functional imaging")
+    modalities = function.add_subparsers(dest="modality", required=True)
+    mebrofenin = modalities.add_parser("mebrofenin", help="99mTc-mebrofenin: uptake rate and remnant function from SPECT")
+    mebrofenin.add_argument("--ct", required=True, help="planning CT the segmentation was made on")
+    mebrofenin.add_argument("--segmentation", required=True, help="Couinaud segments I-VIII (.seg.nrrd or a label map with --labels)")
+    mebrofenin.add_argument("--labels", help="label map only: '1=Segment I,2=Segment II,...' or a JSON file")
+    mebrofenin.add_argument("--spect", required=True, help="the SPECT (NRRD, NIfTI, MHA or a DICOM folder)")
+    mebrofenin.add_argument("--curves", required=True, help="time-activity CSV: time (s), liver, blood (heart), total field of view")
+    mebrofenin.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is measured")
+    mebrofenin.add_argument("--height", type=float, help="body height in cm (for the per-BSA function and its flags)")
+    mebrofenin.add_argument("--weight", type=float, help="body weight in kg")
+    mebrofenin.add_argument("--already-registered", action="store_true", help="the SPECT already lies on the CT: skip registration")
+    mebrofenin.add_argument("--voi-margin", type=float, default=0.0, help="grow the VOIs outward by this many mm on the SPECT grid (default 0: as drawn)")
+    mebrofenin.add_argument("--json", help="write the results as JSON to this path")
+    mebrofenin.set_defaults(run=_commandFunctionMebrofenin)
 
     index = subcommands.add_parser("dicom-index", help="patients, studies (by date) and series of a DICOM folder")
     index.add_argument("folder", help="folder of DICOM files (searched recursively; other files are skipped and listed)")

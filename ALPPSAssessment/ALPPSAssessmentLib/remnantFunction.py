@@ -1,0 +1,41 @@
+"""Remnant function from 99mTc-mebrofenin: the SPECT (registered to the planning CT) split
+into the plan's remnant and the rest of the liver, and the uptake rate of the dynamic study;
+the one path the panel, the batch command and the tests share."""
+
+import numpy as np
+from ALPPSVolumetryLib.geometry import toWorldMatrix
+from ALPPSVolumetryLib.liverComposition import LiverComposition
+from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
+
+from . import imageRegistration, mebrofeninUptake
+
+REMNANT_LABEL = 2
+OTHER_LIVER_LABEL = 1
+
+
+def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=None, outwardMarginMm=0.0):
+    """FLR-C: SPECT counts in the plan's remnant / counts in the whole liver (union of I-VIII).
+
+    The segmentation and the SPECT are paired in world space: the SPECT's parent transform (from
+    registration, or adjusted by hand) says where it lies on the CT; VOIs are mapped onto the
+    SPECT grid by nearest neighbour (mebrofeninUptake.voiOnSpectGrid)."""
+    if spectVolumeNode is None or spectVolumeNode.GetImageData() is None:
+        raise ValueError("No SPECT volume: load the mebrofenin SPECT first")
+    composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode, roleOverrides))
+    remnantBits = composition.unitsOf(plan.remnantSegments)
+    liverBits = composition.allUnitBits
+    (remnant, liver), ijkToRAS = composition.masks([lambda p: (p & remnantBits) != 0, lambda p: (p & liverBits) != 0])
+    labels = np.where(remnant, REMNANT_LABEL, np.where(liver, OTHER_LIVER_LABEL, 0)).astype(np.uint8)
+    labelsIjkToWorld = toWorldMatrix(segmentationNode) @ ijkToRAS
+    worldToSpect = np.linalg.inv(toWorldMatrix(spectVolumeNode))
+    counts = imageRegistration.volumeNodeArray(spectVolumeNode)
+    voi = mebrofeninUptake.voiOnSpectGrid(
+        labels, labelsIjkToWorld, counts.shape, imageRegistration.nodeIjkToRas(spectVolumeNode), worldToSpect, outwardMarginMm
+    )
+    return mebrofeninUptake.remnantShareFromSpect(counts, voi == REMNANT_LABEL, voi > 0)
+
+
+def remnantFunction(curves, remnantShare, bsaM2=None):
+    """MUR from the dynamic study, and FLR-F (and per BSA, with the 2.69 / 2.7 %/min/m2 flags)."""
+    uptake = mebrofeninUptake.mebrofeninUptakeRate(curves)
+    return uptake, mebrofeninUptake.remnantFunctionAssessment(uptake, remnantShare, bsaM2)
