@@ -320,6 +320,45 @@ def _commandFunctionMebrofenin(arguments):
     return 0
 
 
+def _commandFunctionGadoxetate(arguments):
+    from ALPPSAssessmentLib import gadoxetateWorkflow
+    from ALPPSVolumetryLib import resectionPlans, segmentationIO
+
+    from .headless import SlicerContext
+
+    plan = resectionPlans.parsePlan(arguments.plan)
+    musclePoints = None
+    if arguments.muscle_point:
+        try:
+            musclePoints = [tuple(float(value) for value in text.split(",")) for text in arguments.muscle_point]
+        except ValueError:
+            raise SystemExit("alpps: --muscle-point must read X,Y,Z in RAS mm, e.g. 12.5,-80,20") from None
+    with SlicerContext() as context:
+        scene = context.scene
+        segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
+        hbpNode = segmentationIO.loadVolume(scene, arguments.hbp)
+        preNode = segmentationIO.loadVolume(scene, arguments.pre) if arguments.pre else None
+        document = gadoxetateWorkflow.measureGadoxetate(
+            segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius
+        )
+    print(f"Gadoxetate MRI ({plan.key}); signals in {document['signals']['unit']}")
+    for region in ("liverIndices", "remnantIndices"):
+        values = ", ".join(f"{key} {value:.3f}" for key, value in document[region]["values"].items())
+        missing = ", ".join(document[region]["missing"])
+        print(f"  {region[:-7]}: {values}" + (f" (not computed: {missing})" if missing else ""))
+    if document["hui"] is not None:
+        print(f"  HUI {document['hui']['value']:.3f} L; rHUI {document['remnantHui']['value']:.3f} L: {document['remnantHuiFlag']['state']} "
+              f"(< 0.410 L flagged; {document['remnantHuiFlag']['source']})")
+    else:
+        print("  HUI and rHUI need the spleen signal: not computed")
+    if document["remnantFunctionalShare"] is not None:
+        print(f"  remnant functional share (voxel map): {100 * document['remnantFunctionalShare']['share']:.1f} %")
+    if arguments.json:
+        document["software"] = {"name": "ALPPS", "version": __version__}
+        _writeJson(arguments.json, document)
+    return 0
+
+
 def _commandDicomIndex(arguments):
     from ALPPSAssessmentLib import dicomIndex
 
@@ -466,6 +505,17 @@ def buildParser():
     mebrofenin.add_argument("--voi-margin", type=float, default=0.0, help="grow the VOIs outward by this many mm on the SPECT grid (default 0: as drawn)")
     mebrofenin.add_argument("--json", help="write the results as JSON to this path")
     mebrofenin.set_defaults(run=_commandFunctionMebrofenin)
+    gadoxetate = modalities.add_parser("gadoxetate", help="gadoxetate MRI: LSR, LMR, RLE, CEI, HUI and remnant HUI, functional share")
+    gadoxetate.add_argument("--segmentation", required=True, help="Couinaud segments I-VIII and a 'Spleen' segment (.seg.nrrd or label map)")
+    gadoxetate.add_argument("--labels", help="label map only: '1=Segment I,...,9=Spleen' or a JSON file")
+    gadoxetate.add_argument("--hbp", required=True, help="hepatobiliary-phase MRI (about 20 min after injection)")
+    gadoxetate.add_argument("--pre", help="pre-contrast MRI (for RLE, CEI and the relative-enhancement map)")
+    gadoxetate.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is measured")
+    gadoxetate.add_argument("--spleen-segment", help="name of the spleen segment (default: a segment named 'Spleen')")
+    gadoxetate.add_argument("--muscle-point", action="append", help="centre of a spherical ROI in paraspinal muscle: X,Y,Z (RAS mm; repeat)")
+    gadoxetate.add_argument("--roi-radius", type=float, default=10.0, help="radius of the muscle ROIs in mm (default 10)")
+    gadoxetate.add_argument("--json", help="write the results as JSON to this path")
+    gadoxetate.set_defaults(run=_commandFunctionGadoxetate)
 
     index = subcommands.add_parser("dicom-index", help="patients, studies (by date) and series of a DICOM folder")
     index.add_argument("folder", help="folder of DICOM files (searched recursively; other files are skipped and listed)")

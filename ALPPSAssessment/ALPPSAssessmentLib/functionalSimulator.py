@@ -483,3 +483,37 @@ def remnantLabelValues(remnantSegments: Iterable[str]):
             raise ValueError(f"{segment!r} is not a Couinaud segment: expected one of {', '.join(SEGMENT_IDS)}")
         values.append(SEGMENT_IDS.index(segment) + 1)
     return tuple(values)
+
+
+# Gadoxetate MRI signal (arbitrary units) before contrast and in the hepatobiliary phase.
+MRI_PRE_SIGNAL = {"liver": 400.0, "spleen": 350.0, "muscle": 300.0, "tumour": 280.0, "background": 60.0}
+MRI_HBP_SIGNAL = {"spleen": 370.0, "muscle": 310.0, "tumour": 260.0, "background": 60.0}
+# Liver enhancement in the hepatobiliary phase for a relative function of 1 (fully working liver).
+MRI_FULL_ENHANCEMENT = 0.9
+
+
+def simulateGadoxetateMri(timePoint, relativeFunctionPerMl, noiseSd=8.0, seed=0):
+    """A pre-contrast and a hepatobiliary-phase MRI of a synthetic time point, on its CT grid:
+    liver signal rises by MRI_FULL_ENHANCEMENT x the segment's relative function (e.g. 1 perfused,
+    0.5 deportalised), spleen and paraspinal-like muscle (the body wall) barely change, tumours
+    take up no contrast. Returns (pre, hbp, ijkToRAS); arrays indexed [k, j, i]."""
+    rng = np.random.default_rng(seed)
+    labels = timePoint.couinaudLabels
+    pre = np.full(labels.shape, MRI_PRE_SIGNAL["background"], dtype=np.float32)
+    hbp = np.full(labels.shape, MRI_HBP_SIGNAL["background"], dtype=np.float32)
+    muscle = (timePoint.ct > 30) & (timePoint.ct < 60) & (labels == 0) & ~timePoint.structures["Spleen"]
+    pre[muscle], hbp[muscle] = MRI_PRE_SIGNAL["muscle"], MRI_HBP_SIGNAL["muscle"]
+    spleen = timePoint.structures["Spleen"]
+    pre[spleen], hbp[spleen] = MRI_PRE_SIGNAL["spleen"], MRI_HBP_SIGNAL["spleen"]
+    for value, segmentId in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1):
+        inSegment = labels == value
+        pre[inSegment] = MRI_PRE_SIGNAL["liver"]
+        hbp[inSegment] = MRI_PRE_SIGNAL["liver"] * (1.0 + MRI_FULL_ENHANCEMENT * relativeFunctionPerMl[segmentId])
+    tumour = np.zeros(labels.shape, dtype=bool)
+    for name, mask in timePoint.structures.items():
+        if name.startswith("Tumour"):
+            tumour |= mask
+    pre[tumour], hbp[tumour] = MRI_PRE_SIGNAL["tumour"], MRI_HBP_SIGNAL["tumour"]
+    pre += rng.normal(0.0, noiseSd, labels.shape).astype(np.float32)
+    hbp += rng.normal(0.0, noiseSd, labels.shape).astype(np.float32)
+    return pre, hbp, timePoint.ijkToRAS.copy()
