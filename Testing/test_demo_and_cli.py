@@ -51,6 +51,12 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
     for row, truth in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
         assert row["totalLiverMl"] == pytest.approx(truth.trueVolumesMl["Liver"], rel=1e-12)
         assert row["remnantMl"] == pytest.approx(sum(truth.trueVolumesMl[s] for s in ("I", "II", "III")), rel=1e-12)
+    mebrofenin = document["function"]["mebrofenin"]
+    assert mebrofenin["uptake"]["murPercentPerMin"] == pytest.approx(mebrofenin["trueMurPercentPerMin"], rel=0.05)
+    # VOIs as drawn: the share runs low by the blur's spill-out, within 2.5 points (see the simulator tests).
+    assert -2.5 <= mebrofenin["remnantShare"]["percent"] - mebrofenin["trueRemnantSharePercent"] <= 0.0
+    readiness = {item["criterion"]: item for item in document["readiness"]}
+    assert readiness["remnantFunction"]["value"] == pytest.approx(mebrofenin["remnantFunction"]["flrFunctionPerBsa"])
     growth = document["hypertrophy"]["sinceFirst"][0]["remnant"]
     assert 60.0 <= growth["relativeGrowthPercent"] <= 80.0
     with open(os.path.join(outputDirectory, CSV_FILE), newline="") as stream:
@@ -88,6 +94,10 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
         assert scene.GetFirstNodeByName("ALPPS growth").GetNumberOfRows() == 3
         assert scene.GetFirstNodeByName("ALPPS stage 2 readiness").GetNumberOfRows() == len(document["readiness"])
         assert scene.GetFirstNodeByName("ALPPS tumours and vessels").GetNumberOfRows() == 3
+        spect = scene.GetFirstNodeByName("Synthetic mebrofenin SPECT")
+        assert spect is not None and spect.GetParentTransformNode() is not None, "the SPECT is registered to the CT"
+        assert scene.GetFirstNodeByName("Mebrofenin time-activity curves") is not None
+        assert scene.GetFirstNodeByName("Synthetic gadoxetate MRI hepatobiliary phase") is not None
         assert scene.GetFirstNodeByName("ALPPS parenchyma-sparing plans").GetNumberOfRows() == 4  # 2 major + 2 margins
         assert scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3
         from ALPPSAssessmentLib import timeline

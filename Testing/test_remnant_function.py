@@ -61,6 +61,9 @@ def test_remnantFunctionFromTheDynamicStudy(interstageCase):
     assert uptake.murPercentPerMin == pytest.approx(study.expectedMurPercentPerMin, rel=0.05)
     assert assessment.flrFunctionPercentPerMin == pytest.approx(uptake.murPercentPerMin * share.fraction, rel=1e-9)
     assert assessment.flrFunctionPerBsa == pytest.approx(assessment.flrFunctionPercentPerMin / 1.93, rel=1e-9)
+    table, chart = remnantFunction.addTimeActivityChart(scene, study.curves)
+    assert table.GetNumberOfRows() == len(study.curves.midTimesSeconds) and chart.GetNumberOfPlotSeriesNodes() == 3
+    assert table.GetColumnUnitLabel("Liver") == "counts/s"
     with pytest.raises(ValueError, match="No SPECT volume"):
         remnantFunction.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), None)
 

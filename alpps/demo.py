@@ -5,13 +5,23 @@ import csv
 import json
 import os
 
-from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
+from ALPPSAssessmentLib import (
+    functionalSimulator,
+    gadoxetateWorkflow,
+    hypertrophy,
+    imageRegistration,
+    remnantFunction,
+    stageTwoReadiness,
+    timeline,
+)
 from ALPPSVolumetryLib import (
+    bodySize,
     couinaud,
     futureLiverRemnant,
     parenchymaSparing,
     planDisplay,
     resultsTable,
+    segmentationImport,
     segmentVolumes,
     syntheticPatient,
     syntheticPatientScene,
@@ -95,12 +105,15 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
                 }
             )
         document["parenchymaSparing"] = _parenchymaSparing(scene, firstSegmentation, plans, settings)
+        # Functional imaging before stage 2 (the last scan): mebrofenin SPECT and gadoxetate MRI.
+        document["function"] = _functionalImaging(scene, patient, patient.timePoints[-1], volumeNode, segmentationNode, plans[0])
         growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
         timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
         hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
         hypertrophy.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
         document["hypertrophy"] = hypertrophy.hypertrophyToDict(growth)
-        readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure="no")
+        remnantFunctionPerBsa = document["function"]["mebrofenin"]["remnantFunction"]["flrFunctionPerBsa"]
+        readiness = stageTwoReadiness.readinessChecklist(growth, "no", remnantFunctionPerBsa)
         stageTwoReadiness.writeReadinessTable(scene.AddNewNodeByClass("vtkMRMLTableNode", READINESS_TABLE), readiness)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
         for row, timePoint in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
@@ -131,6 +144,38 @@ def _parenchymaSparing(scene, segmentationNode, plans, settings):
     document = parenchymaSparing.comparisonToDict(comparison)
     document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
     return document
+
+
+def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan):
+    """A simulated mebrofenin study (dynamic series and SPECT, misaligned as a real one would be,
+    then registered to the CT) and a gadoxetate MRI pair of one scan, measured and shown as overlays."""
+    relativeFunction = functionalSimulator.INTERSTAGE_RELATIVE_FUNCTION_PER_ML
+    volumes = {segmentId: timePoint.trueVolumesMl[segmentId] for segmentId in couinaud.SEGMENT_IDS}
+    shares = functionalSimulator.segmentSharesFromRelativeFunction(relativeFunction, volumes)
+    spect = functionalSimulator.simulateSpect(timePoint.couinaudLabels, timePoint.ijkToRAS, shares, seed=11)
+    spectNode = segmentationImport.addVolumeFromArray(scene, "Synthetic mebrofenin SPECT", spect.counts.astype("float32"), spect.ijkToRAS)
+    registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode)
+    imageRegistration.showAsOverlay(spectNode, ctNode)
+    study = functionalSimulator.simulateDynamicStudy(0.12, seed=11)
+    remnantFunction.addTimeActivityChart(scene, study.curves)
+    share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode)
+    bsa = bodySize.bodySurfaceArea(patient.heightCm, patient.weightKg)
+    uptake, assessment = remnantFunction.remnantFunction(study.curves, share, bsa)
+    pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(timePoint, relativeFunction, seed=11)
+    preNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI pre-contrast", pre, ijkToRAS)
+    hbpNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI hepatobiliary phase", hbp, ijkToRAS)
+    return {
+        "scan": {"role": timePoint.role, "studyDate": timePoint.studyDate.isoformat()},
+        "mebrofenin": {
+            "registration": registration.result.asDict(),
+            "uptake": uptake.asDict(),
+            "remnantShare": share.asDict(),
+            "remnantFunction": assessment.asDict(),
+            "trueRemnantSharePercent": 100.0 * functionalSimulator.trueRemnantShare(shares, plan.remnantSegments),
+            "trueMurPercentPerMin": study.expectedMurPercentPerMin,
+        },
+        "gadoxetate": gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, preNode),
+    }
 
 
 def _truthKey(segmentName):
@@ -188,6 +233,19 @@ def formatDemoSummary(document):
         lines.append(f"  {tumour['name']}: {tumour['volumeMl']:.1f} mL, {tumour['largestDiameterMm']:.1f} mm" + (f", contact with {', '.join(contacts)}" if contacts else ""))
     for plan in sparing["parenchymaSparing"]:
         lines.append(f"  {plan['label']}: FLR {plan['remnantMl']:.1f} mL, {len(plan['resectionAreas'])} resection area(s)")
+    function = document["function"]
+    mebrofenin = function["mebrofenin"]
+    lines.append(f"Functional imaging at the {function['scan']['role']} scan")
+    lines.append(
+        f"  mebrofenin: MUR {mebrofenin['uptake']['murPercentPerMin']:.2f} %/min (simulated {mebrofenin['trueMurPercentPerMin']:.2f}), "
+        f"FLR-C {mebrofenin['remnantShare']['percent']:.1f} % (simulated {mebrofenin['trueRemnantSharePercent']:.1f} %), "
+        f"FLR-F/BSA {mebrofenin['remnantFunction']['flrFunctionPerBsa']:.2f} %/min/m2"
+    )
+    gadoxetate = function["gadoxetate"]
+    lines.append(
+        f"  gadoxetate: remnant functional share {100 * gadoxetate['remnantFunctionalShare']['share']:.1f} %, "
+        f"rHUI {gadoxetate['remnantHui']['value']:.3f} L ({gadoxetate['remnantHuiFlag']['state']} for < 0.410 L)"
+    )
     lines.append("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
         value = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()

@@ -3,8 +3,10 @@ into the plan's remnant and the rest of the liver, and the uptake rate of the dy
 the one path the panel, the batch command and the tests share."""
 
 import numpy as np
+import vtk
 from ALPPSVolumetryLib.geometry import toWorldMatrix
 from ALPPSVolumetryLib.liverComposition import LiverComposition
+from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
 
 from . import imageRegistration, mebrofeninUptake
@@ -39,3 +41,32 @@ def remnantFunction(curves, remnantShare, bsaM2=None):
     """MUR from the dynamic study, and FLR-F (and per BSA, with the 2.69 / 2.7 %/min/m2 flags)."""
     uptake = mebrofeninUptake.mebrofeninUptakeRate(curves)
     return uptake, mebrofeninUptake.remnantFunctionAssessment(uptake, remnantShare, bsaM2)
+
+
+TIME_ACTIVITY_COLUMNS = (
+    ("Time", vtk.vtkDoubleArray, "s", "Frame mid-time after injection"),
+    ("Liver", vtk.vtkDoubleArray, "counts/s", "Liver region"),
+    ("Blood pool", vtk.vtkDoubleArray, "counts/s", "Heart region"),
+    ("Total field of view", vtk.vtkDoubleArray, "counts/s", "Whole field of view"),
+)
+
+
+def addTimeActivityChart(scene, curves, name="Mebrofenin time-activity curves"):
+    """The dynamic study's liver, blood-pool and total curves as a table and a Plots chart against
+    time (s), with the 150-350 s uptake window named in the chart title; returns (table, chart)."""
+    rows = list(zip(curves.midTimesSeconds, curves.liver, curves.bloodPool, curves.totalFieldOfView))
+    tableNode = writeTableRows(scene.AddNewNodeByClass("vtkMRMLTableNode", name), TIME_ACTIVITY_COLUMNS, [tuple(map(float, row)) for row in rows])
+    chart = scene.AddNewNodeByClass("vtkMRMLPlotChartNode", name)
+    chart.SetTitle("Mebrofenin time-activity curves (uptake rate fitted over 150-350 s)")
+    chart.SetXAxisTitle("Time after injection (s)")
+    chart.SetYAxisTitle("Count rate (counts/s)")
+    for column, color in (("Liver", (0.6, 0.3, 0.1)), ("Blood pool", (0.8, 0.1, 0.1)), ("Total field of view", (0.3, 0.3, 0.3))):
+        series = scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", f"{name}: {column}")
+        series.SetAndObserveTableNodeID(tableNode.GetID())
+        series.SetXColumnName("Time")
+        series.SetYColumnName(column)
+        series.SetPlotType(series.PlotTypeScatter)
+        series.SetMarkerStyle(series.MarkerStyleNone)
+        series.SetColor(*color)
+        chart.AddAndObservePlotSeriesNodeID(series.GetID())
+    return tableNode, chart
