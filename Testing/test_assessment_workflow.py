@@ -24,6 +24,11 @@ def test_panelUpdateMeasuresStoredTimePoints(slicerContext):
         volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, f"P{index}")
         labs = assessmentWorkflow.labsFromValues({"bilirubin": (10.0 + index, "umol/L")})
         assessmentWorkflow.storeTimePointFromValues(segmentationNode, volumeNode, point.role, point.studyDate.isoformat(), labs)
+    first = timeline.timePointsInScene(scene)[0]
+    first.remnantFunction = {"flrFunctionPerBsa": 1.9}
+    timeline.storeTimePoint(first)
+    assessmentWorkflow.storeTimePointFromValues(first.segmentationNode, first.volumeNode, first.role, first.studyDate.isoformat(), first.labs)
+    assert timeline.timePointOfNode(first.segmentationNode).remnantFunction == {"flrFunctionPerBsa": 1.9}, "editing must keep it"
     stored = timeline.timePointsInScene(scene)
     assert [point.labs["bilirubin"] for point in stored] == [[10.0, "umol/L"], [11.0, "umol/L"], [12.0, "umol/L"]]
     settings = volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg)

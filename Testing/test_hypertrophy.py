@@ -137,3 +137,26 @@ def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
     assert unknownLabs["meld"].state == "unknown" and unknownLabs["noLiverFailureAfterStage1"].state == "not met"
     with pytest.raises(ValueError, match="'maybe' is not an answer"):
         stageTwoReadiness.readinessChecklist(result, "maybe")
+
+
+def test_remnantFunctionPerTimePointGrowsAndFeedsTheChecklist(slicerContext):
+    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness
+    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0))
+    functionPerBsa = {"pre-stage 1": 1.6, "interstage": 2.0, "pre-stage 2": 2.9}
+    points = []
+    for index, point in enumerate(patient.timePoints):
+        _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, f"F{index}")
+        stored = timeline.TimePoint(point.role, point.studyDate, segmentationNode, remnantFunction={"flrFunctionPerBsa": functionPerBsa[point.role]})
+        timeline.storeTimePoint(stored)
+        points.append(timeline.timePointOfNode(segmentationNode))  # read back from the node's attributes
+    settings = futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
+    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
+    first = result.intervals[0].remnantFunctionGrowth
+    assert first["before"] == 1.6 and first["after"] == 2.0
+    assert first["relativeGrowthPercent"] == pytest.approx(25.0)
+    assert first["relativeGrowthPercentPerDay"] == pytest.approx(2.5)  # 10 days apart
+    criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result, "no")}
+    assert criteria["remnantFunction"].value == 2.9 and criteria["remnantFunction"].state == "met"
+    assert hypertrophy.hypertrophyToDict(result)["timePoints"][0]["remnantFunction"] == {"flrFunctionPerBsa": 1.6}

@@ -107,13 +107,16 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
         document["parenchymaSparing"] = _parenchymaSparing(scene, firstSegmentation, plans, settings)
         # Functional imaging before stage 2 (the last scan): mebrofenin SPECT and gadoxetate MRI.
         document["function"] = _functionalImaging(scene, patient, patient.timePoints[-1], volumeNode, segmentationNode, plans[0])
+        # The remnant function belongs to its time point: stored with it, it reaches the checklist.
+        measured = document["function"]["mebrofenin"]["remnantFunction"]
+        points[-1].remnantFunction = {key: measured[key] for key in ("flrFunctionPerBsa", "flrFunctionPercentPerMin", "murPercentPerMin", "flrSharePercent")}
+        timeline.storeTimePoint(points[-1])
         growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
         timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
         hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
         hypertrophy.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
         document["hypertrophy"] = hypertrophy.hypertrophyToDict(growth)
-        remnantFunctionPerBsa = document["function"]["mebrofenin"]["remnantFunction"]["flrFunctionPerBsa"]
-        readiness = stageTwoReadiness.readinessChecklist(growth, "no", remnantFunctionPerBsa)
+        readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure="no")
         stageTwoReadiness.writeReadinessTable(scene.AddNewNodeByClass("vtkMRMLTableNode", READINESS_TABLE), readiness)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
         for row, timePoint in zip(document["hypertrophy"]["timePoints"], patient.timePoints):

@@ -40,6 +40,8 @@ def storeTimePointFromValues(segmentationNode, volumeNode, role, studyDateText, 
     """Store (or update) the time point of ``segmentationNode``; returns the TimePoint."""
     if segmentationNode is None:
         raise ValueError("No segmentation selected for the time point: choose the scan's segmentation")
+    # What the panel does not edit (the remnant function measured for this scan) is kept.
+    earlier = timeline.timePointOfNode(segmentationNode)
     point = timeline.TimePoint(
         role=role,
         studyDate=timeline.parseStudyDate(studyDateText, f"study date of the {role} time point"),
@@ -47,6 +49,7 @@ def storeTimePointFromValues(segmentationNode, volumeNode, role, studyDateText, 
         volumeNode=volumeNode,
         planKey=planKey or None,
         labs=labs,
+        remnantFunction=earlier.remnantFunction if earlier is not None else {},
     )
     timeline.storeTimePoint(point)
     return point

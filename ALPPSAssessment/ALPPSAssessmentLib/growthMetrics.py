@@ -62,6 +62,8 @@ class GrowthInterval:
     degreeOfHypertrophyPp: Optional[float]  # needs sFLR at both scans (height and weight)
     kineticGrowthRatePercentPerWeek: Optional[float]
     warnings: List[str] = field(default_factory=list)
+    # Growth of the remnant's function (FLR-F/BSA, %/min/m2) when both scans have it measured.
+    remnantFunctionGrowth: Optional[dict] = None
 
 
 def volumeGrowth(beforeMl, afterMl, days, what="volume"):
@@ -117,6 +119,18 @@ def growthInterval(before, after):
     if before.plan.sFLR is not None and after.plan.sFLR is not None:
         dh = degreeOfHypertrophy(before.plan.sFLR, after.plan.sFLR)
         kgr = kineticGrowthRate(dh, days)
+    functionBefore = (getattr(before, "remnantFunction", None) or {}).get("flrFunctionPerBsa")
+    functionAfter = (getattr(after, "remnantFunction", None) or {}).get("flrFunctionPerBsa")
+    functionGrowth = None
+    if functionBefore is not None and functionAfter is not None:
+        change = volumeGrowth(functionBefore, functionAfter, days, "remnant function (FLR-F/BSA)")
+        functionGrowth = {
+            "before": functionBefore,
+            "after": functionAfter,
+            "unit": "%/min/m2",
+            "relativeGrowthPercent": change.relativeGrowthPercent,
+            "relativeGrowthPercentPerDay": change.relativeGrowthPercentPerDay,
+        }
     return GrowthInterval(
         fromRole=before.role,
         toRole=after.role,
@@ -129,4 +143,5 @@ def growthInterval(before, after):
         degreeOfHypertrophyPp=dh,
         kineticGrowthRatePercentPerWeek=kgr,
         warnings=warnings,
+        remnantFunctionGrowth=functionGrowth,
     )

@@ -20,6 +20,7 @@ class MeasuredTimePoint:
     totalLiverMl: float
     plan: object  # ALPPSVolumetryLib.futureLiverRemnant.PlanResult
     labs: dict = field(default_factory=dict)
+    remnantFunction: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +71,7 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
                 totalLiverMl=result.totalLiverMl,
                 plan=result.plans[0],
                 labs=dict(point.labs),
+                remnantFunction=dict(point.remnantFunction),
             )
         )
     intervals = [growthMetrics.growthInterval(a, b) for a, b in zip(measured, measured[1:])]
@@ -234,6 +236,7 @@ def hypertrophyToDict(result):
             "totalLiver": growth(item.totalLiver),
             "deportalisedLiver": growth(item.deportalisedLiver),
             "degreeOfHypertrophyPp": item.degreeOfHypertrophyPp,
+            "remnantFunctionGrowth": item.remnantFunctionGrowth,
             "kineticGrowthRatePercentPerWeek": item.kineticGrowthRatePercentPerWeek,
             "warnings": item.warnings,
         }
@@ -255,6 +258,7 @@ def hypertrophyToDict(result):
                 "deportalisedLiverMl": point.plan.resectedMl,
                 "labs": point.labs,
                 "scores": stageTwoReadiness.scoresOfLabs(point.labs, point.plan.remnantMl, point.totalLiverMl),
+                "remnantFunction": point.remnantFunction,
             }
             for point in result.timePoints
         ],

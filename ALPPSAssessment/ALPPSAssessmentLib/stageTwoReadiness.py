@@ -117,6 +117,9 @@ def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerB
         ReadinessCriterion("noLiverFailureAfterStage1", "No liver failure after stage 1", None, "", None, "", failureState,
                            "entered by the team", f"answer: {stage1LiverFailure}")
     )
+    if remnantFunctionPerBsa is None:
+        # Measured at the latest scan and stored with its time point.
+        remnantFunctionPerBsa = (latest.remnantFunction or {}).get("flrFunctionPerBsa")
     threshold, unit, source = REMNANT_FUNCTION_THRESHOLD
     criteria.append(
         ReadinessCriterion("remnantFunction", "Remnant function FLR-F/BSA (mebrofenin)", remnantFunctionPerBsa, unit, threshold, ">=",

@@ -26,6 +26,7 @@ ROLE_ATTRIBUTE = "ALPPS.TimePointRole"
 DATE_ATTRIBUTE = "ALPPS.StudyDate"
 PLAN_ATTRIBUTE = "ALPPS.Plan"
 LABS_ATTRIBUTE = "ALPPS.Labs"
+FUNCTION_ATTRIBUTE = "ALPPS.RemnantFunction"
 VOLUME_REFERENCE_ROLE = "ALPPSSourceVolume"
 
 
@@ -52,6 +53,8 @@ class TimePoint:
     volumeNode: object = None  # the scan the segmentation was made on (optional)
     planKey: Optional[str] = None  # resection plan of this time point, when it differs
     labs: dict = field(default_factory=dict)  # {"bilirubin": [value, unit], ...}
+    # Remnant function measured on this day, e.g. {"flrFunctionPerBsa": 2.4, "flrFunctionPercentPerMin": 4.6}.
+    remnantFunction: dict = field(default_factory=dict)
 
     def __post_init__(self):
         roleOrder(self.role)
@@ -118,6 +121,7 @@ def storeTimePoint(point):
     node.SetAttribute(DATE_ATTRIBUTE, point.studyDate.isoformat())
     node.SetAttribute(PLAN_ATTRIBUTE, point.planKey or "")
     node.SetAttribute(LABS_ATTRIBUTE, json.dumps(point.labs, sort_keys=True))
+    node.SetAttribute(FUNCTION_ATTRIBUTE, json.dumps(point.remnantFunction, sort_keys=True))
     node.SetNodeReferenceID(VOLUME_REFERENCE_ROLE, point.volumeNode.GetID() if point.volumeNode else None)
     return node
 
@@ -139,6 +143,7 @@ def timePointOfNode(segmentationNode):
         volumeNode=segmentationNode.GetNodeReference(VOLUME_REFERENCE_ROLE),
         planKey=segmentationNode.GetAttribute(PLAN_ATTRIBUTE) or None,
         labs=labs,
+        remnantFunction=json.loads(segmentationNode.GetAttribute(FUNCTION_ATTRIBUTE) or "{}"),
     )
 
 
@@ -153,6 +158,6 @@ def timePointsInScene(scene):
 
 
 def clearTimePoint(segmentationNode):
-    for attribute in (ROLE_ATTRIBUTE, DATE_ATTRIBUTE, PLAN_ATTRIBUTE, LABS_ATTRIBUTE):
+    for attribute in (ROLE_ATTRIBUTE, DATE_ATTRIBUTE, PLAN_ATTRIBUTE, LABS_ATTRIBUTE, FUNCTION_ATTRIBUTE):
         segmentationNode.RemoveAttribute(attribute)
     segmentationNode.RemoveNodeReferenceIDs(VOLUME_REFERENCE_ROLE)
