@@ -76,33 +76,38 @@ def _parseRoleOverrides(items):
     return overrides
 
 
-def _commandVolumetry(arguments):
-    from ALPPSVolumetryLib import (
-        bodySize,
-        futureLiverRemnant,
-        resectionPlans,
-        segmentationIO,
-        volumetryWorkflow,
-    )
+def _settingsFromArguments(arguments):
+    """VolumetrySettings from the body-size, formula, condition and threshold options a command has.
+    On the command line a given 0 is a mistake, not "not entered" as in the panel."""
+    from ALPPSVolumetryLib import bodySize, volumetryWorkflow
 
-    from .headless import SlicerContext
-
-    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
-    # On the command line a given 0 is a mistake, not "not entered" as in the panel.
     if arguments.height is not None:
         bodySize.validateHeightCm(arguments.height)
     if arguments.weight is not None:
         bodySize.validateWeightKg(arguments.weight)
-    settings = volumetryWorkflow.settingsFromValues(
+    return volumetryWorkflow.settingsFromValues(
         arguments.height,
         arguments.weight,
         arguments.bsa_formula,
         arguments.stlv_formula,
         arguments.liver_condition,
-        arguments.sflr_threshold,
-        arguments.bwr_threshold,
-        arguments.threshold_source,
+        getattr(arguments, "sflr_threshold", None),
+        getattr(arguments, "bwr_threshold", None),
+        getattr(arguments, "threshold_source", ""),
     )
+
+
+def _commandVolumetry(arguments):
+    from ALPPSVolumetryLib import (
+        futureLiverRemnant,
+        resectionPlans,
+        segmentationIO,
+    )
+
+    from .headless import SlicerContext
+
+    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
+    settings = _settingsFromArguments(arguments)
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(
             context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels)
@@ -170,7 +175,7 @@ def _parseLabs(items):
 
 def _commandHypertrophy(arguments):
     from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
-    from ALPPSVolumetryLib import resectionPlans, segmentationIO, volumetryWorkflow
+    from ALPPSVolumetryLib import resectionPlans, segmentationIO
 
     from .headless import SlicerContext
 
@@ -180,9 +185,7 @@ def _commandHypertrophy(arguments):
     inferred = _inferredRoles(sorted(dates), stage1Date)
     roleOfDate = dict(zip(sorted(dates), inferred))
     plan = resectionPlans.parsePlan(arguments.plan)
-    settings = volumetryWorkflow.settingsFromValues(
-        arguments.height, arguments.weight, arguments.bsa_formula, arguments.stlv_formula, arguments.liver_condition
-    )
+    settings = _settingsFromArguments(arguments)
     labsByDate = _parseLabs(arguments.labs_of_day)
     with SlicerContext() as context:
         points = []
@@ -216,23 +219,15 @@ def _commandHypertrophy(arguments):
 
 def _commandSparing(arguments):
     from ALPPSVolumetryLib import (
-        bodySize,
         parenchymaSparing,
         resectionPlans,
         segmentationIO,
-        volumetryWorkflow,
     )
 
     from .headless import SlicerContext
 
     plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(parenchymaSparing.DEFAULT_MAJOR_PLANS))]
-    if arguments.height is not None:
-        bodySize.validateHeightCm(arguments.height)
-    if arguments.weight is not None:
-        bodySize.validateWeightKg(arguments.weight)
-    settings = volumetryWorkflow.settingsFromValues(
-        arguments.height, arguments.weight, arguments.bsa_formula, arguments.stlv_formula, arguments.liver_condition
-    )
+    settings = _settingsFromArguments(arguments)
     vessels = None
     if arguments.vessel:
         vessels = dict(item.split("=", 1) for item in arguments.vessel if "=" in item)
