@@ -50,6 +50,7 @@ _LIB_MODULES = (
     "ALPPSVolumetryLib.resultsTable",
     "ALPPSVolumetryLib.segmentationImport",
     "ALPPSVolumetryLib.dicomSeries",
+    "ALPPSVolumetryLib.patientIdentity",
     "ALPPSVolumetryLib.segmentationIO",
     "ALPPSVolumetryLib.planDisplay",
     "ALPPSVolumetryLib.landmarkSegments",

@@ -24,7 +24,7 @@ class DicomSeries:
     files: List[str] = field(default_factory=list)  # in slice order
 
 
-def _readHeader(path):
+def readHeader(path):
     import pydicom
 
     try:
@@ -57,7 +57,7 @@ def findImageSeries(folder):
     for root, _, names in os.walk(folder):
         for name in sorted(names):
             path = os.path.join(root, name)
-            dataset = _readHeader(path)
+            dataset = readHeader(path)
             if dataset is None or "SeriesInstanceUID" not in dataset or "ImagePositionPatient" not in dataset:
                 continue
             uid = str(dataset.SeriesInstanceUID)

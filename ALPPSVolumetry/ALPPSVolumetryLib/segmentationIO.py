@@ -7,7 +7,8 @@ import os
 import slicer
 import slicer.util
 
-from .dicomSeries import singleImageSeries
+from . import patientIdentity
+from .dicomSeries import readHeader, singleImageSeries
 from .segmentVolumes import labelHistogram
 
 _VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
@@ -36,6 +37,7 @@ def loadVolume(scene, path, labelmap=False, name=None):
     for filePath in paths:
         if not os.path.isfile(filePath):
             raise FileNotFoundError(f"Volume file '{filePath}' does not exist")
+    isDicom = isinstance(path, str) and os.path.isdir(path) or all(p.lower().endswith(".dcm") for p in paths)
     className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
     volumeNode = scene.AddNewNodeByClass(className, name or _nodeName(paths[0]))
     storageNode = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
@@ -55,6 +57,12 @@ def loadVolume(scene, path, labelmap=False, name=None):
         scene.RemoveNode(storageNode)
         raise ValueError(f"'{paths[0]}' could not be read as a volume (expected NRRD, NIfTI, MHA or DICOM)")
     volumeNode.CreateDefaultDisplayNodes()
+    if isDicom:
+        # As Slicer's DICOM module does: the patient and study the series belongs to, in the
+        # subject hierarchy, where the report finds its identifiers.
+        header = readHeader(paths[0])
+        if header is not None and scene.GetSubjectHierarchyNode() is not None:
+            patientIdentity.placeUnderPatientStudy(scene, volumeNode, patientIdentity.identityFromDicomDataset(header))
     return volumeNode
 
 

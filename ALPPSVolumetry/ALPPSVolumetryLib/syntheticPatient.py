@@ -19,8 +19,11 @@ import numpy as np
 from .couinaud import SEGMENT_IDS
 
 # Patient-level facts of the synthetic patient.
-PATIENT_NAME = "ALPPS^Synthetic"
-PATIENT_ID = "ALPPS-SYN-001"
+# A made-up identity, distinctive enough that a test can tell it has left an anonymised report.
+PATIENT_NAME = "Quill^Marjorie"
+PATIENT_ID = "SYN-48213"
+PATIENT_BIRTH_DATE = "19610417"
+PATIENT_SEX = "F"
 PATIENT_HEIGHT_CM = 172.0
 PATIENT_WEIGHT_KG = 78.0
 STAGE1_DATE = datetime.date(2026, 3, 5)

@@ -1,8 +1,8 @@
 """The synthetic patient's scans as Slicer nodes: a CT volume and a segmentation per time point."""
 
-from . import couinaud
+from . import couinaud, patientIdentity
 from .segmentationImport import addVolumeFromArray, importLabelArray, importMaskArrays
-from .syntheticPatient import TUMOURS
+from .syntheticPatient import PATIENT_BIRTH_DATE, PATIENT_SEX, TUMOURS
 
 # Display colours (RGB 0-1) of the non-Couinaud structures, close to Slicer's anatomy colours.
 STRUCTURE_COLORS = {
@@ -18,7 +18,28 @@ def couinaudSegmentName(segmentId):
     return f"Segment {segmentId}"
 
 
-def addTimePointNodes(scene, timePoint, patientName):
+def syntheticIdentity(patient, timePoint, index):
+    """The DICOM identity a real scan of this time point would carry (made-up UIDs under 2.25)."""
+    studyDate = timePoint.studyDate.strftime("%Y%m%d")
+    return patientIdentity.PatientIdentity(
+        name=patient.name,
+        patientId=patient.patientId,
+        birthDate=PATIENT_BIRTH_DATE,
+        sex=PATIENT_SEX,
+        studies=[
+            patientIdentity.StudyIdentity(
+                studyDate=studyDate,
+                studyId=f"{index + 1}",
+                studyDescription=f"CT liver {timePoint.role}",
+                studyInstanceUid=f"2.25.48213{index + 1}{studyDate}",
+                accessionNumber=f"ACC{studyDate}{index + 1}",
+            )
+        ],
+        seriesUids=[f"2.25.48213{index + 1}{studyDate}.2"],
+    )
+
+
+def addTimePointNodes(scene, timePoint, patientName, identity=None):
     """Add the CT and the segmentation of one time point; returns (volumeNode, segmentationNode).
 
     Couinaud segments I-VIII share one layer (they partition the liver); tumours and veins
@@ -37,4 +58,8 @@ def addTimePointNodes(scene, timePoint, patientName):
     for value, segmentId in enumerate(couinaud.SEGMENT_IDS, 1):
         segmentation.GetSegment(segmentIds[value]).SetTag("TerminologyEntry", couinaud.terminologyEntry(segmentId))
     importMaskArrays(segmentationNode, timePoint.structures, timePoint.ijkToRAS, STRUCTURE_COLORS)
+    if identity is not None:
+        patientIdentity.placeUnderPatientStudy(scene, volumeNode, identity)
+        patientIdentity.placeUnderPatientStudy(scene, segmentationNode, patientIdentity.PatientIdentity(
+            identity.name, identity.patientId, identity.birthDate, identity.sex, identity.studies))
     return volumeNode, segmentationNode
