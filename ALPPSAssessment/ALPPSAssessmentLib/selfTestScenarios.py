@@ -15,7 +15,15 @@ from ALPPSVolumetryLib import (
     syntheticPatientScene,
 )
 
-from . import hypertrophy, timeline
+from . import (
+    functionalOverlay,
+    functionalSimulator,
+    functionalWorkflow,
+    hypertrophy,
+    imageRegistration,
+    stageTwoReadiness,
+    timeline,
+)
 
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
 PLAN = "right_trisectionectomy"
@@ -155,8 +163,82 @@ def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
         raise AssertionError("a time point without segment III was measured")
 
 
+def _frameSequence(scene, study, ijkToRAS):
+    """The simulated dynamic study as Slicer holds it: a sequence of 2-D frames indexed by start
+    time (s), and the liver and heart drawn as segments on a frame."""
+    sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "Scenario mebrofenin dynamic")
+    sequence.SetIndexName("time")
+    sequence.SetIndexUnit("s")
+    for frame, start in zip(study.frames, study.frameStartSeconds):
+        node = segmentationImport.addVolumeFromArray(scene, "__scenario_frame__", frame[np.newaxis].astype(np.float32), ijkToRAS)
+        sequence.SetDataNodeAtValue(node, f"{start:g}")
+        scene.RemoveNode(node)
+    regions = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Scenario dynamic regions")
+    segmentationImport.importMaskArrays(regions, {"Liver": study.liverMask[np.newaxis], "Heart": study.bloodPoolMask[np.newaxis]}, ijkToRAS)
+    return sequence, regions
+
+
+def functionalImagingOfATimePoint(scene, temporaryDirectory):
+    """The panel's functional imaging path on a simulated interstage scan: a misaligned SPECT
+    registered to the CT (liver TRE < 2 mm), the dynamic series as a sequence with drawn regions
+    (MUR within 5 % of the simulated 12 %/min), FLR-C within 2.5 points of the simulated share,
+    the remnant function stored with the time point and read by the readiness checklist, the
+    SPECT overlay, and a gadoxetate MRI stored beside it."""
+    point = syntheticPatient.makeTimePoint("interstage", 7, 1.222, spacing=(4.0, 4.0, 4.0))
+    ctNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, point, "Functional")
+    timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, ctNode, PLAN))
+    plan = resectionPlans.presetPlan(PLAN)
+    volumes = {segmentId: point.trueVolumesMl[segmentId] for segmentId in couinaud.SEGMENT_IDS}
+    shares = functionalSimulator.segmentSharesFromRelativeFunction(functionalSimulator.INTERSTAGE_RELATIVE_FUNCTION_PER_ML, volumes)
+    spect = functionalSimulator.simulateSpect(point.couinaudLabels, point.ijkToRAS, shares, seed=3)
+    spectNode = segmentationImport.addVolumeFromArray(scene, "Functional SPECT", spect.counts.astype(np.float32), spect.ijkToRAS)
+
+    registration = functionalWorkflow.registerFunctionalToScan(ctNode, spectNode, segmentationNode, "rigid")
+    _check(registration.succeeded and "Liver overlap (Dice)" in registration.summary, registration.summary)
+    _check(spectNode.GetParentTransformNode() is registration.transformNode, "the SPECT is not under the registration transform")
+    k, j, i = np.nonzero(point.couinaudLabels)
+    liverPoints = (point.ijkToRAS @ np.c_[i, j, k, np.ones(len(i))].T)[:3].T
+    meanError, _ = imageRegistration.targetRegistrationErrorMm(imageRegistration.toWorldMatrix(spectNode), spect.matrixToParent, liverPoints)
+    _check(meanError < 2.0, f"target registration error over the liver {meanError:.2f} mm")
+
+    study = functionalSimulator.simulateDynamicStudy(0.12, seed=11, makeFrames=True)
+    frameIjkToRAS = np.array([[-4.8, 0.0, 0.0, 150.0], [0.0, 0.0, 5.0, 40.0], [0.0, -4.8, 0.0, 160.0], [0.0, 0.0, 0.0, 1.0]])
+    sequence, regions = _frameSequence(scene, study, frameIjkToRAS)
+    curves = functionalWorkflow.mebrofeninCurves(sequence, regions)
+    outcome = functionalWorkflow.measureMebrofenin(segmentationNode, plan, spectNode, curves, bsaM2=1.93, outwardMarginMm=9.0)
+    mur = outcome.uptake.murPercentPerMin
+    _check(abs(mur / study.expectedMurPercentPerMin - 1.0) <= 0.05, f"MUR {mur:.2f} %/min, simulated {study.expectedMurPercentPerMin:.2f}")
+    truth = 100.0 * functionalSimulator.trueRemnantShare(shares, plan.remnantSegments)
+    _check(abs(outcome.share.percent - truth) <= 2.5, f"FLR-C {outcome.share.percent:.2f} %, simulated {truth:.2f} %")
+    _check(outcome.tableNode.GetNumberOfRows() == 7 and outcome.chartNode.GetNumberOfPlotSeriesNodes() == 3, "mebrofenin table or chart")
+    functionalWorkflow.storeMeasuredFunction(outcome.tableNode, segmentationNode)
+    stored = timeline.timePointOfNode(segmentationNode)
+    _check(math.isclose(stored.remnantFunction["flrFunctionPerBsa"], outcome.assessment.flrFunctionPerBsa, rel_tol=1e-12), "FLR-F/BSA not stored")
+    study = timeline.functionalStudiesOfNode(segmentationNode).get("mebrofenin") or {}
+    _check((study.get("registration") or {}).get("diceAfter") == registration.result.diceAfter, "the registration's figures did not reach the stored study")
+    result = hypertrophy.measureHypertrophy([stored], plan)
+    criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result)}
+    _check(math.isclose(criteria["remnantFunction"].value, outcome.assessment.flrFunctionPerBsa, rel_tol=1e-12), "readiness ignores the stored function")
+
+    overlay = functionalOverlay.showFunctionalOverlay(functionalOverlay.SPECT_LIVER_COUNTS, ctNode, spectNode, segmentationNode=segmentationNode)
+    _check(0.0 < overlay.window[0] < overlay.window[1] and overlay.mapNode.GetImageData().GetDimensions() == ctNode.GetImageData().GetDimensions(),
+           f"SPECT overlay window {overlay.window}")
+
+    pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(point, functionalSimulator.INTERSTAGE_RELATIVE_FUNCTION_PER_ML, seed=2)
+    preNode = segmentationImport.addVolumeFromArray(scene, "Functional MRI pre", pre, ijkToRAS)
+    hbpNode = segmentationImport.addVolumeFromArray(scene, "Functional MRI HBP", hbp, ijkToRAS)
+    gadoxetate = functionalWorkflow.measureGadoxetatePanel(segmentationNode, plan, hbpNode, preNode)
+    remnantShare = gadoxetate.document["remnantFunctionalShare"]["share"]
+    volumeShare = sum(point.trueVolumesMl[s] for s in plan.remnantSegments) / point.trueVolumesMl["Liver"]
+    _check(remnantShare > volumeShare, f"the remnant's functional share {remnantShare:.3f} should exceed its volume share {volumeShare:.3f}")
+    functionalWorkflow.storeMeasuredFunction(gadoxetate.tableNode, segmentationNode)
+    both = timeline.timePointOfNode(segmentationNode).remnantFunction
+    _check("flrFunctionPerBsa" in both and "gadoxetateFunctionalSharePercent" in both, f"stored function lost a modality: {both}")
+
+
 SCENARIOS = (
     hypertrophyFollowsSyntheticGrowth,
     workedExampleOfTheReference,
     impossibleTimelinesAreRefusedByName,
+    functionalImagingOfATimePoint,
 )
