@@ -27,6 +27,9 @@ DATE_ATTRIBUTE = "ALPPS.StudyDate"
 PLAN_ATTRIBUTE = "ALPPS.Plan"
 LABS_ATTRIBUTE = "ALPPS.Labs"
 FUNCTION_ATTRIBUTE = "ALPPS.RemnantFunction"
+# The full documents of the functional studies of a time point (mebrofenin, gadoxetate), as the
+# batch commands write them, so that a report made later from the saved scene can show them.
+FUNCTIONAL_STUDIES_ATTRIBUTE = "ALPPS.FunctionalStudies"
 VOLUME_REFERENCE_ROLE = "ALPPSSourceVolume"
 
 
@@ -157,7 +160,23 @@ def timePointsInScene(scene):
     return sortedTimePoints(points)
 
 
+def storeFunctionalStudy(segmentationNode, modality, document):
+    """Keep one functional study's document (JSON-able dict) with the time point of ``segmentationNode``."""
+    studies = functionalStudiesOfNode(segmentationNode)
+    studies[modality] = document
+    segmentationNode.SetAttribute(FUNCTIONAL_STUDIES_ATTRIBUTE, json.dumps(studies, sort_keys=True))
+
+
+def functionalStudiesOfNode(segmentationNode):
+    """{modality: document} stored with a time point; {} when none."""
+    text = segmentationNode.GetAttribute(FUNCTIONAL_STUDIES_ATTRIBUTE) or "{}"
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"Functional studies stored on '{segmentationNode.GetName()}' are unreadable") from None
+
+
 def clearTimePoint(segmentationNode):
-    for attribute in (ROLE_ATTRIBUTE, DATE_ATTRIBUTE, PLAN_ATTRIBUTE, LABS_ATTRIBUTE, FUNCTION_ATTRIBUTE):
+    for attribute in (ROLE_ATTRIBUTE, DATE_ATTRIBUTE, PLAN_ATTRIBUTE, LABS_ATTRIBUTE, FUNCTION_ATTRIBUTE, FUNCTIONAL_STUDIES_ATTRIBUTE):
         segmentationNode.RemoveAttribute(attribute)
     segmentationNode.RemoveNodeReferenceIDs(VOLUME_REFERENCE_ROLE)

@@ -1,0 +1,185 @@
+"""Writing one patient's report folder: the HTML report, the JSON document, the numbers as CSV
+and the segmentations as .seg.nrrd; the same for the panel's button and `alpps report`."""
+
+import csv
+import hashlib
+import json
+import os
+import re
+
+from . import patientReport, reportHtml
+
+REPORT_HTML = "alpps-report.html"
+REPORT_JSON = "alpps-report.json"
+NUMBERS_CSV = "alpps-report-numbers.csv"
+SEGMENTS_CSV = "alpps-report-segment-volumes.csv"
+PLANS_CSV = "alpps-report-plans.csv"
+GROWTH_CSV = "alpps-report-growth.csv"
+READINESS_CSV = "alpps-report-readiness.csv"
+
+
+def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
+    """Axial and coronal slices of the time point's scan with its segments, and the 3D view of
+    remnant versus resected liver (offscreen when there is no screen). Returns (pictures, notes):
+    what cannot be drawn is named in a note, never left out silently."""
+    from . import reportImages
+
+    pictures, notes = [], []
+    label = f"{timePoint.role} scan"
+    if timePoint.volumeNode is None:
+        notes.append(f"No slice pictures: the {label} has no image volume stored with its segmentation")
+    else:
+        # Half-millimetre pixels: sharp on paper; sliceImages caps the picture at 520 px.
+        slices = reportImages.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
+        for orientation in ("axial", "coronal"):
+            image = slices[orientation]
+            pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png})
+    if with3D:
+        try:
+            image = reportImages.render3D(timePoint.segmentationNode, plan, roleOverrides)
+            pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png})
+        except reportImages.RenderingUnavailable as error:
+            notes.append(f"No 3D picture: {error}")
+    return pictures, notes
+
+
+def _numericLeaves(value, keys=()):
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, (int, float)):
+        yield reportHtml.pointer(*keys), value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numericLeaves(item, keys + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numericLeaves(item, keys + (index,))
+
+
+def _writeCsv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _csvNumber(value):
+    return "" if value is None else repr(float(value)) if isinstance(value, float) else value
+
+
+def writeCsvFiles(outputDirectory, document):
+    """The report's numbers as CSV: every number of the JSON by its pointer (complete by
+    construction), and readable tables of segments, plans, growth and readiness."""
+    paths = {}
+    paths["numbers"] = os.path.join(outputDirectory, NUMBERS_CSV)
+    _writeCsv(paths["numbers"], ["json pointer", "value"], [(path, _csvNumber(value)) for path, value in _numericLeaves(document)])
+    rows, planRows = [], []
+    for point in document["timePoints"]:
+        when = (point["role"], point["studyDate"], "" if point["daysAfterStage1"] is None else point["daysAfterStage1"])
+        for segmentId, segment in point["volumetry"]["segments"].items():
+            rows.append(when + (segmentId, _csvNumber(segment["volumeMl"]), _csvNumber(segment["tumourMl"]),
+                                _csvNumber(segment["tumourFreeMl"]), _csvNumber(segment["shareOfLiverPercent"])))
+        for key, plan in point["volumetry"]["plans"].items():
+            planRows.append(when + (key, _csvNumber(plan["remnantMl"]), _csvNumber(plan["resectedMl"]), _csvNumber(plan["percentFLR"]),
+                                    _csvNumber(plan["functionalPercentFLR"]), _csvNumber(plan["sFLR"]), _csvNumber(plan["flrBwr"]),
+                                    _csvNumber(plan["flrPerBsa"]), "; ".join(f"{flag['criterion']} {flag['state']}" for flag in plan["flags"])))
+    paths["segments"] = os.path.join(outputDirectory, SEGMENTS_CSV)
+    _writeCsv(paths["segments"], ["time point", "study date", "days after stage 1", "Couinaud segment", "volume (mL)",
+                                  "tumour inside (mL)", "tumour-free (mL)", "share of liver (%)"], rows)
+    paths["plans"] = os.path.join(outputDirectory, PLANS_CSV)
+    _writeCsv(paths["plans"], ["time point", "study date", "days after stage 1", "plan", "FLR (mL)", "resected (mL)", "%FLR",
+                               "functional %FLR", "sFLR (%)", "FLR-BWR (%)", "FLR/BSA (mL/m2)", "flags"], planRows)
+    growth = document["hypertrophy"]
+    growthRows = [
+        (group, item["from"]["role"], item["to"]["role"], item["days"], _csvNumber(item["remnant"]["beforeMl"]),
+         _csvNumber(item["remnant"]["afterMl"]), _csvNumber(item["remnant"]["relativeGrowthPercent"]),
+         _csvNumber(item["remnant"]["relativeGrowthPercentPerDay"]), _csvNumber(item["remnant"]["absoluteGrowthMlPerDay"]),
+         _csvNumber(item["degreeOfHypertrophyPp"]), _csvNumber(item["kineticGrowthRatePercentPerWeek"]))
+        for group in ("intervals", "sinceFirst") for item in growth[group]
+    ]
+    paths["growth"] = os.path.join(outputDirectory, GROWTH_CSV)
+    _writeCsv(paths["growth"], ["kind", "from", "to", "days", "FLR before (mL)", "FLR after (mL)", "FLR growth (%)", "FLR growth (%/day)",
+                                "FLR growth (mL/day)", "DH (pp)", "KGR (%/week)"], growthRows)
+    paths["readiness"] = os.path.join(outputDirectory, READINESS_CSV)
+    _writeCsv(paths["readiness"], ["criterion", "label", "value", "unit", "comparison", "threshold", "state", "source", "note"],
+              [(item["criterion"], item["label"], _csvNumber(item["value"]), item["unit"], item["comparison"], _csvNumber(item["threshold"]),
+                item["state"], item["source"], item["note"]) for item in document["readiness"]])
+    return paths
+
+
+def _safeFileName(text):
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def writeSegmentation(segmentationNode, path):
+    """Save a segmentation as .seg.nrrd through Slicer's own storage node (segments, colours and
+    terminology kept), without changing where the node itself is stored."""
+    scene = segmentationNode.GetScene()
+    storage = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
+    try:
+        storage.SetFileName(path)
+        if not storage.WriteData(segmentationNode):
+            raise IOError(f"Slicer could not write segmentation '{segmentationNode.GetName()}' to '{path}'")
+    finally:
+        scene.RemoveNode(storage)
+    return path
+
+
+def writePatientReport(outputDirectory, document, pictures=(), segmentations=(), anonymise=False, pseudonym=patientReport.ANONYMISED_NAME,
+                       notes=()):
+    """Write the report folder; returns {what: path}. ``segmentations``: [(role, node)] saved as
+    .seg.nrrd, named by role (never by patient). With ``anonymise`` every file is written from the
+    anonymised document."""
+    os.makedirs(outputDirectory, exist_ok=True)
+    document = dict(document, report=dict(document["report"], notes=list(notes)))
+    document = patientReport.anonymiseDocument(document, pseudonym) if anonymise else document
+    document["pictures"] = [{"title": picture["title"], "caption": picture["caption"], "pngSha256": hashlib.sha256(picture["png"]).hexdigest()}
+                            for picture in pictures]
+    paths = {"html": os.path.join(outputDirectory, REPORT_HTML), "json": os.path.join(outputDirectory, REPORT_JSON)}
+    with open(paths["html"], "w", encoding="utf-8") as stream:
+        stream.write(reportHtml.renderReportHtml(document, pictures))
+    with open(paths["json"], "w", encoding="utf-8") as stream:
+        json.dump(document, stream, indent=2)
+    paths.update(writeCsvFiles(outputDirectory, document))
+    for role, node in segmentations:
+        key = f"segmentation {role}"
+        paths[key] = writeSegmentation(node, os.path.join(outputDirectory, f"segmentation-{_safeFileName(role)}.seg.nrrd"))
+    return paths
+
+
+def createPatientReport(scene, outputDirectory, plan, settings, stage1Date=None, stage1LiverFailure="unknown", comparisonPlans=(),
+                        anonymise=False, pseudonym=patientReport.ANONYMISED_NAME, pictures=None, with3D=True, inputFiles=(),
+                        extraInputNodes=(), remnantFunctionPerBsa=None, roleOverrides=None, timePoints=None, identity=None,
+                        allowDifferentPlans=False):
+    """Everything the report button and `alpps report` do: the document from the time points in
+    ``scene``, pictures of the latest scan (``pictures`` given by the caller, e.g. captured from
+    Slicer's views, or drawn offscreen here), and the folder written. Returns (document, paths, notes);
+    the document is the one written (anonymised when asked)."""
+    from . import timeline
+
+    document = patientReport.buildReportDocument(
+        scene, plan, settings, stage1Date, stage1LiverFailure, comparisonPlans, timePoints, identity, inputFiles,
+        extraInputNodes, remnantFunctionPerBsa, roleOverrides, allowDifferentPlans,
+    )
+    notes = []
+    points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
+    if pictures is None:
+        pictures, notes = reportPictures(points[-1], plan, roleOverrides, with3D)
+    paths = writePatientReport(outputDirectory, document, pictures, [(point.role, point.segmentationNode) for point in points],
+                               anonymise, pseudonym, notes)
+    with open(paths["json"], encoding="utf-8") as stream:
+        return json.load(stream), paths, notes
+
+
+ASSESSMENT_MODULE = "ALPPSAssessment"
+
+
+def assessmentPanelValues(scene):
+    """What the ALPPSAssessment panel holds in a saved scene (its parameter node: height, weight,
+    stage 1 date, plan...), as strings by field name; {} when the scene has none. Lets a report
+    made outside Slicer use what the user entered inside it."""
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScriptedModuleNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLScriptedModuleNode")
+        if node.GetAttribute("ModuleName") == ASSESSMENT_MODULE or node.GetSingletonTag() == ASSESSMENT_MODULE:
+            return {name: node.GetParameter(name) for name in node.GetParameterNames()}
+    return {}

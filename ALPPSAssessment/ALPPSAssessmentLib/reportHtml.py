@@ -1,0 +1,403 @@
+"""The patient report as one self-contained HTML file: pictures embedded as data URIs, charts as
+inline SVG, no script, no external resource, so it opens offline in any browser and prints on A4.
+
+Every number is read from the report document by its JSON pointer and carries that pointer in a
+``data-pointer`` attribute, so what the page shows can be checked against the JSON export.
+"""
+
+import base64
+import html
+import math
+
+from . import reportCharts
+
+STATE_CLASS = {"met": "met", "not met": "notmet", "unknown": "unknown"}
+
+_STYLE = """
+@page { size: A4 portrait; margin: 14mm 12mm 16mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; font-size: 10pt; color: #111; margin: 0 auto; max-width: 186mm; line-height: 1.35; }
+h1 { font-size: 16pt; margin: 0 0 2mm 0; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm 0; border-bottom: 1px solid #888; padding-bottom: 1mm; break-after: avoid; page-break-after: avoid; }
+h3 { font-size: 10.5pt; margin: 3mm 0 1mm 0; break-after: avoid; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm 0; break-inside: auto; font-size: 9pt; }
+table.keep, section.keep { break-inside: avoid; page-break-inside: avoid; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th, td { border: 1px solid #bbb; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; }
+td.n { text-align: right; white-space: nowrap; }
+th.n { text-align: right; }
+td.flags { font-size: 8pt; color: #333; border-top: none; padding-left: 5mm; }
+table.kv td:first-child { width: 42%; }
+table.kv td.n { width: 16%; }
+.banner { border: 2px solid #b35900; background: #fff4e5; padding: 2mm 3mm; margin: 2mm 0 3mm 0; font-size: 9pt; }
+.identity { display: flex; flex-wrap: wrap; gap: 1mm 8mm; margin: 1mm 0; }
+.identity div { min-width: 40mm; }
+.label { color: #555; font-size: 8.5pt; }
+.met { color: #0a6b2d; font-weight: 600; }
+.notmet { color: #b00020; font-weight: 700; }
+.unknown { color: #6b6b6b; font-style: italic; }
+.figure { break-inside: avoid; page-break-inside: avoid; margin: 2mm 0; }
+.figure img, .figure svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
+.pictures { display: flex; flex-wrap: wrap; gap: 3mm; }
+.pictures .figure { flex: 1 1 88mm; max-width: 92mm; }
+.pictures .figure img { width: 100%; }
+.caption { font-size: 8.5pt; color: #333; }
+.small { font-size: 8.5pt; }
+.mono { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 7.5pt; word-break: break-all; }
+.warning { color: #8a4b00; }
+footer { margin-top: 6mm; border-top: 1px solid #888; padding-top: 1mm; font-size: 8pt; color: #444; }
+@media print { .pagebreak { break-before: page; page-break-before: always; } }
+"""
+
+
+def pointer(*keys):
+    """RFC 6901 JSON pointer of a path of keys."""
+    return "".join("/" + str(key).replace("~", "~0").replace("/", "~1") for key in keys)
+
+
+def resolvePointer(document, text):
+    value = document
+    for raw in text.split("/")[1:]:
+        key = raw.replace("~1", "/").replace("~0", "~")
+        value = value[int(key)] if isinstance(value, list) else value[key]
+    return value
+
+
+def formatNumber(value, decimals):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{decimals}f}".replace(",", "\u2009") if abs(value) >= 10000 else f"{value:.{decimals}f}"
+
+
+class _Page:
+    def __init__(self, document):
+        self.document = document
+        self.parts = []
+
+    def add(self, text):
+        self.parts.append(text)
+
+    def number(self, keys, decimals, unit=""):
+        """The value at ``keys`` with its pointer; '–' for a value that was not computed."""
+        path = pointer(*keys)
+        value = resolvePointer(self.document, path)
+        shown = formatNumber(value, decimals)
+        unitText = f"\u00a0{html.escape(unit)}" if unit and value is not None else ""
+        return f'<span class="num" data-pointer="{html.escape(path)}" data-decimals="{decimals}">{shown}</span>{unitText}'
+
+
+def _e(text):
+    return html.escape("" if text is None else str(text))
+
+
+def _state(state):
+    return f'<span class="{STATE_CLASS.get(state, "unknown")}">{_e(state)}</span>'
+
+
+def _dateOrDay(point):
+    day = point.get("daysAfterStage1")
+    dayText = "" if day is None else f" (day {day:+d})"
+    return f"{_e(point['studyDate'])}{dayText}"
+
+
+def _header(page):
+    document = page.document
+    patient = document["patient"]
+    page.add("<h1>ALPPS liver volumetry and function: tumour board report</h1>")
+    page.add(f'<div class="banner"><strong>Decision support.</strong> {_e(document["report"]["decisionSupport"])}</div>')
+    rows = [
+        ("Patient", _e(patient.get("displayName") or patient.get("name") or "not given")),
+        ("Patient ID", _e(patient.get("patientId") or "not given")),
+        ("Birth date", _e(patient.get("birthDate") or ("removed" if document["report"]["anonymised"] else "not given"))),
+        ("Age at first scan", "–" if patient.get("ageYearsAtFirstScan") is None else f"{_e(patient['ageYearsAtFirstScan'])} years"),
+        ("Sex", _e(patient.get("sex") or "–")),
+        ("Height", page.number(("patient", "heightCm"), 0, "cm")),
+        ("Weight", page.number(("patient", "weightKg"), 1, "kg")),
+        ("BSA", page.number(("patient", "bsaM2"), 2, "m²")),
+        ("Standard liver volume", page.number(("patient", "standardLiverVolumeMl"), 0, "mL")),
+        ("Liver condition", _e(patient.get("liverCondition"))),
+        ("Stage 1", _e(document.get("stage1Date") or "not given")),
+        ("Plan followed", _e(document["plan"]["label"])),
+    ]
+    page.add('<div class="identity">' + "".join(f'<div><span class="label">{label}</span><br>{value}</div>' for label, value in rows) + "</div>")
+    if document["report"]["anonymised"]:
+        page.add(f'<p class="small"><strong>Anonymised report.</strong> {_e(document["report"].get("anonymisation"))}</p>')
+
+
+def _readiness(page):
+    document = page.document
+    page.add("<h2>Stage 2 readiness checklist</h2>")
+    page.add('<table><tr><th>Criterion</th><th class="n">Value</th><th class="n">Threshold</th><th>State</th><th>Source</th><th>Note</th></tr>')
+    for index, item in enumerate(document["readiness"]):
+        threshold = "–" if item["threshold"] is None else f"{_e(item['comparison'])} {page.number(('readiness', index, 'threshold'), 2 if item['threshold'] < 10 else 0, item['unit'])}"
+        decimals = 2 if item["value"] is None or abs(item["value"]) < 100 else 0
+        page.add(
+            f"<tr><td>{_e(item['label'])}</td><td class='n'>{page.number(('readiness', index, 'value'), decimals, item['unit'])}</td>"
+            f"<td class='n'>{threshold}</td><td>{_state(item['state'])}</td><td class='small'>{_e(item['source'])}</td>"
+            f"<td class='small'>{_e(item['note'])}</td></tr>"
+        )
+    page.add("</table>")
+    page.add('<p class="small">"met" means the criterion for going ahead is satisfied. The team decides.</p>')
+
+
+def _planTable(page):
+    document = page.document
+    index = len(document["timePoints"]) - 1
+    point = document["timePoints"][index]
+    page.add(f"<section class='keep'><h2>Future liver remnant at the {_e(point['role'])} scan ({_dateOrDay(point)})</h2>")
+    page.add(
+        '<table class="keep"><tr><th>Plan</th><th>Remnant segments</th><th class="n">FLR (mL)</th><th class="n">Resected (mL)</th>'
+        '<th class="n">%FLR</th><th class="n">Functional %FLR</th><th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th>'
+        '<th class="n">FLR/BSA (mL/m²)</th></tr>'
+    )
+    for key, plan in point["volumetry"]["plans"].items():
+        base = ("timePoints", index, "volumetry", "plans", key)
+        flags = "; ".join(
+            f"{_e(flag['label'])}: {_state(flag['state'])} ({_e(flag['comparison'])} "
+            f"{page.number(base + ('flags', number, 'threshold'), 1, flag['unit'])}; {_e(flag['source'])})"
+            for number, flag in enumerate(plan["flags"])
+        )
+        page.add(
+            f"<tr><td>{_e(plan['label'])}</td><td>{_e(', '.join(plan['remnantSegments']))}</td>"
+            f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td><td class='n'>{page.number(base + ('resectedMl',), 1)}</td>"
+            f"<td class='n'>{page.number(base + ('percentFLR',), 1)}</td><td class='n'>{page.number(base + ('functionalPercentFLR',), 1)}</td>"
+            f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td>"
+            f"<td class='n'>{page.number(base + ('flrPerBsa',), 0)}</td></tr>"
+        )
+        page.add(f"<tr><td colspan='9' class='flags'>Adequacy: {flags}</td></tr>")
+        for warning in plan.get("warnings") or ():
+            page.add(f"<tr><td colspan='9' class='warning flags'>{_e(warning)}</td></tr>")
+    page.add("</table>")
+    page.add(
+        '<p class="small">%FLR = FLR / total liver volume; functional %FLR excludes tumour volume; '
+        "sFLR = FLR / standardised total liver volume; FLR-BWR = FLR (mL, 1 g/mL) / body weight (g) x 100.</p></section>"
+    )
+
+
+def _segmentTable(page):
+    document = page.document
+    points = document["timePoints"]
+    page.add("<section class='keep'><h2>Couinaud segment volumes</h2>")
+    header = "".join(f'<th class="n">{_e(point["role"])}<br><span class="small">{_dateOrDay(point)}</span></th>' for point in points)
+    page.add(f'<table><tr><th>Segment</th>{header}<th class="n">Tumour inside (mL), latest</th><th class="n">Share of liver (%), latest</th></tr>')
+    latest = len(points) - 1
+    for segmentId in points[latest]["volumetry"]["segments"]:
+        cells = "".join(
+            f"<td class='n'>{page.number(('timePoints', index, 'volumetry', 'segments', segmentId, 'volumeMl'), 1)}</td>"
+            if segmentId in point["volumetry"]["segments"] else "<td class='n'>–</td>"
+            for index, point in enumerate(points)
+        )
+        base = ("timePoints", latest, "volumetry", "segments", segmentId)
+        page.add(f"<tr><td>{_e(segmentId)}</td>{cells}<td class='n'>{page.number(base + ('tumourMl',), 1)}</td>"
+                 f"<td class='n'>{page.number(base + ('shareOfLiverPercent',), 1)}</td></tr>")
+    for key, label in (("totalLiverVolumeMl", "Total liver volume (TLV)"), ("totalTumourVolumeMl", "Total tumour volume")):
+        cells = "".join(f"<td class='n'>{page.number(('timePoints', index, 'volumetry', 'liver', key), 1)}</td>" for index in range(len(points)))
+        page.add(f"<tr><th>{label}</th>{cells}<td></td><td></td></tr>")
+    page.add("</table>")
+    page.add('<p class="small">Volumes in mL (voxel count x voxel volume). Segments may be drawn by hand, by TotalSegmentator '
+             "or from landmarks; check the segmentation pictures below.</p></section>")
+
+
+def _growth(page, chartSvg):
+    document = page.document
+    growth = document["hypertrophy"]
+    page.add(f"<h2>Hypertrophy of the remnant ({_e(growth['plan']['label'])})</h2>")
+    page.add('<table><tr><th>Scan</th><th class="n">FLR (mL)</th><th class="n">TLV (mL)</th><th class="n">%FLR</th>'
+             '<th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th></tr>')
+    for index, point in enumerate(growth["timePoints"]):
+        base = ("hypertrophy", "timePoints", index)
+        page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
+                 f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
+                 f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td></tr>")
+    page.add("</table>")
+    intervals = [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
+    intervals += [("sinceFirst", index, item) for index, item in enumerate(growth["sinceFirst"])]
+    if intervals:
+        page.add('<table><tr><th>Interval</th><th class="n">Days</th><th class="n">FLR growth (%)</th><th class="n">%/day</th>'
+                 '<th class="n">mL/day</th><th class="n">DH (pp)</th><th class="n">KGR (%/week)</th></tr>')
+        for group, index, item in intervals:
+            base = ("hypertrophy", group, index)
+            page.add(
+                f"<tr><td>{_e(item['from']['role'])} → {_e(item['to']['role'])}</td><td class='n'>{page.number(base + ('days',), 0)}</td>"
+                f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercent'), 1)}</td>"
+                f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercentPerDay'), 2)}</td>"
+                f"<td class='n'>{page.number(base + ('remnant', 'absoluteGrowthMlPerDay'), 1)}</td>"
+                f"<td class='n'>{page.number(base + ('degreeOfHypertrophyPp',), 1)}</td>"
+                f"<td class='n'>{page.number(base + ('kineticGrowthRatePercentPerWeek',), 2)}</td></tr>"
+            )
+        page.add("</table>")
+    if chartSvg:
+        page.add(f'<div class="figure">{chartSvg}<div class="caption">Remnant volume and sFLR across the time points.</div></div>')
+    for warning in growth.get("warnings") or ():
+        page.add(f'<p class="warning small">{_e(warning)}</p>')
+
+
+def _riskFlag(flag):
+    """Risk flags (laboratoryScores, mebrofenin, gadoxetate) say 'met' when the risk sign is
+    present, the opposite of the readiness checklist; the report says it in words."""
+    state = flag.get("state")
+    text = {"met": "yes: risk sign present", "not met": "no", "unknown": "unknown"}.get(state, state)
+    cssClass = {"met": "notmet", "not met": "met"}.get(state, "unknown")
+    return f'<span class="{cssClass}">{_e(text)}</span>'
+
+
+def _function(page, timeActivitySvgs):
+    document = page.document
+    studies = document["functionalStudies"]
+    if not studies:
+        return
+    page.add("<h2>Liver function</h2>")
+    for index, study in enumerate(studies):
+        page.add(f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
+        base = ("functionalStudies", index)
+        function = study.get("remnantFunction") or {}
+        labels = {
+            "murPercentPerMin": ("Mebrofenin uptake rate (MUR)", "%/min", 2),
+            "flrSharePercent": ("Remnant share of uptake (FLR-C)", "%", 1),
+            "flrFunctionPercentPerMin": ("Remnant function (FLR-F)", "%/min", 2),
+            "flrFunctionPerBsa": ("Remnant function per BSA (FLR-F/BSA)", "%/min/m²", 2),
+        }
+        rows = [(label, page.number(base + ("remnantFunction", key), decimals, unit), "")
+                for key, (label, unit, decimals) in labels.items() if key in function]
+        mebrofenin = study["studies"].get("mebrofenin")
+        if mebrofenin:
+            for flag in mebrofenin.get("remnantFunction", {}).get("flags", []):
+                rows.append((_e(flag.get("label", flag.get("criterion", "flag"))), _riskFlag(flag), _e(flag.get("source", ""))))
+            registration = mebrofenin.get("registration")
+            if registration:
+                rbase = base + ("studies", "mebrofenin", "registration")
+                quality = []
+                if registration.get("diceBefore") is not None and registration.get("diceAfter") is not None:
+                    quality.append(f"liver overlap (Dice) {page.number(rbase + ('diceBefore',), 2)} before, "
+                                   f"{page.number(rbase + ('diceAfter',), 2)} after")
+                if registration.get("rotationDegrees") is not None:
+                    quality.append(f"correction {page.number(rbase + ('rotationDegrees',), 1, 'deg')} rotation")
+                quality.append("converged" if registration.get("converged") else "did not converge: check the overlay")
+                rows.append(("SPECT registered to the CT (mutual information)", _e(registration.get("mode", "")), "; ".join(quality)))
+        gadoxetate = study["studies"].get("gadoxetate")
+        if gadoxetate:
+            gbase = base + ("studies", "gadoxetate")
+            for region in ("liverIndices", "remnantIndices"):
+                for key in gadoxetate.get(region, {}).get("values", {}):
+                    rows.append((f"{'Liver' if region == 'liverIndices' else 'Remnant'} {key.upper()} (gadoxetate MRI)",
+                                 page.number(gbase + (region, "values", key), 3), ""))
+                missing = gadoxetate.get(region, {}).get("missing") or {}
+                for key, reason in missing.items():
+                    rows.append((f"{'Liver' if region == 'liverIndices' else 'Remnant'} {key.upper()} (gadoxetate MRI)", "–", f"not computed: {_e(reason)}"))
+            for key in ("hui", "remnantHui"):
+                if gadoxetate.get(key):
+                    definition = gadoxetate[key]["definition"]
+                    rows.append((_e(definition["label"]), page.number(gbase + (key, "value"), 3, gadoxetate[key]["unit"]), _e(definition.get("reference", ""))))
+            if gadoxetate.get("remnantHuiFlag"):
+                flag = gadoxetate["remnantHuiFlag"]
+                rows.append((_e(flag.get("label", "rHUI flag")), _riskFlag(flag), _e(flag.get("source", ""))))
+            if gadoxetate.get("remnantFunctionalShare"):
+                rows.append(("Remnant functional share (gadoxetate voxel map, fraction)", page.number(gbase + ("remnantFunctionalShare", "share"), 3), ""))
+        page.add('<table class="kv"><tr><th>Quantity</th><th class="n">Value</th><th>Note / source</th></tr>'
+                 + "".join(f"<tr><td>{label}</td><td class='n'>{value}</td><td class='small'>{note}</td></tr>" for label, value, note in rows)
+                 + "</table>")
+        if index in timeActivitySvgs:
+            page.add(f'<div class="figure">{timeActivitySvgs[index]}<div class="caption">Mebrofenin time-activity curves '
+                     "(counts/s) of the dynamic study; the uptake rate is fitted in the shaded window.</div></div>")
+
+
+def _pictures(page, pictures):
+    notes = page.document["report"].get("notes") or []
+    if not pictures and not notes:
+        return
+    page.add('<h2 class="pagebreak">Images</h2>')
+    for note in notes:
+        page.add(f'<p class="warning small">{_e(note)}</p>')
+    page.add('<div class="pictures">')
+    for picture in pictures:
+        data = base64.b64encode(picture["png"]).decode("ascii")
+        page.add(f'<div class="figure"><img alt="{_e(picture["title"])}" src="data:image/png;base64,{data}">'
+                 f'<div class="caption"><strong>{_e(picture["title"])}.</strong> {_e(picture["caption"])}</div></div>')
+    page.add("</div>")
+
+
+def _methods(page):
+    document = page.document
+    page.add("<h2>Methods</h2><table>")
+    for method in document["methods"]:
+        page.add(f"<tr><td>{_e(method['topic'])}</td><td class='small'>{_e(method['text'])}</td></tr>")
+    page.add("</table><h2>References</h2><ol class='small'>")
+    for reference in document["references"]:
+        page.add(f"<li>{_e(reference)}</li>")
+    page.add("</ol>")
+
+
+def _inputs(page):
+    document = page.document
+    page.add("<h2>Inputs and checksums (SHA-256)</h2><table><tr><th>Input</th><th>Node / files</th><th>Checksums</th></tr>")
+    for entry in document["inputs"]:
+        files = entry.get("files") or []
+        where = _e(entry.get("node") or "")
+        if files:
+            where += f"<br><span class='mono'>{_e(files[0])}</span>" + (f" <span class='small'>and {len(files) - 1} more files</span>" if len(files) > 1 else "")
+        sums = []
+        if entry.get("fileSha256"):
+            sums.append(f"file{'s' if len(files) > 1 else ''}: {_e(entry['fileSha256'])}")
+        if entry.get("contentSha256"):
+            sums.append(f"content: {_e(entry['contentSha256'])}")
+        page.add(f"<tr><td>{_e(entry['description'])}</td><td>{where}</td><td class='mono'>{'<br>'.join(sums)}</td></tr>")
+    page.add("</table>")
+    page.add('<p class="small">File checksums identify the files as read; content checksums identify the voxels and geometry '
+             "whatever the file format (a DICOM series and its NRRD copy have the same content checksum).</p>")
+
+
+def _chartableGrowth(growth):
+    """The chart places scans by date; an anonymised report has only 'day N (...)' left, which is
+    all the chart shows anyway, so stand-in dates keep the same spacing."""
+    import copy
+    import datetime
+    import re
+
+    points = growth["timePoints"]
+    if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", point["studyDate"] or "") for point in points):
+        return growth
+    chartable = copy.deepcopy(growth)
+    for point in chartable["timePoints"]:
+        match = re.match(r"day ([+-]?\d+)", point["studyDate"] or "")
+        if match is None:
+            raise ValueError(f"Growth chart: study date '{point['studyDate']}' is neither a date nor a day of the course")
+        point["studyDate"] = (datetime.date(2000, 1, 1) + datetime.timedelta(days=int(match.group(1)))).isoformat()
+    return chartable
+
+
+def renderReportHtml(document, pictures=(), sflrThresholdPercent=None):
+    """The report page. ``pictures``: [{"title", "caption", "png" (bytes)}] shown in the Images
+    section; charts are drawn from the document itself."""
+    page = _Page(document)
+    patient = document["patient"]
+    title = f"ALPPS report {patient.get('displayName') or patient.get('patientId') or ''}".strip()
+    page.add(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+             f'<meta name="generator" content="ALPPS {_e(document["software"]["version"])}"><style>{_STYLE}</style></head><body>')
+    _header(page)
+    _readiness(page)
+    _planTable(page)
+    growthSvg = None
+    if len(document["hypertrophy"]["timePoints"]) >= 1:
+        thresholds = document["timePoints"][-1]["volumetry"]["thresholds"]
+        growthSvg = reportCharts.growthChartSvg(
+            _chartableGrowth(document["hypertrophy"]), sflrThresholdPercent if sflrThresholdPercent is not None else thresholds["sflrMinimumPercent"],
+            thresholds["sflrSource"],
+        )
+    _growth(page, growthSvg)
+    _segmentTable(page)
+    timeActivity = {}
+    for index, study in enumerate(document["functionalStudies"]):
+        curves = (study["studies"].get("mebrofenin") or {}).get("timeActivityCurves")
+        if curves:
+            window = (study["studies"]["mebrofenin"].get("uptake") or {}).get("windowSeconds")
+            timeActivity[index] = reportCharts.timeActivityChartSvg(curves, window)
+    _function(page, timeActivity)
+    _pictures(page, pictures)
+    _methods(page)
+    _inputs(page)
+    created = document["report"].get("createdUtc")
+    page.add(f"<footer>ALPPS {_e(document['software']['version'])} ({_e(document['schema'])})"
+             f"{', created ' + _e(created) if created else ''}. {_e(document['report']['decisionSupport'])}</footer>")
+    page.add("</body></html>\n")
+    return "\n".join(page.parts)
