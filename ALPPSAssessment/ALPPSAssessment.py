@@ -1,22 +1,30 @@
 import importlib
+import os
 import sys
 import tempfile
-from typing import Annotated
+from typing import Annotated, Union
 
 import qt
 import slicer
 from ALPPSAssessmentLib import (
     assessmentWorkflow,
+    functionalOverlay,
+    functionalWorkflow,
+    imageRegistration,
     laboratoryScores,
+    reportExport,
     selfTestScenarios,
     stageTwoReadiness,
     timeline,
 )
 from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
 from slicer import (
+    vtkMRMLLinearTransformNode,
+    vtkMRMLMarkupsFiducialNode,
     vtkMRMLPlotChartNode,
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
+    vtkMRMLSequenceNode,
     vtkMRMLTableNode,
 )
 from slicer.i18n import tr as _
@@ -38,6 +46,21 @@ _LIB_MODULES = (
     "ALPPSAssessmentLib.laboratoryScores",
     "ALPPSAssessmentLib.stageTwoReadiness",
     "ALPPSAssessmentLib.assessmentWorkflow",
+    "ALPPSAssessmentLib.imageRegistration",
+    "ALPPSAssessmentLib.mebrofeninUptake",
+    "ALPPSAssessmentLib.functionalSimulator",
+    "ALPPSAssessmentLib.gadoxetateIndices",
+    "ALPPSAssessmentLib.gadoxetateWorkflow",
+    "ALPPSAssessmentLib.remnantFunction",
+    "ALPPSAssessmentLib.dynamicSeries",
+    "ALPPSAssessmentLib.functionalOverlay",
+    "ALPPSAssessmentLib.functionalWorkflow",
+    "ALPPSAssessmentLib.patientReport",
+    "ALPPSAssessmentLib.reportCharts",
+    "ALPPSAssessmentLib.reportHtml",
+    "ALPPSAssessmentLib.reportImages",
+    "ALPPSAssessmentLib.reportExport",
+    "ALPPSAssessmentLib.reportInSlicer",
     "ALPPSAssessmentLib.selfTestScenarios",
 )
 
@@ -69,7 +92,10 @@ class ALPPSAssessment(ScriptedLoadableModule):
             "day's laboratory values. The remnant of the chosen plan is measured at every time point by the "
             "ALPPS Volumetry logic, with growth between scans: degree of hypertrophy (percentage points), "
             "kinetic growth rate (%/week, Shindoh), relative growth (%, %/day) and mL/day, in tables and a "
-            "chart; the segmentations can be stepped through by day. "
+            "chart; the segmentations can be stepped through by day. Functional imaging of a time point: a SPECT "
+            "or MRI registered to its CT (transform adjustable by hand) and shown as an overlay, gadoxetate MRI "
+            "indices, and the mebrofenin remnant function from the dynamic series and the SPECT, stored with the "
+            "time point for the stage 2 readiness checklist. "
             "See the <a href='https://github.com/alpps-slicer/SlicerALPPS#readme'>documentation</a>."
         )
         self.parent.acknowledgementText = _(
@@ -113,10 +139,44 @@ class ALPPSAssessmentParameterNode:
     growthTable: vtkMRMLTableNode
     readinessTable: vtkMRMLTableNode
     growthChart: vtkMRMLPlotChartNode
+    # Functional imaging of the time point selected above (its scan is the CT, its segmentation the mask).
+    functionalVolume: vtkMRMLScalarVolumeNode
+    registrationMode: Annotated[str, Choice(list(imageRegistration.MODES))] = imageRegistration.RIGID
+    registrationTransform: vtkMRMLLinearTransformNode
+    overlayPreset: Annotated[str, Choice(list(functionalOverlay.OVERLAY_PRESETS))] = functionalOverlay.DEFAULT_OVERLAY_PRESET
+    overlayOpacity: Annotated[float, WithinRange(0.0, 1.0)] = 0.5
+    overlayMap: vtkMRMLScalarVolumeNode
+    # Gadoxetate MRI.
+    hbpVolume: vtkMRMLScalarVolumeNode
+    preContrastVolume: vtkMRMLScalarVolumeNode
+    spleenSegment: str = ""
+    musclePoints: vtkMRMLMarkupsFiducialNode
+    roiRadiusMm: Annotated[float, WithinRange(1.0, 50.0)] = 10.0
+    gadoxetateTable: vtkMRMLTableNode
+    # Mebrofenin: the dynamic series (a sequence of frames, or a volume whose slices are the frames)
+    # with its regions, or a time-activity table; the SPECT. A frame duration of 0 means "from the
+    # sequence index".
+    dynamicSeries: Union[vtkMRMLSequenceNode, vtkMRMLScalarVolumeNode]
+    dynamicRegions: vtkMRMLSegmentationNode
+    liverRegionSegment: str = ""
+    bloodPoolRegionSegment: str = ""
+    fieldOfViewRegionSegment: str = ""
+    frameDurationSeconds: Annotated[float, WithinRange(0.0, 3600.0)] = 0.0
+    firstFrameStartSeconds: Annotated[float, WithinRange(0.0, 3600.0)] = 0.0
+    timeActivityTable: vtkMRMLTableNode
+    spectVolume: vtkMRMLScalarVolumeNode
+    voiMarginMm: Annotated[float, WithinRange(0.0, 30.0)] = 0.0
+    mebrofeninTable: vtkMRMLTableNode
+    timeActivityChart: vtkMRMLPlotChartNode
+    # Patient report: where it is written, whether anonymised (and the name shown instead), PDF too.
+    reportFolder: str = ""
+    reportAnonymise: bool = False
+    reportPseudonym: str = "Anonymised"
+    reportPdf: bool = True
 
 
-# The chart is shown in the Plots layout, not in the panel.
-PARAMETERS_WITHOUT_WIDGET = ("growthChart",)
+# The charts are shown in the Plots layout, not in the panel.
+PARAMETERS_WITHOUT_WIDGET = ("growthChart", "timeActivityChart")
 
 
 class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -144,6 +204,15 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.refreshDicomButton.connect("clicked(bool)", self.onRefreshDicomPatients)
         self.ui.dicomPatientComboBox.connect("currentIndexChanged(int)", self.onDicomPatientChanged)
         self.ui.loadStudyButton.connect("clicked(bool)", self.onLoadStudy)
+        self.ui.registerButton.connect("clicked(bool)", self.onRegister)
+        self.ui.openTransformsButton.connect("clicked(bool)", self.onOpenTransforms)
+        self.ui.showOverlayButton.connect("clicked(bool)", self.onShowOverlay)
+        self.ui.measureGadoxetateButton.connect("clicked(bool)", self.onMeasureGadoxetate)
+        self.ui.storeGadoxetateButton.connect("clicked(bool)", self.onStoreGadoxetate)
+        self.ui.measureMebrofeninButton.connect("clicked(bool)", self.onMeasureMebrofenin)
+        self.ui.storeMebrofeninButton.connect("clicked(bool)", self.onStoreMebrofenin)
+        self.ui.createReportButton.connect("clicked(bool)", self.onCreateReport)
+        self.ui.exportDicomSegButton.connect("clicked(bool)", self.onExportDicomSeg)
         self._proposals = []
         self.initializeParameterNode()
 
@@ -248,6 +317,89 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             if proposal.studyDate:
                 self._parameterNode.timePointDate = proposal.studyDate.isoformat()
 
+    def onRegister(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to register the functional volume."), waitCursor=True):
+            outcome = self.logic.registerFunctionalVolume(self._parameterNode)
+            self.ui.registrationStatusLabel.text = outcome.summary
+
+    def onOpenTransforms(self):
+        # Manual correction in Slicer's own Transforms module, on the registration's transform.
+        with slicer.util.tryWithErrorDisplay(_("Failed to open the transform."), waitCursor=False):
+            transformNode = self._parameterNode.registrationTransform
+            if transformNode is None:
+                raise ValueError(_("No registration transform: register the functional volume first"))
+            slicer.util.selectModule("Transforms")
+            slicer.modules.transforms.widgetRepresentation().setEditedNode(transformNode)
+
+    def onShowOverlay(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to show the overlay."), waitCursor=True):
+            outcome = self.logic.showOverlay(self._parameterNode)
+            self.ui.overlayStatusLabel.text = outcome.summary
+
+    def onMeasureGadoxetate(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to measure the gadoxetate MRI."), waitCursor=True):
+            outcome = self.logic.measureGadoxetate(self._parameterNode)
+            self.ui.gadoxetateTableView.setMRMLTableNode(outcome.tableNode)
+            self.ui.gadoxetateStatusLabel.text = outcome.summary
+
+    def onStoreGadoxetate(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to store the gadoxetate result."), waitCursor=False):
+            point = self.logic.storeMeasuredFunction(self._parameterNode.gadoxetateTable, self._parameterNode)
+            self.ui.gadoxetateStatusLabel.text = _("Stored with the {label} time point").format(label=point.label)
+
+    def onMeasureMebrofenin(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to measure the remnant function."), waitCursor=True):
+            outcome = self.logic.measureMebrofenin(self._parameterNode)
+            self.ui.mebrofeninTableView.setMRMLTableNode(outcome.tableNode)
+            self.ui.mebrofeninStatusLabel.text = outcome.summary
+            slicer.modules.plots.logic().ShowChartInLayout(outcome.chartNode)
+
+    def onStoreMebrofenin(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to store the remnant function."), waitCursor=False):
+            point = self.logic.storeMeasuredFunction(self._parameterNode.mebrofeninTable, self._parameterNode)
+            self.ui.mebrofeninStatusLabel.text = _("Stored with the {label} time point; update the assessment to see it in the checklist").format(
+                label=point.label
+            )
+
+    def _viewPictures(self):
+        """Pictures of the latest scan from the user's own views; None (drawn offscreen instead)
+        for an anonymised report, whose views may carry the patient's name in their corners."""
+        if self._parameterNode.reportAnonymise:
+            return None
+        points = timeline.timePointsInScene(slicer.mrmlScene)
+        if not points or points[-1].volumeNode is None:
+            return None
+        from ALPPSAssessmentLib import reportInSlicer
+
+        try:
+            return reportInSlicer.captureViewPictures(points[-1].volumeNode, points[-1].segmentationNode, self.logic.planOf(self._parameterNode))
+        except Exception as error:  # the offscreen pictures are as good; say why the views were not used
+            slicer.util.showStatusMessage(_("Views not captured ({error}); pictures drawn offscreen").format(error=error), 5000)
+            return None
+
+    def onCreateReport(self):
+        with slicer.util.tryWithErrorDisplay(_("Failed to create the report."), waitCursor=True):
+            document, paths, notes = self.logic.createReport(self._parameterNode, self._viewPictures())
+            lines = [_("Report written to {folder}").format(folder=os.path.dirname(paths["html"]))] + notes
+            if self._parameterNode.reportPdf:
+                pdfPath = os.path.splitext(paths["html"])[0] + ".pdf"
+                lines.append(_("PDF {path}: {how}").format(path=pdfPath, how=htmlToPdf(paths["html"], pdfPath)))
+            self.ui.reportStatusLabel.text = "\n".join(lines)
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(paths["html"]))
+
+    def onExportDicomSeg(self):
+        # Slicer's own DICOM export: the SEG refers to the CT's DICOM images and joins its study.
+        with slicer.util.tryWithErrorDisplay(_("Failed to export DICOM SEG."), waitCursor=True):
+            from ALPPSAssessmentLib import reportInSlicer
+
+            segmentationNode = self._parameterNode.timePointSegmentation
+            if segmentationNode is None:
+                raise ValueError(_("Select the time point's segmentation in the Time point section"))
+            folder = os.path.join(self.logic.reportFolderOf(self._parameterNode), "dicom-seg")
+            reportInSlicer.exportDicomSeg(segmentationNode, folder)
+            self.ui.reportStatusLabel.text = _("DICOM SEG of {name} written to {folder} and added to the DICOM database").format(
+                name=segmentationNode.GetName(), folder=folder)
+
     def onReload(self):
         for name in _LIB_MODULES:
             if name in sys.modules:
@@ -319,6 +471,166 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
         parameterNode.growthChart = outputs.chart
         return outputs
 
+    # --- Functional imaging of the selected time point (logic in ALPPSAssessmentLib.functionalWorkflow) ---
+
+    @staticmethod
+    def _bsaOf(parameterNode):
+        """BSA (m2) from the patient's height and weight, or None when they are not entered."""
+        if not parameterNode.heightCm or not parameterNode.weightKg:
+            return None
+        return bodySize.bodySurfaceArea(parameterNode.heightCm, parameterNode.weightKg, parameterNode.bsaFormula)
+
+    def registerFunctionalVolume(self, parameterNode):
+        """Register the functional volume to the time point's scan (its segmentation's liver as
+        mask); the transform is kept even when the registration fails, for correction by hand."""
+        outcome = functionalWorkflow.registerFunctionalToScan(
+            parameterNode.timePointVolume, parameterNode.functionalVolume, parameterNode.timePointSegmentation, parameterNode.registrationMode
+        )
+        parameterNode.registrationTransform = outcome.transformNode
+        return outcome
+
+    def showOverlay(self, parameterNode):
+        outcome = functionalOverlay.showFunctionalOverlay(
+            parameterNode.overlayPreset,
+            parameterNode.timePointVolume,
+            parameterNode.functionalVolume,
+            parameterNode.hbpVolume,
+            parameterNode.preContrastVolume,
+            parameterNode.timePointSegmentation,
+            parameterNode.spleenSegment,
+            parameterNode.overlayOpacity,
+        )
+        parameterNode.overlayMap = outcome.mapNode
+        return outcome
+
+    def measureGadoxetate(self, parameterNode):
+        outcome = functionalWorkflow.measureGadoxetatePanel(
+            parameterNode.timePointSegmentation,
+            self.planOf(parameterNode),
+            parameterNode.hbpVolume,
+            parameterNode.preContrastVolume,
+            parameterNode.spleenSegment,
+            parameterNode.musclePoints,
+            parameterNode.roiRadiusMm,
+            parameterNode.gadoxetateTable,
+        )
+        parameterNode.gadoxetateTable = outcome.tableNode
+        return outcome
+
+    def measureMebrofenin(self, parameterNode):
+        curves = functionalWorkflow.mebrofeninCurves(
+            parameterNode.dynamicSeries,
+            parameterNode.dynamicRegions,
+            parameterNode.liverRegionSegment,
+            parameterNode.bloodPoolRegionSegment,
+            parameterNode.fieldOfViewRegionSegment,
+            parameterNode.frameDurationSeconds,
+            parameterNode.firstFrameStartSeconds,
+            parameterNode.timeActivityTable,
+        )
+        outcome = functionalWorkflow.measureMebrofenin(
+            parameterNode.timePointSegmentation,
+            self.planOf(parameterNode),
+            parameterNode.spectVolume,
+            curves,
+            self._bsaOf(parameterNode),
+            parameterNode.voiMarginMm,
+            parameterNode.mebrofeninTable,
+        )
+        parameterNode.mebrofeninTable = outcome.tableNode
+        parameterNode.timeActivityChart = outcome.chartNode
+        return outcome
+
+    @staticmethod
+    def planOf(parameterNode):
+        return resectionPlans.presetPlan(parameterNode.plan, parameterNode.caudateInRemnant)
+
+    @staticmethod
+    def reportFolderOf(parameterNode):
+        if not parameterNode.reportFolder:
+            raise ValueError("Choose a folder for the report (Report section)")
+        return parameterNode.reportFolder
+
+    def createReport(self, parameterNode, pictures=None):
+        """The patient report of every time point stored in the scene, with the panel's patient
+        data; pictures captured from the views, or drawn offscreen when None. Returns (document, paths, notes)."""
+        stage1Date = timeline.parseStudyDate(parameterNode.stage1Date, "stage 1 date") if parameterNode.stage1Date else None
+        return reportExport.createPatientReport(
+            parameterNode.parameterNode.GetScene(),
+            self.reportFolderOf(parameterNode),
+            self.planOf(parameterNode),
+            assessmentWorkflow.settingsFromPanel(parameterNode),
+            stage1Date,
+            parameterNode.stage1LiverFailure,
+            anonymise=parameterNode.reportAnonymise,
+            pseudonym=parameterNode.reportPseudonym or "Anonymised",
+            pictures=pictures,
+            remnantFunctionPerBsa=parameterNode.remnantFunctionPerBsa or None,
+            allowDifferentPlans=parameterNode.allowDifferentPlans,
+        )
+
+    def storeMeasuredFunction(self, resultTable, parameterNode):
+        """Store what a results table holds with the selected time point (ALPPS.RemnantFunction)."""
+        return functionalWorkflow.storeMeasuredFunction(resultTable, parameterNode.timePointSegmentation)
+
+
+# --- PDF of the report through Qt printing (the only Qt code of the report; Qt5 and Qt6) ---
+
+
+def _a4PageLayout():
+    return qt.QPageLayout(qt.QPageSize(qt.QPageSize.A4), qt.QPageLayout.Portrait, qt.QMarginsF(12, 14, 12, 16), qt.QPageLayout.Millimeter)
+
+
+def _printWithWebEngine(htmlPath, pdfPath, timeoutMs):
+    # Slicer's web widget renders the HTML as a browser does (SVG charts, print CSS); loading the
+    # file, not setHtml, avoids Qt's 2 MB limit with embedded pictures.
+    web = slicer.qSlicerWebWidget()
+    outcome = {}
+    loop = qt.QEventLoop()
+    timer = qt.QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    web.loadFinished.connect(lambda ok: (outcome.__setitem__("loaded", ok), loop.quit()))
+    web.pdfPrintingFinished.connect(lambda path, ok: (outcome.__setitem__("printed", ok), loop.quit()))
+    try:
+        timer.start(timeoutMs)
+        web.setUrl(qt.QUrl.fromLocalFile(htmlPath).toString())
+        loop.exec_()
+        if not outcome.get("loaded"):
+            return False
+        timer.start(timeoutMs)
+        web.printToPdf(pdfPath, _a4PageLayout())
+        loop.exec_()
+        return bool(outcome.get("printed")) and os.path.isfile(pdfPath)
+    finally:
+        web.deleteLater()
+
+
+def _printWithTextDocument(htmlPath, pdfPath):
+    # Without Qt WebEngine: Qt's rich-text printer (tables and pictures; the SVG charts stay in the HTML).
+    printer = qt.QPrinter()
+    printer.setOutputFormat(qt.QPrinter.PdfFormat)
+    printer.setOutputFileName(pdfPath)
+    printer.setPageLayout(_a4PageLayout())
+    document = qt.QTextDocument()
+    with open(htmlPath, encoding="utf-8") as stream:
+        document.setHtml(stream.read())
+    document.print_(printer)  # PythonQt maps print_ to print on Qt5 and Qt6
+    return os.path.isfile(pdfPath)
+
+
+def htmlToPdf(htmlPath, pdfPath, timeoutMs=60000):
+    """Print the report to an A4 PDF; returns which printer was used, raises when none could."""
+    if hasattr(slicer, "qSlicerWebWidget"):
+        try:
+            if _printWithWebEngine(htmlPath, pdfPath, timeoutMs):
+                return _("printed as in a browser (Qt WebEngine)")
+        except Exception as error:  # a Slicer built without WebEngine must not cost the user the PDF
+            print(f"ALPPS report: Qt WebEngine printing failed ({error}); using Qt's text document printer")
+    if _printWithTextDocument(htmlPath, pdfPath):
+        return _("printed by Qt's text document printer (charts only in the HTML)")
+    raise RuntimeError(f"The PDF '{pdfPath}' could not be printed from '{htmlPath}'")
+
 
 class ALPPSAssessmentTest(ScriptedLoadableModuleTest):
     """Runs ALPPSAssessmentLib.selfTestScenarios, the same scenarios pytest runs on slicer-core."""
@@ -344,3 +656,6 @@ class ALPPSAssessmentTest(ScriptedLoadableModuleTest):
 
     def test_impossibleTimelinesAreRefusedByName(self):
         self._runScenario(selfTestScenarios.impossibleTimelinesAreRefusedByName)
+
+    def test_functionalImagingOfATimePoint(self):
+        self._runScenario(selfTestScenarios.functionalImagingOfATimePoint)

@@ -66,6 +66,20 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
     assert float(first["volume (mL)"]) == pytest.approx(document["timePoints"][0]["segments"][first["segment"]]["volumeMl"], abs=0.0005)
 
 
+def test_demoWritesThePatientReport(demoOutput):
+    outputDirectory, stdout = demoOutput
+    from ALPPSAssessmentLib import reportExport
+
+    reportDirectory = os.path.join(outputDirectory, "report")
+    for name in (reportExport.REPORT_HTML, reportExport.REPORT_JSON, reportExport.NUMBERS_CSV, "segmentation-pre-stage-2.seg.nrrd"):
+        assert os.path.getsize(os.path.join(reportDirectory, name)) > 1000, name
+    with open(os.path.join(reportDirectory, reportExport.REPORT_JSON)) as stream:
+        report = json.load(stream)
+    assert report["patient"]["patientId"] == syntheticPatient.PATIENT_ID
+    assert [picture["title"].split(",")[0] for picture in report["pictures"]] == ["Axial slice", "Coronal slice", "3D view"]
+    assert "report/alpps-report.html" in stdout
+
+
 def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
     outputDirectory, _ = demoOutput
     with open(os.path.join(outputDirectory, JSON_FILE)) as stream:

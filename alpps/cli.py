@@ -173,6 +173,37 @@ def _parseLabs(items):
     return labsByDate
 
 
+def _parseRemnantFunction(items):
+    """{date: {key: value}} from 'DATE:flrFunctionPerBsa=2.4,murPercentPerMin=12,...' (repeatable):
+    the remnant function measured at the time point of that date, under the keys the time points
+    store (functionalWorkflow.REMNANT_FUNCTION_KEYS)."""
+    from ALPPSAssessmentLib import functionalWorkflow, timeline
+
+    keys = ", ".join(functionalWorkflow.REMNANT_FUNCTION_KEYS)
+    functionByDate = {}
+    for item in items or ():
+        dateText, separator, values = item.partition(":")
+        if not separator or "=" not in values:
+            raise SystemExit(
+                f"alpps: --remnant-function '{item}' must read DATE:KEY=VALUE,... e.g. 2026-03-15:flrFunctionPerBsa=2.4,murPercentPerMin=12 (keys: {keys})"
+            )
+        entries = {}
+        for part in values.split(","):
+            key, equals, valueText = part.partition("=")
+            key = key.strip()
+            if not equals or key not in functionalWorkflow.REMNANT_FUNCTION_KEYS:
+                raise SystemExit(f"alpps: --remnant-function key '{key}' in '{item}' is unknown: expected KEY=VALUE with KEY one of {keys}")
+            try:
+                entries[key] = float(valueText)
+            except ValueError:
+                raise SystemExit(f"alpps: --remnant-function value '{part}' must be a number, e.g. flrFunctionPerBsa=2.4") from None
+        date = timeline.parseStudyDate(dateText, f"date of the remnant function '{item}'")
+        if date in functionByDate:
+            raise SystemExit(f"alpps: --remnant-function gives {date.isoformat()} twice: put every value of that day in one option")
+        functionByDate[date] = functionalWorkflow.checkedRemnantFunction(entries, f"remnant function of {date.isoformat()}")
+    return functionByDate
+
+
 def _commandHypertrophy(arguments):
     from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
     from ALPPSVolumetryLib import resectionPlans, segmentationIO
@@ -187,6 +218,13 @@ def _commandHypertrophy(arguments):
     plan = resectionPlans.parsePlan(arguments.plan)
     settings = _settingsFromArguments(arguments)
     labsByDate = _parseLabs(arguments.labs_of_day)
+    functionByDate = _parseRemnantFunction(arguments.remnant_function_of_day)
+    unmatched = sorted(date for date in functionByDate if date not in dates)
+    if unmatched:
+        raise ValueError(
+            f"Remnant function dated {', '.join(d.isoformat() for d in unmatched)} matches no time point "
+            f"(time points: {', '.join(d.isoformat() for d in sorted(dates))})"
+        )
     with SlicerContext() as context:
         points = []
         for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
@@ -198,11 +236,24 @@ def _commandHypertrophy(arguments):
                 warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
                 if warning:
                     print(f"warning: {warning}")
-            points.append(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {})))
+            points.append(
+                timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {}),
+                                   remnantFunction=dict(functionByDate.get(date, {})))
+            )
         if labsByDate:
             raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
         result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
     print(formatHypertrophy(result))
+    functionRows = [(point, (point.remnantFunction or {}).get("flrFunctionPerBsa")) for point in result.timePoints if point.remnantFunction]
+    if functionRows:
+        print("Remnant function (FLR-F/BSA, %/min/m2) by time point")
+        for point, value in functionRows:
+            print(f"  {point.role:<16} {point.studyDate.isoformat()}  {'-' if value is None else f'{value:.2f}'}")
+        for interval in result.intervals:
+            if interval.remnantFunctionGrowth:
+                growth = interval.remnantFunctionGrowth
+                print(f"  {interval.fromRole} -> {interval.toRole}: {growth['before']:.2f} -> {growth['after']:.2f} ({growth['relativeGrowthPercent']:+.1f} %)")
+    # An explicit --remnant-function-per-bsa wins over the value stored with the latest scan.
     readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure, arguments.remnant_function_per_bsa)
     print("Stage 2 readiness (decision support)")
     for item in readiness:
@@ -244,6 +295,77 @@ def _commandSparing(arguments):
         document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
         document["software"] = {"name": "ALPPS", "version": __version__}
         _writeJson(arguments.json, document)
+    return 0
+
+
+def _commandReport(arguments):
+    from ALPPSAssessmentLib import reportExport, timeline
+    from ALPPSVolumetryLib import resectionPlans, segmentationIO
+
+    from .headless import SlicerContext
+
+    if bool(arguments.scene) == bool(arguments.timepoint):
+        raise SystemExit("alpps report: give either --scene BUNDLE.mrb or one --timepoint per scan")
+    with SlicerContext() as context:
+        scene = context.scene
+        inputFiles = []
+        if arguments.scene:
+            context.loadSceneBundle(arguments.scene)
+            inputFiles.append(("Scene bundle", arguments.scene))
+            saved = reportExport.assessmentPanelValues(scene)
+        else:
+            saved = {}
+            labelNames = _parseLabelMapping(arguments.labels)
+            stage1 = arguments.stage1_date or None
+            entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
+            dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
+            roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), timeline.parseStudyDate(stage1, "stage 1 date") if stage1 else None)))
+            labsByDate = _parseLabs(arguments.labs_of_day)
+            for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
+                segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, labelNames)
+                volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
+                if volumeNode is not None:
+                    warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
+                    if warning:
+                        print(f"warning: {warning}")
+                timeline.storeTimePoint(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode,
+                                                           labs=labsByDate.pop(date, {})))
+                inputFiles.append((f"Segmentation file, {role or roleOfDate[date]}", segmentationPath))
+            if labsByDate:
+                raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
+
+        def value(option, field, convert=str):
+            given = getattr(arguments, option)
+            if given is not None:
+                return given
+            text = saved.get(field, "")
+            return convert(text) if text not in ("", None) and text != "0.0" else None
+
+        height, weight = value("height", "heightCm", float), value("weight", "weightKg", float)
+        arguments.height, arguments.weight = height, weight
+        arguments.liver_condition = value("liver_condition", "liverCondition") or "normal"
+        arguments.bsa_formula = value("bsa_formula", "bsaFormula")
+        arguments.stlv_formula = value("stlv_formula", "stlvFormula") or "vauthey"
+        settings = _settingsFromArguments(arguments)
+        stage1Text = value("stage1_date", "stage1Date")
+        stage1Date = timeline.parseStudyDate(stage1Text, "stage 1 date") if stage1Text else None
+        planText = value("plan", "plan") or "right_trisectionectomy"
+        plan = resectionPlans.parsePlan(planText)
+        comparison = [resectionPlans.parsePlan(text) for text in (arguments.compare_plan or ())]
+        liverFailure = value("stage1_liver_failure", "stage1LiverFailure") or "unknown"
+        document, paths, notes = reportExport.createPatientReport(
+            scene, arguments.out, plan, settings, stage1Date, liverFailure, comparison, arguments.anonymise, arguments.pseudonym,
+            with3D=not arguments.no_3d, inputFiles=inputFiles, remnantFunctionPerBsa=arguments.remnant_function_per_bsa,
+        )
+    for note in notes:
+        print(f"note: {note}")
+    print("Stage 2 readiness (decision support)")
+    for item in document["readiness"]:
+        shown = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()
+        print(f"  {item['label']:<44} {shown:>16}  {item['state']}")
+    print(f"Report{' (anonymised)' if arguments.anonymise else ''} written to {arguments.out}:")
+    for what, path in paths.items():
+        print(f"  {what:<24} {path}")
     return 0
 
 
@@ -462,7 +584,16 @@ def buildParser():
     )
     growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
     growth.add_argument(
-        "--remnant-function-per-bsa", type=float, help="FLR-F/BSA (%%/min/m2) before stage 2, e.g. from 'alpps function mebrofenin'"
+        "--remnant-function-per-bsa", type=float,
+        help="FLR-F/BSA (%%/min/m2) before stage 2, e.g. from 'alpps function mebrofenin'; overrides the latest --remnant-function",
+    )
+    growth.add_argument(
+        "--remnant-function",
+        dest="remnant_function_of_day",
+        action="append",
+        help="remnant function measured at a time point: 'DATE:flrFunctionPerBsa=2.4,flrFunctionPercentPerMin=4.6,murPercentPerMin=12,"
+        "flrSharePercent=35' (repeat per date; also gadoxetateFunctionalSharePercent, remnantHuiLitres, huiLitres); its growth between "
+        "time points is reported and the readiness checklist reads the latest",
     )
     growth.add_argument("--json", help="write the results as JSON to this path")
     growth.set_defaults(run=_commandHypertrophy)
@@ -511,6 +642,32 @@ def buildParser():
     gadoxetate.add_argument("--roi-radius", type=float, default=10.0, help="radius of the muscle ROIs in mm (default 10)")
     gadoxetate.add_argument("--json", help="write the results as JSON to this path")
     gadoxetate.set_defaults(run=_commandFunctionGadoxetate)
+
+    report = subcommands.add_parser(
+        "report", help="one patient's report: self-contained HTML (A4), JSON, CSV and .seg.nrrd, optionally anonymised"
+    )
+    report.add_argument("--scene", help="a Slicer scene bundle (.mrb) with time points stored by the ALPPSAssessment panel or alpps demo")
+    report.add_argument(
+        "--timepoint", action="append",
+        help="instead of --scene: DATE:VOLUME:SEGMENTATION[:ROLE] (repeat), as for 'alpps hypertrophy'",
+    )
+    report.add_argument("--out", required=True, help="output folder for the report files")
+    report.add_argument("--plan", help="plan whose remnant is followed (default: the scene's panel value, else right_trisectionectomy)")
+    report.add_argument("--compare-plan", action="append", help="another plan measured beside it at every scan (repeat)")
+    report.add_argument("--stage1-date", help="date of ALPPS stage 1 (YYYY-MM-DD); default: the scene's panel value")
+    report.add_argument("--labels", help="label maps only: '1=Segment I,2=Segment II,...' or a JSON file")
+    report.add_argument("--height", type=float, help="body height in cm (default: the scene's panel value)")
+    report.add_argument("--weight", type=float, help="body weight in kg (default: the scene's panel value)")
+    report.add_argument("--liver-condition", choices=("normal", "chemotherapy", "cirrhosis"))
+    report.add_argument("--bsa-formula", help="mosteller (default), dubois, haycock")
+    report.add_argument("--stlv-formula", help="vauthey (default), urata, heinemann, um_mosteller, um_dubois, feng")
+    report.add_argument("--labs", dest="labs_of_day", action="append", help="laboratory values of a time point, as for 'alpps hypertrophy'")
+    report.add_argument("--stage1-liver-failure", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
+    report.add_argument("--remnant-function-per-bsa", type=float, help="FLR-F/BSA (%%/min/m2) before stage 2, when not stored with the scan")
+    report.add_argument("--anonymise", action="store_true", help="leave out name, IDs, birth date, UIDs, file paths; dates as days after stage 1")
+    report.add_argument("--pseudonym", default="Anonymised", help="name and ID shown in an anonymised report")
+    report.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D rendering")
+    report.set_defaults(run=_commandReport)
 
     index = subcommands.add_parser("dicom-index", help="patients, studies (by date) and series of a DICOM folder")
     index.add_argument("folder", help="folder of DICOM files (searched recursively; other files are skipped and listed)")

@@ -11,6 +11,7 @@ from ALPPSAssessmentLib import (
     hypertrophy,
     imageRegistration,
     remnantFunction,
+    reportExport,
     stageTwoReadiness,
     timeline,
 )
@@ -41,9 +42,10 @@ SPARING_PLANS_TABLE = "ALPPS parenchyma-sparing plans"
 # The classic ALPPS resection (stage 2 removes IV-VIII) and the plain right hepatectomy beside it.
 DEMO_PLANS = ("right_trisectionectomy", "right_hepatectomy")
 CSV_FILE = "alpps-demo-segment-volumes.csv"
+REPORT_FOLDER = "report"
 
 
-def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
+def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None, with3D=True):
     """Build the synthetic patient, measure it, save everything; returns the JSON document."""
     os.makedirs(outputDirectory, exist_ok=True)
     ownContext = context is None
@@ -67,8 +69,9 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
         }
         plans = volumetryWorkflow.plansFromSelection(DEMO_PLANS)
         settings = volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg)
-        for timePoint in patient.timePoints:
-            volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, timePoint, "Synthetic")
+        for index, timePoint in enumerate(patient.timePoints):
+            identity = syntheticPatientScene.syntheticIdentity(patient, timePoint, index)
+            volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(scene, timePoint, "Synthetic", identity)
             volumetry, couinaudTable, planTable = volumetryWorkflow.runVolumetryIntoTables(segmentationNode, plans, settings)
             if timePoint is patient.timePoints[0]:
                 planDisplay.showPlan(segmentationNode, plans[0])
@@ -111,6 +114,8 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
         measured = document["function"]["mebrofenin"]["remnantFunction"]
         points[-1].remnantFunction = {key: measured[key] for key in ("flrFunctionPerBsa", "flrFunctionPercentPerMin", "murPercentPerMin", "flrSharePercent")}
         timeline.storeTimePoint(points[-1])
+        for modality in ("mebrofenin", "gadoxetate"):
+            timeline.storeFunctionalStudy(segmentationNode, modality, document["function"][modality])
         growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
         timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
         hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
@@ -122,11 +127,18 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
         for row, timePoint in zip(document["hypertrophy"]["timePoints"], patient.timePoints):
             row["trueRemnantMl"] = sum(timePoint.trueVolumesMl[s] for s in plans[0].remnantSegments)
             row["trueTotalLiverMl"] = timePoint.trueVolumesMl["Liver"]
+        _storePanelValues(scene, patient, plans[0])
+        # The tumour board report, made by the same function as the panel's button and `alpps report`.
+        _, reportPaths, _ = reportExport.createPatientReport(
+            scene, os.path.join(outputDirectory, REPORT_FOLDER), plans[0], settings, patient.stage1Date, "no", plans[1:], with3D=with3D
+        )
         document["outputs"] = {
             "sceneBundle": SCENE_BUNDLE,
             "json": JSON_FILE,
             "csv": CSV_FILE,
+            "report": os.path.join(REPORT_FOLDER, reportExport.REPORT_HTML),
         }
+        document["report"] = {what: os.path.relpath(path, outputDirectory) for what, path in reportPaths.items()}
         context.saveSceneBundle(os.path.join(outputDirectory, SCENE_BUNDLE))
         with open(os.path.join(outputDirectory, JSON_FILE), "w", encoding="utf-8") as stream:
             json.dump(document, stream, indent=2)
@@ -135,6 +147,18 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None):
     finally:
         if ownContext:
             context.close()
+
+
+def _storePanelValues(scene, patient, plan):
+    """The ALPPSAssessment panel's parameter node, filled as a user would, so that the scene opens
+    in Slicer with the patient's data entered and `alpps report --scene` finds them."""
+    node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode", reportExport.ASSESSMENT_MODULE)
+    node.SetSingletonTag(reportExport.ASSESSMENT_MODULE)
+    node.SetAttribute("ModuleName", reportExport.ASSESSMENT_MODULE)
+    for name, value in (("heightCm", patient.heightCm), ("weightKg", patient.weightKg), ("stage1Date", patient.stage1Date.isoformat()),
+                        ("plan", plan.key), ("liverCondition", "normal"), ("stage1LiverFailure", "no")):
+        node.SetParameter(name, str(value))
+    return node
 
 
 def _parenchymaSparing(scene, segmentationNode, plans, settings):
@@ -174,6 +198,7 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
             "uptake": uptake.asDict(),
             "remnantShare": share.asDict(),
             "remnantFunction": assessment.asDict(),
+            "timeActivityCurves": study.curves.asDict(),
             "trueRemnantSharePercent": 100.0 * functionalSimulator.trueRemnantShare(shares, plan.remnantSegments),
             "trueMurPercentPerMin": study.expectedMurPercentPerMin,
         },
