@@ -151,6 +151,9 @@ class ALPPSAssessmentParameterNode:
     preContrastVolume: vtkMRMLScalarVolumeNode
     spleenSegment: str = ""
     musclePoints: vtkMRMLMarkupsFiducialNode
+    # Optional ROIs placed by the reader: spleen (used instead of the spleen segment) and liver parenchyma.
+    spleenPoints: vtkMRMLMarkupsFiducialNode
+    liverPoints: vtkMRMLMarkupsFiducialNode
     roiRadiusMm: Annotated[float, WithinRange(1.0, 50.0)] = 10.0
     gadoxetateTable: vtkMRMLTableNode
     # Mebrofenin: the dynamic series (a sequence of frames, or a volume whose slices are the frames)
@@ -513,6 +516,8 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.musclePoints,
             parameterNode.roiRadiusMm,
             parameterNode.gadoxetateTable,
+            spleenMarkups=parameterNode.spleenPoints,
+            liverMarkups=parameterNode.liverPoints,
         )
         parameterNode.gadoxetateTable = outcome.tableNode
         return outcome

@@ -65,3 +65,66 @@ def test_gadoxetateCommandAndMissingSpleen(mriCase, tmp_path, capsys):
     assert "lsr" in without["liverIndices"]["missing"]
     with pytest.raises(ValueError, match="no segment 'Milz'"):
         gadoxetateWorkflow.measureGadoxetate(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), hbpNode, spleenSegment="Milz")
+
+
+def _sphereMean(image, ijkToRAS, centres, radius):
+    """Brute force: every voxel whose centre lies within ``radius`` of any centre (each once)."""
+    k, j, i = np.indices(image.shape)
+    world = ijkToRAS @ np.stack([i.ravel(), j.ravel(), k.ravel(), np.ones(i.size)])
+    inside = np.zeros(i.size, bool)
+    for centre in centres:
+        inside |= np.linalg.norm(world[:3].T - np.asarray(centre), axis=1) <= radius
+    return image.ravel()[inside].mean()
+
+
+def test_eachSegmentAndRoisPlacedByTheUser(mriCase):
+    point, segmentationNode, preNode, hbpNode, pre, hbp = mriCase
+    plan = resectionPlans.presetPlan("right_trisectionectomy")
+    spleen = point.structures["Spleen"]
+    # ROI centres: the spleen's and the left lateral liver's voxel centroids (RAS), as a reader would click them.
+    def centroid(mask):
+        k, j, i = np.nonzero(mask)
+        return tuple((point.ijkToRAS @ np.array([i.mean(), j.mean(), k.mean(), 1.0]))[:3])
+
+    spleenCentre, liverCentre = centroid(spleen), centroid(point.couinaudLabels == 2)
+    document = gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, preNode, spleenPoints=[spleenCentre],
+                                                    liverPoints=[liverCentre], roiRadiusMm=9.0)
+    for value, segmentId in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1):
+        mask = point.couinaudLabels == value
+        signals = document["segmentSignals"][segmentId]
+        assert signals["hbp"] == pytest.approx(hbp[mask].mean(), rel=1e-5) and signals["pre"] == pytest.approx(pre[mask].mean(), rel=1e-5)
+        assert signals["voxels"] == int(mask.sum())
+        assert signals["relativeEnhancement"] == pytest.approx((hbp[mask].mean() - pre[mask].mean()) / pre[mask].mean(), rel=1e-5)
+    spleenRoi = _sphereMean(hbp, point.ijkToRAS, [spleenCentre], 9.0)
+    assert document["signals"]["spleenHbp"] == pytest.approx(spleenRoi, rel=1e-5)
+    assert document["spleenSignalFrom"].startswith("ROIs placed in the spleen")
+    assert document["segmentSignals"]["II"]["liverToSpleenMinusOne"] == pytest.approx(hbp[point.couinaudLabels == 2].mean() / spleenRoi - 1, rel=1e-5)
+    liverRoi = document["liverRoi"]
+    assert liverRoi["hbp"] == pytest.approx(_sphereMean(hbp, point.ijkToRAS, [liverCentre], 9.0), rel=1e-5)
+    assert liverRoi["indices"]["values"]["lsr"] == pytest.approx(liverRoi["hbp"] / document["signals"]["spleenHbp"], rel=1e-9)
+    # The deportalised right liver enhances less than the growing left lateral segments.
+    assert document["segmentSignals"]["VII"]["relativeEnhancement"] < document["segmentSignals"]["II"]["relativeEnhancement"]
+    with pytest.raises(ValueError, match="spleen ROI.*outside the image"):
+        gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, spleenPoints=[(900.0, 0.0, 0.0)])
+
+
+def test_gadoxetateCommandTakesRoisPlacedByTheUser(mriCase, tmp_path, capsys):
+    point, segmentationNode, preNode, hbpNode, _, hbp = mriCase
+    paths = {}
+    for name, node in (("segmentation", segmentationNode), ("hbp", hbpNode)):
+        paths[name] = str(tmp_path / (name + (".seg.nrrd" if name == "segmentation" else ".nrrd")))
+        storageNode = node.CreateDefaultStorageNode()
+        storageNode.SetFileName(paths[name])
+        assert storageNode.WriteData(node)
+    k, j, i = np.nonzero(point.structures["Spleen"])
+    centre = (point.ijkToRAS @ np.array([i.mean(), j.mean(), k.mean(), 1.0]))[:3]
+    jsonPath = str(tmp_path / "rois.json")
+    arguments = ["function", "gadoxetate", "--segmentation", paths["segmentation"], "--hbp", paths["hbp"], "--roi-radius", "9"]
+    # The '=' form, as a negative first coordinate would otherwise read as an option.
+    assert cli.main(arguments + ["--spleen-point=" + ",".join(f"{value:.3f}" for value in centre), "--json", jsonPath]) == 0
+    with open(jsonPath) as stream:
+        document = json.load(stream)
+    assert document["spleenSignalFrom"] == "ROIs placed in the spleen (radius 9 mm)"
+    assert document["signals"]["spleenHbp"] == pytest.approx(_sphereMean(hbp, point.ijkToRAS, [centre], 9.0), rel=1e-4)
+    with pytest.raises(SystemExit, match="--liver-point must read X,Y,Z"):
+        cli.main(arguments + ["--liver-point", "1,2"])

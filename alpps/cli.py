@@ -444,19 +444,28 @@ def _commandFunctionGadoxetate(arguments):
     from .headless import SlicerContext
 
     plan = resectionPlans.parsePlan(arguments.plan)
-    musclePoints = None
-    if arguments.muscle_point:
+    def points(option, texts):
+        if not texts:
+            return None
         try:
-            musclePoints = [tuple(float(value) for value in text.split(",")) for text in arguments.muscle_point]
+            parsed = [tuple(float(value) for value in text.split(",")) for text in texts]
         except ValueError:
-            raise SystemExit("alpps: --muscle-point must read X,Y,Z in RAS mm, e.g. 12.5,-80,20") from None
+            parsed = []
+        if not parsed or any(len(point) != 3 for point in parsed):
+            raise SystemExit(f"alpps: {option} must read X,Y,Z in RAS mm, e.g. 12.5,-80,20")
+        return parsed
+
+    musclePoints = points("--muscle-point", arguments.muscle_point)
+    spleenPoints = points("--spleen-point", arguments.spleen_point)
+    liverPoints = points("--liver-point", arguments.liver_point)
     with SlicerContext() as context:
         scene = context.scene
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
         hbpNode = segmentationIO.loadVolume(scene, arguments.hbp)
         preNode = segmentationIO.loadVolume(scene, arguments.pre) if arguments.pre else None
         document = gadoxetateWorkflow.measureGadoxetate(
-            segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius
+            segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius,
+            spleenPoints=spleenPoints, liverPoints=liverPoints,
         )
     print(f"Gadoxetate MRI ({plan.key}); signals in {document['signals']['unit']}")
     for region in ("liverIndices", "remnantIndices"):
@@ -638,7 +647,9 @@ def buildParser():
     gadoxetate.add_argument("--pre", help="pre-contrast MRI (for RLE, CEI and the relative-enhancement map)")
     gadoxetate.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is measured")
     gadoxetate.add_argument("--spleen-segment", help="name of the spleen segment (default: a segment named 'Spleen')")
-    gadoxetate.add_argument("--muscle-point", action="append", help="centre of a spherical ROI in paraspinal muscle: X,Y,Z (RAS mm; repeat)")
+    gadoxetate.add_argument("--muscle-point", action="append", help="centre of a spherical ROI in paraspinal muscle: --muscle-point=X,Y,Z (RAS mm; the = form allows a negative X; repeat)")
+    gadoxetate.add_argument("--spleen-point", action="append", help="centre of a spherical ROI in the spleen, used instead of the spleen segment: --spleen-point=X,Y,Z (RAS mm; repeat)")
+    gadoxetate.add_argument("--liver-point", action="append", help="centre of a spherical ROI in liver parenchyma, reported with its own indices: --liver-point=X,Y,Z (RAS mm; repeat)")
     gadoxetate.add_argument("--roi-radius", type=float, default=10.0, help="radius of the muscle ROIs in mm (default 10)")
     gadoxetate.add_argument("--json", help="write the results as JSON to this path")
     gadoxetate.set_defaults(run=_commandFunctionGadoxetate)

@@ -188,6 +188,21 @@ def gadoxetateRows(document):
     ):
         value = signals.get(key)
         rows.append((label, region, numberOrNaN(value), signals["unit"], "", "" if value is not None else "not measured", "mean signal"))
+    if document.get("spleenSignalFrom"):
+        rows[2] = rows[2][:5] + (f"from {document['spleenSignalFrom']}",) + rows[2][6:]
+    for segmentId, segment in (document.get("segmentSignals") or {}).items():
+        region = f"segment {segmentId}"
+        rows.append(("Signal, hepatobiliary phase", region, float(segment["hbp"]), signals["unit"], "", f"{segment['voxels']} voxels", "mean signal"))
+        for key, label in (("relativeEnhancement", "Relative enhancement (HBP - pre) / pre"), ("liverToSpleenMinusOne", "Liver-to-spleen ratio minus one")):
+            value = segment.get(key)
+            rows.append((label, region, numberOrNaN(value), "", "", "" if value is not None else "needs the pre-contrast image" if key == "relativeEnhancement" else "needs the spleen signal", ""))
+    liverRoi = document.get("liverRoi")
+    if liverRoi:
+        region = f"liver ROIs ({liverRoi['points']} x {liverRoi['radiusMm']:g} mm)"
+        rows.append(("Signal, hepatobiliary phase", region, float(liverRoi["hbp"]), signals["unit"], "", "placed by the reader", "mean signal"))
+        for key, (label, unit) in _INDEX_LABELS.items():
+            if key in liverRoi["indices"]["values"]:
+                rows.append((label, region, float(liverRoi["indices"]["values"][key]), unit, "", "", gadoxetateIndices.INDEX_DEFINITIONS[key].definition))
     for documentKey, region in (("liverIndices", "whole liver"), ("remnantIndices", "remnant")):
         indices = document[documentKey]
         for key, (label, unit) in _INDEX_LABELS.items():
@@ -358,8 +373,12 @@ def _mapNodes(scene):
     return nodes
 
 
+def _placedPoints(markups):
+    return markups if markups is not None and markups.GetNumberOfControlPoints() > 0 else None
+
+
 def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=None, spleenSegment="", muscleMarkups=None,
-                           roiRadiusMm=10.0, resultTable=None, roleOverrides=None):
+                           roiRadiusMm=10.0, resultTable=None, roleOverrides=None, spleenMarkups=None, liverMarkups=None):
     """``gadoxetateWorkflow.measureGadoxetate`` with the panel's inputs: muscle ROI centres from a
     markups node (its points placed in the paraspinal muscle; none placed = no muscle signal),
     results written to ``resultTable`` (created when None). The voxel-wise map the measurement
@@ -372,7 +391,8 @@ def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=
     scene = segmentationNode.GetScene()
     before = {node.GetID() for node in _mapNodes(scene)}
     document = gadoxetateWorkflow.measureGadoxetate(
-        segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm, roleOverrides
+        segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm, roleOverrides,
+        _placedPoints(spleenMarkups), _placedPoints(liverMarkups),
     )
     made = [node for node in _mapNodes(scene) if node.GetID() not in before]
     mapNode = made[-1] if made else None

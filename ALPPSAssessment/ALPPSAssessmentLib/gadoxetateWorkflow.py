@@ -22,11 +22,36 @@ def _spleenSegmentId(segmentationNode, spleenSegment):
     return None
 
 
+def _segmentSignals(hbpImage, preImage, segmentationNode, units, spleenMean):
+    """Mean HBP (and pre-contrast) signal of each Couinaud segment, with its relative enhancement
+    and liver-to-spleen ratio minus one where the inputs allow (None otherwise, never 0)."""
+    segmentOfId = {segmentId: unit for unit, segmentId in units.items()}
+    hbp = gadoxetateIndices.meanSignalInSegments(hbpImage, segmentationNode, list(segmentOfId))
+    pre = gadoxetateIndices.meanSignalInSegments(preImage, segmentationNode, list(segmentOfId)) if preImage is not None else {}
+    signals = {}
+    for segmentId, unit in segmentOfId.items():
+        hbpMean = hbp[segmentId].mean
+        preMean = pre[segmentId].mean if segmentId in pre else None
+        signals[unit] = {
+            "hbp": hbpMean,
+            "pre": preMean,
+            "voxels": hbp[segmentId].voxelCount,
+            "relativeEnhancement": (hbpMean - preMean) / preMean if preMean else None,
+            "liverToSpleenMinusOne": hbpMean / spleenMean - 1.0 if spleenMean else None,
+        }
+    return signals
+
+
 def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSegment=None, musclePoints=None,
-                      roiRadiusMm=10.0, roleOverrides=None):
+                      roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None):
     """Indices for the liver (union of I-VIII) and the remnant of ``plan``; a dictionary with the
     signals, indices (or why each is missing), HUI and rHUI (litres) with the rHUI flag, and the
-    remnant functional share. The images may lie on any grid: segments are paired in physical space."""
+    remnant functional share. The images may lie on any grid: segments are paired in physical space.
+
+    ROIs the radiologist places (spheres of ``roiRadiusMm`` around RAS points or markups points):
+    ``musclePoints`` in the paraspinal muscle; ``spleenPoints`` in the spleen, used instead of the
+    spleen segment (ROIs avoid vessels and the hilum); ``liverPoints`` in the liver parenchyma,
+    reported beside the segment-based liver with indices of their own."""
     roles = SegmentRoles(segmentationNode, roleOverrides)
     units = roles.couinaudUnits()
     liverIds = list(units.values())
@@ -35,8 +60,13 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
     planResult = volumetry.plans[0]
     liverHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, liverIds, "liver (HBP)")
     remnantHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, remnantIds, "remnant (HBP)")
-    spleenId = _spleenSegmentId(segmentationNode, spleenSegment)
-    spleenHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, [spleenId], "spleen (HBP)") if spleenId else None
+    spleenId = None if spleenPoints else _spleenSegmentId(segmentationNode, spleenSegment)
+    if spleenPoints:
+        spleenHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, spleenPoints, roiRadiusMm, "spleen ROI (HBP)")
+        spleenSource = f"ROIs placed in the spleen (radius {roiRadiusMm:g} mm)"
+    else:
+        spleenHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, [spleenId], "spleen (HBP)") if spleenId else None
+        spleenSource = f"segment '{segmentationNode.GetSegmentation().GetSegment(spleenId).GetName()}'" if spleenId else None
     muscleHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, musclePoints, roiRadiusMm, "muscle (HBP)") if musclePoints else None
     liverPre = remnantPre = musclePre = None
     if preImage is not None:
@@ -49,8 +79,19 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
             return None
         return signal.pooled.mean if hasattr(signal, "pooled") else signal.mean
 
+    liverRoi = None
+    if liverPoints:
+        roiHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, liverPoints, roiRadiusMm, "liver ROI (HBP)")
+        roiPre = gadoxetateIndices.meanSignalInSpheres(preImage, liverPoints, roiRadiusMm, "liver ROI (pre)") if preImage is not None else None
+        liverRoi = {
+            "hbp": mean(roiHbp), "pre": mean(roiPre), "radiusMm": roiRadiusMm, "points": len(roiHbp.perPoint),
+            "indices": gadoxetateIndices.signalIndices(mean(roiHbp), mean(spleenHbp), mean(muscleHbp), mean(roiPre), mean(musclePre)),
+        }
     document = {
         "plan": {"key": plan.key, "label": plan.label},
+        "spleenSignalFrom": spleenSource,
+        "segmentSignals": _segmentSignals(hbpImage, preImage, segmentationNode, units, mean(spleenHbp)),
+        "liverRoi": liverRoi,
         "signals": {
             "liverHbp": mean(liverHbp), "remnantHbp": mean(remnantHbp), "spleenHbp": mean(spleenHbp), "muscleHbp": mean(muscleHbp),
             "liverPre": mean(liverPre), "remnantPre": mean(remnantPre), "musclePre": mean(musclePre),

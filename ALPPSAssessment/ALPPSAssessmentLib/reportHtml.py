@@ -297,6 +297,19 @@ def _function(page, timeActivitySvgs):
         page.add('<table class="kv"><tr><th>Quantity</th><th class="n">Value</th><th>Note / source</th></tr>'
                  + "".join(f"<tr><td>{label}</td><td class='n'>{value}</td><td class='small'>{note}</td></tr>" for label, value, note in rows)
                  + "</table>")
+        segments = (gadoxetate or {}).get("segmentSignals") or {}
+        if segments:
+            sbase = base + ("studies", "gadoxetate", "segmentSignals")
+            unit = gadoxetate["signals"]["unit"]
+            page.add(f'<table class="keep"><tr><th>Segment (gadoxetate MRI)</th><th class="n">HBP signal ({_e(unit)})</th>'
+                     f'<th class="n">Pre-contrast ({_e(unit)})</th><th class="n">Relative enhancement</th><th class="n">L/S - 1</th></tr>')
+            for segmentId in segments:
+                page.add(f"<tr><td>{_e(segmentId)}</td><td class='n'>{page.number(sbase + (segmentId, 'hbp'), 1)}</td>"
+                         f"<td class='n'>{page.number(sbase + (segmentId, 'pre'), 1)}</td>"
+                         f"<td class='n'>{page.number(sbase + (segmentId, 'relativeEnhancement'), 3)}</td>"
+                         f"<td class='n'>{page.number(sbase + (segmentId, 'liverToSpleenMinusOne'), 3)}</td></tr>")
+            source = gadoxetate.get("spleenSignalFrom")
+            page.add(f"</table><p class='small'>Spleen signal from {_e(source or 'no spleen segment or ROI')}.</p>")
         if index in timeActivitySvgs:
             page.add(f'<div class="figure">{timeActivitySvgs[index]}<div class="caption">Mebrofenin time-activity curves '
                      "(counts/s) of the dynamic study; the uptake rate is fitted in the shaded window.</div></div>")
