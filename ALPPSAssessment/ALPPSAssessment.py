@@ -154,6 +154,10 @@ class ALPPSAssessmentParameterNode:
     # Optional ROIs placed by the reader: spleen (used instead of the spleen segment) and liver parenchyma.
     spleenPoints: vtkMRMLMarkupsFiducialNode
     liverPoints: vtkMRMLMarkupsFiducialNode
+    # Optional T1 maps (pre-contrast, hepatobiliary phase) and the unit their values are in.
+    t1PreMap: vtkMRMLScalarVolumeNode
+    t1HbpMap: vtkMRMLScalarVolumeNode
+    t1Unit: Annotated[str, Choice(["ms", "s"])] = "ms"
     roiRadiusMm: Annotated[float, WithinRange(1.0, 50.0)] = 10.0
     gadoxetateTable: vtkMRMLTableNode
     # Mebrofenin: the dynamic series (a sequence of frames, or a volume whose slices are the frames)
@@ -518,6 +522,9 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.gadoxetateTable,
             spleenMarkups=parameterNode.spleenPoints,
             liverMarkups=parameterNode.liverPoints,
+            t1PreMap=parameterNode.t1PreMap,
+            t1HbpMap=parameterNode.t1HbpMap,
+            t1Unit=parameterNode.t1Unit,
         )
         parameterNode.gadoxetateTable = outcome.tableNode
         return outcome

@@ -128,3 +128,27 @@ def test_gadoxetateCommandTakesRoisPlacedByTheUser(mriCase, tmp_path, capsys):
     assert document["signals"]["spleenHbp"] == pytest.approx(_sphereMean(hbp, point.ijkToRAS, [centre], 9.0), rel=1e-4)
     with pytest.raises(SystemExit, match="--liver-point must read X,Y,Z"):
         cli.main(arguments + ["--liver-point", "1,2"])
+
+
+def test_t1MapsGiveR1AndReductionRateOfLiverAndRemnant(mriCase, slicerContext):
+    point, segmentationNode, preNode, hbpNode, _, _ = mriCase
+    plan = resectionPlans.presetPlan("right_trisectionectomy")
+    labels = point.couinaudLabels
+    # T1 in seconds: 0.8 s everywhere before contrast; after it 0.4 s in the remnant (II, III, I), 0.5 s elsewhere.
+    t1Pre = np.full(labels.shape, 0.8, np.float32)
+    t1Hbp = np.where(np.isin(labels, [1, 2, 3]), 0.4, 0.5).astype(np.float32)
+    preMap = segmentationImport.addVolumeFromArray(slicerContext.scene, "T1 pre", t1Pre, point.ijkToRAS)
+    hbpMap = segmentationImport.addVolumeFromArray(slicerContext.scene, "T1 HBP", t1Hbp, point.ijkToRAS)
+    document = gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, t1PreMap=preMap, t1HbpMap=hbpMap, t1Unit="s")
+    remnant = document["t1Indices"]["remnant"]
+    assert remnant["t1PreMs"] == pytest.approx(800.0) and remnant["t1HbpMs"] == pytest.approx(400.0)
+    assert remnant["deltaR1PerS"] == pytest.approx(1 / 0.4 - 1 / 0.8) and remnant["reductionRate"] == pytest.approx(0.5)
+    liver = labels > 0
+    meanHbp = t1Hbp[liver].astype(float).mean()
+    assert document["t1Indices"]["liver"]["t1HbpMs"] == pytest.approx(1000 * meanHbp, rel=1e-5)
+    with pytest.raises(ValueError, match="unit of the T1 maps is not given"):
+        gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, t1PreMap=preMap, t1HbpMap=hbpMap)
+    with pytest.raises(ValueError, match="need both T1 maps"):
+        gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, t1PreMap=preMap, t1Unit="s")
+    with pytest.raises(ValueError, match="looks like seconds"):
+        gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, t1PreMap=preMap, t1HbpMap=hbpMap, t1Unit="ms")

@@ -463,9 +463,11 @@ def _commandFunctionGadoxetate(arguments):
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
         hbpNode = segmentationIO.loadVolume(scene, arguments.hbp)
         preNode = segmentationIO.loadVolume(scene, arguments.pre) if arguments.pre else None
+        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre) if arguments.t1_pre else None
+        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp) if arguments.t1_hbp else None
         document = gadoxetateWorkflow.measureGadoxetate(
             segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius,
-            spleenPoints=spleenPoints, liverPoints=liverPoints,
+            spleenPoints=spleenPoints, liverPoints=liverPoints, t1PreMap=t1Pre, t1HbpMap=t1Hbp, t1Unit=arguments.t1_unit,
         )
     print(f"Gadoxetate MRI ({plan.key}); signals in {document['signals']['unit']}")
     for region in ("liverIndices", "remnantIndices"):
@@ -479,6 +481,9 @@ def _commandFunctionGadoxetate(arguments):
         print("  HUI and rHUI need the spleen signal: not computed")
     if document["remnantFunctionalShare"] is not None:
         print(f"  remnant functional share (voxel map): {100 * document['remnantFunctionalShare']['share']:.1f} %")
+    for region, indices in (document["t1Indices"] or {}).items():
+        print(f"  T1 {region}: {indices['t1PreMs']:.0f} -> {indices['t1HbpMs']:.0f} ms, delta R1 {indices['deltaR1PerS']:.3f} 1/s, "
+              f"reduction rate {100 * indices['reductionRate']:.1f} %")
     if arguments.json:
         document["software"] = {"name": "ALPPS", "version": __version__}
         _writeJson(arguments.json, document)
@@ -650,6 +655,9 @@ def buildParser():
     gadoxetate.add_argument("--muscle-point", action="append", help="centre of a spherical ROI in paraspinal muscle: --muscle-point=X,Y,Z (RAS mm; the = form allows a negative X; repeat)")
     gadoxetate.add_argument("--spleen-point", action="append", help="centre of a spherical ROI in the spleen, used instead of the spleen segment: --spleen-point=X,Y,Z (RAS mm; repeat)")
     gadoxetate.add_argument("--liver-point", action="append", help="centre of a spherical ROI in liver parenchyma, reported with its own indices: --liver-point=X,Y,Z (RAS mm; repeat)")
+    gadoxetate.add_argument("--t1-pre", help="pre-contrast T1 map (for R1, delta R1 and the T1 reduction rate)")
+    gadoxetate.add_argument("--t1-hbp", help="hepatobiliary-phase T1 map")
+    gadoxetate.add_argument("--t1-unit", choices=("ms", "s"), help="unit of the T1 maps' values (required with the maps)")
     gadoxetate.add_argument("--roi-radius", type=float, default=10.0, help="radius of the muscle ROIs in mm (default 10)")
     gadoxetate.add_argument("--json", help="write the results as JSON to this path")
     gadoxetate.set_defaults(run=_commandFunctionGadoxetate)

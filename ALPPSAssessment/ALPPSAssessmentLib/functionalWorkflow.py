@@ -217,6 +217,11 @@ def gadoxetateRows(document):
             rows.append((label, region, float("nan"), gadoxetateIndices.LITRE, "", "needs the spleen signal", ""))
         else:
             rows.append((label, region, float(index["value"]), index["unit"], "", f"V {index['volumeMl']:.1f} mL x (L/S - 1)", index["definition"]["reference"]))
+    for region, indices in (document.get("t1Indices") or {}).items():
+        where = "whole liver" if region == "liver" else region
+        for key, label, unit in (("t1PreMs", "T1, pre-contrast", "ms"), ("t1HbpMs", "T1, hepatobiliary phase", "ms"),
+                                 ("deltaR1PerS", "Delta R1 (R1 HBP - R1 pre)", "1/s"), ("reductionRate", "T1 reduction rate", "fraction")):
+            rows.append((label, where, float(indices[key]), unit, "", f"T1 maps in {indices['inputUnit']}", "clinical reference section 6 (T1 maps)"))
     flag = document["remnantHuiFlag"]
     rows.append((flag["label"], "remnant", numberOrNaN(flag["value"]), flag["unit"], _flagText(flag), f"population: {flag['population']}", flag["source"]))
     share = document.get("remnantFunctionalShare")
@@ -378,7 +383,8 @@ def _placedPoints(markups):
 
 
 def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=None, spleenSegment="", muscleMarkups=None,
-                           roiRadiusMm=10.0, resultTable=None, roleOverrides=None, spleenMarkups=None, liverMarkups=None):
+                           roiRadiusMm=10.0, resultTable=None, roleOverrides=None, spleenMarkups=None, liverMarkups=None,
+                           t1PreMap=None, t1HbpMap=None, t1Unit=None):
     """``gadoxetateWorkflow.measureGadoxetate`` with the panel's inputs: muscle ROI centres from a
     markups node (its points placed in the paraspinal muscle; none placed = no muscle signal),
     results written to ``resultTable`` (created when None). The voxel-wise map the measurement
@@ -392,7 +398,7 @@ def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=
     before = {node.GetID() for node in _mapNodes(scene)}
     document = gadoxetateWorkflow.measureGadoxetate(
         segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm, roleOverrides,
-        _placedPoints(spleenMarkups), _placedPoints(liverMarkups),
+        _placedPoints(spleenMarkups), _placedPoints(liverMarkups), t1PreMap, t1HbpMap, t1Unit if t1PreMap is not None else None,
     )
     made = [node for node in _mapNodes(scene) if node.GetID() not in before]
     mapNode = made[-1] if made else None

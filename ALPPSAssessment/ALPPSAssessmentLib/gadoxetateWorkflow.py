@@ -43,7 +43,8 @@ def _segmentSignals(hbpImage, preImage, segmentationNode, units, spleenMean):
 
 
 def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSegment=None, musclePoints=None,
-                      roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None):
+                      roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None,
+                      t1PreMap=None, t1HbpMap=None, t1Unit=None):
     """Indices for the liver (union of I-VIII) and the remnant of ``plan``; a dictionary with the
     signals, indices (or why each is missing), HUI and rHUI (litres) with the rHUI flag, and the
     remnant functional share. The images may lie on any grid: segments are paired in physical space.
@@ -51,7 +52,14 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
     ROIs the radiologist places (spheres of ``roiRadiusMm`` around RAS points or markups points):
     ``musclePoints`` in the paraspinal muscle; ``spleenPoints`` in the spleen, used instead of the
     spleen segment (ROIs avoid vessels and the hilum); ``liverPoints`` in the liver parenchyma,
-    reported beside the segment-based liver with indices of their own."""
+    reported beside the segment-based liver with indices of their own.
+
+    T1 maps (pre-contrast and hepatobiliary phase, both in ``t1Unit``: 'ms' or 's', no default)
+    add R1, delta R1 and the T1 reduction rate of the liver and the remnant."""
+    if (t1PreMap is None) != (t1HbpMap is None):
+        raise ValueError("T1 indices need both T1 maps: the pre-contrast and the hepatobiliary-phase T1 map")
+    if t1PreMap is not None and t1Unit is None:
+        raise ValueError("The unit of the T1 maps is not given: expected 'ms' or 's' (scanners differ)")
     roles = SegmentRoles(segmentationNode, roleOverrides)
     units = roles.couinaudUnits()
     liverIds = list(units.values())
@@ -101,6 +109,10 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
         "remnantIndices": gadoxetateIndices.signalIndices(mean(remnantHbp), mean(spleenHbp), mean(muscleHbp), mean(remnantPre), mean(musclePre)),
         "totalLiverMl": volumetry.totalLiverMl,
         "remnantMl": planResult.remnantMl,
+    }
+    document["t1Indices"] = None if t1PreMap is None else {
+        "liver": gadoxetateIndices.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, liverIds, t1Unit).asDict(),
+        "remnant": gadoxetateIndices.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, remnantIds, t1Unit).asDict(),
     }
     if spleenHbp is not None:
         hui = gadoxetateIndices.hepatocellularUptakeIndex(volumetry.totalLiverMl, "mL", mean(liverHbp), mean(spleenHbp))

@@ -292,6 +292,12 @@ def _function(page, timeActivitySvgs):
             if gadoxetate.get("remnantHuiFlag"):
                 flag = gadoxetate["remnantHuiFlag"]
                 rows.append((_e(flag.get("label", "rHUI flag")), _riskFlag(flag), _e(flag.get("source", ""))))
+            for region, indices in (gadoxetate.get("t1Indices") or {}).items():
+                tbase = gbase + ("t1Indices", region)
+                rows.append((f"{region.capitalize()} T1 pre / HBP (T1 maps)",
+                             f"{page.number(tbase + ('t1PreMs',), 0)} / {page.number(tbase + ('t1HbpMs',), 0, 'ms')}", ""))
+                rows.append((f"{region.capitalize()} delta R1, T1 reduction rate", f"{page.number(tbase + ('deltaR1PerS',), 3, '1/s')}, "
+                             f"{page.number(tbase + ('reductionRate',), 3)}", "reduction rate as a fraction"))
             if gadoxetate.get("remnantFunctionalShare"):
                 rows.append(("Remnant functional share (gadoxetate voxel map, fraction)", page.number(gbase + ("remnantFunctionalShare", "share"), 3), ""))
         page.add('<table class="kv"><tr><th>Quantity</th><th class="n">Value</th><th>Note / source</th></tr>'
