@@ -506,6 +506,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.timePointSegmentation,
             parameterNode.spleenSegment,
             parameterNode.overlayOpacity,
+            plan=self.planOf(parameterNode),
         )
         parameterNode.overlayMap = outcome.mapNode
         return outcome

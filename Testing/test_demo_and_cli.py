@@ -150,8 +150,12 @@ def test_cliReportsBadInputWithoutTraceback(tmp_path, capsys):
 
 def test_runDemoInAGivenContextKeepsTheScene(slicerContext, tmp_path):
     document = runDemo(str(tmp_path), spacing=(4.0, 4.0, 4.0), context=slicerContext)
-    # One segmentation per time point, and the plan display of the first one.
-    assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"]) + 1
+    # One segmentation per time point, the plan display of the first one and the remnant outline over the SPECT of the last.
+    assert slicerContext.scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == len(document["timePoints"]) + 2
+    composites = {node.GetLayoutName(): node for node in slicerContext.scene.GetNodesByClass("vtkMRMLSliceCompositeNode")}
+    foregrounds = {name: slicerContext.scene.GetNodeByID(node.GetForegroundVolumeID()).GetName() for name, node in composites.items()}
+    assert foregrounds["Red"] == foregrounds["Yellow"] == document["function"]["mebrofenin"]["overlay"]["map"]
+    assert foregrounds["Green"] == document["function"]["gadoxetateOverlay"]["map"]
 
 
 def test_sparingCommandComparesWithTheMajorPlans(slicerContext, tmp_path, capsys):

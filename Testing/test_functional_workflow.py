@@ -239,13 +239,25 @@ def test_overlayOnTheCtGrid(timePointCase):
     known[liver] = np.arange(1, int(liver.sum()) + 1)
     known[point.structures["Spleen"]] = 5.0e6
     knownNode = segmentationImport.addVolumeFromArray(scene, "Known counts", known, point.ijkToRAS)
+    composites = imageRegistration.sliceCompositeNodes(scene)
     outcome = functionalOverlay.showFunctionalOverlay(
-        functionalOverlay.SPECT_LIVER_COUNTS, ctNode, knownNode, segmentationNode=segmentationNode, opacity=0.4
+        functionalOverlay.SPECT_LIVER_COUNTS, ctNode, knownNode, segmentationNode=segmentationNode, opacity=0.4, plan=PLAN,
+        layoutNames=("Red", "Yellow"),
     )
-    expected = np.percentile(known[liver], (5.0, 95.0))
-    assert outcome.window == pytest.approx(tuple(expected)) and outcome.liverVoxels == int(liver.sum())
+    # Normalised to the liver mean (1 = liver mean), then windowed on the liver's percentiles.
+    normalised = known / known[liver].astype(np.float64).mean()
+    expected = np.percentile(normalised[liver], (5.0, 95.0))
+    assert outcome.window == pytest.approx(tuple(expected), rel=1e-5) and outcome.liverVoxels == int(liver.sum())
+    np.testing.assert_allclose(imageRegistration.volumeNodeArray(outcome.mapNode)[liver], normalised[liver], rtol=1e-5)
+    assert outcome.mapNode.GetAttribute(functionalOverlay.UNIT_ATTRIBUTE) == functionalOverlay.NORMALISED_COUNTS_UNIT
+    assert [composites[name].GetForegroundVolumeID() for name in ("Red", "Yellow", "Green")] == [outcome.mapNode.GetID()] * 2 + [None]
+    assert composites["Red"].GetBackgroundVolumeID() == ctNode.GetID() and composites["Red"].GetForegroundOpacity() == pytest.approx(0.4)
+    # The remnant outline over it: the plan segmentation, outlines only, remnant = II + III (+ I) voxels.
+    outline = scene.GetFirstNodeByName(f"{segmentationNode.GetName()} - {PLAN.label}")
+    assert outline is not None and not outline.GetDisplayNode().GetVisibility2DFill() and outline.GetDisplayNode().GetVisibility2DOutline()
+    assert "outline: remnant" in outcome.summary
     displayNode = outcome.mapNode.GetDisplayNode()
-    assert displayNode.GetWindowLevelMin() == pytest.approx(expected[0]) and displayNode.GetWindowLevelMax() == pytest.approx(expected[1])
+    assert displayNode.GetWindowLevelMin() == pytest.approx(expected[0], rel=1e-5) and displayNode.GetWindowLevelMax() == pytest.approx(expected[1], rel=1e-5)
     assert outcome.display.colorName == "PET-Heat"
     assert imageRegistration.volumeNodeArray(outcome.mapNode).shape == point.ct.shape
     assert outcome.mapNode.GetAttribute(functionalOverlay.PRESET_ATTRIBUTE) == functionalOverlay.SPECT_LIVER_COUNTS

@@ -6,6 +6,7 @@ import json
 import os
 
 from ALPPSAssessmentLib import (
+    functionalOverlay,
     functionalSimulator,
     gadoxetateWorkflow,
     hypertrophy,
@@ -182,7 +183,13 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
     spect = functionalSimulator.simulateSpect(timePoint.couinaudLabels, timePoint.ijkToRAS, shares, seed=11)
     spectNode = segmentationImport.addVolumeFromArray(scene, "Synthetic mebrofenin SPECT", spect.counts.astype("float32"), spect.ijkToRAS)
     registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode)
-    imageRegistration.showAsOverlay(spectNode, ctNode)
+    # Slicer opens the saved scene with these layers: the SPECT (normalised to the liver mean) over
+    # the CT in the axial and sagittal views with the remnant outlined, the MRI's relative
+    # enhancement in the coronal view.
+    imageRegistration.sliceCompositeNodes(scene)
+    spectOverlay = functionalOverlay.showFunctionalOverlay(
+        functionalOverlay.SPECT_LIVER_COUNTS, ctNode, spectNode, segmentationNode=segmentationNode, plan=plan, layoutNames=("Red", "Yellow")
+    )
     study = functionalSimulator.simulateDynamicStudy(0.12, seed=11)
     remnantFunction.addTimeActivityChart(scene, study.curves)
     share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode)
@@ -191,6 +198,9 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
     pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(timePoint, relativeFunction, seed=11)
     preNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI pre-contrast", pre, ijkToRAS)
     hbpNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI hepatobiliary phase", hbp, ijkToRAS)
+    mriOverlay = functionalOverlay.showFunctionalOverlay(
+        functionalOverlay.MRI_RELATIVE_ENHANCEMENT, ctNode, None, hbpNode, preNode, segmentationNode, layoutNames=("Green",)
+    )
     return {
         "scan": {"role": timePoint.role, "studyDate": timePoint.studyDate.isoformat()},
         "mebrofenin": {
@@ -201,7 +211,9 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
             "timeActivityCurves": study.curves.asDict(),
             "trueRemnantSharePercent": 100.0 * functionalSimulator.trueRemnantShare(shares, plan.remnantSegments),
             "trueMurPercentPerMin": study.expectedMurPercentPerMin,
+            "overlay": {"map": spectOverlay.mapNode.GetName(), "window": list(spectOverlay.window), "summary": spectOverlay.summary},
         },
+        "gadoxetateOverlay": {"map": mriOverlay.mapNode.GetName(), "window": list(mriOverlay.window), "summary": mriOverlay.summary},
         "gadoxetate": gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, preNode),
     }
 

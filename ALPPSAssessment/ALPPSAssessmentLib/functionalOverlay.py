@@ -2,9 +2,10 @@
 map to show resampled onto the CT grid (registration transform applied), and its display.
 
 A preset says which map is shown and how:
-- SPECT counts (99mTc-mebrofenin): the SPECT itself, colour 'PET-Heat', window from the 5th to
-  the 95th percentile of the counts inside the liver (the segmentation's liver segments on the
-  CT grid), so that the window follows the liver's own range whatever the injected activity;
+- SPECT counts (99mTc-mebrofenin): the SPECT normalised to its mean count in the liver (the
+  segmentation's liver segments on the CT grid; 1 = liver mean, so maps of two days compare
+  whatever the injected activity), colour 'PET-Heat', window from the 5th to the 95th percentile
+  of the liver voxels;
 - MRI relative enhancement (gadoxetate, clinical reference section 6): RLE = (HBP - pre) / pre per
   voxel, a fraction, shown from 0 to 1.5 (0-150 %);
 - MRI liver-to-spleen ratio minus one: L/S - 1 = HBP / mean spleen signal (HBP) - 1 per voxel,
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+
+from ALPPSVolumetryLib import planDisplay
 
 from . import gadoxetateIndices, gadoxetateWorkflow, imageRegistration
 
@@ -47,6 +50,9 @@ class OverlayPreset:
 
 
 SPECT_LIVER_COUNTS = "SPECT counts: PET-Heat, 5-95 % of liver counts"
+# The SPECT map's unit once normalised (attribute on the map node).
+NORMALISED_COUNTS_UNIT = "counts / mean liver count"
+UNIT_ATTRIBUTE = "ALPPS.Overlay.Unit"
 MRI_RELATIVE_ENHANCEMENT = "MRI relative enhancement: 0-150 %"
 MRI_LIVER_SPLEEN = "MRI liver-to-spleen ratio minus one: 0-1.5"
 
@@ -55,7 +61,8 @@ OVERLAY_PRESETS = {
     for preset in (
         OverlayPreset(
             SPECT_LIVER_COUNTS, "SPECT", COUNTS, LIVER_PERCENTILES, (5.0, 95.0), ("PET-Heat", "Inferno", "Iron"), 0.05,
-            "SPECT counts resampled onto the CT; window from the 5th to the 95th percentile of the counts in the liver segments",
+            "SPECT counts resampled onto the CT and divided by their mean in the liver segments (1 = liver mean); window from "
+            "the 5th to the 95th percentile of the liver voxels",
         ),
         OverlayPreset(
             MRI_RELATIVE_ENHANCEMENT, "MRI", RELATIVE_ENHANCEMENT, FIXED, (0.0, 1.5), ("Inferno", "PET-Heat", "Iron"), 0.0,
@@ -140,11 +147,13 @@ def _sourceMap(preset, functionalVolumeNode, hbpVolumeNode, preVolumeNode, segme
 
 
 def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hbpVolumeNode=None, preVolumeNode=None,
-                          segmentationNode=None, spleenSegment="", opacity=0.5, name=None):
+                          segmentationNode=None, spleenSegment="", opacity=0.5, name=None, plan=None, layoutNames=None):
     """Resample the preset's map onto the CT grid (world coordinates: the functional image's
     registration transform applied), window it by the preset and show it over the CT
     (``imageRegistration.showAsOverlay``). The liver segments of ``segmentationNode`` (on the CT)
-    give the percentile window of the SPECT preset. A previous overlay of the same name is replaced.
+    give the SPECT's normalisation and percentile window. With ``plan`` the remnant and resected
+    liver are outlined over it (``planDisplay.showPlanOutline``). ``layoutNames`` limits the slice
+    views ('Red', 'Green'...) that show it. A previous overlay of the same name is replaced.
     Returns an ``OverlayOutcome``."""
     preset = overlayPreset(presetKey)
     if ctVolumeNode is None:
@@ -167,6 +176,17 @@ def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hb
     if segmentationNode is not None and preset.windowKind == LIVER_PERCENTILES:
         ids = imageRegistration.liverSegmentIds(segmentationNode)
         liverMask = imageRegistration.segmentMaskOnVolumeGrid(segmentationNode, ids, mapNode)
+    unit = gadoxetateIndices.SIGNAL_UNIT if preset.source != COUNTS else "counts"
+    if preset.source == COUNTS and liverMask is not None:
+        liverMean = float(values[liverMask].mean()) if liverMask.any() else 0.0
+        if not liverMean > 0:
+            raise ValueError(f"The SPECT '{baseName}' has no counts in the liver on the CT: expected it registered over the liver")
+        values /= liverMean
+        mapNode.GetImageData().Modified()
+        unit = NORMALISED_COUNTS_UNIT
+    elif preset.source != COUNTS:
+        unit = "fraction"
+    mapNode.SetAttribute(UNIT_ATTRIBUTE, unit)
     window = presetWindow(preset, values, liverMask)
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") - 1, -1, -1):
         node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
@@ -174,12 +194,15 @@ def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hb
             scene.RemoveNode(node)
     mapNode.SetAttribute(PRESET_ATTRIBUTE, preset.key)
     display = imageRegistration.showAsOverlay(
-        mapNode, ctVolumeNode, _colorName(scene, preset), window[0], window[1], opacity, preset.hideBelowFraction
+        mapNode, ctVolumeNode, _colorName(scene, preset), window[0], window[1], opacity, preset.hideBelowFraction, layoutNames
     )
+    if plan is not None and segmentationNode is not None:
+        planDisplay.showPlanOutline(segmentationNode, plan)
     liverVoxels = None if liverMask is None else int(liverMask.sum())
     summary = (
         f"{preset.key}: '{outputName}' over '{ctVolumeNode.GetName()}', colour {display.colorName}, window {window[0]:.4g} to "
         f"{window[1]:.4g}" + ("" if liverVoxels is None else f" ({preset.window[0]:g}-{preset.window[1]:g}th percentile of {liverVoxels} liver voxels)")
-        + f", opacity {opacity:.2f}"
+        + f", opacity {opacity:.2f}" + (f"; values in {unit}" if unit else "")
+        + (f"; outline: remnant of {plan.label} (green), resected (red)" if plan is not None and segmentationNode is not None else "")
     )
     return OverlayOutcome(mapNode, display, window, preset, liverVoxels, summary)

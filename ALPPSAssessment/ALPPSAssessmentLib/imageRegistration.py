@@ -885,13 +885,15 @@ def _colorNodeByName(scene, name):
     return None
 
 
-def showAsOverlay(functionalVolumeNode, backgroundVolumeNode=None, colorName=None, windowMin=None, windowMax=None, opacity=0.5, hideBelowFraction=0.05):
+def showAsOverlay(functionalVolumeNode, backgroundVolumeNode=None, colorName=None, windowMin=None, windowMax=None, opacity=0.5, hideBelowFraction=0.05,
+                  layoutNames=None):
     """Show a functional volume as a coloured overlay: a colour table (``colorName``, or the first
     of ``OVERLAY_COLOR_NAMES`` present in the scene), a window from ``windowMin`` to ``windowMax``
     (default 0 to the 99.5th percentile of the positive voxels) and voxels below
     ``hideBelowFraction`` of the window hidden; in every slice view (when there are any, as
     inside Slicer) the volume becomes the foreground at ``opacity`` over ``backgroundVolumeNode``.
-    Headless scenes have no slice views: only the display node is set."""
+    ``layoutNames`` ('Red', 'Green', ...) limits the views. Headless scenes have no slice views
+    unless they were made (``sliceCompositeNodes``): then only the display node is set."""
     checkedVolumeNode(functionalVolumeNode, "Functional volume")
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"Overlay opacity {opacity!r} is out of range: expected a fraction from 0 to 1")
@@ -923,12 +925,31 @@ def showAsOverlay(functionalVolumeNode, backgroundVolumeNode=None, colorName=Non
     updated = 0
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode")):
         compositeNode = scene.GetNthNodeByClass(index, "vtkMRMLSliceCompositeNode")
+        if layoutNames is not None and compositeNode.GetLayoutName() not in layoutNames:
+            continue
         if backgroundVolumeNode is not None:
             compositeNode.SetBackgroundVolumeID(backgroundVolumeNode.GetID())
         compositeNode.SetForegroundVolumeID(functionalVolumeNode.GetID())
         compositeNode.SetForegroundOpacity(float(opacity))
         updated += 1
     return OverlayDisplay(colorNode.GetID(), colorNode.GetName(), low, high, updated)
+
+
+def sliceCompositeNodes(scene, layoutNames=("Red", "Yellow", "Green")):
+    """The slice views' composite nodes, made when the scene has none (a headless scene): saved
+    with the scene, they make Slicer open it with the same layers in each view, as a scene saved
+    from Slicer does."""
+    nodes = {}
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLSliceCompositeNode")
+        nodes[node.GetLayoutName()] = node
+    for name in layoutNames:
+        if name not in nodes:
+            node = scene.CreateNodeByClass("vtkMRMLSliceCompositeNode")
+            node.SetLayoutName(name)  # also its singleton tag: Slicer merges it into its own view on load
+            nodes[name] = scene.AddNode(node)
+            node.UnRegister(None)
+    return nodes
 
 
 # --- Synthetic functional image and benchmark -----------------------------------------------------------

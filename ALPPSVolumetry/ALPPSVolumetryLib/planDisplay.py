@@ -42,3 +42,19 @@ def showPlan(segmentationNode, plan, roleOverrides=None):
     planNode.SetAttribute("ALPPS.SourceSegmentation", segmentationNode.GetID())
     planNode.SetAttribute("ALPPS.Plan", plan.key)
     return planNode
+
+
+OUTLINE_THICKNESS = 3
+
+
+def showPlanOutline(segmentationNode, plan, roleOverrides=None):
+    """The plan's remnant (green) and resected liver (red) as outlines in the slice views, over
+    whatever is shown beneath (a functional overlay): the plan segmentation of ``showPlan`` with
+    its 2-D fill off. Returns it."""
+    planNode = showPlan(segmentationNode, plan, roleOverrides)
+    displayNode = planNode.GetDisplayNode()
+    displayNode.SetVisibility2DFill(False)
+    displayNode.SetVisibility2DOutline(True)
+    displayNode.SetSliceIntersectionThickness(OUTLINE_THICKNESS)
+    displayNode.SetVisibility(True)
+    return planNode
