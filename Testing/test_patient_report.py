@@ -59,12 +59,7 @@ def _parse(path):
     return parser
 
 
-def _resolve(document, pointer):
-    value = document
-    for raw in pointer.split("/")[1:]:
-        key = raw.replace("~1", "/").replace("~0", "~")
-        value = value[int(key)] if isinstance(value, list) else value[key]
-    return value
+_resolve = reportHtml.resolvePointer  # RFC 6901, itself checked by test_pointersEscapeSlashesAndTildes
 
 
 @pytest.fixture(scope="module")
