@@ -1,5 +1,6 @@
 import importlib
 import os
+import pathlib
 import sys
 import tempfile
 from typing import Annotated, Union
@@ -176,7 +177,7 @@ class ALPPSAssessmentParameterNode:
     mebrofeninTable: vtkMRMLTableNode
     timeActivityChart: vtkMRMLPlotChartNode
     # Patient report: where it is written, whether anonymised (and the name shown instead), PDF too.
-    reportFolder: str = ""
+    reportFolder: pathlib.Path  # Path() ('.') until the user chooses one
     reportAnonymise: bool = False
     reportPseudonym: str = "Anonymised"
     reportPdf: bool = True
@@ -560,9 +561,11 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def reportFolderOf(parameterNode):
-        if not parameterNode.reportFolder:
-            raise ValueError("Choose a folder for the report (Report section)")
-        return parameterNode.reportFolder
+        # '.' would be Slicer's working directory (its installation): never a place for a report.
+        folder = str(parameterNode.reportFolder or "")
+        if folder in ("", "."):
+            raise ValueError("Choose a folder for the report (Patient report section)")
+        return folder
 
     def createReport(self, parameterNode, pictures=None):
         """The patient report of every time point stored in the scene, with the panel's patient

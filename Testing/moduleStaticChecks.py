@@ -24,10 +24,13 @@ WIDGET_CLASSES_BY_SUFFIX = {
 
 # Parameter type -> widget classes that parameterNodeWrapper's connectGui can bind it to.
 WIDGET_CLASSES_BY_PARAMETER_TYPE = {
-    "float": {"QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "QSlider"},
-    "int": {"QSpinBox", "QSlider", "ctkSliderWidget", "QComboBox"},
-    "bool": {"QCheckBox", "ctkCheckBox", "QPushButton", "QRadioButton", "ctkCheckablePushButton"},
-    "str": {"QLineEdit", "QTextEdit", "QPlainTextEdit", "QLabel", "ctkPathLineEdit"},
+    # As Slicer's guiConnectors.py (5.12) matches them: the exact widget class, no subclasses.
+    "float": {"QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "ctkDoubleSlider"},
+    "int": {"QSpinBox", "QSlider", "QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "ctkDoubleSlider"},
+    "bool": {"QCheckBox", "ctkCheckBox", "QPushButton", "ctkCheckablePushButton"},
+    "str": {"QLineEdit", "QTextEdit", "QLabel"},
+    # A ctkPathLineEdit binds only a pathlib.Path (guiConnectors.ctkPathLineEditToPathConnector).
+    "path": {"ctkPathLineEdit", "ctkDirectoryButton"},
     # Annotated[..., Choice([...])]: connectGui binds a combo box only when the choices are declared.
     "choice": {"QComboBox", "ctkComboBox"},
     "node": {"qMRMLNodeComboBox"},
@@ -125,7 +128,7 @@ def _baseNames(classNode):
 
 
 def _annotationKind(annotation):
-    """'node:<class>', 'float', 'int', 'bool', 'str' or 'other' for a parameter annotation."""
+    """'node:<class>', 'float', 'int', 'bool', 'str', 'path' or 'other' for a parameter annotation."""
     if isinstance(annotation, ast.Subscript):  # Annotated[float, WithinRange(...)], Optional[...]
         inner = annotation.slice
         if isinstance(inner, ast.Tuple):
@@ -137,6 +140,8 @@ def _annotationKind(annotation):
     name = annotation.attr if isinstance(annotation, ast.Attribute) else getattr(annotation, "id", "")
     if name.startswith("vtkMRML"):
         return "node:" + name
+    if name in ("Path", "PurePath", "PosixPath", "WindowsPath"):
+        return "path"
     return name if name in ("float", "int", "bool", "str") else "other"
 
 

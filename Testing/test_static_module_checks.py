@@ -122,3 +122,15 @@ def test_comboBoxForAStringWithoutChoicesIsCaught(fixtureModule):
         '<property name="SlicerParameterName" stdset="0"><string>mode</string></property></widget>',
     )
     assert checks.checkUiMatchesCode(str(fixtureModule)) == ["widget modeComboBox (QComboBox) cannot hold the str parameter 'mode'"]
+
+
+def test_pathLineEditForAStrIsCaught(fixtureModule):
+    # Slicer's ctkPathLineEdit connector binds pathlib.Path only: a str field would never connect.
+    _edit(fixtureModule / "FixtureModule.py", "    threshold:", "    outputFolder: str = ''\n    threshold:")
+    _edit(
+        fixtureModule / "Resources" / "UI" / "FixtureModule.ui",
+        '<widget class="QLabel" name="statusLabel"/>',
+        '<widget class="QLabel" name="statusLabel"/></item><item><widget class="ctkPathLineEdit" name="outputFolderPathLineEdit">'
+        '<property name="SlicerParameterName" stdset="0"><string>outputFolder</string></property></widget>',
+    )
+    assert checks.checkUiMatchesCode(str(fixtureModule)) == ["widget outputFolderPathLineEdit (ctkPathLineEdit) cannot hold the str parameter 'outputFolder'"]
