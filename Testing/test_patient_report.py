@@ -352,3 +352,25 @@ def test_reportOfOneScanWithoutBodySizeOrDatesSaysWhatIsMissing(slicerContext, t
     assert notes[0] in text and "not given" in text
     page = _parse(paths["html"])
     assert {shown for pointer, _, shown in page.numbers if pointer.startswith("/readiness/") and pointer.endswith("/value")} == {"–"}
+
+
+def test_anonymisationOfUnusualNamesKeepsTheWordsAroundThem():
+    """DICOM person names with '=' groups and two-letter parts, a name inside free text, an age above 89."""
+    document = {
+        "patient": {"name": "Li^Wu=李^武", "displayName": "Li, Wu=李 武", "patientId": "P-77", "birthDate": "1931-01-02",
+                    "ageYearsAtFirstScan": 95},
+        "identifiers": {"studies": [{"studyDate": "2026-03-02", "studyInstanceUid": "1.2.3.4.5", "accessionNumber": "A1", "studyId": "7"}],
+                        "seriesUids": ["1.2.3.4.5.6"]},
+        "inputs": [{"description": "Scan, pre-stage 1", "node": "Li Wu CT", "files": ["/data/Li_Wu/ct.nrrd"]}],
+        "timePoints": [{"role": "pre-stage 1", "studyDate": "2026-03-02", "segmentation": "Li Wu segments", "volume": "Li Wu CT"}],
+        "stage1Date": "2026-03-05",
+        "report": {"createdUtc": "2026-11-22T10:00:00Z", "anonymised": False},
+        "notes": ["liver of Li (seen by Dr Wu) on 2026-03-02, series 1.2.3.4.5.6; study 7 of 李武"],
+    }
+    anonymised = patientReport.anonymiseDocument(document, "Case 1")
+    text = json.dumps(anonymised, ensure_ascii=False)
+    for identifier in ("Li", "Wu", "李", "武", "P-77", "1931", "1.2.3.4.5", "2026-03-02", "/data"):
+        assert re.search(rf"(?<![A-Za-z0-9]){re.escape(identifier)}(?![A-Za-z0-9])", text) is None, identifier
+    assert anonymised["notes"][0].startswith("liver of [removed]")  # 'liver' keeps its 'li'
+    assert anonymised["patient"]["ageYearsAtFirstScan"] == "90 or older"
+    assert anonymised["timePoints"][0]["volume"] == "scan, pre-stage 1"

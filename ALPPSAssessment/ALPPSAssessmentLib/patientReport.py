@@ -298,14 +298,21 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
 # --- anonymisation ----------------------------------------------------------------------------
 
 
+def namePartsOf(patient):
+    """Every part of the patient's name: DICOM person names split at '^' (components), '='
+    (alphabetic, ideographic and phonetic groups), spaces, commas and hyphens."""
+    parts = set()
+    for text in (patient.get("name") or "", patient.get("displayName") or ""):
+        parts.update(part.strip() for part in re.split(r"[\^=\s,\-]+", text))
+    return {part for part in parts if part}
+
+
 def identifyingStrings(document):
     """Every identifier of the patient the document holds: names (whole and by part), IDs, dates,
     UIDs, accession numbers, node names and file paths (a file name may carry a name)."""
     patient, identifiers = document["patient"], document["identifiers"]
     strings = {patient.get("name") or "", patient.get("displayName") or "", patient.get("patientId") or ""}
-    for separator in ("^", " ", ","):
-        for text in (patient.get("name") or "", patient.get("displayName") or ""):
-            strings.update(part.strip() for part in text.split(separator))
+    strings.update(namePartsOf(patient))
     birthDate = patient.get("birthDate") or ""
     strings.update({birthDate, birthDate.replace("-", "")})
     for study in identifiers["studies"]:
@@ -351,6 +358,10 @@ def anonymiseDocument(document, pseudonym=ANONYMISED_NAME):
         if entry.get("node"):
             nodeLabels.setdefault(entry["node"], entry["description"])
     wholeFields = set(strings)
+    # A short name part ('Li', 'Wu') is removed where it stands as a word; inside other words it
+    # is left, or 'Li' would take the 'li' out of 'liver'.
+    shortNameParts = [re.compile(rf"(?<![A-Za-z0-9]){re.escape(part)}(?![A-Za-z0-9])", re.IGNORECASE)
+                      for part in namePartsOf(document["patient"]) if len(part) < _MIN_SUBSTRING_LENGTH]
 
     def scrub(text):
         if text in nodeLabels:
@@ -360,6 +371,8 @@ def anonymiseDocument(document, pseudonym=ANONYMISED_NAME):
         for identifier in strings:
             if len(identifier) >= _MIN_SUBSTRING_LENGTH:
                 text = re.sub(re.escape(identifier), REMOVED, text, flags=re.IGNORECASE)
+        for pattern in shortNameParts:
+            text = pattern.sub(REMOVED, text)
         text = _ISO_DATE.sub(lambda match: _relativeDay(match.group(0), reference, referenceName), text)
 
         def dicomDate(match):
@@ -379,6 +392,9 @@ def anonymiseDocument(document, pseudonym=ANONYMISED_NAME):
 
     result = walk(result)
     result["patient"].update({"name": pseudonym, "displayName": pseudonym, "patientId": pseudonym, "birthDate": None})
+    age = result["patient"].get("ageYearsAtFirstScan")
+    if age is not None and age >= 90:
+        result["patient"]["ageYearsAtFirstScan"] = "90 or older"  # exact ages above 89 identify (HIPAA Safe Harbor)
     result["identifiers"] = {"studies": [], "seriesUids": []}
     result["report"]["anonymised"] = True
     result["report"]["createdUtc"] = None

@@ -101,6 +101,12 @@ def _dateOrDay(point):
     return f"{_e(point['studyDate'])}{dayText}"
 
 
+def _age(age):
+    if age is None:
+        return "–"
+    return f"{_e(age)} years" if isinstance(age, int) else _e(age)  # '90 or older' when anonymised
+
+
 def _header(page):
     document = page.document
     patient = document["patient"]
@@ -110,7 +116,7 @@ def _header(page):
         ("Patient", _e(patient.get("displayName") or patient.get("name") or "not given")),
         ("Patient ID", _e(patient.get("patientId") or "not given")),
         ("Birth date", _e(patient.get("birthDate") or ("removed" if document["report"]["anonymised"] else "not given"))),
-        ("Age at first scan", "–" if patient.get("ageYearsAtFirstScan") is None else f"{_e(patient['ageYearsAtFirstScan'])} years"),
+        ("Age at first scan", _age(patient.get("ageYearsAtFirstScan"))),
         ("Sex", _e(patient.get("sex") or "–")),
         ("Height", page.number(("patient", "heightCm"), 0, "cm")),
         ("Weight", page.number(("patient", "weightKg"), 1, "kg")),
