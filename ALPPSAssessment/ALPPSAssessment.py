@@ -1,6 +1,7 @@
 import importlib
 import os
 import pathlib
+import re
 import sys
 import tempfile
 from typing import Annotated, Union
@@ -624,13 +625,19 @@ def _printWithWebEngine(htmlPath, pdfPath, timeoutMs):
 
 def _printWithTextDocument(htmlPath, pdfPath):
     # Without Qt WebEngine: Qt's rich-text printer (tables and pictures; the SVG charts stay in the HTML).
-    printer = qt.QPrinter()
+    # Screen resolution: CSS pixel sizes (pictures, fonts) print as in the browser, not 1200 dpi tiny.
+    printer = qt.QPrinter(qt.QPrinter.ScreenResolution)
     printer.setOutputFormat(qt.QPrinter.PdfFormat)
     printer.setOutputFileName(pdfPath)
     printer.setPageLayout(_a4PageLayout())
-    document = qt.QTextDocument()
     with open(htmlPath, encoding="utf-8") as stream:
-        document.setHtml(stream.read())
+        html = stream.read()
+    # Qt's rich text cannot draw SVG: say where the charts are instead of printing their text.
+    html = re.sub(r"<svg\b.*?</svg>", "<p><i>(chart: see the HTML report)</i></p>", html, flags=re.S)
+    document = qt.QTextDocument()
+    document.setHtml(html)
+    # Lay the text out on the printable width of A4 (the default layout width is narrower).
+    document.setPageSize(qt.QSizeF(printer.pageLayout().paintRectPixels(printer.resolution()).size()))
     document.print_(printer)  # PythonQt maps print_ to print on Qt5 and Qt6
     return os.path.isfile(pdfPath)
 

@@ -46,9 +46,10 @@ def test_reportPdfPrintsOnA4WithQt6TextDocument(tmp_path, monkeypatch):
     qt, _ = _qtNamespace()
     application = _application()
     # Slicer without Qt WebEngine: the text-document printer is used.
-    functions = _moduleFunctions({"qt": qt, "os": os, "slicer": types.SimpleNamespace(), "_": lambda text: text})
+    functions = _moduleFunctions({"qt": qt, "os": os, "re": re, "slicer": types.SimpleNamespace(), "_": lambda text: text})
     html = tmp_path / "report.html"
     html.write_text("<html><body><h1>ALPPS report</h1><table border='1'><tr><td>FLR</td><td>391.9 mL</td></tr></table>"
+                    + "<svg xmlns='http://www.w3.org/2000/svg'><text>SVGTEXTMARK</text></svg>"
                     + "<p>line</p>" * 200 + "</body></html>", encoding="utf-8")
     pdf = tmp_path / "report.pdf"
     how = functions["htmlToPdf"](str(html), str(pdf))
