@@ -165,7 +165,7 @@ class ALPPSAssessmentParameterNode:
     # Mebrofenin: the dynamic series (a sequence of frames, or a volume whose slices are the frames)
     # with its regions, or a time-activity table; the SPECT. A frame duration of 0 means "from the
     # sequence index".
-    dynamicSeries: Union[vtkMRMLSequenceNode, vtkMRMLScalarVolumeNode]
+    dynamicSeries: Union[vtkMRMLSequenceNode, vtkMRMLScalarVolumeNode, None]  # None: the wrapper writes it as the default
     dynamicRegions: vtkMRMLSegmentationNode
     liverRegionSegment: str = ""
     bloodPoolRegionSegment: str = ""
@@ -253,8 +253,12 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onTimePointSegmentationChanged(self, segmentationNode):
         # Show what is already stored on this scan, so that editing never starts from blank fields.
+        # This slot runs before the GUI connector's: the selection goes into the parameter node
+        # first, or the refresh that the editor's writes cause would put the old node back.
         if self._parameterNode and segmentationNode:
-            self.logic.loadTimePointIntoEditor(self._parameterNode, segmentationNode)
+            with slicer.util.tryWithErrorDisplay(_("Failed to read the time point stored on this segmentation."), waitCursor=False):
+                self._parameterNode.timePointSegmentation = segmentationNode
+                self.logic.loadTimePointIntoEditor(self._parameterNode, segmentationNode)
 
     def onStoreTimePoint(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to store the time point."), waitCursor=True):
@@ -448,7 +452,13 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
         point = timeline.timePointOfNode(segmentationNode)
         if point is None:
             return
-        parameterNode.timePointRole = point.role if point.role in EDITOR_ROLES else EDITOR_ROLES[1]
+        if point.role not in EDITOR_ROLES:
+            # Storing from the editor would overwrite the real role with one of its own.
+            raise ValueError(
+                f"The time point on '{segmentationNode.GetName()}' has the role '{point.role}', which the editor does not offer "
+                f"({', '.join(EDITOR_ROLES)}): edit it with the batch tool, or remove and store it again"
+            )
+        parameterNode.timePointRole = point.role
         parameterNode.timePointDate = point.studyDate.isoformat()
         parameterNode.timePointVolume = point.volumeNode
         for name, unitField in LAB_PARAMETERS.items():

@@ -136,7 +136,7 @@ class ALPPSVolumetryParameterNode:
     # Segments from landmarks, when only a whole-liver segment exists.
     landmarks: vtkMRMLMarkupsFiducialNode
     # Virtual transection: a plane, or points along a curved cut, and a point in the remnant.
-    transection: Union[vtkMRMLMarkupsPlaneNode, vtkMRMLMarkupsFiducialNode]
+    transection: Union[vtkMRMLMarkupsPlaneNode, vtkMRMLMarkupsFiducialNode, None]  # None: the wrapper writes it as the default
     remnantPoint: vtkMRMLMarkupsFiducialNode
     transectionTable: vtkMRMLTableNode
     # Parenchyma-sparing alternative: margin around each tumour, vessel contact distance.
@@ -311,6 +311,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             volumeNode = self._parameterNode.sourceVolume
             segmentationNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLSegmentationNode", volumeNode.GetName() + " liver segments")
             totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
+            # As TotalSegmentator's own panel does: PyTorch and TotalSegmentator are installed on first use.
+            totalSegmentatorLogic.setupPythonRequirements()
             totalSegmentatorLogic.process(volumeNode, segmentationNode, task=volumetryWorkflow.TOTALSEGMENTATOR_TASK)
             volumetryWorkflow.checkTotalSegmentatorLiverSegments(segmentationNode)
             self._parameterNode.segmentation = segmentationNode

@@ -24,10 +24,10 @@ WIDGET_CLASSES_BY_SUFFIX = {
 
 # Parameter type -> widget classes that parameterNodeWrapper's connectGui can bind it to.
 WIDGET_CLASSES_BY_PARAMETER_TYPE = {
-    # As Slicer's guiConnectors.py (5.12) matches them: the exact widget class, no subclasses.
+    # As Slicer 5.8's guiConnectors.py matches them (stricter than 5.12's): the exact widget class.
     "float": {"QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "ctkDoubleSlider"},
-    "int": {"QSpinBox", "QSlider", "QDoubleSpinBox", "ctkDoubleSpinBox", "ctkSliderWidget", "qMRMLSliderWidget", "qMRMLSpinBox", "ctkDoubleSlider"},
-    "bool": {"QCheckBox", "ctkCheckBox", "QPushButton", "ctkCheckablePushButton"},
+    "int": {"QSpinBox", "QSlider"},
+    "bool": {"QCheckBox", "ctkCheckBox", "QPushButton"},
     "str": {"QLineEdit", "QTextEdit", "QLabel"},
     # A ctkPathLineEdit binds only a pathlib.Path (guiConnectors.ctkPathLineEditToPathConnector).
     "path": {"ctkPathLineEdit", "ctkDirectoryButton"},
@@ -262,12 +262,38 @@ def checkSelfTestRunsEveryScenario(moduleDirectory):
     return [f"{moduleName}Test has no test_{name} for scenario {name}" for name in scenarios if "test_" + name not in methods]
 
 
+def checkNodeUnionsAllowNone(moduleDirectory):
+    """A parameter that may hold one of several node classes must also allow None: the wrapper
+    writes None as the default when the parameter node is created, and Union[A, B] has no
+    serializer for it (TypeError in setup(): the panel stays empty). Slicer's parameter-node
+    guide: 'typing.Union[vtkMRMLModelNode, vtkMRMLScalarVolumeNode, None] ... The None is necessary'."""
+    moduleName, _ = cmakeListedFiles(moduleDirectory)
+    tree = ast.parse(_read(os.path.join(moduleDirectory, moduleName + ".py")))
+    problems = []
+    for classNode in _classes(tree):
+        if "parameterNodeWrapper" not in _decoratorNames(classNode):
+            continue
+        for statement in classNode.body:
+            if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+                continue
+            annotation = statement.annotation
+            if not (isinstance(annotation, ast.Subscript) and getattr(annotation.value, "id", getattr(annotation.value, "attr", "")) == "Union"):
+                continue
+            members = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            names = [getattr(member, "id", getattr(member, "attr", None)) for member in members]
+            allowsNone = any(isinstance(member, ast.Constant) and member.value is None for member in members) or "None" in names
+            if any(name and name.startswith("vtkMRML") for name in names) and not allowsNone:
+                problems.append(f"parameter '{statement.target.id}' is a Union of nodes without None: write Union[..., None]")
+    return problems
+
+
 ALL_CHECKS = (
     checkCMakeListsCoverFiles,
     checkPython39Syntax,
     checkUiMatchesCode,
     checkModuleMetadata,
     checkSelfTestRunsEveryScenario,
+    checkNodeUnionsAllowNone,
 )
 
 

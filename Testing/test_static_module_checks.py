@@ -134,3 +134,10 @@ def test_pathLineEditForAStrIsCaught(fixtureModule):
         '<property name="SlicerParameterName" stdset="0"><string>outputFolder</string></property></widget>',
     )
     assert checks.checkUiMatchesCode(str(fixtureModule)) == ["widget outputFolderPathLineEdit (ctkPathLineEdit) cannot hold the str parameter 'outputFolder'"]
+
+
+def test_unionOfNodesWithoutNoneIsCaught(fixtureModule):
+    _edit(fixtureModule / "FixtureModule.py", "    threshold:", "    source: Union[vtkMRMLScalarVolumeNode, vtkMRMLLabelMapVolumeNode]\n    threshold:")
+    assert checks.checkNodeUnionsAllowNone(str(fixtureModule)) == ["parameter 'source' is a Union of nodes without None: write Union[..., None]"]
+    _edit(fixtureModule / "FixtureModule.py", "vtkMRMLLabelMapVolumeNode]", "vtkMRMLLabelMapVolumeNode, None]")
+    assert checks.checkNodeUnionsAllowNone(str(fixtureModule)) == []

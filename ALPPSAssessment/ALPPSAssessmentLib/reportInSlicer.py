@@ -80,9 +80,15 @@ def exportDicomSeg(segmentationNode, outputFolder, seriesDescription="ALPPS Coui
                          "DICOM images, so load the study through the DICOM module first")
     import DICOMSegmentationPlugin
 
+    # The exporter's empty-segment test reads the binary labelmap (absent for a surface import).
+    segmentationNode.CreateBinaryLabelmapRepresentation()
     exporterClass = DICOMSegmentationPlugin.DICOMSegmentationExporter
     segmentIds = exporterClass.getSegmentIDs(segmentationNode)
-    nonEmpty = exporterClass(segmentationNode).getNonEmptySegmentIDs(segmentIds)
+    exporter = exporterClass(segmentationNode)  # makes a temporary folder: cleaned up below
+    try:
+        nonEmpty = exporter.getNonEmptySegmentIDs(segmentIds)
+    finally:
+        exporter.cleanup()
     if len(nonEmpty) != len(segmentIds):
         empty = [segmentationNode.GetSegmentation().GetSegment(segmentId).GetName() for segmentId in segmentIds if segmentId not in nonEmpty]
         raise ValueError(f"Segmentation '{segmentationNode.GetName()}' has empty segments ({', '.join(empty)}): remove them before DICOM export")
