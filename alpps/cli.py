@@ -204,44 +204,52 @@ def _parseRemnantFunction(items):
     return functionByDate
 
 
-def _commandHypertrophy(arguments):
-    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
-    from ALPPSVolumetryLib import resectionPlans, segmentationIO
+def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
+    """The --timepoint scans read into ``scene`` as TimePoints (roles inferred from the dates when
+    not given, --labs attached by date); returns [(TimePoint, segmentation path)]."""
+    from ALPPSAssessmentLib import timeline
+    from ALPPSVolumetryLib import segmentationIO
 
-    from .headless import SlicerContext
-
-    stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
     entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
     dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
-    inferred = _inferredRoles(sorted(dates), stage1Date)
-    roleOfDate = dict(zip(sorted(dates), inferred))
-    plan = resectionPlans.parsePlan(arguments.plan)
-    settings = _settingsFromArguments(arguments)
+    roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), stage1Date)))
     labsByDate = _parseLabs(arguments.labs_of_day)
-    functionByDate = _parseRemnantFunction(arguments.remnant_function_of_day)
+    functionByDate = functionByDate or {}
     unmatched = sorted(date for date in functionByDate if date not in dates)
     if unmatched:
         raise ValueError(
             f"Remnant function dated {', '.join(d.isoformat() for d in unmatched)} matches no time point "
             f"(time points: {', '.join(d.isoformat() for d in sorted(dates))})"
         )
-    with SlicerContext() as context:
-        points = []
-        for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
-            segmentationNode = segmentationIO.loadSegmentation(
-                context.scene, segmentationPath, _parseLabelMapping(arguments.labels)
-            )
-            volumeNode = segmentationIO.loadVolume(context.scene, volumePath) if volumePath else None
-            if volumeNode is not None:
-                warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
-                if warning:
-                    print(f"warning: {warning}")
-            points.append(
-                timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {}),
+    labelNames = _parseLabelMapping(arguments.labels)
+    loaded = []
+    for (_, volumePath, segmentationPath, role), date in zip(entries, dates):
+        segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, labelNames)
+        volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
+        if volumeNode is not None:
+            warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
+            if warning:
+                print(f"warning: {warning}")
+        point = timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {}),
                                    remnantFunction=dict(functionByDate.get(date, {})))
-            )
-        if labsByDate:
-            raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
+        loaded.append((point, segmentationPath))
+    if labsByDate:
+        raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
+    return loaded
+
+
+def _commandHypertrophy(arguments):
+    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
+    from ALPPSVolumetryLib import resectionPlans
+
+    from .headless import SlicerContext
+
+    stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
+    plan = resectionPlans.parsePlan(arguments.plan)
+    settings = _settingsFromArguments(arguments)
+    functionByDate = _parseRemnantFunction(arguments.remnant_function_of_day)
+    with SlicerContext() as context:
+        points = [point for point, _ in _loadTimePoints(context.scene, arguments, stage1Date, functionByDate)]
         result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
     print(formatHypertrophy(result))
     functionRows = [(point, (point.remnantFunction or {}).get("flrFunctionPerBsa")) for point in result.timePoints if point.remnantFunction]
@@ -300,7 +308,7 @@ def _commandSparing(arguments):
 
 def _commandReport(arguments):
     from ALPPSAssessmentLib import reportExport, timeline
-    from ALPPSVolumetryLib import resectionPlans, segmentationIO
+    from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
 
@@ -315,24 +323,10 @@ def _commandReport(arguments):
             saved = reportExport.assessmentPanelValues(scene)
         else:
             saved = {}
-            labelNames = _parseLabelMapping(arguments.labels)
-            stage1 = arguments.stage1_date or None
-            entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
-            dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
-            roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), timeline.parseStudyDate(stage1, "stage 1 date") if stage1 else None)))
-            labsByDate = _parseLabs(arguments.labs_of_day)
-            for (dateText, volumePath, segmentationPath, role), date in zip(entries, dates):
-                segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, labelNames)
-                volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
-                if volumeNode is not None:
-                    warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
-                    if warning:
-                        print(f"warning: {warning}")
-                timeline.storeTimePoint(timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode,
-                                                           labs=labsByDate.pop(date, {})))
-                inputFiles.append((f"Segmentation file, {role or roleOfDate[date]}", segmentationPath))
-            if labsByDate:
-                raise ValueError(f"Laboratory values dated {', '.join(d.isoformat() for d in labsByDate)} match no time point")
+            stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
+            for point, segmentationPath in _loadTimePoints(scene, arguments, stage1Date):
+                timeline.storeTimePoint(point)
+                inputFiles.append((f"Segmentation file, {point.role}", segmentationPath))
 
         def value(option, field, convert=str):
             given = getattr(arguments, option)

@@ -127,9 +127,9 @@ def writeSegmentation(segmentationNode, path):
 
 def writePatientReport(outputDirectory, document, pictures=(), segmentations=(), anonymise=False, pseudonym=patientReport.ANONYMISED_NAME,
                        notes=()):
-    """Write the report folder; returns {what: path}. ``segmentations``: [(role, node)] saved as
-    .seg.nrrd, named by role (never by patient). With ``anonymise`` every file is written from the
-    anonymised document."""
+    """Write the report folder; returns (the document written, {what: path}). ``segmentations``:
+    [(role, node)] saved as .seg.nrrd, named by role (never by patient). With ``anonymise`` every
+    file is written from the anonymised document."""
     os.makedirs(outputDirectory, exist_ok=True)
     document = dict(document, report=dict(document["report"], notes=list(notes)))
     document = patientReport.anonymiseDocument(document, pseudonym) if anonymise else document
@@ -144,7 +144,7 @@ def writePatientReport(outputDirectory, document, pictures=(), segmentations=(),
     for role, node in segmentations:
         key = f"segmentation {role}"
         paths[key] = writeSegmentation(node, os.path.join(outputDirectory, f"segmentation-{_safeFileName(role)}.seg.nrrd"))
-    return paths
+    return document, paths
 
 
 def createPatientReport(scene, outputDirectory, plan, settings, stage1Date=None, stage1LiverFailure="unknown", comparisonPlans=(),
@@ -157,18 +157,17 @@ def createPatientReport(scene, outputDirectory, plan, settings, stage1Date=None,
     the document is the one written (anonymised when asked)."""
     from . import timeline
 
+    points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
     document = patientReport.buildReportDocument(
-        scene, plan, settings, stage1Date, stage1LiverFailure, comparisonPlans, timePoints, identity, inputFiles,
+        scene, plan, settings, stage1Date, stage1LiverFailure, comparisonPlans, points, identity, inputFiles,
         extraInputNodes, remnantFunctionPerBsa, roleOverrides, allowDifferentPlans,
     )
     notes = []
-    points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
     if pictures is None:
         pictures, notes = reportPictures(points[-1], plan, roleOverrides, with3D)
-    paths = writePatientReport(outputDirectory, document, pictures, [(point.role, point.segmentationNode) for point in points],
-                               anonymise, pseudonym, notes)
-    with open(paths["json"], encoding="utf-8") as stream:
-        return json.load(stream), paths, notes
+    written, paths = writePatientReport(outputDirectory, document, pictures, [(point.role, point.segmentationNode) for point in points],
+                                        anonymise, pseudonym, notes)
+    return written, paths, notes
 
 
 ASSESSMENT_MODULE = "ALPPSAssessment"
