@@ -14,9 +14,9 @@ import os
 import re
 
 import numpy as np
-from ALPPSVolumetryLib import futureLiverRemnant, patientIdentity, segmentVolumes
+from ALPPSVolumetryLib import futureLiverRemnant, geometry, patientIdentity, segmentVolumes
 
-from . import hypertrophy, stageTwoReadiness, timeline
+from . import hypertrophy, imageRegistration, stageTwoReadiness, timeline
 
 SCHEMA = "alpps-patient-report/1"
 DECISION_SUPPORT_STATEMENT = (
@@ -72,13 +72,15 @@ def _storageFiles(node):
     return [name for name in dict.fromkeys(names) if name and os.path.isfile(name)]
 
 
-def _imageDigest(digest, imageData, ijkToRASMatrix=None):
+def _geometryDigest(digest, ijkToRAS):
+    digest.update(np.round(ijkToRAS, 6).tobytes())
+
+
+def _imageDigest(digest, imageData, ijkToRAS):
     from vtk.util import numpy_support
 
     digest.update(np.asarray(imageData.GetExtent(), dtype=np.int64).tobytes())
-    if ijkToRASMatrix is not None:
-        matrix = np.array([[ijkToRASMatrix.GetElement(r, c) for c in range(4)] for r in range(4)])
-        digest.update(np.round(matrix, 6).tobytes())
+    _geometryDigest(digest, ijkToRAS)
     scalars = imageData.GetPointData().GetScalars()
     if scalars is not None:
         digest.update(str(scalars.GetDataTypeAsString()).encode())
@@ -88,12 +90,9 @@ def _imageDigest(digest, imageData, ijkToRASMatrix=None):
 def _segmentDigest(digest, labelmap, labelValue):
     """A segment's voxels, whatever padding or layer it is stored with: the geometry, and the
     mask cropped to its bounding box, placed by the box's IJK position."""
-    import vtk
     from vtk.util import numpy_support
 
-    matrix = vtk.vtkMatrix4x4()
-    labelmap.GetImageToWorldMatrix(matrix)
-    digest.update(np.round(np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)]), 6).tobytes())
+    _geometryDigest(digest, geometry.imageToWorld(labelmap))
     scalars = labelmap.GetPointData().GetScalars()
     extent = labelmap.GetExtent()
     if scalars is None or extent[1] < extent[0]:
@@ -115,8 +114,6 @@ def _segmentDigest(digest, labelmap, labelValue):
 def contentSha256(node):
     """A checksum of what a volume or segmentation node holds (voxels and geometry), the same for
     a node read from DICOM, NRRD or a scene bundle: it identifies the data, whatever its file."""
-    import vtk
-
     digest = hashlib.sha256()
     if node.IsA("vtkMRMLSegmentationNode"):
         segmentation = node.GetSegmentation()
@@ -130,9 +127,7 @@ def contentSha256(node):
             if labelmap is not None:
                 _segmentDigest(digest, labelmap, segment.GetLabelValue())
     elif node.IsA("vtkMRMLVolumeNode") and node.GetImageData() is not None:
-        matrix = vtk.vtkMatrix4x4()
-        node.GetIJKToRASMatrix(matrix)
-        _imageDigest(digest, node.GetImageData(), matrix)
+        _imageDigest(digest, node.GetImageData(), imageRegistration.nodeIjkToRas(node))
     else:
         raise ValueError(f"'{node.GetName()}' is neither a volume nor a segmentation: no content checksum")
     return digest.hexdigest()
@@ -337,9 +332,6 @@ def anonymiseDocument(document, pseudonym=ANONYMISED_NAME):
     are replaced by ``pseudonym`` (or left out), calendar dates become days after stage 1 (after
     the first scan without a stage 1 date), node names become roles, file paths are dropped (their
     checksums stay, so the inputs can still be matched by whoever holds them)."""
-    import copy
-
-    result = copy.deepcopy(document)
     strings = identifyingStrings(document)
     if document.get("stage1Date"):
         reference, referenceName = datetime.date.fromisoformat(document["stage1Date"]), "stage 1 = day 0"
@@ -390,7 +382,7 @@ def anonymiseDocument(document, pseudonym=ANONYMISED_NAME):
             return scrub(value)
         return value
 
-    result = walk(result)
+    result = walk(document)  # a new structure: the caller's document stays as it was
     result["patient"].update({"name": pseudonym, "displayName": pseudonym, "patientId": pseudonym, "birthDate": None})
     age = result["patient"].get("ageYearsAtFirstScan")
     if age is not None and age >= 90:

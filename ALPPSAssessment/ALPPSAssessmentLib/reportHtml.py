@@ -6,8 +6,11 @@ Every number is read from the report document by its JSON pointer and carries th
 """
 
 import base64
+import copy
+import datetime
 import html
 import math
+import re
 
 from . import reportCharts
 
@@ -375,10 +378,6 @@ def _inputs(page):
 def _chartableGrowth(growth):
     """The chart places scans by date; an anonymised report has only 'day N (...)' left, which is
     all the chart shows anyway, so stand-in dates keep the same spacing."""
-    import copy
-    import datetime
-    import re
-
     points = growth["timePoints"]
     if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", point["studyDate"] or "") for point in points):
         return growth
