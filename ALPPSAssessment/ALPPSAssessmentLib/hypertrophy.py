@@ -21,6 +21,7 @@ class MeasuredTimePoint:
     plan: object  # ALPPSVolumetryLib.futureLiverRemnant.PlanResult
     labs: dict = field(default_factory=dict)
     remnantFunction: dict = field(default_factory=dict)
+    volumetry: object = None  # the whole futureLiverRemnant.VolumetryResult of this scan (every plan measured)
 
 
 @dataclass
@@ -46,8 +47,10 @@ def _planOf(point, defaultPlan, allowDifferentPlans):
     return resectionPlans.parsePlan(point.planKey)
 
 
-def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDifferentPlans=False, roleOverrides=None):
-    """Remnant, sFLR and total liver at each time point, and growth between them."""
+def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDifferentPlans=False, roleOverrides=None, otherPlans=()):
+    """Remnant, sFLR and total liver at each time point, and growth between them. ``otherPlans``
+    are measured in the same pass at every scan (kept in each MeasuredTimePoint.volumetry), for
+    callers that show them beside the followed plan."""
     if not timePoints:
         raise ValueError("No time points: add at least two scans with their dates and segmentations")
     settings = settings or futureLiverRemnant.VolumetrySettings()
@@ -57,8 +60,9 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
         if point.segmentationNode is None:
             raise ValueError(f"The {point.label} time point has no segmentation")
         try:
+            followed = _planOf(point, plan, allowDifferentPlans)
             result = futureLiverRemnant.measureVolumetry(
-                point.segmentationNode, [_planOf(point, plan, allowDifferentPlans)], settings, roleOverrides
+                point.segmentationNode, [followed] + [other for other in otherPlans if other.key != followed.key], settings, roleOverrides
             )
         except ValueError as error:
             raise ValueError(f"Time point {point.label}: {error}") from None
@@ -72,6 +76,7 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
                 plan=result.plans[0],
                 labs=dict(point.labs),
                 remnantFunction=dict(point.remnantFunction),
+                volumetry=result,
             )
         )
     intervals = [growthMetrics.growthInterval(a, b) for a, b in zip(measured, measured[1:])]

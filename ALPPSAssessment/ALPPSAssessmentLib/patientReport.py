@@ -218,21 +218,21 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
     points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
     if not points:
         raise ValueError("No time points to report: store at least one scan with its segmentation as a time point")
-    growth = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides)
-    readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure, remnantFunctionPerBsa)
     plans = [plan] + [other for other in comparisonPlans if other.key != plan.key]
+    # One volumetry pass per scan gives the growth and every plan of the plan table.
+    growth = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides, plans)
+    readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure, remnantFunctionPerBsa)
     nodes = [node for point in points for node in (point.volumeNode, point.segmentationNode) if node is not None]
     identity = identity if identity is not None else patientIdentity.identityOfNodes(scene, nodes)
     timePointDocuments, functionalStudies, inputs = [], [], []
-    for point in points:
-        volumetry = futureLiverRemnant.measureVolumetry(point.segmentationNode, plans, settings, roleOverrides)
+    for point, measured in zip(points, growth.timePoints):
         timePointDocuments.append({
             "role": point.role,
             "studyDate": point.studyDate.isoformat(),
             "daysAfterStage1": timeline.daysAfterStage1(point.studyDate, stage1Date) if stage1Date else None,
             "segmentation": point.segmentationNode.GetName(),
             "volume": point.volumeNode.GetName() if point.volumeNode is not None else None,
-            "volumetry": futureLiverRemnant.volumetryToDict(volumetry),
+            "volumetry": futureLiverRemnant.volumetryToDict(measured.volumetry),
         })
         studies = timeline.functionalStudiesOfNode(point.segmentationNode)
         if studies or point.remnantFunction:
