@@ -275,7 +275,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
             self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
-            flags = [f"{flag.label}: {flag.state}" for flag in outputs.afterStage2Flags]
+            flags = [flag.line() for flag in outputs.afterStage2Flags]
             self.ui.warningsLabel.text = "\n".join(outputs.result.warnings + flags)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)

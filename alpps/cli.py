@@ -240,6 +240,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
 def _commandHypertrophy(arguments):
     from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
+    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -265,9 +266,7 @@ def _commandHypertrophy(arguments):
     readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure, arguments.remnant_function_per_bsa)
     print("Stage 2 readiness (decision support)")
     for item in readiness:
-        value = "-" if item.value is None else f"{item.value:.2f} {item.unit}".strip()
-        threshold = "" if item.threshold is None else f"{item.comparison} {item.threshold:g}"
-        print(f"  {item.label:<44} {value:>16} {threshold:>8}  {item.state:<8} {item.note}")
+        print(f"  {item.line()}" + (f" - {item.note}" if item.note else ""))
     if arguments.json:
         document = hypertrophy.hypertrophyToDict(result)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
@@ -308,6 +307,7 @@ def _commandSparing(arguments):
 
 def _commandReport(arguments):
     from ALPPSAssessmentLib import reportExport, timeline
+    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -355,8 +355,7 @@ def _commandReport(arguments):
         print(f"note: {note}")
     print("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
-        shown = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()
-        print(f"  {item['label']:<44} {shown:>16}  {item['state']}")
+        print(f"  {clinicalCriteria.Flag.fromDict(item).line()}")
     print(f"Report{' (anonymised)' if arguments.anonymise else ''} written to {arguments.out}:")
     for what, path in paths.items():
         print(f"  {what:<24} {path}")
@@ -433,6 +432,7 @@ def _commandFunctionMebrofenin(arguments):
 
 def _commandFunctionGadoxetate(arguments):
     from ALPPSAssessmentLib import gadoxetateWorkflow
+    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans, segmentationIO
 
     from .headless import SlicerContext
@@ -469,8 +469,8 @@ def _commandFunctionGadoxetate(arguments):
         missing = ", ".join(document[region]["missing"])
         print(f"  {region[:-7]}: {values}" + (f" (not computed: {missing})" if missing else ""))
     if document["hui"] is not None:
-        print(f"  HUI {document['hui']['value']:.3f} L; rHUI {document['remnantHui']['value']:.3f} L: {document['remnantHuiFlag']['state']} "
-              f"(< 0.410 L flagged; {document['remnantHuiFlag']['source']})")
+        rhuiFlag = clinicalCriteria.Flag.fromDict(document["remnantHuiFlag"])
+        print(f"  HUI {document['hui']['value']:.3f} L; {rhuiFlag.line()} [{rhuiFlag.source}; population: {rhuiFlag.population}]")
     else:
         print("  HUI and rHUI need the spleen signal: not computed")
     if document["remnantFunctionalShare"] is not None:

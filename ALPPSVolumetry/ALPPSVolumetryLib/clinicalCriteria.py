@@ -225,6 +225,23 @@ class Flag:
         text += f" [{details}]" if details else ""
         return f"{text} - {measured}" if measured else text
 
+    @classmethod
+    def fromDict(cls, values):
+        """The flag of its JSON form (``asDict``)."""
+        known = {item.name for item in dataclasses.fields(cls)}
+        fields = {key: value for key, value in values.items() if key in known}
+        fields["parts"] = tuple(cls.fromDict(part) for part in values.get("parts") or ())
+        if fields.get("interval") is not None:
+            fields["interval"] = tuple(fields["interval"])
+        return cls(**fields)
+
+    def line(self):
+        """Value, criterion and state without the sources: for tables and console lists."""
+        value = "-" if self.value is None else withUnit(self.shownValue, self.unit)
+        unchecked = f" [{self.status}]" if self.status != CHECKED else ""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.label} {value} ({self.criterionText()}): {self.stateText}{unchecked}{why}"
+
     def asDict(self):
         values = dataclasses.asdict(self)
         values["stateText"] = self.stateText
@@ -326,15 +343,15 @@ GROWTH_PER_DAY = Cutoff(
 )
 MELD_BEFORE_STAGE_2 = Cutoff("meldBeforeStage2", "MELD", 10, "", ">", SCHADDE_2015, "ALPPS before stage 2", CHECKED, 0)
 FLR_FUNCTION_DE_GRAAF = Cutoff(
-    "flrFunctionBsaDeGraaf", "FLR-F/BSA", 2.69, "%/min/m2", "<", DE_GRAAF_2010, "major liver resection (not ALPPS)", CHECKED, 2,
+    "flrFunctionBsaBelowDeGraaf", "FLR-F/BSA", 2.69, "%/min/m2", "<", DE_GRAAF_2010, "major liver resection (not ALPPS)", CHECKED, 2,
     note=MUR_NORMALISATION_UNCHECKED,
 )
 FLR_FUNCTION_ALPPS = Cutoff(
-    "flrFunctionBsaAlppsStage2", "FLR-F/BSA", 2.7, "%/min/m2", "<=", TOMASSINI_2020, "ALPPS before stage 2", CHECKED, 2,
+    "flrFunctionBsaBelowAlppsStage2", "FLR-F/BSA", 2.7, "%/min/m2", "<=", TOMASSINI_2020, "ALPPS before stage 2", CHECKED, 2,
     note=MUR_NORMALISATION_UNCHECKED,
 )
 REMNANT_HUI = Cutoff(
-    "remnantHui", "rHUI", 0.410, "L", "<", NOTAKE_2021, "biliary cancer, major hepatectomy (not ALPPS)", CHECKED, 3,
+    "remnantHuiBelow", "rHUI", 0.410, "L", "<", NOTAKE_2021, "biliary cancer, major hepatectomy (not ALPPS)", CHECKED, 3,
     note="HUI formula unchecked (Yamada 2011); litres inferred from the cut-off's size (clinical reference section 6)",
 )
 FIFTY_FIFTY_PROTHROMBIN = Cutoff(

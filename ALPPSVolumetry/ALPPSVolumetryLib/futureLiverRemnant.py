@@ -362,7 +362,7 @@ def recordDict(record):
     return {key: value for key, value in values.items() if not callable(value)}
 
 
-def _interval(bounds):
+def intervalToList(bounds):
     return None if bounds is None else [float(bound) for bound in bounds]
 
 
@@ -422,9 +422,9 @@ def volumetryToDict(result):
                 "flrPerBsa": plan.flrPerBsa,
                 "tumourFreeRemnantMl": plan.tumourFreeRemnantMl,
                 "ratioBasis": plan.ratioBasis,
-                "remnantIntervalMl": _interval(plan.remnantIntervalMl),
-                "sFLRInterval": _interval(plan.sFLRInterval),
-                "flrBwrInterval": _interval(plan.flrBwrInterval),
+                "remnantIntervalMl": intervalToList(plan.remnantIntervalMl),
+                "sFLRInterval": intervalToList(plan.sFLRInterval),
+                "flrBwrInterval": intervalToList(plan.flrBwrInterval),
                 "flags": [flag.asDict() for flag in plan.flags],
                 "tumourFlag": None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
                 "warnings": plan.warnings,

@@ -1269,7 +1269,7 @@ def comparisonTableRows(comparison):
                 numberOrNaN(plan.sFLR),
                 numberOrNaN(plan.flrBwr),
                 numberOrNaN(plan.flrPerBsa),
-                "; ".join(f"{flag.label}: {flag.state}" for flag in plan.flags),
+                "; ".join(f"{flag.label}: {flag.stateText}" for flag in plan.flags),
                 numberOrNaN(sparing.areaCount if sparing else None),
                 sparing.laparoscopic.state if sparing else "",
             )
@@ -1342,7 +1342,7 @@ def marginPlanToDict(result):
         "sFLR": plan.sFLR,
         "flrBwr": plan.flrBwr,
         "flrPerBsa": plan.flrPerBsa,
-        "flags": [futureLiverRemnant.recordDict(flag) for flag in plan.flags],
+        "flags": [flag.asDict() for flag in plan.flags],
         "resectionAreas": [
             {"number": area.number, "name": area.name, "voxelCount": area.voxelCount, "volumeMl": area.volumeMl, "tumours": list(area.tumours)}
             for area in result.areas

@@ -112,7 +112,7 @@ def writeCouinaudTable(tableNode, result):
 
 
 def _flagText(flag):
-    return f"{flag.label}: {flag.state}"
+    return f"{flag.label}: {flag.stateText}"
 
 
 def writePlanTable(tableNode, result):
