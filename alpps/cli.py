@@ -164,6 +164,9 @@ def _parseLabs(items):
         entries = {}
         for part in values.split(","):
             quantity, _, valueText = part.partition("=")
+            if quantity.strip() == "dialysis":
+                entries["dialysis"] = (valueText.strip(), "")
+                continue
             number, _, unit = valueText.strip().partition(" ")
             try:
                 entries[quantity.strip()] = (float(number), unit.strip())
@@ -240,7 +243,6 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
 def _commandHypertrophy(arguments):
     from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
-    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -576,7 +578,11 @@ def buildParser():
         "interstage 2, pre-stage 2, after stage 2; inferred from the dates when left out)",
     )
     growth.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is followed")
-    growth.add_argument("--stage1-date", help="date of ALPPS stage 1 (YYYY-MM-DD)")
+    growth.add_argument(
+        "--stage1-date",
+        help="date of ALPPS stage 1 (YYYY-MM-DD): growth rates (KGR, %%/day, mL/day) are counted from it; without it they are "
+        "not computed",
+    )
     growth.add_argument("--labels", help="label maps only: '1=Segment I,2=Segment II,...' or a JSON file")
     growth.add_argument("--height", type=float, help="body height in cm (for sFLR, DH and KGR)")
     growth.add_argument("--weight", type=float, help="body weight in kg")
@@ -588,7 +594,9 @@ def buildParser():
         "--labs",
         dest="labs_of_day",
         action="append",
-        help="laboratory values of a time point: 'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L' (repeat)",
+        help="laboratory values of a time point, each with its unit (never guessed): "
+        "'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L,dialysis=yes' (dialysis: two or more "
+        "dialyses or 24 h of CVVHD in the week before, for MELD; repeat the option per date)",
     )
     growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
     growth.add_argument(

@@ -55,7 +55,7 @@ PERCENT_PER_FRACTION = 100.0
 # Sources.
 CLINICAL_REFERENCE_6 = "clinical reference section 6 (gadoxetate MRI; no primary paper named)"
 YAMADA_2011 = "Yamada A et al. Radiology 2011 260:727 (hepatocellular uptake index)"
-NOTAKE_2021 = "Notake T et al. BJS Open 2021 (remnant HUI < 0.410 predicted PHLF grade B/C)"
+NOTAKE_2021 = clinicalCriteria.NOTAKE_2021
 
 # Index keys.
 LSR = "lsr"

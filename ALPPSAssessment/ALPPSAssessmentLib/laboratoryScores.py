@@ -400,14 +400,11 @@ def _canonical(quantity, value):
 # --- References and definitions -----------------------------------------------------------------
 
 KAMATH_2001 = "Kamath 2001 Hepatology 33:464 (MELD); floors and caps as in the UNOS implementation"
-SCHADDE_2015 = (
-    "Schadde 2015 Ann Surg 262:780 (International ALPPS Registry): MELD > 10 before stage 2, OR 4.9 for "
-    "90-day mortality"
-)
+SCHADDE_2015 = clinicalCriteria.SCHADDE_2015
 JOHNSON_2015 = "Johnson 2015 J Clin Oncol 33:550 (ALBI grade)"
 ICG_SOURCE = "clinical reference section 7 (mono-exponential ICG clearance; no primary paper named)"
-BALZAN_2005 = "Balzan 2005 Ann Surg 242:824 (50-50 criteria on postoperative day 5)"
-MULLEN_2007 = "Mullen 2007 JACS 204:854 (peak bilirubin > 7 mg/dL)"
+BALZAN_2005 = clinicalCriteria.BALZAN_2005
+MULLEN_2007 = clinicalCriteria.MULLEN_2007
 RAHBARI_2011 = "Rahbari 2011 Surgery 149:713 (ISGLS definition and grading of PHLF)"
 
 MELD = "meld"
@@ -657,6 +654,25 @@ def meld(bilirubinUmolPerL, creatinineMgPerDl, inr, dialysis=False):
         inr=ratio,
         adjustments=tuple(adjustments),
     )
+
+
+def dialysisOfLabs(labs):
+    """Whether a time point's labs record dialysis for MELD (stored as ``{"dialysis": [True, ""]}``)."""
+    entry = labs.get(DIALYSIS)
+    return bool(entry and entry[0])
+
+
+def dialysisAnswer(value):
+    """True or False from a dialysis answer typed as yes/no (or given as a bool); anything else is
+    refused: MELD changes with it."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1"):
+        return True
+    if text in ("no", "false", "0"):
+        return False
+    raise ValueError(f"Dialysis '{value}' is not an answer: expected yes or no ({DIALYSIS_TEXT})")
 
 
 def meldBeforeStage2Flag(meldResult):

@@ -11,10 +11,10 @@ What is computed, with its units:
 - FLR-C, the remnant's share of the liver counts on SPECT: counts in the FLR VOI / counts in the
   whole-liver VOI (a fraction; x100 for %). FLR-F = FLR-C x MUR (%/min); FLR-F_BSA = FLR-F / BSA
   (%/min/m2).
-- Flags: FLR-F_BSA < 2.69 %/min/m2 (de Graaf 2010: high risk of post-hepatectomy liver failure)
-  and < 2.7 %/min/m2 (Tomassini 2020: ALPPS before stage 2). Like the laboratory and gadoxetate
-  flags, "met" means the risk sign is present (the value is below the cut-off); this is the
-  opposite of the stage-2 readiness checklist, where "met" means FLR-F_BSA >= 2.7 (ready).
+- Flags (clinicalCriteria): risk groups FLR-F_BSA < 2.69 %/min/m2 (de Graaf 2010: high risk of
+  post-hepatectomy liver failure) and <= 2.7 %/min/m2 (Tomassini 2020: ALPPS before stage 2);
+  as everywhere, "met" means the value is outside the risk group. Every FLR-F_BSA flag is
+  unchecked: the normalisation of the uptake rate behind it is.
 
 Timing. Every time is in seconds after injection (t = 0 s is the injection, which the dynamic
 series must start with: the blood-pool integral runs from it). A frame is given by its start and
@@ -107,8 +107,8 @@ ARNTZ_2023 = (
     "Arntz PJW et al. Joint EANM/SNMMI/IHPBA procedure guideline for [99mTc]Tc-mebrofenin hepatobiliary "
     "scintigraphy. HPB 2023;25:1131 [checked citation]"
 )
-DE_GRAAF_2010 = "de Graaf W et al. 99mTc-mebrofenin hepatobiliary scintigraphy. J Gastrointest Surg 2010;14:369-378"
-TOMASSINI_2020 = "Tomassini F et al. HPB 2020 (FLR-F/BSA before ALPPS stage 2)"
+DE_GRAAF_2010 = clinicalCriteria.DE_GRAAF_2010
+TOMASSINI_2020 = clinicalCriteria.TOMASSINI_2020
 CLINICAL_REFERENCE_5 = "clinical reference section 5 (hepatobiliary scintigraphy)"
 
 UPTAKE_METHOD = (
@@ -964,7 +964,7 @@ def remnantFunctionFlags(flrFunctionPerBsa, thresholds=DEFAULT_THRESHOLDS, reaso
             clinicalCriteria.evaluate(
                 threshold, value, status=clinicalCriteria.UNCHECKED,
                 reason=(reason or "no FLR-F_BSA") if value is None else "",
-                label=f"FLR-F/BSA ({threshold.source})",
+                label=f"FLR-F/BSA ({threshold.source.split(' (')[0]})",
             )
         )
     return flags

@@ -26,7 +26,9 @@ def _labValue(labs, quantity):
 def meldOfLabs(labs):
     """MELD from a time point's labs, or None when bilirubin, creatinine or INR is missing."""
     values = [_labValue(labs, quantity) for quantity in (laboratoryScores.BILIRUBIN, laboratoryScores.CREATININE, laboratoryScores.INR)]
-    return None if any(value is None for value in values) else laboratoryScores.meld(*values)
+    if any(value is None for value in values):
+        return None
+    return laboratoryScores.meld(*values, dialysis=laboratoryScores.dialysisOfLabs(labs))
 
 
 def albiOfLabs(labs):

@@ -61,9 +61,9 @@ KUBOTA_1997 = (
 TRUANT_2007 = "Truant 2007 JACS 204:22"
 ZURICH_ALPPS_TRIAL = "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)"
 SHINDOH_2013_KGR = "Shindoh 2013 JACS 216:201 (KGR < 2 %/week: hepatic insufficiency 21.6 % vs 0 % after PVE)"
-TOMASSINI_2020 = "Tomassini 2020 HPB"
+TOMASSINI_2020 = "Tomassini 2020 HPB (ALPPS: FLR growth per day and FLR-F/BSA before stage 2)"
 SCHADDE_2015 = "Schadde 2015 Ann Surg 262:780 (International ALPPS Registry: MELD > 10 before stage 2, OR 4.9 for 90-day mortality)"
-DE_GRAAF_2010 = "de Graaf 2010 J Gastrointest Surg 14:369"
+DE_GRAAF_2010 = "de Graaf 2010 J Gastrointest Surg 14:369 (99mTc-mebrofenin hepatobiliary scintigraphy)"
 NOTAKE_2021 = "Notake 2021 BJS Open (rHUI < 0.410 predicted PHLF grade B/C)"
 BALZAN_2005 = "Balzan 2005 Ann Surg 242:824 (50-50 criteria on postoperative day 5)"
 MULLEN_2007 = "Mullen 2007 JACS 204:854 (peak bilirubin > 7 mg/dL)"
@@ -211,11 +211,9 @@ class Flag:
             measured = "; ".join(part.describe() for part in self.parts)
             text = f"{self.label} ({self.comparison}): {self.stateText}"
         else:
-            value = "not available" if self.value is None else withUnit(self.shownValue, self.unit)
-            if self.interval is not None and self.value is not None:
-                low, high = (formatShown(bound, self.decimals) for bound in self.interval)
-                value += f" (resolution interval {low}-{withUnit(high, self.unit)})"
-            text = f"{self.label} {value} ({self.criterionText()}): {self.stateText}"
+            value = "not available" if self.value is None else self.valueText()
+            criterion = f" ({self.criterionText()})" if self.criterionText() else ""
+            text = f"{self.label} {value}{criterion}: {self.stateText}"
             measured = ""
         if self.reason:
             text += f" ({self.reason})"
@@ -235,12 +233,23 @@ class Flag:
             fields["interval"] = tuple(fields["interval"])
         return cls(**fields)
 
+    def valueText(self):
+        """The value as displayed with its unit, and its resolution interval when it has one."""
+        if self.value is None:
+            return "-"
+        text = withUnit(self.shownValue, self.unit)
+        if self.interval is not None:
+            low, high = (formatShown(bound, self.decimals) for bound in self.interval)
+            text += f" (resolution interval {low}-{withUnit(high, self.unit)})"
+        return text
+
     def line(self):
         """Value, criterion and state without the sources: for tables and console lists."""
-        value = "-" if self.value is None else withUnit(self.shownValue, self.unit)
         unchecked = f" [{self.status}]" if self.status != CHECKED else ""
         why = f" ({self.reason})" if self.reason else ""
-        return f"{self.label} {value} ({self.criterionText()}): {self.stateText}{unchecked}{why}"
+        criterion = f" ({self.criterionText()})" if self.criterionText() else ""
+        value = "" if self.value is None and not self.threshold else f" {self.valueText()}"
+        return f"{self.label}{value}{criterion}: {self.stateText}{unchecked}{why}"
 
     def asDict(self):
         values = dataclasses.asdict(self)
