@@ -256,8 +256,10 @@ def formatDemoSummary(document):
             flags = ", ".join(f"{flag['label']} {flag['stateText']}" for flag in plan["flags"])
             lines.append(
                 f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
-                f"sFLR {plan['sFLR']:.1f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
+                f"sFLR {plan['sFLR']:.2f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
             )
+            if plan["tumourFlag"] and plan["tumourFlag"]["state"] == "not met":
+                lines.append(f"    WARNING: {plan['tumourFlag']['reason']}")
     growth = document["hypertrophy"]
     lines.append(f"Hypertrophy of the {growth['plan']['key']} remnant")
     for interval in growth["sinceStage1"] + growth["intervals"]:

@@ -2,7 +2,10 @@
 
 
 def formatNumber(value, digits=2):
-    return "-" if value is None else f"{value:.{digits}f}"
+    """A number as the flags compare it (rounded half up on its decimal text)."""
+    from ALPPSVolumetryLib.clinicalCriteria import formatShown
+
+    return "-" if value is None else formatShown(value, digits)
 
 
 def formatVolumetry(result):
@@ -29,7 +32,7 @@ def formatVolumetry(result):
         flags = "; ".join(f"{flag.label} {flag.stateText}" for flag in plan.flags)
         lines.append(
             f"  {plan.key:<32} {plan.remnantMl:>9.2f} {plan.percentFLR:>6.1f} {formatNumber(plan.functionalPercentFLR, 1):>6} "
-            f"{formatNumber(plan.sFLR, 1):>7} {formatNumber(plan.flrBwr, 3):>6} {formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
+            f"{formatNumber(plan.sFLR, 2):>7} {formatNumber(plan.flrBwr, 3):>6} {formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
         )
     for plan in result.plans:
         if plan.tumourFlag is not None and plan.tumourFlag.state == "not met":
@@ -58,7 +61,7 @@ def formatHypertrophy(result):
         day = "-" if point.daysAfterStage1 is None else f"{point.daysAfterStage1:d}"
         lines.append(
             f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.remnantMl:>9.1f} "
-            f"{formatNumber(point.plan.sFLR, 1):>7} {point.totalLiverMl:>9.1f}"
+            f"{formatNumber(point.plan.sFLR, 2):>7} {point.totalLiverMl:>9.1f}"
         )
     from ALPPSAssessmentLib import hypertrophy
 
@@ -93,7 +96,7 @@ def formatSparing(findings, comparison):
         sparing = areas.get(plan.key)
         count = f"{sparing.areaCount:d}" if sparing else "-"
         lines.append(
-            f"  {plan.label[:46]:<46} {plan.remnantMl:>9.1f} {plan.percentFLR:>6.1f} {formatNumber(plan.sFLR, 1):>7} {count:>6}"
+            f"  {plan.label[:46]:<46} {plan.remnantMl:>9.1f} {plan.percentFLR:>6.1f} {formatNumber(plan.sFLR, 2):>7} {count:>6}"
         )
     for result in comparison.marginPlans:
         guidance = result.laparoscopic

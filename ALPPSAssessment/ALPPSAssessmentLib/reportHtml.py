@@ -73,7 +73,9 @@ def resolvePointer(document, text):
 def formatNumber(value, decimals):
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    return f"{value:,.{decimals}f}".replace(",", "\u2009") if abs(value) >= 10000 else f"{value:.{decimals}f}"
+    # Rounded as the flags compare it (clinicalCriteria.shownNumber), so a number and its state agree.
+    shown = clinicalCriteria.shownNumber(value, decimals)
+    return f"{shown:,.{decimals}f}".replace(",", "\u2009") if abs(shown) >= 10000 else f"{shown:.{decimals}f}"
 
 
 class _Page:
@@ -183,7 +185,7 @@ def _planTable(page):
             f"<tr><td>{_e(plan['label'])}</td><td>{_e(', '.join(plan['remnantSegments']))}</td>"
             f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td><td class='n'>{page.number(base + ('resectedMl',), 1)}</td>"
             f"<td class='n'>{page.number(base + ('percentFLR',), 1)}</td><td class='n'>{page.number(base + ('functionalPercentFLR',), 1)}</td>"
-            f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td>"
+            f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td>"
             f"<td class='n'>{page.number(base + ('flrPerBsa',), 0)}</td></tr>"
         )
         page.add(f"<tr><td colspan='9' class='flags'>Adequacy: {flags}</td></tr>")
@@ -238,7 +240,7 @@ def _growth(page, chartSvg):
         base = ("hypertrophy", "timePoints", index)
         page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
                  f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td></tr>")
+                 f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td></tr>")
     page.add("</table>")
     intervals = [("sinceStage1", index, item) for index, item in enumerate(growth["sinceStage1"])]
     intervals += [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
