@@ -406,9 +406,12 @@ def _commandFunctionMebrofenin(arguments):
         if not arguments.already_registered:
             registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
         share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=arguments.voi_margin)
-        uptake, assessment = remnantFunction.remnantFunction(curves, share, bsa)
+        uptake, assessment = remnantFunction.remnantFunction(
+            curves, share, bsa, arguments.mur_normalisation or remnantFunction.mebrofeninUptake.DEFAULT_MUR_NORMALISATION
+        )
     lines = [
-        f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames)",
+        f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames; "
+        f"blood pool {uptake.normalisation}, normalisation unchecked)",
         f"Remnant share of liver counts (FLR-C, {plan.key}): {share.percent:.1f} %",
         f"Remnant function (FLR-F): {assessment.flrFunctionPercentPerMin:.2f} %/min",
     ]
@@ -640,6 +643,12 @@ def buildParser():
     mebrofenin.add_argument("--labels", help="label map only: '1=Segment I,2=Segment II,...' or a JSON file")
     mebrofenin.add_argument("--spect", required=True, help="the SPECT (NRRD, NIfTI, MHA or a DICOM folder)")
     mebrofenin.add_argument("--curves", required=True, help="time-activity CSV: time (s), liver, blood (heart), total field of view")
+    mebrofenin.add_argument(
+        "--mur-normalisation",
+        help="how the blood-pool curve is calibrated to the injected activity (unchecked against Ekman 1996; named in the "
+        "results): 'extrapolated to injection' (the heart curve extrapolated to t = 0 s; default) or 'calibration window mean' "
+        "(its mean over 60-150 s)",
+    )
     mebrofenin.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is measured")
     mebrofenin.add_argument("--height", type=float, help="body height in cm (for the per-BSA function and its flags)")
     mebrofenin.add_argument("--weight", type=float, help="body weight in kg")
