@@ -28,13 +28,13 @@ is resampled onto the HBP grid before a voxel-wise map is made. Arrays are never
 """
 
 import dataclasses
-from dataclasses import dataclass, replace
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import Dict, List
 
 import numpy as np
 import vtk
 from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
+from ALPPSVolumetryLib.bodySize import UNCHECKED, checkedNumber
 from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray

@@ -17,7 +17,6 @@ The variants are not interchangeable, so each carries its own unit and definitio
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib import clinicalCriteria
 
 SINCE_STAGE_1 = "since stage 1"
 INTERVAL = "interval"

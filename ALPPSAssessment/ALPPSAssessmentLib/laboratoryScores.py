@@ -31,11 +31,11 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Tuple
 
 from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib.clinicalCriteria import MET, UNKNOWN
 from ALPPSVolumetryLib.remnantRatios import measuredFutureLiverRemnantPercent
 
 # --- Quantities and units -----------------------------------------------------------------------

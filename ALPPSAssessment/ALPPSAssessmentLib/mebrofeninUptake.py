@@ -53,7 +53,6 @@ Arrays are numpy; images [frame, row, column] for the planar series and [k, j, i
 Slicer's arrayFromVolume). Only numpy and the pure-Python parts of ALPPSVolumetryLib are used.
 """
 
-import dataclasses
 import math
 import re
 from dataclasses import dataclass, field, replace

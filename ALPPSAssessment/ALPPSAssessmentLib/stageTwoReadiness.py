@@ -13,7 +13,7 @@ from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import growthMetrics, laboratoryScores, timeline
+from . import laboratoryScores, timeline
 
 LIVER_FAILURE_ANSWERS = ("unknown", "no", "yes")
 
