@@ -1,4 +1,4 @@
-"""Growth counted from stage 1 (clinical reference section 4, corrected): the worked examples
+"""Clinical criteria: growth counted from stage 1 (clinical reference section 4, corrected), the worked examples
 through the Lib and through `alpps hypertrophy --json`, the interval growth between later scans,
 what happens without a stage 1 date, and every growth and laboratory cut-off at, just below and
 just above its value as displayed."""
@@ -202,3 +202,23 @@ def test_scansOnTheWrongSideOfStage1AreRefused(slicerContext):
               timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), node)]
     with pytest.raises(ValueError, match=r"pre-stage 1 \(2026-03-04\) scan is after the stage 1 date 2026-03-02"):
         timeline.checkCourse(points, STAGE_1)
+
+
+def test_section2WorkedExampleThroughTheVolumetryCommand(slicerContext, tmp_path, capsys):
+    """FLR 400 mL, 170 cm, 70 kg: BSA 1.8181 m2, sTLV 1509.66 mL, sFLR 26.50 %, FLR-BWR 0.571 %
+    (clinical reference section 2), through `alpps volumetry --json`."""
+    path = _boxSegmentationFile(slicerContext.scene, tmp_path / "flr400.seg.nrrd", 400.0)
+    jsonPath = tmp_path / "volumetry.json"
+    assert cli.main(["volumetry", "--segmentation", path, "--plan", "right_trisectionectomy", "--height", "170", "--weight", "70",
+                     "--json", str(jsonPath)]) == 0
+    document = json.loads(jsonPath.read_text())
+    assert f"{document['patient']['bsaM2']:.4f}" == "1.8181" and f"{document['patient']['standardLiverVolumeMl']:.2f}" == "1509.66"
+    plan = document["plans"]["right_trisectionectomy"]
+    assert plan["remnantMl"] == pytest.approx(400.0) and plan["tumourFlag"] is None
+    flags = {flag["criterion"]: flag for flag in plan["flags"]}
+    assert flags["sFLR"]["shownValue"] == "26.50" and flags["flrBwr"]["shownValue"] == "0.571"
+    # Vauthey's standard liver volume is unchecked in the clinical reference: the sFLR flag says so.
+    assert flags["sFLR"]["status"] == "unchecked" and flags["flrBwr"]["status"] == "checked"
+    low, high = plan["sFLRInterval"]
+    assert low < 26.496 < high
+    assert "sFLR 26.50 %" in capsys.readouterr().out
