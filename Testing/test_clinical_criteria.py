@@ -7,10 +7,9 @@ import datetime
 import json
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from ALPPSAssessmentLib import growthMetrics, timeline
-from ALPPSVolumetryLib import clinicalCriteria, couinaud, segmentationImport
+from ALPPSAssessmentLib import growthMetrics, selfTestScenarios, timeline
+from ALPPSVolumetryLib import clinicalCriteria
 
 from alpps import cli
 
@@ -133,17 +132,8 @@ def test_everyCutoffIsDefinedOnceWithItsSourcePopulationAndStatus():
 
 
 def _boxSegmentationFile(scene, path, remnantMl):
-    """Segments I-III hold ``remnantMl`` (slabs of 10 x 10 voxels of 0.1 mL), IV-VIII 1000 mL."""
-    remnantSlabs = int(round(remnantMl / 10.0))
-    counts = [remnantSlabs // 3, remnantSlabs // 3, remnantSlabs - 2 * (remnantSlabs // 3)] + [20] * 5
-    labels = np.zeros((sum(counts), 10, 10), dtype=np.uint8)
-    start = 0
-    for value, count in enumerate(counts, 1):
-        labels[start : start + count] = value
-        start += count
-    node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", str(path))
-    segmentationImport.importLabelArray(node, labels, np.diag([5.0, 5.0, 4.0, 1.0]),
-                                        {value: f"Segment {name}" for value, name in enumerate(couinaud.SEGMENT_IDS, 1)})
+    """Segments I-III hold ``remnantMl`` (slabs of 10 x 10 voxels of 0.1 mL), IV-VIII 1000 mL, saved as .seg.nrrd."""
+    node = selfTestScenarios.boxSegmentation(scene, str(path), remnantMl)
     storage = node.CreateDefaultStorageNode()
     storage.SetFileName(str(path))
     assert storage.WriteData(node)
