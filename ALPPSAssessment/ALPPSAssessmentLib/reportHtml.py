@@ -35,7 +35,7 @@ th.n { text-align: right; }
 td.flags { font-size: 8pt; color: #333; border-top: none; padding-left: 5mm; }
 table.kv { table-layout: fixed; }
 table.kv td:first-child, table.kv th:first-child { width: 36%; }
-table.kv td.n, table.kv th.n { width: 26%; }
+table.kv td.n, table.kv th.n { width: 28%; white-space: normal; }
 .banner { border: 2px solid #b35900; background: #fff4e5; padding: 2mm 3mm; margin: 2mm 0 3mm 0; font-size: 9pt; }
 .identity { display: flex; flex-wrap: wrap; gap: 1mm 8mm; margin: 1mm 0; }
 .identity div { min-width: 40mm; }
@@ -47,7 +47,7 @@ table.kv td.n, table.kv th.n { width: 26%; }
 .figure { break-inside: avoid; page-break-inside: avoid; margin: 2mm 0; }
 .figure img, .figure svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
 .pictures { display: flex; flex-wrap: wrap; gap: 3mm; }
-.pictures .figure { flex: 1 1 88mm; max-width: 92mm; }
+.pictures .figure { flex: 1 1 88mm; max-width: 92mm; break-inside: avoid; page-break-inside: avoid; }
 .pictures .figure img { width: 100%; }
 .caption { font-size: 8.5pt; color: #333; }
 .small { font-size: 8.5pt; }
@@ -318,9 +318,10 @@ def _function(page, timeActivitySvgs):
     studies = document["functionalStudies"]
     if not studies:
         return
-    page.add("<h2>Liver function</h2>")
     for index, study in enumerate(studies):
-        page.add(f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
+        # The heading stays with its table: no section title alone at the foot of a page.
+        page.add("<section class='keep'>" + ("<h2>Liver function</h2>" if index == 0 else "")
+                 + f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
         base = ("functionalStudies", index)
         function = study.get("remnantFunction") or {}
         labels = {
@@ -372,7 +373,7 @@ def _function(page, timeActivitySvgs):
                              f"sum of the {_e(share.get('mapKind', 'enhancement'))} map over the remnant / over the liver"))
         page.add('<table class="kv"><tr><th>Quantity</th><th class="n">Value</th><th>Note / source</th></tr>'
                  + "".join(f"<tr><td>{label}</td><td class='n'>{value}</td><td class='small'>{note}</td></tr>" for label, value, note in rows)
-                 + "</table>")
+                 + "</table></section>")
         segments = (gadoxetate or {}).get("segmentSignals") or {}
         if segments:
             sbase = base + ("studies", "gadoxetate", "segmentSignals")
@@ -422,7 +423,7 @@ def _pictures(page, pictures):
     notes = page.document["report"].get("notes") or []
     if not pictures and not notes:
         return
-    page.add('<h2 class="pagebreak">Images</h2>')
+    page.add('<h2>Images</h2>')
     for note in notes:
         page.add(f'<p class="warning small">{_e(note)}</p>')
     page.add('<div class="pictures">')
@@ -438,18 +439,18 @@ def _pictures(page, pictures):
 
 def _methods(page):
     document = page.document
-    page.add("<h2>Methods</h2><table>")
+    page.add("<section><h2>Methods</h2><table>")
     for method in document["methods"]:
         page.add(f"<tr><td>{_e(method['topic'])}</td><td class='small'>{_e(method['text'])}</td></tr>")
-    page.add("</table><h2>References</h2><ol class='small'>")
+    page.add("</table></section><section class='keep'><h2>References</h2><ol class='small'>")
     for reference in document["references"]:
         page.add(f"<li>{_e(reference)}</li>")
-    page.add("</ol>")
+    page.add("</ol></section>")
 
 
 def _inputs(page):
     document = page.document
-    page.add("<h2>Inputs and checksums (SHA-256)</h2><table><tr><th>Input</th><th>Node / files</th><th>Checksums</th></tr>")
+    page.add("<section class='keep'><h2>Inputs and checksums (SHA-256)</h2><table><tr><th>Input</th><th>Node / files</th><th>Checksums</th></tr>")
     for entry in document["inputs"]:
         files = entry.get("files") or []
         where = _e(entry.get("node") or "")
@@ -463,7 +464,7 @@ def _inputs(page):
         page.add(f"<tr><td>{_e(entry['description'])}</td><td>{where}</td><td class='mono'>{'<br>'.join(sums)}</td></tr>")
     page.add("</table>")
     page.add('<p class="small">File checksums identify the files as read; content checksums identify the voxels and geometry '
-             "whatever the file format (a DICOM series and its NRRD copy have the same content checksum).</p>")
+             "whatever the file format (a DICOM series and its NRRD copy have the same content checksum).</p></section>")
 
 
 def _chartableGrowth(growth):
