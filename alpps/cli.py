@@ -242,7 +242,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
 
 def _commandHypertrophy(arguments):
-    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
+    from ALPPSAssessmentLib import decisionSummary, hypertrophy, stageTwoReadiness, timeline
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -269,6 +269,7 @@ def _commandHypertrophy(arguments):
     print("Stage 2 readiness (decision support)")
     for item in readiness:
         print(f"  {item.line()}" + (f" - {item.note}" if item.note else ""))
+    print(decisionSummary.verdictOf(stageTwoReadiness.readinessToList(readiness))[0])
     if arguments.json:
         document = hypertrophy.hypertrophyToDict(result)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
@@ -308,7 +309,7 @@ def _commandSparing(arguments):
 
 
 def _commandReport(arguments):
-    from ALPPSAssessmentLib import reportExport, timeline
+    from ALPPSAssessmentLib import decisionSummary, reportExport, timeline
     from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
@@ -358,6 +359,8 @@ def _commandReport(arguments):
     print("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
         print(f"  {clinicalCriteria.Flag.fromDict(item).line()}")
+    for line in decisionSummary.decisionSummary(document).lines():
+        print(line)
     print(f"Report{' (anonymised)' if arguments.anonymise else ''} written to {arguments.out}:")
     for what, path in paths.items():
         print(f"  {what:<24} {path}")
