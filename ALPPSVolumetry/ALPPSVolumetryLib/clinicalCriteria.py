@@ -374,6 +374,11 @@ FIFTY_FIFTY_PROTHROMBIN = Cutoff(
 FIFTY_FIFTY_BILIRUBIN = Cutoff(
     "fiftyFifty.bilirubin", "Bilirubin", 50.0, "umol/L", ">", BALZAN_2005, "after hepatectomy, day 5", CHECKED, 0,
 )
+LAPAROSCOPIC_RESECTION_AREAS = Cutoff(
+    "laparoscopicResectionAreas", "Resection areas", 3, "", ">",
+    "clinical reference section 9: laparoscopic parenchyma-sparing hepatectomy is advised for at most 3 resection areas",
+    "parenchyma-sparing hepatectomy", UNCHECKED, 0,
+)
 PEAK_BILIRUBIN = Cutoff(
     "peakBilirubin", "Peak postoperative bilirubin", 7.0, "mg/dL", ">", MULLEN_2007, "after hepatectomy", CHECKED, 1,
 )
