@@ -1,0 +1,291 @@
+"""DICOM results of the synthetic patient, checked by independent readers: dcmqi's
+segimage2itkimage (voxel counts per segment against the phantom's numpy-counted truth),
+tid1500reader (numbers against the JSON), dciodvfy (no errors); pseudonymisation; DICOM SEG
+read back as input; refusals that leave nothing behind."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+import pytest
+from syntheticDicom import writeSyntheticPatient
+
+from alpps import cli
+from ALPPSAssessmentLib.dicomExport import codes, encapsulatedReport, resultsExport
+from ALPPSVolumetryLib import syntheticPatient
+
+PLAN = "right_trisectionectomy"
+REMNANT_UNITS = ("I", "II", "III")
+BIN = os.path.dirname(sys.executable)
+
+
+def _tool(name):
+    path = shutil.which(name) or shutil.which(name, path=BIN)
+    if path is None:
+        pytest.skip(f"{name} is not installed ({'pip install dcmqi' if name in ('segimage2itkimage', 'tid1500reader') else 'apt-get install dicom3tools'})")
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from alpps.headless import SlicerContext
+
+    folder = tmp_path_factory.mktemp("dicom-export")
+    with SlicerContext(workDirectory=str(folder / "slicer")) as context:
+        patient, written = writeSyntheticPatient(str(folder / "input"), context)
+    out = str(folder / "out")
+    arguments = ["dicom-export", "--out", out, "--plan", PLAN, "--stage1-date", patient.stage1Date.isoformat(), "--height",
+                 str(patient.heightCm), "--weight", str(patient.weightKg), "--stage1-liver-failure", "no"]
+    for point in written:
+        arguments += ["--timepoint", point.timepointArgument()]
+    assert cli.main(arguments) == 0
+    with open(os.path.join(out, resultsExport.MANIFEST), encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    return patient, written, out, manifest, arguments
+
+
+def _truthCounts(point):
+    counts = dict(point.trueVoxelCounts)
+    counts["remnant"] = sum(counts[unit] for unit in REMNANT_UNITS)
+    counts["resected"] = counts["Liver"] - counts["remnant"]
+    return counts
+
+
+def _truthKey(label):
+    if label.startswith("Segment "):
+        return label.split(" ", 1)[1]
+    if label.startswith("Future liver remnant"):
+        return "remnant"
+    if label.startswith("Resected liver"):
+        return "resected"
+    return label  # Liver, Tumour 1..3
+
+
+def test_segVoxelCountsReadByDcmqiAreThePhantomsTruth(exported, tmp_path):
+    import SimpleITK as sitk
+
+    segimage2itkimage = _tool("segimage2itkimage")
+    _, written, out, manifest, _ = exported
+    for point, entry in zip(written, manifest["timePoints"]):
+        folder = tmp_path / point.role.replace(" ", "-")
+        folder.mkdir()
+        segPath = os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE)
+        subprocess.run([segimage2itkimage, "--inputDICOM", segPath, "--outputDirectory", str(folder)], check=True, capture_output=True, timeout=120)
+        with open(folder / "meta.json", encoding="utf-8") as stream:
+            meta = json.load(stream)
+        labels = {item["labelID"]: item["SegmentLabel"] for group in meta["segmentAttributes"] for item in group}
+        truth = _truthCounts(point.truth)
+        counted = {}
+        for path in glob.glob(str(folder / "*.nrrd")):
+            number = int(os.path.basename(path).split(".")[0])
+            counted[labels[number]] = int(np.count_nonzero(sitk.GetArrayFromImage(sitk.ReadImage(path))))
+        assert set(counted) == set(entry["segments"]), point.role
+        for label, count in counted.items():
+            assert count == truth[_truthKey(label)], (point.role, label)
+            assert count == entry["segments"][label]["voxelCount"]
+
+
+def _srMeasurements(tid1500reader, path, tmp_path):
+    jsonPath = tmp_path / (os.path.basename(os.path.dirname(path)) + ".json")
+    subprocess.run([tid1500reader, "--inputDICOM", path, "--outputMetadata", str(jsonPath)], check=True, capture_output=True, timeout=120)
+    with open(jsonPath, encoding="utf-8") as stream:
+        return json.load(stream)["Measurements"]
+
+
+def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
+    tid1500reader = _tool("tid1500reader")
+    patient, written, out, manifest, _ = exported
+    for point, entry in zip(written, manifest["timePoints"]):
+        volumetry = entry["volumetry"]
+        groups = _srMeasurements(tid1500reader, os.path.join(out, point.role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
+        bySegment = {group["ReferencedSegment"]: group for group in groups if "ReferencedSegment" in group}
+        assert len(bySegment) == len(entry["segments"])
+        voxelMl = point.truth.voxelVolumeMl
+        for label, segment in entry["segments"].items():
+            group = bySegment[segment["segmentNumber"]]
+            assert group["TrackingIdentifier"] == label
+            items = {(item["quantity"]["CodingSchemeDesignator"], item["quantity"]["CodeValue"]): item for item in group["measurementItems"]}
+            volume = items[("SCT", codes.VOLUME.value)]
+            assert volume["units"]["CodeValue"] == "mL"
+            # Every volume is its segment's voxels: the SEG the SR points to holds exactly what was measured.
+            assert float(volume["value"]) == pytest.approx(segment["voxelCount"] * voxelMl, rel=1e-12)
+            kind = segment["key"][0]
+            if kind == "couinaud":
+                record, table = volumetry["segments"][segment["key"][1]], codes.SEGMENT_MEASUREMENTS
+            elif kind == "liver":
+                record, table = volumetry["liver"], codes.LIVER_MEASUREMENTS
+            elif kind == "tumour":
+                record, table = {"volumeMl": volumetry["liver"]["tumourVolumesMl"][segment["key"][1]]}, codes.TUMOUR_MEASUREMENTS
+            elif kind == "remnant":
+                record, table = codes.remnantRecord(volumetry["plans"][PLAN]), codes.REMNANT_MEASUREMENTS
+            else:
+                record, table = volumetry["plans"][PLAN], codes.RESECTED_MEASUREMENTS
+            expected = {(m.concept.scheme, m.concept.value): codes.fieldValue(record, m.field) for m in table if codes.fieldValue(record, m.field) is not None}
+            assert set(items) == set(expected), label
+            for key, value in expected.items():
+                assert float(items[key]["value"]) == pytest.approx(value, rel=1e-12), (label, key)
+        remnant = volumetry["plans"][PLAN]
+        # sFLR and FLR-BWR by their formulas from the phantom's counted remnant (clinical reference section 2).
+        trueRemnant = sum(point.truth.trueVolumesMl[unit] for unit in REMNANT_UNITS)
+        assert remnant["flrBwr"] == pytest.approx(trueRemnant / (patient.weightKg * 1000) * 100, rel=1e-12)
+    latest = _srMeasurements(tid1500reader, os.path.join(out, written[-1].role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
+    growth = [group for group in latest if group["Finding"]["CodeValue"] == codes.GROWTH_GROUP.value]
+    sinceFirst = manifest["hypertrophy"]["sinceFirst"][-1]
+    first = next(group for group in growth if group["TrackingIdentifier"].startswith(f"FLR growth {sinceFirst['from']['role']} to"))
+    values = {item["quantity"]["CodeValue"]: float(item["value"]) for item in first["measurementItems"]}
+    assert values[codes.RELATIVE_GROWTH.value] == pytest.approx(sinceFirst["remnant"]["relativeGrowthPercent"], rel=1e-12)
+    assert values[codes.KINETIC_GROWTH_RATE.value] == pytest.approx(sinceFirst["kineticGrowthRatePercentPerWeek"], rel=1e-12)
+    readiness = next(group for group in latest if group["Finding"]["CodeValue"] == codes.READINESS_GROUP.value)
+    states = [item["conceptValue"]["CodeMeaning"] for item in readiness["qualitativeEvaluations"]]
+    assert states == [codes.READINESS_STATES[item["state"]].meaning for item in manifest["readiness"]]
+
+
+def _dciodvfyErrors(path):
+    completed = subprocess.run([_tool("dciodvfy"), path], capture_output=True, text=True, timeout=120)
+    lines = (completed.stdout + completed.stderr).splitlines()
+    return [line for line in lines if line.startswith("Error")], [line for line in lines if line.startswith("Warning")]
+
+
+def test_dciodvfyFindsNoErrorInSegAndSr(exported):
+    _, written, out, _, _ = exported
+    for point in written:
+        for name in (resultsExport.SEG_FILE, resultsExport.SR_FILE):
+            errors, warnings = _dciodvfyErrors(os.path.join(out, point.role.replace(" ", "-"), name))
+            assert errors == [], (point.role, name, errors)
+            # The README lists the one kind of warning: the private coding scheme is not a DICOM defined term.
+            assert all("99ALPPS" in line for line in warnings), warnings
+
+
+def _qtPdf(path):
+    QtGui = pytest.importorskip("PySide6.QtGui", reason="PySide6 (test extra) makes the PDF when Chromium is absent")
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.instance() or QApplication(["test", "-platform", "offscreen"])
+    writer = QtGui.QPdfWriter(str(path))
+    document = QtGui.QTextDocument()
+    document.setHtml("<h1>ALPPS patient report</h1><p>Remnant 412.5 mL</p>")
+    document.print_(writer)
+    del writer
+    return path.read_bytes()
+
+
+def test_encapsulatedPdfHoldsThePdfAndPassesDciodvfy(exported, tmp_path):
+    _, written, _, _, _ = exported
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    pdf = _qtPdf(tmp_path / "report.pdf")
+    study = pydicom.dcmread(sorted(glob.glob(os.path.join(written[-1].ctFolder, "*.dcm")))[0])
+    dataset = encapsulatedReport.encapsulatePdf(pdf, study)
+    path = str(tmp_path / "pdf.dcm")
+    dataset.save_as(path, enforce_file_format=True)
+    back = pydicom.dcmread(path)
+    assert back.EncapsulatedDocument[: back.EncapsulatedDocumentLength] == pdf
+    assert (back.StudyInstanceUID, back.PatientID) == (study.StudyInstanceUID, study.PatientID)
+    errors, _ = _dciodvfyErrors(path)
+    assert errors == []
+
+
+@pytest.mark.skipif(encapsulatedReport.chromiumPath() is None, reason="Chromium is not installed (apt-get install chromium): report PDF not printed")
+def test_exportPutsTheChromiumPrintedReportInTheLatestStudy(exported):
+    _, written, out, manifest, _ = exported
+    entry = next(item for item in manifest["objects"] if item["what"].startswith("patient report"))
+    dataset = pydicom.dcmread(os.path.join(out, entry["path"]))
+    latest = pydicom.dcmread(sorted(glob.glob(os.path.join(written[-1].ctFolder, "*.dcm")))[0])
+    assert dataset.StudyInstanceUID == latest.StudyInstanceUID and dataset.EncapsulatedDocument.startswith(b"%PDF-")
+    assert _dciodvfyErrors(os.path.join(out, entry["path"]))[0] == []
+
+
+def test_withoutChromiumTheExportSaysWhyThereIsNoPdf(exported):
+    _, _, _, manifest, _ = exported
+    hasPdf = any(item["what"].startswith("patient report") for item in manifest["objects"])
+    assert hasPdf == (encapsulatedReport.chromiumPath() is not None)
+    if not hasPdf:
+        assert any("Chromium is not installed" in note for note in manifest["notes"])
+
+
+def test_segReferencesItsCtSeriesAndSrItsSeg(exported):
+    _, written, out, manifest, _ = exported
+    for point in written:
+        folder = os.path.join(out, point.role.replace(" ", "-"))
+        seg = pydicom.dcmread(os.path.join(folder, resultsExport.SEG_FILE))
+        sr = pydicom.dcmread(os.path.join(folder, resultsExport.SR_FILE))
+        ct = [pydicom.dcmread(path, stop_before_pixels=True) for path in glob.glob(os.path.join(point.ctFolder, "*.dcm"))]
+        assert [item.SeriesInstanceUID for item in seg.ReferencedSeriesSequence] == [point.seriesUid]
+        referenced = {item.ReferencedSOPInstanceUID for item in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
+        assert referenced <= {dataset.SOPInstanceUID for dataset in ct}
+        assert seg.StudyInstanceUID == sr.StudyInstanceUID == ct[0].StudyInstanceUID and seg.PatientID == syntheticPatient.PATIENT_ID
+        evidence = {item.ReferencedSOPInstanceUID for study in sr.CurrentRequestedProcedureEvidenceSequence
+                    for series in study.ReferencedSeriesSequence for item in series.ReferencedSOPSequence}
+        assert seg.SOPInstanceUID in evidence
+
+
+def test_pseudonymisedExportCarriesThePseudonymAndNewUidsEverywhere(exported, tmp_path):
+    patient, written, _, _, arguments = exported
+    out = str(tmp_path / "pseudonymised")
+    options = [value if value != arguments[arguments.index("--out") + 1] else out for value in arguments]
+    assert cli.main(options + ["--anonymise", "--pseudonym", "ALPPS-007"]) == 0
+    originals = set()
+    for point in written:
+        for path in glob.glob(os.path.join(point.ctFolder, "*.dcm")):
+            dataset = pydicom.dcmread(path, stop_before_pixels=True)
+            originals.update({dataset.SOPInstanceUID, dataset.SeriesInstanceUID, dataset.StudyInstanceUID, dataset.FrameOfReferenceUID})
+    forbidden = [text.encode() for text in originals | {patient.patientId, "Quill", "Marjorie", syntheticPatient.PATIENT_BIRTH_DATE}]
+    files = [path for path in glob.glob(os.path.join(out, "**", "*"), recursive=True) if os.path.isfile(path)]
+    written_sops = {}
+    for path in files:
+        data = open(path, "rb").read()
+        assert not [text for text in forbidden if text in data], path
+        if path.endswith(".dcm"):
+            dataset = pydicom.dcmread(path, stop_before_pixels=True)
+            assert str(dataset.PatientName) == dataset.PatientID == "ALPPS-007" and not dataset.get("PatientBirthDate"), path
+            written_sops[dataset.SOPInstanceUID] = dataset
+    for seg in [dataset for dataset in written_sops.values() if dataset.Modality == "SEG"]:
+        # References resolve to the pseudonymised CT copies written beside the SEG.
+        for item in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence:
+            source = written_sops[item.ReferencedSOPInstanceUID]
+            assert source.Modality == "CT" and source.StudyInstanceUID == seg.StudyInstanceUID
+            assert source.FrameOfReferenceUID == seg.FrameOfReferenceUID
+
+
+def test_dicomSegIsReadBackAsTheSegmentationItWasMadeFrom(exported, tmp_path, capsys):
+    _, written, out, manifest, _ = exported
+    point = written[0]
+    segPath = os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE)
+    jsonPath = str(tmp_path / "volumetry.json")
+    assert cli.main(["volumetry", "--volume", point.ctFolder, "--segmentation", segPath, "--plan", PLAN, "--json", jsonPath]) == 0
+    with open(jsonPath, encoding="utf-8") as stream:
+        measured = json.load(stream)
+    for unit in ("I", "II", "III", "IV", "V", "VI", "VII", "VIII"):
+        assert measured["segments"][unit]["volumeMl"] == pytest.approx(point.truth.trueVolumesMl[unit], rel=1e-12)
+    assert measured["liver"]["tumourVolumesMl"] == pytest.approx({name: point.truth.trueVolumesMl[name] for name in ("Tumour 1", "Tumour 2", "Tumour 3")}, rel=1e-12)
+    assert measured["plans"][PLAN]["remnantMl"] == pytest.approx(manifest["timePoints"][0]["volumetry"]["plans"][PLAN]["remnantMl"], rel=1e-12)
+
+
+def test_dicomSegOnAnotherCtIsRefusedByName(exported, capsys):
+    _, written, out, _, _ = exported
+    segPath = os.path.join(out, written[0].role.replace(" ", "-"), resultsExport.SEG_FILE)
+    assert cli.main(["volumetry", "--volume", written[1].ctFolder, "--segmentation", segPath]) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and segPath in error and written[0].seriesUid in error and written[1].seriesUid in error
+    assert error.count("\n") == 1
+
+
+def test_refusedExportsLeaveNothingBehind(exported, tmp_path, capsys):
+    _, written, out, _, arguments = exported
+    before = sorted(os.listdir(out))
+    assert cli.main(arguments) == 2  # the folder is not empty
+    assert "exists and is not empty" in capsys.readouterr().err and sorted(os.listdir(out)) == before
+    newOut = str(tmp_path / "never")
+    nrrd = str(tmp_path / "ct.nrrd")
+    import SimpleITK as sitk
+
+    sitk.WriteImage(sitk.ReadImage(sorted(glob.glob(os.path.join(written[0].ctFolder, "*.dcm")))), nrrd)
+    bad = ["dicom-export", "--out", newOut, "--timepoint", f"{written[0].studyDate.isoformat()}:{nrrd}:{written[0].segmentationPath}"]
+    assert cli.main(bad) == 2
+    error = capsys.readouterr().err
+    assert "not read from a DICOM series" in error and nrrd in error and "Traceback" not in error
+    assert not os.path.exists(newOut) and not [name for name in os.listdir(tmp_path) if name.startswith(".alpps-dicom-export-")]
