@@ -54,6 +54,24 @@ def sourceDatasets(point):
     return datasets
 
 
+def withFrameOfReference(datasets, notes):
+    """A series without a Frame of Reference UID (legal for a CT, required by a SEG) gets one for the
+    results, derived from its series UID (the same every time); the scan itself is not changed."""
+    if datasets[0].get("FrameOfReferenceUID"):
+        return datasets
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid(entropy_srcs=["ALPPS frame of reference", str(datasets[0].SeriesInstanceUID)])
+    notes.append(f"Series {datasets[0].SeriesInstanceUID} has no Frame of Reference UID: its SEG and SR carry {uid}, derived from "
+                 "the series UID")
+    copies = []
+    for dataset in datasets:
+        copy = dataset.copy()
+        copy.FrameOfReferenceUID = uid
+        copies.append(copy)
+    return copies
+
+
 def _startOutput(outputDirectory):
     if os.path.exists(outputDirectory) and (not os.path.isdir(outputDirectory) or os.listdir(outputDirectory)):
         raise ValueError(f"Output folder '{outputDirectory}' exists and is not empty: expected a new or empty folder")
@@ -108,6 +126,7 @@ def exportDicomResults(outputDirectory, scene, points, plan, settings, stage1Dat
         for index, (point, datasets) in enumerate(zip(points, sources)):
             folder = os.path.join(staging, _folderName(point.role))
             os.makedirs(folder)
+            datasets = withFrameOfReference(datasets, manifest["notes"])
             if renamer is not None:
                 datasets = [renamer.dataset(dataset) for dataset in datasets]
                 os.makedirs(os.path.join(folder, "CT"))
