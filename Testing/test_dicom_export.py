@@ -263,6 +263,23 @@ def test_dicomSegIsReadBackAsTheSegmentationItWasMadeFrom(exported, tmp_path, ca
         assert measured["segments"][unit]["volumeMl"] == pytest.approx(point.truth.trueVolumesMl[unit], rel=1e-12)
     assert measured["liver"]["tumourVolumesMl"] == pytest.approx({name: point.truth.trueVolumesMl[name] for name in ("Tumour 1", "Tumour 2", "Tumour 3")}, rel=1e-12)
     assert measured["plans"][PLAN]["remnantMl"] == pytest.approx(manifest["timePoints"][0]["volumetry"]["plans"][PLAN]["remnantMl"], rel=1e-12)
+    # The segments ALPPS derived (liver, remnant, resected) are not read back as input: the volumetry derives them again.
+    assert {row["name"] for row in measured["segmentRoles"]} == {f"Segment {unit}" for unit in measured["segments"]} | {"Tumour 1", "Tumour 2", "Tumour 3"}
+
+
+def test_dicomSegsServeAsTimePointsOfTheGrowthCommand(exported, tmp_path):
+    patient, written, out, manifest, _ = exported
+    arguments = ["hypertrophy", "--plan", PLAN, "--stage1-date", patient.stage1Date.isoformat(), "--height", str(patient.heightCm),
+                 "--weight", str(patient.weightKg), "--json", str(tmp_path / "growth.json")]
+    for point in written:
+        segPath = os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE)
+        arguments += ["--timepoint", f"{point.studyDate.isoformat()}:{point.ctFolder}:{segPath}:{point.role}"]
+    assert cli.main(arguments) == 0
+    with open(tmp_path / "growth.json", encoding="utf-8") as stream:
+        growth = json.load(stream)
+    assert [row["remnantMl"] for row in growth["timePoints"]] == pytest.approx([row["remnantMl"] for row in manifest["hypertrophy"]["timePoints"]], rel=1e-12)
+    assert growth["sinceFirst"][-1]["kineticGrowthRatePercentPerWeek"] == pytest.approx(
+        manifest["hypertrophy"]["sinceFirst"][-1]["kineticGrowthRatePercentPerWeek"], rel=1e-12)
 
 
 def test_dicomSegOnAnotherCtIsRefusedByName(exported, capsys):

@@ -17,6 +17,17 @@ SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 REFERENCED_SERIES_ATTRIBUTE = "ALPPS.DicomSegReferencedSeries"
 SOURCE_FILE_ATTRIBUTE = "ALPPS.DicomSegFile"
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+# The algorithm family ALPPS gives the segments it derives from the others (liver, remnant,
+# resected liver, IV as IVa + IVb): on reading they are left out, the volumetry derives them again.
+DERIVED_SEGMENT_FAMILY = ("ALPPS120", "99ALPPS", "Union of segments")
+
+
+def _isDerivedByAlpps(description):
+    for algorithm in description.get("SegmentationAlgorithmIdentificationSequence", ()):
+        for family in algorithm.get("AlgorithmFamilyCodeSequence", ()):
+            if (str(family.CodeValue), str(family.CodingSchemeDesignator)) == DERIVED_SEGMENT_FAMILY[:2]:
+                return True
+    return False
 
 
 def isDicomSegmentation(path):
@@ -29,7 +40,8 @@ def referencedSeriesUids(dataset):
 
 
 def loadDicomSegmentation(scene, path, name):
-    """A segmentation node from the DICOM SEG file ``path``: one segment per SEG segment."""
+    """A segmentation node from the DICOM SEG file ``path``: one segment per SEG segment, except
+    those ALPPS derived from the others."""
     hd = requirePackage("highdicom")
     try:
         seg = hd.seg.segread(path)
@@ -41,6 +53,8 @@ def loadDicomSegmentation(scene, path, name):
     masks, colors, codes = {}, {}, {}
     for channel, number in enumerate(seg.segment_numbers):
         description = seg.get_segment_description(number)
+        if _isDerivedByAlpps(description):
+            continue
         label = str(description.segment_label)
         if label in masks:
             raise ValueError(f"DICOM SEG '{path}' has two segments labelled '{label}': expected distinct labels")

@@ -9,6 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 from ALPPSVolumetryLib import couinaud
+from ALPPSVolumetryLib.dicomSegmentation import DERIVED_SEGMENT_FAMILY
 from ALPPSVolumetryLib.segmentRecognition import ROLE_TUMOUR, SegmentRoles
 
 from .. import imageRegistration
@@ -123,7 +124,7 @@ def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, roleOv
     masks = segmentMasks(segmentationNode, volumeNode, plan, roleOverrides)
     algorithm = hd.AlgorithmIdentificationSequence(
         name="ALPPS", version=softwareVersion or "unknown",
-        family=_concept(codes.Code("ALPPS120", codes.PRIVATE_SCHEME, "Union of segments")),
+        family=_concept(codes.Code(*DERIVED_SEGMENT_FAMILY)),
     )
     descriptions = []
     for number, segment in enumerate(masks, 1):
