@@ -306,3 +306,35 @@ def test_refusedExportsLeaveNothingBehind(exported, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "not read from a DICOM series" in error and nrrd in error and "Traceback" not in error
     assert not os.path.exists(newOut) and not [name for name in os.listdir(tmp_path) if name.startswith(".alpps-dicom-export-")]
+
+
+def test_sceneBundleIsExportedOnTheDicomSeriesOfItsScans(tmp_path, capsys):
+    """A saved scene keeps its scans as NRRD: each is matched to the DICOM series with its voxels."""
+    from alpps.headless import SlicerContext
+    from ALPPSAssessmentLib import timeline
+    from ALPPSVolumetryLib import syntheticPatientScene
+
+    with SlicerContext(workDirectory=str(tmp_path / "slicer")) as context:
+        patient, written = writeSyntheticPatient(str(tmp_path / "input"), context, syntheticPatient.TIME_POINTS[:2])
+        for index, point in enumerate(written):
+            volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(context.scene, point.truth, f"Scene {index}")
+            timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, volumeNode))
+        bundle = str(tmp_path / "patient.mrb")
+        context.saveSceneBundle(bundle)
+    out = str(tmp_path / "out")
+    assert cli.main(["dicom-export", "--scene", bundle, "--dicom", str(tmp_path / "input"), "--out", out, "--plan", PLAN, "--no-pdf"]) == 0
+    with open(os.path.join(out, resultsExport.MANIFEST), encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    for point, entry in zip(written, manifest["timePoints"]):
+        seg = pydicom.dcmread(os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE), stop_before_pixels=True)
+        assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == point.seriesUid
+        assert entry["segments"]["Segment II"]["voxelCount"] == point.truth.trueVoxelCounts["II"]
+    # Another patient's folder holds no series with these voxels: refused by name, nothing written.
+    other = str(tmp_path / "other")
+    os.makedirs(other)
+    shutil.copytree(written[0].ctFolder, os.path.join(other, "ct"))
+    capsys.readouterr()
+    assert cli.main(["dicom-export", "--scene", bundle, "--dicom", other, "--out", str(tmp_path / "refused"), "--no-pdf"]) == 2
+    error = capsys.readouterr().err
+    assert f"The {written[1].role} ({written[1].studyDate.isoformat()}) scan" in error and "matches no DICOM series" in error
+    assert not os.path.exists(tmp_path / "refused")
