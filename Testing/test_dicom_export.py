@@ -338,3 +338,41 @@ def test_sceneBundleIsExportedOnTheDicomSeriesOfItsScans(tmp_path, capsys):
     error = capsys.readouterr().err
     assert f"The {written[1].role} ({written[1].studyDate.isoformat()}) scan" in error and "matches no DICOM series" in error
     assert not os.path.exists(tmp_path / "refused")
+
+
+def test_reportPdfGoesIntoTheLatestStudyPseudonymisedLikeTheRest(exported, tmp_path, monkeypatch):
+    """The report's way into DICOM, with Qt's printer standing in for Chromium when it is absent:
+    the HTML written from the pseudonymised document, printed, encapsulated in the latest study."""
+    patient, written, _, _, arguments = exported
+    printed = []
+
+    def printWithQt(htmlPath, pdfPath):
+        html = open(htmlPath, encoding="utf-8").read()
+        printed.append(html)
+        QtGui = pytest.importorskip("PySide6.QtGui", reason="PySide6 (test extra) prints the stand-in PDF")
+        from PySide6.QtWidgets import QApplication
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        QApplication.instance() or QApplication(["test", "-platform", "offscreen"])
+        writer = QtGui.QPdfWriter(pdfPath)
+        document = QtGui.QTextDocument()
+        document.setHtml(html)
+        document.print_(writer)
+        del writer
+        return None
+
+    if encapsulatedReport.chromiumPath() is None:
+        monkeypatch.setattr(encapsulatedReport, "printReportPdf", printWithQt)
+    out = str(tmp_path / "with-pdf")
+    options = [value if value != arguments[arguments.index("--out") + 1] else out for value in arguments]
+    assert cli.main(options + ["--anonymise", "--pseudonym", "Case^Seven"]) == 0
+    with open(os.path.join(out, resultsExport.MANIFEST), encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    pdfEntry = next(item for item in manifest["objects"] if item["what"].startswith("patient report"))
+    srEntry = next(item for item in manifest["objects"] if item["what"].startswith("TID 1500") and item["timePoint"] == written[-1].role)
+    pdf = pydicom.dcmread(os.path.join(out, pdfEntry["path"]))
+    assert pdf.StudyInstanceUID == srEntry["studyInstanceUid"] and str(pdf.PatientName) == "Case^Seven" == pdf.PatientID
+    assert pdf.EncapsulatedDocument[: pdf.EncapsulatedDocumentLength].startswith(b"%PDF-")
+    if printed:
+        assert "Case^Seven" in printed[0] and "Quill" not in printed[0] and patient.patientId not in printed[0]
+    assert _dciodvfyErrors(os.path.join(out, pdfEntry["path"]))[0] == []
