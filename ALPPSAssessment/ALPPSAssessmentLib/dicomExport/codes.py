@@ -63,6 +63,8 @@ READINESS_CRITERIA = {
     "remnantFunction": "ALPPS066",
 }
 
+PATIENT_REPORT = Code("ALPPS200", PRIVATE_SCHEME, "ALPPS patient report")
+
 # Methods: the formula a number was made with, as the method of its measurement.
 METHOD_VOXEL_COUNT = Code("ALPPS100", PRIVATE_SCHEME, "Voxel count x voxel volume")
 METHOD_TUMOUR_FREE = Code("ALPPS101", PRIVATE_SCHEME, "Volume minus tumour voxels inside it")
@@ -121,6 +123,19 @@ GROWTH_MEASUREMENTS = (  # hypertrophyToDict()["sinceFirst" | "intervals"][n], "
     Measure("degreeOfHypertrophyPp", DEGREE_OF_HYPERTROPHY, "pp", METHOD_DH),
     Measure("kineticGrowthRatePercentPerWeek", KINETIC_GROWTH_RATE, "%/week", METHOD_KGR),
 )
+
+
+def declarePrivateScheme(dataset):
+    """Name the private coding scheme in the object (SOP Common's Coding Scheme Identification), so
+    that a reader meeting 99ALPPS knows whose codes they are."""
+    import pydicom
+
+    item = pydicom.Dataset()
+    item.CodingSchemeDesignator = PRIVATE_SCHEME
+    item.CodingSchemeName = PRIVATE_SCHEME_NAME
+    item.CodingSchemeResponsibleOrganization = "ALPPS extension for 3D Slicer (README: ALPPS in PACS)"
+    dataset.CodingSchemeIdentificationSequence = [item]
+    return dataset
 
 
 def fieldValue(record, field):

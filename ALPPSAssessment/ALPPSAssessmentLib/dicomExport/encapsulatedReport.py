@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import tempfile
 
+from . import codes
+
 ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-pdf-header-footer")
@@ -68,9 +70,9 @@ def encapsulatePdf(pdfBytes, studyDataset, title="ALPPS patient report", seriesN
     dataset.BurnedInAnnotation = "YES"  # the report names the patient
     dataset.DocumentTitle = title
     concept = pydicom.Dataset()
-    concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning = "ALPPS200", "99ALPPS", "ALPPS patient report"
+    concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning = codes.PATIENT_REPORT
     dataset.ConceptNameCodeSequence = [concept]
     dataset.MIMETypeOfEncapsulatedDocument = "application/pdf"
     dataset.EncapsulatedDocumentLength = len(pdfBytes)
     dataset.EncapsulatedDocument = pdfBytes + (b"\0" if len(pdfBytes) % 2 else b"")
-    return dataset
+    return codes.declarePrivateScheme(dataset)

@@ -107,14 +107,14 @@ def buildMeasurementReport(volumetry, planKey, segmentation, sourceDatasets, gro
         observer_type=hd.sr.CodedConcept("121007", "DCM", "Device"),
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=generate_uid(), name="ALPPS", model_name="ALPPS"),
     )
-    report = hd.sr.MeasurementReport(
+    content = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
         procedure_reported=[_concept(codes.CT_PROCEDURE), _concept(codes.ALPPS_PROCEDURE)],
         imaging_measurements=groups,
     )
-    return hd.sr.Comprehensive3DSR(
+    report = hd.sr.Comprehensive3DSR(
         evidence=[segDataset] + list(sourceDatasets),
-        content=report,
+        content=content,
         series_instance_uid=generate_uid(),
         series_number=seriesNumber,
         sop_instance_uid=generate_uid(),
@@ -124,3 +124,4 @@ def buildMeasurementReport(volumetry, planKey, segmentation, sourceDatasets, gro
         series_description=seriesDescription[:64],
         software_versions=softwareVersion or "unknown",
     )
+    return codes.declarePrivateScheme(report)

@@ -158,6 +158,7 @@ def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, roleOv
         series_description=seriesDescription[:64],
     )
     voxelVolumeMl = float(abs(np.linalg.det(imageRegistration.nodeIjkToRas(volumeNode)[:3, :3]))) / 1000.0
+    codes.declarePrivateScheme(dataset)
     return SegmentationObject(
         dataset,
         {segment.key: number for number, segment in enumerate(masks, 1)},
