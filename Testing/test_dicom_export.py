@@ -142,7 +142,7 @@ def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
     assert values[codes.KINETIC_GROWTH_RATE.value] == pytest.approx(sinceFirst["kineticGrowthRatePercentPerWeek"], rel=1e-12)
     readiness = next(group for group in latest if group["Finding"]["CodeValue"] == codes.READINESS_GROUP.value)
     states = [item["conceptValue"]["CodeMeaning"] for item in readiness["qualitativeEvaluations"]]
-    assert states == [codes.READINESS_STATES[item["state"]].meaning for item in manifest["readiness"]]
+    assert states == [codes.readinessStateCode(item["state"]).meaning for item in manifest["readiness"]]
 
 
 def _dciodvfyErrors(path):
@@ -376,3 +376,14 @@ def test_reportPdfGoesIntoTheLatestStudyPseudonymisedLikeTheRest(exported, tmp_p
     if printed:
         assert "Case^Seven" in printed[0] and "Quill" not in printed[0] and patient.patientId not in printed[0]
     assert _dciodvfyErrors(os.path.join(out, pdfEntry["path"]))[0] == []
+
+
+def test_readmeDocumentsEveryPrivateCode():
+    """The README's table of the 99ALPPS scheme is the code's: every private code with its meaning."""
+    readme = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"), encoding="utf-8").read()
+    private = [value for value in vars(codes).values() if isinstance(value, codes.Code) and value.scheme == codes.PRIVATE_SCHEME]
+    private += list(codes.SUBSEGMENT_CODES.values()) + list(codes.READINESS_STATES.values())
+    for code in private:
+        assert f"| `{code.value}` | {code.meaning} |" in readme, code
+    for key, value in codes.READINESS_CRITERIA.items():
+        assert f"| `{value}` | readiness criterion `{key}`" in readme

@@ -157,8 +157,16 @@ def remnantRecord(plan):
     return record
 
 
-def readinessCriterionCode(key, label):
+def _hashedValue(prefix, key):
     import hashlib
 
-    value = READINESS_CRITERIA.get(key) or "ALPPSR" + hashlib.sha1(key.encode()).hexdigest()[:8].upper()
-    return Code(value, PRIVATE_SCHEME, label[:64])
+    return prefix + hashlib.sha1(key.encode()).hexdigest()[:8].upper()
+
+
+def readinessCriterionCode(key, label):
+    return Code(READINESS_CRITERIA.get(key) or _hashedValue("ALPPSR", key), PRIVATE_SCHEME, label[:64])
+
+
+def readinessStateCode(state):
+    """The code of a checklist state; a state added later gets ALPPSS + 8 hex digits of its SHA-1."""
+    return READINESS_STATES.get(state) or Code(_hashedValue("ALPPSS", state), PRIVATE_SCHEME, f"Criterion {state}"[:64])

@@ -64,7 +64,7 @@ def _readinessGroup(readiness):
     evaluations, measurements = [], []
     for item in readiness:
         name = codes.readinessCriterionCode(item["criterion"], item["label"])
-        evaluations.append(hd.sr.QualitativeEvaluation(name=_concept(name), value=_concept(codes.READINESS_STATES[item["state"]])))
+        evaluations.append(hd.sr.QualitativeEvaluation(name=_concept(name), value=_concept(codes.readinessStateCode(item["state"]))))
         if item.get("value") is not None and item.get("unit") in codes.UNITS:
             measurements.append(hd.sr.Measurement(name=_concept(name), value=float(item["value"]), unit=_concept(codes.UNITS[item["unit"]])))
     return hd.sr.MeasurementsAndQualitativeEvaluations(
