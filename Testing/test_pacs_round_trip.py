@@ -97,6 +97,10 @@ def test_syntheticPatientRoundTripThroughOrthanc(orthanc, synthetic, tmp_path, c
         latest = number == len(back) - 1
         assert modalities == {"CT", "SEG", "SR"} | ({"DOC"} if latest and withPdf else set())
         assert int(study["NumberOfStudyRelatedInstances"]) == slices + 2 + (1 if latest and withPdf else 0)
+    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+
+    address = pacsNetwork.PacsAddress("127.0.0.1", orthanc.port, AET, "ALPPS", 10)
+    assert pacsNetwork.findSeriesModalities(address, back[0]["StudyInstanceUID"]) == ["CT", "SEG", "SR"]
     again = str(tmp_path / "again")
     latestUid = back[-1]["StudyInstanceUID"]
     assert cli.main(["pacs", "pull", "--study", latestUid, "--out", again, *orthanc.options()]) == 0

@@ -99,6 +99,29 @@ def findStudies(address, patientId="", patientName="", dateFrom="", dateTo="", s
     return sorted(studies, key=lambda study: (study["StudyDate"], study["StudyTime"]))
 
 
+def findSeriesModalities(address, studyInstanceUid):
+    """The modalities of a study's series (SERIES-level C-FIND), for a PACS that leaves
+    ModalitiesInStudy out of its study answers."""
+    import pydicom
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
+
+    ae = _applicationEntity(address)
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    query = pydicom.Dataset()
+    query.QueryRetrieveLevel, query.StudyInstanceUID, query.SeriesInstanceUID, query.Modality = "SERIES", studyInstanceUid, "", ""
+    association = _associate(address, ae)
+    modalities = []
+    try:
+        for status, identifier in association.send_c_find(query, StudyRootQueryRetrieveInformationModelFind):
+            if status is None or status.Status not in (0x0000, 0xFF00, 0xFF01):
+                raise _failed(address, "the series query (C-FIND)", status)
+            if identifier is not None and status.Status in (0xFF00, 0xFF01):
+                modalities.append(str(identifier.get("Modality", "")))
+    finally:
+        association.release()
+    return sorted({modality for modality in modalities if modality})
+
+
 def _text(value):
     from pydicom.multival import MultiValue
 
@@ -120,7 +143,7 @@ def pullStudies(address, studyInstanceUids, outputDirectory, requireImages=True)
         found = findStudies(address, studyInstanceUid=uid)
         if not found:
             raise ValueError(f"{address.describe()} has no study {uid}")
-        modalities = found[0]["ModalitiesInStudy"].split("\\")
+        modalities = [m for m in found[0]["ModalitiesInStudy"].split("\\") if m] or findSeriesModalities(address, uid)
         if requireImages and not set(modalities) & set(IMAGE_MODALITIES):
             raise ValueError(f"Study {uid} on {address.describe()} holds no CT or MR series (modalities: {', '.join(m for m in modalities if m) or 'none'}): "
                              "nothing to measure")
@@ -188,8 +211,8 @@ def _dicomFiles(folder):
                 dataset = pydicom.dcmread(path)
             except (pydicom.errors.InvalidDicomError, OSError) as error:
                 raise ValueError(f"'{path}' is not a readable DICOM file ({error}): nothing was sent") from None
-            if "SOPClassUID" not in dataset or "SOPInstanceUID" not in dataset:
-                raise ValueError(f"'{path}' has no SOP class or instance UID: nothing was sent")
+            if "SOPClassUID" not in dataset or "SOPInstanceUID" not in dataset or "TransferSyntaxUID" not in dataset.file_meta:
+                raise ValueError(f"'{path}' has no SOP class, instance UID or transfer syntax: nothing was sent")
             datasets.append((path, dataset))
     if not datasets:
         raise ValueError(f"Folder '{folder}' holds no DICOM files to push")
