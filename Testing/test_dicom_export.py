@@ -7,12 +7,10 @@ import glob
 import json
 import os
 import shutil
-import subprocess
-import sys
 
-import numpy as np
 import pydicom
 import pytest
+from dicomReaders import dcmqiVoxelCounts, dciodvfyMessages, tid1500Measurements
 from syntheticDicom import writeSyntheticPatient
 
 from alpps import cli
@@ -21,14 +19,6 @@ from ALPPSVolumetryLib import syntheticPatient
 
 PLAN = "right_trisectionectomy"
 REMNANT_UNITS = ("I", "II", "III")
-BIN = os.path.dirname(sys.executable)
-
-
-def _tool(name):
-    path = shutil.which(name) or shutil.which(name, path=BIN)
-    if path is None:
-        pytest.skip(f"{name} is not installed ({'pip install dcmqi' if name in ('segimage2itkimage', 'tid1500reader') else 'apt-get install dicom3tools'})")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -67,42 +57,26 @@ def _truthKey(label):
 
 
 def test_segVoxelCountsReadByDcmqiAreThePhantomsTruth(exported, tmp_path):
-    import SimpleITK as sitk
-
-    segimage2itkimage = _tool("segimage2itkimage")
     _, written, out, manifest, _ = exported
     for point, entry in zip(written, manifest["timePoints"]):
-        folder = tmp_path / point.role.replace(" ", "-")
-        folder.mkdir()
         segPath = os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE)
-        subprocess.run([segimage2itkimage, "--inputDICOM", segPath, "--outputDirectory", str(folder)], check=True, capture_output=True, timeout=120)
-        with open(folder / "meta.json", encoding="utf-8") as stream:
-            meta = json.load(stream)
-        labels = {item["labelID"]: item["SegmentLabel"] for group in meta["segmentAttributes"] for item in group}
+        counted = dcmqiVoxelCounts(segPath, str(tmp_path / point.role.replace(" ", "-")))
         truth = _truthCounts(point.truth)
-        counted = {}
-        for path in glob.glob(str(folder / "*.nrrd")):
-            number = int(os.path.basename(path).split(".")[0])
-            counted[labels[number]] = int(np.count_nonzero(sitk.GetArrayFromImage(sitk.ReadImage(path))))
         assert set(counted) == set(entry["segments"]), point.role
         for label, count in counted.items():
             assert count == truth[_truthKey(label)], (point.role, label)
             assert count == entry["segments"][label]["voxelCount"]
 
 
-def _srMeasurements(tid1500reader, path, tmp_path):
-    jsonPath = tmp_path / (os.path.basename(os.path.dirname(path)) + ".json")
-    subprocess.run([tid1500reader, "--inputDICOM", path, "--outputMetadata", str(jsonPath)], check=True, capture_output=True, timeout=120)
-    with open(jsonPath, encoding="utf-8") as stream:
-        return json.load(stream)["Measurements"]
+def _srMeasurements(path, tmp_path):
+    return tid1500Measurements(path, str(tmp_path / (os.path.basename(os.path.dirname(path)) + ".json")))
 
 
 def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
-    tid1500reader = _tool("tid1500reader")
     patient, written, out, manifest, _ = exported
     for point, entry in zip(written, manifest["timePoints"]):
         volumetry = entry["volumetry"]
-        groups = _srMeasurements(tid1500reader, os.path.join(out, point.role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
+        groups = _srMeasurements(os.path.join(out, point.role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
         bySegment = {group["ReferencedSegment"]: group for group in groups if "ReferencedSegment" in group}
         assert len(bySegment) == len(entry["segments"])
         voxelMl = point.truth.voxelVolumeMl
@@ -133,7 +107,7 @@ def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
         # sFLR and FLR-BWR by their formulas from the phantom's counted remnant (clinical reference section 2).
         trueRemnant = sum(point.truth.trueVolumesMl[unit] for unit in REMNANT_UNITS)
         assert remnant["flrBwr"] == pytest.approx(trueRemnant / (patient.weightKg * 1000) * 100, rel=1e-12)
-    latest = _srMeasurements(tid1500reader, os.path.join(out, written[-1].role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
+    latest = _srMeasurements(os.path.join(out, written[-1].role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
     growth = [group for group in latest if group["Finding"]["CodeValue"] == codes.GROWTH_GROUP.value]
     sinceFirst = manifest["hypertrophy"]["sinceFirst"][-1]
     first = next(group for group in growth if group["TrackingIdentifier"].startswith(f"FLR growth {sinceFirst['from']['role']} to"))
@@ -146,9 +120,7 @@ def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
 
 
 def _dciodvfyErrors(path):
-    completed = subprocess.run([_tool("dciodvfy"), path], capture_output=True, text=True, timeout=120)
-    lines = (completed.stdout + completed.stderr).splitlines()
-    return [line for line in lines if line.startswith("Error")], [line for line in lines if line.startswith("Warning")]
+    return dciodvfyMessages(path)
 
 
 def test_dciodvfyFindsNoErrorInSegAndSr(exported):

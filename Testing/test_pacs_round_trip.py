@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pydicom
 import pytest
+from dicomReaders import dcmqiVoxelCounts, dciodvfyMessages
 from orthancServer import AET, OrthancServer, orthancExecutable
 from syntheticDicom import writeSyntheticPatient
 
@@ -206,6 +207,14 @@ def test_realIrcadSeriesRoundTrip(orthanc, sharedData, tmp_path, capsys):
     assert segments["Liver"]["volumeMl"] == pytest.approx(1464.09, abs=0.006)
     assert segments["Future liver remnant, plan right_hepatectomy"]["volumeMl"] == pytest.approx(432.82, abs=0.006)
     assert any("no Frame of Reference UID" in note for note in manifest["notes"])
+    segPath = os.path.join(out, "pre-stage-1", resultsExport.SEG_FILE)
+    counts = dcmqiVoxelCounts(segPath, str(tmp_path / "dcmqi"))
+    assert counts == {label: segment["voxelCount"] for label, segment in segments.items()}
+    for name in (resultsExport.SEG_FILE, resultsExport.SR_FILE):
+        errors, warnings = dciodvfyMessages(os.path.join(out, "pre-stage-1", name))
+        # The series has no patient ID or study ID of its own; the results carry them as they are.
+        assert errors == [] and all("99ALPPS" in line or "DICOMDIR - Study ID" in line or "DICOMDIR - Patient ID" in line
+                                    for line in warnings), warnings
     assert cli.main(["pacs", "push", out, *orthanc.options()]) == 0
     back = _query(orthanc, tmp_path, "--patient-name", "liver_01*")
     assert set(back[0]["ModalitiesInStudy"].split("\\")) == {"CT", "SEG", "SR"}
