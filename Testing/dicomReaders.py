@@ -25,15 +25,27 @@ def dcmqiVoxelCounts(segPath, folder):
     """{segment label: voxel count} of a DICOM SEG as dcmqi's segimage2itkimage reads it."""
     import SimpleITK as sitk
 
+    return {label: int(np.count_nonzero(sitk.GetArrayFromImage(image))) for label, image in dcmqiSegments(segPath, folder).items()}
+
+
+def physicalCentroid(image, value=None):
+    """Centroid (LPS mm) of an image's non-zero voxels (or those equal to ``value``)."""
+    import SimpleITK as sitk
+
+    array = sitk.GetArrayFromImage(image)
+    k, j, i = np.nonzero(array if value is None else array == value)
+    return np.array(image.TransformContinuousIndexToPhysicalPoint((float(i.mean()), float(j.mean()), float(k.mean()))))
+
+
+def dcmqiSegments(segPath, folder):
+    """{segment label: SimpleITK image} of a DICOM SEG as dcmqi's segimage2itkimage writes them."""
+    import SimpleITK as sitk
+
     os.makedirs(folder, exist_ok=True)
     subprocess.run([tool("segimage2itkimage"), "--inputDICOM", segPath, "--outputDirectory", folder], check=True, capture_output=True, timeout=300)
     with open(os.path.join(folder, "meta.json"), encoding="utf-8") as stream:
         labels = {item["labelID"]: item["SegmentLabel"] for group in json.load(stream)["segmentAttributes"] for item in group}
-    counts = {}
-    for path in glob.glob(os.path.join(folder, "*.nrrd")):
-        number = int(os.path.basename(path).split(".")[0])
-        counts[labels[number]] = int(np.count_nonzero(sitk.GetArrayFromImage(sitk.ReadImage(path))))
-    return counts
+    return {labels[int(os.path.basename(path).split(".")[0])]: sitk.ReadImage(path) for path in glob.glob(os.path.join(folder, "*.nrrd"))}
 
 
 def tid1500Measurements(srPath, jsonPath):

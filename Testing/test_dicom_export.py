@@ -10,7 +10,7 @@ import shutil
 
 import pydicom
 import pytest
-from dicomReaders import dcmqiVoxelCounts, dciodvfyMessages, tid1500Measurements
+from dicomReaders import dcmqiSegments, dcmqiVoxelCounts, dciodvfyMessages, physicalCentroid, tid1500Measurements
 from syntheticDicom import writeSyntheticPatient
 
 from alpps import cli
@@ -66,6 +66,20 @@ def test_segVoxelCountsReadByDcmqiAreThePhantomsTruth(exported, tmp_path):
         for label, count in counted.items():
             assert count == truth[_truthKey(label)], (point.role, label)
             assert count == entry["segments"][label]["voxelCount"]
+
+
+def test_segSegmentsLieWhereThePhantomDrewThem(exported, tmp_path):
+    """Counts cannot see a flipped or shifted SEG: dcmqi's images must put each Couinaud segment's
+    centroid where the phantom's labels have it (RAS of the drawing grid, turned to LPS)."""
+    import numpy as np
+
+    _, written, out, _, _ = exported
+    point = written[-1]
+    images = dcmqiSegments(os.path.join(out, point.role.replace(" ", "-"), resultsExport.SEG_FILE), str(tmp_path / "dcmqi"))
+    for value, unit in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1):
+        k, j, i = np.nonzero(point.truth.couinaudLabels == value)
+        ras = point.truth.ijkToRAS @ [i.mean(), j.mean(), k.mean(), 1.0]
+        assert physicalCentroid(images[f"Segment {unit}"]) == pytest.approx([-ras[0], -ras[1], ras[2]], abs=1e-3), unit
 
 
 def _srMeasurements(path, tmp_path):

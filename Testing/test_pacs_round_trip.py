@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pydicom
 import pytest
-from dicomReaders import dcmqiVoxelCounts, dciodvfyMessages
+from dicomReaders import dcmqiSegments, dciodvfyMessages, physicalCentroid
 from orthancServer import AET, OrthancServer, orthancExecutable
 from syntheticDicom import writeSyntheticPatient
 
@@ -208,8 +208,15 @@ def test_realIrcadSeriesRoundTrip(orthanc, sharedData, tmp_path, capsys):
     assert segments["Future liver remnant, plan right_hepatectomy"]["volumeMl"] == pytest.approx(432.82, abs=0.006)
     assert any("no Frame of Reference UID" in note for note in manifest["notes"])
     segPath = os.path.join(out, "pre-stage-1", resultsExport.SEG_FILE)
-    counts = dcmqiVoxelCounts(segPath, str(tmp_path / "dcmqi"))
-    assert counts == {label: segment["voxelCount"] for label, segment in segments.items()}
+    images = dcmqiSegments(segPath, str(tmp_path / "dcmqi"))
+    import SimpleITK as sitk
+
+    assert {label: int(np.count_nonzero(sitk.GetArrayFromImage(image))) for label, image in images.items()} == {
+        label: segment["voxelCount"] for label, segment in segments.items()}
+    # The label map is stored y-flipped against the CT: each segment must still lie where the label map has it.
+    labelImage = sitk.ReadImage(labels)
+    for value, unit in enumerate(readme, 1):
+        assert physicalCentroid(images[f"Segment {unit}"]) == pytest.approx(physicalCentroid(labelImage, value), abs=1e-3), unit
     for name in (resultsExport.SEG_FILE, resultsExport.SR_FILE):
         errors, warnings = dciodvfyMessages(os.path.join(out, "pre-stage-1", name))
         # The series has no patient ID or study ID of its own; the results carry them as they are.
