@@ -373,3 +373,41 @@ def test_readmeDocumentsEveryPrivateCode():
         assert f"| `{code.value}` | {code.meaning} |" in readme, code
     for key, value in codes.READINESS_CRITERIA.items():
         assert f"| `{value}` | readiness criterion `{key}`" in readme
+
+
+def test_segmentationOnAnotherGridIsResampledAndSaidSo(exported, tmp_path):
+    """Couinaud labels on a grid of other voxel sizes than the CT's: the SEG holds them on the
+    CT's grid, and the manifest says how far its volumes are from the measured ones."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    _, written, _, _, _ = exported
+    point = written[0]
+    labels = point.truth.couinaudLabels.copy()
+    for name, _, _ in syntheticPatient.TUMOURS:
+        labels[point.truth.structures[name]] = 8 + int(name[-1])
+    fine = sitk.GetImageFromArray(labels)
+    matrix = point.truth.ijkToRAS
+    spacing = np.linalg.norm(matrix[:3, :3], axis=0)
+    fine.SetSpacing([float(v) for v in spacing])
+    fine.SetDirection([float(v) for v in (np.diag([-1.0, -1.0, 1.0]) @ matrix[:3, :3] / spacing).ravel()])
+    fine.SetOrigin([float(-matrix[0, 3]), float(-matrix[1, 3]), float(matrix[2, 3])])
+    newSpacing = (2.5, 2.5, 3.3)
+    size = [int(n * s / t) for n, s, t in zip(fine.GetSize(), spacing, newSpacing)]
+    image = sitk.Resample(fine, size, sitk.Transform(), sitk.sitkNearestNeighbor, fine.GetOrigin(), newSpacing, fine.GetDirection(), 0,
+                          sitk.sitkUInt8)
+    labelPath = str(tmp_path / "other-grid.nrrd")
+    sitk.WriteImage(image, labelPath)
+    mapping = ",".join([f"{value}=Segment {unit}" for value, unit in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1)]
+                       + [f"{8 + number}=Tumour {number}" for number in (1, 2, 3)])
+    out = str(tmp_path / "out")
+    assert cli.main(["dicom-export", "--out", out, "--plan", PLAN, "--labels", mapping, "--no-pdf",
+                     "--timepoint", f"{point.studyDate.isoformat()}:{point.ctFolder}:{labelPath}"]) == 0
+    with open(os.path.join(out, resultsExport.MANIFEST), encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    assert any("lies on another grid than its CT" in note and "the SR reports the measured volumes" in note for note in manifest["notes"])
+    segments = manifest["timePoints"][0]["segments"]
+    measured = manifest["timePoints"][0]["volumetry"]["segments"]
+    # Resampled twice by nearest neighbour, the volumes still agree to a few per cent.
+    for unit in ("I", "II", "III", "IV", "V", "VI", "VII", "VIII"):
+        assert segments[f"Segment {unit}"]["volumeMl"] == pytest.approx(measured[unit]["volumeMl"], rel=0.05), unit

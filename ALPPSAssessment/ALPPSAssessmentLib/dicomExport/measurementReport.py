@@ -42,6 +42,22 @@ def segmentRecords(volumetry, planKey):
     return records
 
 
+def gridDifferences(volumetry, planKey, segmentation):
+    """{segment label: (volume of its SEG voxels, volume measured)} where they differ: a
+    segmentation drawn on another grid than its CT is resampled onto the CT's for the SEG."""
+    records = segmentRecords(volumetry, planKey)
+    differences = {}
+    for key, number in segmentation.segmentNumbers.items():
+        if key not in records:
+            continue
+        record, table = records[key]
+        measured = codes.fieldValue(record, table[0].field)
+        onGrid = segmentation.voxelCounts[key] * segmentation.voxelVolumeMl
+        if measured is not None and abs(onGrid - measured) > 1e-9 * max(1.0, measured):
+            differences[str(segmentation.dataset.SegmentSequence[number - 1].SegmentLabel)] = (onGrid, measured)
+    return differences
+
+
 def _growthGroups(growth, latestRole):
     hd = requirePackage("highdicom")
     groups = []

@@ -137,6 +137,13 @@ def exportDicomResults(outputDirectory, scene, points, plan, settings, stage1Dat
             measured = shown["timePoints"][index]
             seg = segmentationObject.buildSegmentation(point.segmentationNode, point.volumeNode, datasets, plan, roleOverrides,
                                                        softwareVersion=__version__, seriesDescription=f"ALPPS segmentation, {point.role}")
+            differences = measurementReport.gridDifferences(measured["volumetry"], plan.key, seg)
+            if differences:
+                label, (onGrid, volume) = max(differences.items(), key=lambda item: abs(item[1][0] - item[1][1]))
+                manifest["notes"].append(
+                    f"Time point {point.role}: the segmentation lies on another grid than its CT; resampled onto the CT's grid for the "
+                    f"SEG, {len(differences)} segment volumes differ from the measured ones, most '{label}' ({onGrid:.2f} vs {volume:.2f} mL); "
+                    "the SR reports the measured volumes")
             latest = index == len(points) - 1
             sr = measurementReport.buildMeasurementReport(
                 measured["volumetry"], plan.key, seg, datasets, shown["hypertrophy"] if latest else None,
