@@ -29,7 +29,17 @@ class OrthancServer:
         self.port = freePort()
         self.process = None
 
-    def start(self):
+    def start(self, attempts=3):
+        """Start Orthanc; another program may take the free port first, so a failed start is retried on a new one."""
+        for attempt in range(attempts):
+            try:
+                return self._start()
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                self.port = freePort()
+
+    def _start(self):
         storage = os.path.join(self.folder, "storage")
         os.makedirs(storage, exist_ok=True)
         configuration = {
@@ -47,6 +57,7 @@ class OrthancServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.log.close()
                 raise RuntimeError(f"Orthanc exited at start-up ({self.process.returncode}); see {self.log.name}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
@@ -65,7 +76,8 @@ class OrthancServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
     def options(self, callingAet="ALPPS"):
         return ["--host", "127.0.0.1", "--port", str(self.port), "--called-aet", AET, "--calling-aet", callingAet, "--timeout", "10"]

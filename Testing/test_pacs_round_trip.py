@@ -147,7 +147,8 @@ def test_rejectedAssociationNamesBothAeTitlesAndStoresNothing(orthanc, synthetic
     options[options.index("--called-aet") + 1] = "NOTORTHANC"
     assert cli.main(["pacs", "push", written[0].ctFolder, *options]) == 2
     error = capsys.readouterr().err
-    assert "rejected the association" in error and "'NOTORTHANC'" in error and "'ALPPS'" in error
+    assert "rejected the association: Rejected Permanent, Called AE title not recognised" in error
+    assert "'NOTORTHANC'" in error and "'ALPPS'" in error
     assert _query(orthanc, tmp_path) == before
 
 

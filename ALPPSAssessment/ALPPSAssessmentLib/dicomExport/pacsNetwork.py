@@ -53,14 +53,25 @@ def _applicationEntity(address):
     return ae
 
 
-def _associate(address, ae, **options):
+def _associate(address, ae, evt_handlers=(), **options):
+    pynetdicom = requirePackage("pynetdicom")
     _checkReachable(address)
-    association = ae.associate(address.host, address.port, ae_title=address.calledAet, **options)
+    rejections = []
+
+    def onRejected(event):
+        # Recorded when the A-ASSOCIATE-RJ arrives: a PACS that then closes the connection at once
+        # can otherwise look like an abort.
+        primitive = event.assoc.acceptor.primitive
+        rejections.append(f"{primitive.result_str}, {primitive.reason_str}" if primitive is not None else "")
+
+    handlers = list(evt_handlers) + [(pynetdicom.evt.EVT_REJECTED, onRejected)]
+    association = ae.associate(address.host, address.port, ae_title=address.calledAet, evt_handlers=handlers, **options)
     if association.is_established:
         return association
-    if association.is_rejected:
-        raise ValueError(f"{address.describe()} rejected the association: called AE title '{address.calledAet}', calling AE title "
-                         f"'{address.callingAet}' (are both configured on the PACS?)")
+    if association.is_rejected or rejections:
+        reason = f": {rejections[0]}" if rejections and rejections[0] else ""
+        raise ValueError(f"{address.describe()} rejected the association{reason} (called AE title '{address.calledAet}', calling AE title "
+                         f"'{address.callingAet}': are both configured on the PACS?)")
     raise ValueError(f"{address.describe()} aborted the association (called AE title '{address.calledAet}', calling AE title "
                      f"'{address.callingAet}') or did not answer within {address.timeoutSeconds:g} s")
 
@@ -171,7 +182,7 @@ def pullStudies(address, studyInstanceUids, outputDirectory, requireImages=True)
             uid = getattr(sop_class, name)
             ae.add_requested_context(uid)
             roles.append(pynetdicom.build_role(uid, scp_role=True))
-        association = _associate(address, ae, ext_neg=roles, evt_handlers=[(pynetdicom.evt.EVT_C_STORE, store)])
+        association = _associate(address, ae, evt_handlers=[(pynetdicom.evt.EVT_C_STORE, store)], ext_neg=roles)
         try:
             for uid in studyInstanceUids:
                 query = pydicom.Dataset()

@@ -72,9 +72,13 @@ def withFrameOfReference(datasets, notes):
     return copies
 
 
-def _startOutput(outputDirectory):
+def _checkOutputFree(outputDirectory):
     if os.path.exists(outputDirectory) and (not os.path.isdir(outputDirectory) or os.listdir(outputDirectory)):
         raise ValueError(f"Output folder '{outputDirectory}' exists and is not empty: expected a new or empty folder")
+
+
+def _startOutput(outputDirectory):
+    _checkOutputFree(outputDirectory)
     parent = os.path.dirname(os.path.abspath(outputDirectory))
     os.makedirs(parent, exist_ok=True)
     return tempfile.mkdtemp(prefix=".alpps-dicom-export-", dir=parent)
@@ -112,6 +116,7 @@ def exportDicomResults(outputDirectory, scene, points, plan, settings, stage1Dat
     folder ``outputDirectory``; returns the manifest."""
     from ALPPSVolumetryLib import __version__
 
+    _checkOutputFree(outputDirectory)  # before the measuring, which takes a while
     points = sorted(points, key=lambda point: point.studyDate)
     sources = [sourceDatasets(point) for point in points]  # refuse non-DICOM scans before measuring
     document = patientReport.buildReportDocument(scene, plan, settings, stage1Date, stage1LiverFailure, (), points,
