@@ -123,11 +123,14 @@ def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
         assert remnant["flrBwr"] == pytest.approx(trueRemnant / (patient.weightKg * 1000) * 100, rel=1e-12)
     latest = _srMeasurements(os.path.join(out, written[-1].role.replace(" ", "-"), resultsExport.SR_FILE), tmp_path)
     growth = [group for group in latest if group["Finding"]["CodeValue"] == codes.GROWTH_GROUP.value]
-    sinceFirst = manifest["hypertrophy"]["sinceFirst"][-1]
-    first = next(group for group in growth if group["TrackingIdentifier"].startswith(f"FLR growth {sinceFirst['from']['role']} to"))
-    values = {item["quantity"]["CodeValue"]: float(item["value"]) for item in first["measurementItems"]}
-    assert values[codes.RELATIVE_GROWTH.value] == pytest.approx(sinceFirst["remnant"]["relativeGrowthPercent"], rel=1e-12)
-    assert values[codes.KINETIC_GROWTH_RATE.value] == pytest.approx(sinceFirst["kineticGrowthRatePercentPerWeek"], rel=1e-12)
+    expected = [(words, item) for words, item in codes.growthItems(manifest["hypertrophy"]) if item["to"]["role"] == written[-1].role]
+    assert len(growth) == len(expected) >= 2
+    for (words, item), group in zip(expected, growth):
+        assert group["TrackingIdentifier"] == codes.growthLabel(words, item) and f"{item['days']} d, {words}" in group["TrackingIdentifier"]
+        values = {entry["quantity"]["CodeValue"]: float(entry["value"]) for entry in group["measurementItems"]}
+        shown = {measure.concept.value: codes.fieldValue(item, measure.field) for measure in codes.GROWTH_MEASUREMENTS}
+        assert values == pytest.approx({key: value for key, value in shown.items() if value is not None}, rel=1e-12)
+        assert values[codes.RELATIVE_GROWTH.value] == pytest.approx(item["remnant"]["relativeGrowthPercent"], rel=1e-12)
     readiness = next(group for group in latest if group["Finding"]["CodeValue"] == codes.READINESS_GROUP.value)
     states = [item["conceptValue"]["CodeMeaning"] for item in readiness["qualitativeEvaluations"]]
     assert states == [codes.readinessStateCode(item["state"]).meaning for item in manifest["readiness"]]
@@ -264,8 +267,12 @@ def test_dicomSegsServeAsTimePointsOfTheGrowthCommand(exported, tmp_path):
     with open(tmp_path / "growth.json", encoding="utf-8") as stream:
         growth = json.load(stream)
     assert [row["remnantMl"] for row in growth["timePoints"]] == pytest.approx([row["remnantMl"] for row in manifest["hypertrophy"]["timePoints"]], rel=1e-12)
-    assert growth["sinceFirst"][-1]["kineticGrowthRatePercentPerWeek"] == pytest.approx(
-        manifest["hypertrophy"]["sinceFirst"][-1]["kineticGrowthRatePercentPerWeek"], rel=1e-12)
+    fromDicom = [(item["to"]["role"], item["remnant"]["relativeGrowthPercent"], item["kineticGrowthRatePercentPerWeek"]) for _, item in codes.growthItems(growth)]
+    exported = [(item["to"]["role"], item["remnant"]["relativeGrowthPercent"], item["kineticGrowthRatePercentPerWeek"]) for _, item in codes.growthItems(manifest["hypertrophy"])]
+    assert len(fromDicom) == len(exported) >= 2
+    for ours, theirs in zip(fromDicom, exported):
+        assert ours[0] == theirs[0] and ours[1] == pytest.approx(theirs[1], rel=1e-12)
+        assert (ours[2] is None and theirs[2] is None) or ours[2] == pytest.approx(theirs[2], rel=1e-12)
 
 
 def test_dicomSegOnAnotherCtIsRefusedByName(exported, capsys):

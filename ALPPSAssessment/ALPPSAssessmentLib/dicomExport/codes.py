@@ -116,7 +116,11 @@ REMNANT_MEASUREMENTS = (  # volumetryToDict()["plans"][plan key]
 )
 RESECTED_MEASUREMENTS = (Measure("resectedMl", VOLUME, "mL", METHOD_VOXEL_COUNT),)
 TUMOUR_MEASUREMENTS = (Measure("volumeMl", VOLUME, "mL", METHOD_VOXEL_COUNT),)  # {"volumeMl": tumourVolumesMl[name]}
-GROWTH_MEASUREMENTS = (  # hypertrophyToDict()["sinceFirst" | "intervals"][n], "remnant.x" read inside "remnant"
+# The growth lists of hypertrophyToDict that the report holds, by key, with the words that tell
+# them apart in the report (whichever the record has: the growth from stage 1 replaces the
+# growth from the first scan).
+GROWTH_KINDS = (("sinceStage1", "from stage 1"), ("sinceFirst", "from first scan"), ("intervals", "interval"))
+GROWTH_MEASUREMENTS = (  # an item of a GROWTH_KINDS list; "remnant.x" is read inside "remnant"
     Measure("remnant.relativeGrowthPercent", RELATIVE_GROWTH, "%", METHOD_RELATIVE_GROWTH),
     Measure("remnant.relativeGrowthPercentPerDay", RELATIVE_GROWTH_PER_DAY, "%/day", METHOD_PER_DAY),
     Measure("remnant.absoluteGrowthMlPerDay", ABSOLUTE_GROWTH_PER_DAY, "mL/day", METHOD_PER_DAY),
@@ -136,6 +140,18 @@ def declarePrivateScheme(dataset):
     item.CodingSchemeResponsibleOrganization = "ALPPS extension for 3D Slicer (README: ALPPS in PACS)"
     dataset.CodingSchemeIdentificationSequence = [item]
     return dataset
+
+
+def growthLabel(words, item):
+    """The tracking identifier of a growth group (at most 64 characters, as DICOM allows)."""
+    return f"FLR growth {item['from']['role']} to {item['to']['role']}, {item['days']} d, {words}"[:64]
+
+
+def growthItems(growth):
+    """(words of the kind, item) for every growth item of a hypertrophyToDict record."""
+    for key, words in GROWTH_KINDS:
+        for item in growth.get(key) or ():
+            yield words, item
 
 
 def fieldValue(record, field):

@@ -61,17 +61,16 @@ def gridDifferences(volumetry, planKey, segmentation):
 def _growthGroups(growth, latestRole):
     hd = requirePackage("highdicom")
     groups = []
-    for kind in ("sinceFirst", "intervals"):
-        for item in growth.get(kind) or ():
-            if item["to"]["role"] != latestRole:
-                continue
-            label = f"FLR growth {item['from']['role']} to {item['to']['role']} ({item['days']} days{', interval' if kind == 'intervals' else ''})"
-            measurements = _measurements(item, codes.GROWTH_MEASUREMENTS)
-            if measurements:
-                groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
-                    tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=label[:64]),
-                    finding_type=_concept(codes.GROWTH_GROUP), measurements=measurements,
-                ))
+    for words, item in codes.growthItems(growth):
+        if item["to"]["role"] != latestRole:
+            continue
+        label = codes.growthLabel(words, item)
+        measurements = _measurements(item, codes.GROWTH_MEASUREMENTS)
+        if measurements:
+            groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
+                tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=label),
+                finding_type=_concept(codes.GROWTH_GROUP), measurements=measurements,
+            ))
     return groups
 
 
