@@ -110,7 +110,7 @@ def test_srNumbersReadByTid1500readerAreTheJsonNumbers(exported, tmp_path):
             elif kind == "tumour":
                 record, table = {"volumeMl": volumetry["liver"]["tumourVolumesMl"][segment["key"][1]]}, codes.TUMOUR_MEASUREMENTS
             elif kind == "remnant":
-                record, table = codes.remnantRecord(volumetry["plans"][PLAN]), codes.REMNANT_MEASUREMENTS
+                record, table = codes.remnantRecord(volumetry["plans"][PLAN], volumetry["patient"]), codes.REMNANT_MEASUREMENTS
             else:
                 record, table = volumetry["plans"][PLAN], codes.RESECTED_MEASUREMENTS
             expected = {(m.concept.scheme, m.concept.value): codes.fieldValue(record, m.field) for m in table if codes.fieldValue(record, m.field) is not None}
@@ -418,3 +418,44 @@ def test_segmentationOnAnotherGridIsResampledAndSaidSo(exported, tmp_path):
     # Resampled twice by nearest neighbour, the volumes still agree to a few per cent.
     for unit in ("I", "II", "III", "IV", "V", "VI", "VII", "VIII"):
         assert segments[f"Segment {unit}"]["volumeMl"] == pytest.approx(measured[unit]["volumeMl"], rel=0.05), unit
+
+
+def test_ratioMethodNamesTheFlrThatEnteredIt():
+    """Clinical reference section 2's worked example (FLR 400 mL, 170 cm, 70 kg: sTLV 1509.66 mL,
+    sFLR 26.50 %, FLR-BWR 0.571 %) with 50 mL of tumour in the remnant: the method says whether the
+    gross or the tumour-free FLR made the number, read from the numbers; a number that fits
+    neither is refused."""
+    patient = {"standardLiverVolumeMl": 1509.66, "weightKg": 70.0, "bsaM2": 1.8181}
+    plan = {"label": "worked example", "remnantMl": 400.0, "tumourInRemnantMl": 50.0}
+    gross = codes.remnantRecord(dict(plan, sFLR=400.0 / 1509.66 * 100, flrBwr=400.0 / 70000 * 100, flrPerBsa=400.0 / 1.8181), patient)
+    assert round(gross["sFLR"], 2) == 26.50 and round(gross["flrBwr"], 3) == 0.571
+    assert gross["methods"] == {"sFLR": codes.METHOD_SFLR, "flrBwr": codes.METHOD_FLR_BWR, "flrPerBsa": codes.METHOD_FLR_PER_BSA}
+    assert gross["tumourFreeRemnantMl"] == 350.0
+    free = codes.remnantRecord(dict(plan, sFLR=350.0 / 1509.66 * 100, flrBwr=350.0 / 70000 * 100, flrPerBsa=350.0 / 1.8181), patient)
+    assert free["methods"] == {"sFLR": codes.METHOD_SFLR_TUMOUR_FREE, "flrBwr": codes.METHOD_FLR_BWR_TUMOUR_FREE,
+                               "flrPerBsa": codes.METHOD_FLR_PER_BSA_TUMOUR_FREE}
+    with pytest.raises(ValueError, match="sFLR 20.0 of plan 'worked example' fits neither the FLR"):
+        codes.remnantRecord(dict(plan, sFLR=20.0), patient)
+
+
+def test_srMethodsAreTheFormulasOfTheirNumbers(exported):
+    """The method each ratio carries in the SR is the one its record calls for (read with pydicom)."""
+    _, written, out, manifest, _ = exported
+    for point, entry in zip(written, manifest["timePoints"]):
+        sr = pydicom.dcmread(os.path.join(out, point.role.replace(" ", "-"), resultsExport.SR_FILE))
+        methods = {}
+
+        def walk(items):
+            for item in items:
+                name = item.ConceptNameCodeSequence[0].CodeValue if "ConceptNameCodeSequence" in item else None
+                if item.ValueType == "NUM" and name in (codes.STANDARDISED_FLR.value, codes.FLR_BODY_WEIGHT_RATIO.value, codes.FLR_PER_BSA.value):
+                    method = [child.ConceptCodeSequence[0].CodeValue for child in item.get("ContentSequence", ())
+                              if child.ConceptNameCodeSequence[0].CodeMeaning == "Measurement Method"]
+                    methods[name] = method
+                walk(item.get("ContentSequence", ()))
+
+        walk(sr.ContentSequence)
+        record = codes.remnantRecord(entry["volumetry"]["plans"][PLAN], entry["volumetry"]["patient"])
+        assert methods == {codes.STANDARDISED_FLR.value: [record["methods"]["sFLR"].value],
+                           codes.FLR_BODY_WEIGHT_RATIO.value: [record["methods"]["flrBwr"].value],
+                           codes.FLR_PER_BSA.value: [record["methods"]["flrPerBsa"].value]}

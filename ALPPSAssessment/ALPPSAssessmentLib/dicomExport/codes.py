@@ -69,6 +69,9 @@ PATIENT_REPORT = Code("ALPPS200", PRIVATE_SCHEME, "ALPPS patient report")
 METHOD_VOXEL_COUNT = Code("ALPPS100", PRIVATE_SCHEME, "Voxel count x voxel volume")
 METHOD_TUMOUR_FREE = Code("ALPPS101", PRIVATE_SCHEME, "Volume minus tumour voxels inside it")
 METHOD_SFLR = Code("ALPPS102", PRIVATE_SCHEME, "sFLR = FLR / sTLV x 100 (MD Anderson)")
+METHOD_SFLR_TUMOUR_FREE = Code("ALPPS108", PRIVATE_SCHEME, "sFLR = tumour-free FLR / sTLV x 100 (MD Anderson)")
+METHOD_FLR_BWR_TUMOUR_FREE = Code("ALPPS109", PRIVATE_SCHEME, "FLR-BWR = tumour-free FLR / (weight kg x 1000) x 100")
+METHOD_FLR_PER_BSA_TUMOUR_FREE = Code("ALPPS114", PRIVATE_SCHEME, "Tumour-free FLR / BSA")
 METHOD_PERCENT_FLR = Code("ALPPS103", PRIVATE_SCHEME, "%FLR = FLR / TLV x 100")
 METHOD_FUNCTIONAL_FLR = Code("ALPPS104", PRIVATE_SCHEME, "(FLR - tumour in FLR) / (TLV - tumour) x 100")
 METHOD_FLR_BWR = Code("ALPPS105", PRIVATE_SCHEME, "FLR-BWR = FLR / (weight kg x 1000) x 100")
@@ -164,12 +167,38 @@ def fieldValue(record, field):
     return None if isinstance(value, bool) else float(value)
 
 
-def remnantRecord(plan):
-    """A plan's record with the tumour-free remnant: the record's own field when it has one, else
-    the remnant minus the tumour inside it (the definition, clinical reference section 2)."""
+# The ratios whose FLR may be gross or tumour-free: (field, body-size field of volumetryToDict's
+# "patient", FLR = value x size / scale, method with the gross FLR, method with the tumour-free FLR).
+_REMNANT_RATIOS = (
+    ("sFLR", "standardLiverVolumeMl", 100.0, METHOD_SFLR, METHOD_SFLR_TUMOUR_FREE),
+    ("flrBwr", "weightKg", 100.0 / 1000.0, METHOD_FLR_BWR, METHOD_FLR_BWR_TUMOUR_FREE),
+    ("flrPerBsa", "bsaM2", 1.0, METHOD_FLR_PER_BSA, METHOD_FLR_PER_BSA_TUMOUR_FREE),
+)
+_RATIO_TOLERANCE = 1e-9
+
+
+def remnantRecord(plan, patient=None):
+    """A plan's record with the tumour-free remnant (the record's own field when it has one, else
+    the remnant minus the tumour inside it: clinical reference section 2), and under "methods"
+    the formula of each ratio with the FLR that entered it, gross or tumour-free, found from the
+    numbers themselves; a ratio that fits neither is refused (ValueError)."""
     record = dict(plan)
     if record.get("tumourFreeRemnantMl") is None and record.get("remnantMl") is not None:
         record["tumourFreeRemnantMl"] = record["remnantMl"] - (record.get("tumourInRemnantMl") or 0.0)
+    record["methods"] = {}
+    for field, sizeField, scale, grossMethod, tumourFreeMethod in _REMNANT_RATIOS:
+        value, size = record.get(field), (patient or {}).get(sizeField)
+        if value is None or size is None:
+            continue
+        implied = value * size / scale
+        gross, tumourFree = record["remnantMl"], record["tumourFreeRemnantMl"]
+        if abs(implied - gross) <= _RATIO_TOLERANCE * max(1.0, gross):
+            record["methods"][field] = grossMethod  # also when no tumour lies in the remnant: both are the same FLR
+        elif abs(implied - tumourFree) <= _RATIO_TOLERANCE * max(1.0, tumourFree):
+            record["methods"][field] = tumourFreeMethod
+        else:
+            raise ValueError(f"{field} {value} of plan '{record.get('label', '')}' fits neither the FLR ({gross} mL) nor the tumour-free "
+                             f"FLR ({tumourFree} mL) with {sizeField} {size}: not reported")
     return record
 
 

@@ -24,8 +24,9 @@ def _measurements(record, table):
         value = codes.fieldValue(record, measure.field)
         if value is None:
             continue
+        method = (record.get("methods") or {}).get(measure.field) or measure.method
         result.append(hd.sr.Measurement(
-            name=_concept(measure.concept), value=value, unit=_concept(codes.UNITS[measure.unit]), method=_concept(measure.method),
+            name=_concept(measure.concept), value=value, unit=_concept(codes.UNITS[measure.unit]), method=_concept(method),
         ))
     return result
 
@@ -37,7 +38,7 @@ def segmentRecords(volumetry, planKey):
     for name, volumeMl in volumetry["liver"]["tumourVolumesMl"].items():
         records[("tumour", name)] = ({"volumeMl": volumeMl}, codes.TUMOUR_MEASUREMENTS)
     plan = volumetry["plans"][planKey]
-    records[("remnant", planKey)] = (codes.remnantRecord(plan), codes.REMNANT_MEASUREMENTS)
+    records[("remnant", planKey)] = (codes.remnantRecord(plan, volumetry.get("patient")), codes.REMNANT_MEASUREMENTS)
     records[("resected", planKey)] = (plan, codes.RESECTED_MEASUREMENTS)
     return records
 
