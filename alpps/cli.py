@@ -715,6 +715,9 @@ def buildParser():
     benchmark.add_argument("--repeats", type=int, default=3)
     benchmark.add_argument("--json", help="write the figures as JSON to this path")
     benchmark.set_defaults(run=_commandBenchmark)
+    from .pacsCommands import addCommands
+
+    addCommands(subcommands)  # dicom-export and pacs (issue 18)
     return parser
 
 

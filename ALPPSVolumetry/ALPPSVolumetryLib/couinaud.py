@@ -73,6 +73,11 @@ def liverTerminologyEntry():
     return _terminologyEntry(LIVER_SNOMED_CODE, "Liver")
 
 
+def terminologyEntryOfCode(code, meaning):
+    """Slicer terminology tag string for any SNOMED CT anatomy or finding code (e.g. read from a DICOM SEG)."""
+    return _terminologyEntry(code, meaning)
+
+
 def _terminologyEntry(code, meaning):
     return (
         "Segmentation category and type - 3D Slicer General Anatomy list"
