@@ -19,10 +19,10 @@ from ALPPSAssessmentLib import (
     stageTwoReadiness,
     timeline,
 )
-from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
+from ALPPSVolumetryLib import adequacy, bodySize, panelBinding, resectionPlans
+from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,
-    vtkMRMLMarkupsFiducialNode,
     vtkMRMLPlotChartNode,
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
@@ -226,6 +226,8 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
+        # Reload and application exit: the old panel's widgets must stop writing the parameter node.
+        self.setParameterNode(None)
         self.removeObservers()
 
     def enter(self):
@@ -246,10 +248,11 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def setParameterNode(self, inputParameterNode):
         if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            panelBinding.disconnectPanel(self._parameterNode, self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
         self._parameterNode = inputParameterNode
         if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self._parameterNodeGuiTag = panelBinding.connectPanel(self._parameterNode, self.ui, qt.QLineEdit)
 
     def onTimePointSegmentationChanged(self, segmentationNode):
         # Show what is already stored on this scan, so that editing never starts from blank fields.

@@ -10,6 +10,7 @@ import vtk
 from ALPPSVolumetryLib import (
     adequacy,
     bodySize,
+    panelBinding,
     parenchymaSparing,
     planDisplay,
     resultsTable,
@@ -17,9 +18,8 @@ from ALPPSVolumetryLib import (
     selfTestScenarios,
     volumetryWorkflow,
 )
+from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
 from slicer import (
-    vtkMRMLMarkupsFiducialNode,
-    vtkMRMLMarkupsPlaneNode,
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
     vtkMRMLTableNode,
@@ -179,6 +179,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
+        # Reload and application exit: the old panel's widgets must stop writing the parameter node.
+        self.setParameterNode(None)
         self.removeObservers()
 
     def enter(self):
@@ -203,11 +205,12 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def setParameterNode(self, inputParameterNode):
         if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            panelBinding.disconnectPanel(self._parameterNode, self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
         self._parameterNode = inputParameterNode
         if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self._parameterNodeGuiTag = panelBinding.connectPanel(self._parameterNode, self.ui, qt.QLineEdit)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
             self._updateButtonStates()
             self._updateSegmentRoleTable(self._parameterNode.segmentation)

@@ -1,0 +1,19 @@
+"""Panel test harness: the real module files (ALPPSVolumetry.py, ALPPSAssessment.py and their .ui
+files) executed over PySide6 with PythonQt semantics and a real slicer-core scene. Test-only: it is
+not part of the extension.
+
+- pythonQt: properties as attributes, connect by C++ signature, unknown properties raise;
+- mrmlWidgets: qMRMLNodeComboBox, qMRMLTableView, qMRMLTransformSliders, qMRMLWidget,
+  ctkCollapsibleButton, ctkPathLineEdit, ctkSliderWidget stand-ins;
+- uiLoader: slicer.util.loadUI over those classes (unknown class, property or signal raises);
+- parameterNodeWrapper: typed fields and GUI binding with Slicer 5.8 or 5.12 behaviour;
+- scriptedModule: ScriptedLoadableModule, ...Widget, ...Logic, ...Test;
+- session: slicer.app, slicer.modules, slicer.util helpers, module start-up in alphabetical order
+  (Markups classes join `slicer` only after the simulated Markups load), enter/exit, scene close,
+  reload. VTKObservationMixin is slicer-core's own.
+
+What it cannot prove: that Slicer's real Qt, CTK and qMRML classes behave as the stand-ins do,
+rendering, and Slicer's DICOM browser and exporters (see README, "What the panel harness proves").
+"""
+
+from .session import ModuleInstantiationError, SlicerSession  # noqa: F401
