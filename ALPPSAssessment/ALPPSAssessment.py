@@ -1,8 +1,6 @@
-import importlib
 import os
 import pathlib
 import re
-import sys
 import tempfile
 from typing import Annotated, Union
 
@@ -14,12 +12,13 @@ from ALPPSAssessmentLib import (
     functionalWorkflow,
     imageRegistration,
     laboratoryScores,
+    loadedNodes,
     reportExport,
     selfTestScenarios,
     stageTwoReadiness,
     timeline,
 )
-from ALPPSVolumetryLib import adequacy, bodySize, panelBinding, resectionPlans
+from ALPPSVolumetryLib import adequacy, bodySize, libraryReload, panelBinding, resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,
@@ -39,32 +38,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-_LIB_MODULES = (
-    "ALPPSAssessmentLib.timeline",
-    "ALPPSAssessmentLib.dicomIndex",
-    "ALPPSAssessmentLib.growthMetrics",
-    "ALPPSAssessmentLib.hypertrophy",
-    "ALPPSAssessmentLib.laboratoryScores",
-    "ALPPSAssessmentLib.stageTwoReadiness",
-    "ALPPSAssessmentLib.assessmentWorkflow",
-    "ALPPSAssessmentLib.imageRegistration",
-    "ALPPSAssessmentLib.mebrofeninUptake",
-    "ALPPSAssessmentLib.functionalSimulator",
-    "ALPPSAssessmentLib.gadoxetateIndices",
-    "ALPPSAssessmentLib.gadoxetateWorkflow",
-    "ALPPSAssessmentLib.remnantFunction",
-    "ALPPSAssessmentLib.dynamicSeries",
-    "ALPPSAssessmentLib.functionalOverlay",
-    "ALPPSAssessmentLib.functionalWorkflow",
-    "ALPPSAssessmentLib.patientReport",
-    "ALPPSAssessmentLib.reportCharts",
-    "ALPPSAssessmentLib.reportHtml",
-    "ALPPSAssessmentLib.reportImages",
-    "ALPPSAssessmentLib.reportExport",
-    "ALPPSAssessmentLib.reportInSlicer",
-    "ALPPSAssessmentLib.selfTestScenarios",
-)
 
 # Roles offered in the time point editor (more interstage scans can be typed in the batch tool).
 EDITOR_ROLES = ["pre-stage 1", "interstage", "interstage 2", "interstage 3", "pre-stage 2", "after stage 2"]
@@ -325,7 +298,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             from DICOMLib import DICOMUtils
 
             loadedNodeIDs = DICOMUtils.loadSeriesByUID([proposal.series.seriesInstanceUID])
-            volumes = [slicer.mrmlScene.GetNodeByID(i) for i in loadedNodeIDs if slicer.mrmlScene.GetNodeByID(i).IsA("vtkMRMLScalarVolumeNode")]
+            volumes = loadedNodes.scalarVolumesAmong(slicer.mrmlScene, loadedNodeIDs)
             if not volumes:
                 raise ValueError(_("The series could not be loaded as a volume"))
             self._parameterNode.timePointVolume = volumes[0]
@@ -417,9 +390,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 name=segmentationNode.GetName(), folder=folder)
 
     def onReload(self):
-        for name in _LIB_MODULES:
-            if name in sys.modules:
-                importlib.reload(sys.modules[name])
+        libraryReload.reloadPackages("ALPPSVolumetryLib", "ALPPSAssessmentLib")
         ScriptedLoadableModuleWidget.onReload(self)
 
 

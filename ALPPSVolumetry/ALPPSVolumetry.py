@@ -1,6 +1,4 @@
-import importlib
 import json
-import sys
 import tempfile
 from typing import Annotated, Union
 
@@ -10,12 +8,14 @@ import vtk
 from ALPPSVolumetryLib import (
     adequacy,
     bodySize,
+    libraryReload,
     panelBinding,
     parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentRecognition,
     selfTestScenarios,
+    totalSegmentatorRun,
     volumetryWorkflow,
 )
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
@@ -34,33 +34,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-# Submodules in dependency order, re-imported by Reload so that edits to the Lib take effect.
-_LIB_MODULES = (
-    "ALPPSVolumetryLib.couinaud",
-    "ALPPSVolumetryLib.segmentVolumes",
-    "ALPPSVolumetryLib.segmentRecognition",
-    "ALPPSVolumetryLib.bodySize",
-    "ALPPSVolumetryLib.remnantRatios",
-    "ALPPSVolumetryLib.adequacy",
-    "ALPPSVolumetryLib.resectionPlans",
-    "ALPPSVolumetryLib.segmentOverlap",
-    "ALPPSVolumetryLib.liverComposition",
-    "ALPPSVolumetryLib.futureLiverRemnant",
-    "ALPPSVolumetryLib.resultsTable",
-    "ALPPSVolumetryLib.segmentationImport",
-    "ALPPSVolumetryLib.dicomSeries",
-    "ALPPSVolumetryLib.patientIdentity",
-    "ALPPSVolumetryLib.segmentationIO",
-    "ALPPSVolumetryLib.planDisplay",
-    "ALPPSVolumetryLib.landmarkSegments",
-    "ALPPSVolumetryLib.virtualTransection",
-    "ALPPSVolumetryLib.parenchymaSparing",
-    "ALPPSVolumetryLib.volumetryWorkflow",
-    "ALPPSVolumetryLib.syntheticPatient",
-    "ALPPSVolumetryLib.syntheticPatientScene",
-    "ALPPSVolumetryLib.selfTestScenarios",
-)
 
 # Parameter-node field of each preset's check box.
 PLAN_FIELDS = {
@@ -310,15 +283,42 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onTotalSegmentator(self):
         # TotalSegmentator is an optional extension: only offered when it is installed.
+        volumeNode = self._parameterNode.sourceVolume
+        task = totalSegmentatorRun.taskForModality(totalSegmentatorRun.scanModality(volumeNode))
+        if task is None:
+            task = totalSegmentatorRun.taskForModality(self._askCtOrMr(volumeNode.GetName()))
+            if task is None:
+                return
+        totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
         with slicer.util.tryWithErrorDisplay(_("TotalSegmentator failed."), waitCursor=True):
-            volumeNode = self._parameterNode.sourceVolume
+            # As TotalSegmentator's own panel does: PyTorch and TotalSegmentator are installed on
+            # first use, and some installations only work after a restart, which it asks for.
+            try:
+                totalSegmentatorLogic.setupPythonRequirements()
+            except Exception as error:
+                if not totalSegmentatorRun.restartRequired(error):
+                    raise
+                if slicer.util.confirmOkCancelDisplay(
+                    _("TotalSegmentator installed the Python packages it needs; Slicer must restart to use them.\nPress OK to restart."),
+                    _("Confirm application restart"),
+                    detailedText=str(error),
+                ):
+                    slicer.util.restart()
+                return
             segmentationNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLSegmentationNode", volumeNode.GetName() + " liver segments")
-            totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
-            # As TotalSegmentator's own panel does: PyTorch and TotalSegmentator are installed on first use.
-            totalSegmentatorLogic.setupPythonRequirements()
-            totalSegmentatorLogic.process(volumeNode, segmentationNode, task=volumetryWorkflow.TOTALSEGMENTATOR_TASK)
+            totalSegmentatorLogic.process(volumeNode, segmentationNode, task=task)
             volumetryWorkflow.checkTotalSegmentatorLiverSegments(segmentationNode)
             self._parameterNode.segmentation = segmentationNode
+
+    def _askCtOrMr(self, volumeName):
+        """The scan's modality when its DICOM header is not at hand: 'CT', 'MR' or '' (cancelled)."""
+        box = qt.QMessageBox(slicer.util.mainWindow())
+        box.setWindowTitle(_("TotalSegmentator"))
+        box.setText(_("Is '{name}' a CT or an MR scan? TotalSegmentator has a liver segment model for each.").format(name=volumeName))
+        buttons = {box.addButton(modality, qt.QMessageBox.AcceptRole): modality for modality in totalSegmentatorRun.TASK_BY_MODALITY}
+        box.addButton(qt.QMessageBox.Cancel)
+        box.exec_()
+        return buttons.get(box.clickedButton(), "")
 
     def onOpenSegmentEditor(self):
         # Painting belongs to the Segment Editor: hand it this segmentation and source volume.
@@ -331,9 +331,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             editor.setSourceVolumeNode(sourceVolumeNode)
 
     def onReload(self):
-        for name in _LIB_MODULES:
-            if name in sys.modules:
-                importlib.reload(sys.modules[name])
+        libraryReload.reloadPackages("ALPPSVolumetryLib")
         ScriptedLoadableModuleWidget.onReload(self)
 
 

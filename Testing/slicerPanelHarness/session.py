@@ -79,6 +79,43 @@ class _Application:
         raise NotImplementedError("slicer.app.moduleManager() is not in the harness")
 
 
+class _Button:
+    def __init__(self, text):
+        self.text = text
+
+
+class _MessageBox:
+    """qt.QMessageBox as the panels use it (Qt documentation): buttons added by text or standard
+    button, exec_() waits for the user, clickedButton() is the one pressed. The session's answers
+    say which button the user presses (by its text); an unexpected question fails the test."""
+
+    AcceptRole, RejectRole, Cancel, Ok = 0, 1, "Cancel", "OK"
+
+    def __init__(self, session, parent=None):
+        self._session, self._title, self._text, self._buttons, self._clicked = session, "", "", [], None
+
+    def setWindowTitle(self, title):
+        self._title = title
+
+    def setText(self, text):
+        self._text = text
+
+    def addButton(self, button, role=None):
+        token = _Button(str(button))
+        self._buttons.append(token)
+        return token
+
+    def exec_(self):
+        answer = self._session._answer(f"{self._title} {self._text}", str)
+        self._clicked = next((b for b in self._buttons if b.text == answer), None)
+        if self._clicked is None:
+            raise AssertionError(f"the answer '{answer}' is not a button of '{self._text}'")
+        return 0
+
+    def clickedButton(self):
+        return self._clicked
+
+
 class SlicerSession:
     """``with SlicerSession(tmp_path, "5.8") as session: session.startSlicer(); session.enter("ALPPSVolumetry")``.
 
@@ -160,7 +197,13 @@ class SlicerSession:
         for name, cls in pythonQt.QT_WIDGET_CLASSES.items():
             setattr(qtNamespace, name, cls)
         qtNamespace.QDesktopServices = types.SimpleNamespace(openUrl=lambda url: self.openedUrls.append(url.toLocalFile()) or True)
-        qtNamespace.QInputDialog = types.SimpleNamespace(getItem=self._askItem)
+        session = self
+
+        class QMessageBox(_MessageBox):
+            def __init__(self, parent=None):
+                super().__init__(session, parent)
+
+        qtNamespace.QMessageBox = QMessageBox
         ctkNamespace = types.ModuleType("ctk")
         qmrmlNames = {}
         for name, cls in mrmlWidgets.STAND_IN_CLASSES.items():
@@ -212,6 +255,7 @@ class SlicerSession:
             ("confirmOkCancelDisplay", lambda text, windowTitle=None, **kwargs: self._answer(windowTitle or text, bool)),
             ("confirmYesNoDisplay", lambda text, windowTitle=None, **kwargs: self._answer(windowTitle or text, bool)),
             ("restart", self._restart),
+            ("mainWindow", lambda: None),
         ):
             self._set(util, name, function)
 
@@ -222,12 +266,6 @@ class SlicerSession:
             if key in question:
                 return kind(answer)
         raise AssertionError(f"the panel asked '{question}', which the test did not expect")
-
-    def _askItem(self, parent, title, label, items, current=0, editable=False):
-        answer = self._answer(f"{title} {label}", str)
-        if answer not in items:
-            return "", False
-        return answer, True
 
     def _restart(self):
         self.restartRequested = True
