@@ -7,6 +7,7 @@ from typing import Annotated, Union
 import qt
 import slicer
 from ALPPSAssessmentLib import (
+    assessmentPanel,
     assessmentWorkflow,
     functionalOverlay,
     functionalWorkflow,
@@ -251,8 +252,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
             self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
-            flags = [f"{flag.label}: {flag.state}" for flag in outputs.afterStage2Flags]
-            self.ui.warningsLabel.text = "\n".join(outputs.result.warnings + flags)
+            self.ui.warningsLabel.text = assessmentPanel.assessmentMessages(outputs)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
 
@@ -262,12 +262,10 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         combo = self.ui.dicomPatientComboBox
         combo.clear()
         if not database or not database.isOpen:
-            self.ui.dicomStatusLabel.text = _("The DICOM database is not open: import the studies in the DICOM module first")
+            self.ui.dicomStatusLabel.text = _(assessmentPanel.DICOM_DATABASE_NOT_OPEN)
             return
-        for patientUID in database.patients():
-            files = [f for study in database.studiesForPatient(patientUID) for s in database.seriesForStudy(study) for f in database.filesForSeries(s)[:1]]
-            name = database.fileValue(files[0], "0010,0010") if files else patientUID
-            combo.addItem(f"{name} ({database.fileValue(files[0], '0010,0020') if files else ''})", patientUID)
+        for label, patientUID in assessmentPanel.dicomPatientEntries(database):
+            combo.addItem(label, patientUID)
 
     def onDicomPatientChanged(self, index):
         table = self.ui.dicomStudiesTableWidget
@@ -280,21 +278,16 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             dicomIndex, self._proposals = assessmentWorkflow.proposalsForDatabasePatient(slicer.dicomDatabase, patientUID)
             table.setColumnCount(4)
             table.setHorizontalHeaderLabels([_("Study date"), _("Description"), _("Series to load"), _("Notes")])
-            for row, proposal in enumerate(self._proposals):
+            for row, texts in enumerate(assessmentPanel.studyRows(self._proposals)):
                 table.insertRow(row)
-                series = proposal.series.seriesDescription if proposal.series else _("none")
-                date = proposal.studyDate.isoformat() if proposal.studyDate else _("no StudyDate")
-                for column, text in enumerate((date, proposal.studyDescription, series, "; ".join([proposal.reason] + proposal.warnings))):
+                for column, text in enumerate(texts):
                     table.setItem(row, column, qt.QTableWidgetItem(text))
             self.ui.dicomStatusLabel.text = "\n".join(dicomIndex.warnings)
 
     def onLoadStudy(self):
         # Slicer's own DICOM loading files the scan under its patient and study in the subject hierarchy.
         with slicer.util.tryWithErrorDisplay(_("Failed to load the study."), waitCursor=True):
-            row = self.ui.dicomStudiesTableWidget.currentRow()
-            if row < 0 or row >= len(self._proposals) or self._proposals[row].series is None:
-                raise ValueError(_("Select a study with a CT or MR series to load"))
-            proposal = self._proposals[row]
+            proposal = assessmentPanel.proposalToLoad(self._proposals, self.ui.dicomStudiesTableWidget.currentRow())
             from DICOMLib import DICOMUtils
 
             loadedNodeIDs = DICOMUtils.loadSeriesByUID([proposal.series.seriesInstanceUID])

@@ -1,4 +1,3 @@
-import json
 import tempfile
 from typing import Annotated, Union
 
@@ -13,9 +12,9 @@ from ALPPSVolumetryLib import (
     parenchymaSparing,
     planDisplay,
     resultsTable,
-    segmentRecognition,
     selfTestScenarios,
     totalSegmentatorRun,
+    volumetryPanel,
     volumetryWorkflow,
 )
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
@@ -189,18 +188,20 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._updateSegmentRoleTable(self._parameterNode.segmentation)
 
     def _updateButtonStates(self, caller=None, event=None):
-        hasSegmentation = bool(self._parameterNode and self._parameterNode.segmentation)
-        self.ui.computeVolumesButton.enabled = hasSegmentation
-        self.ui.computeVolumesButton.toolTip = (
-            _("Measure every segment and every selected plan") if hasSegmentation else _("Select a segmentation first")
+        parameters = self._parameterNode
+        states = volumetryPanel.buttonStates(
+            hasSegmentation=bool(parameters and parameters.segmentation),
+            hasSourceVolume=bool(parameters and parameters.sourceVolume),
+            hasPlanToShow=bool(parameters and parameters.planToShow),
+            hasLandmarks=bool(parameters and parameters.landmarks),
+            hasTransection=bool(parameters and parameters.transection),
+            hasRemnantPoint=bool(parameters and parameters.remnantPoint),
         )
-        self.ui.openSegmentEditorButton.enabled = hasSegmentation
-        self.ui.showPlanButton.enabled = hasSegmentation and bool(self._parameterNode.planToShow)
-        self.ui.totalSegmentatorButton.enabled = bool(self._parameterNode and self._parameterNode.sourceVolume)
-        self.ui.segmentsFromLandmarksButton.enabled = hasSegmentation and bool(self._parameterNode.landmarks)
-        self.ui.transectionButton.enabled = (
-            hasSegmentation and bool(self._parameterNode.transection) and bool(self._parameterNode.remnantPoint)
-        )
+        for name, state in states.items():
+            button = getattr(self.ui, name)
+            button.enabled = state.enabled
+            if state.toolTip is not None:
+                button.toolTip = _(state.toolTip)
 
     def _updateSegmentRoleTable(self, segmentationNode=None):
         """The correctable mapping: one row per segment, its recognised role, and the role used."""
@@ -208,15 +209,14 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         table.blockSignals(True)
         try:
             table.setRowCount(0)
-            if not segmentationNode or not self._parameterNode:
+            if not self._parameterNode:
                 return
-            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
-            roles = segmentRecognition.SegmentRoles(segmentationNode)
+            rows = volumetryPanel.segmentRoleRows(segmentationNode, self._parameterNode.segmentRoleOverrides)
             table.setColumnCount(3)
             table.setHorizontalHeaderLabels([_("Segment"), _("Recognised as"), _("Role used")])
-            for row, (segmentId, name, recognized, role) in enumerate(roles.asRows()):
+            for row, (segmentId, name, recognized, role) in enumerate(rows):
                 table.insertRow(row)
-                for column, text in enumerate((name, recognized, overrides.get(segmentId, role))):
+                for column, text in enumerate((name, recognized, role)):
                     item = qt.QTableWidgetItem(text)
                     item.setData(qt.Qt.UserRole, segmentId)
                     if column < 2:
@@ -230,13 +230,9 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if column != 2:
             return
         item = self.ui.segmentRolesTableWidget.item(row, column)
-        role = item.text().strip()
         with slicer.util.tryWithErrorDisplay(_("Unknown segment role."), waitCursor=False):
-            if role not in segmentRecognition.ROLES:
-                raise ValueError(_("Role '{role}' is unknown: expected one of {roles}").format(role=role, roles=", ".join(segmentRecognition.ROLES)))
-            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
-            overrides[item.data(qt.Qt.UserRole)] = role
-            self._parameterNode.segmentRoleOverrides = json.dumps(overrides)
+            self._parameterNode.segmentRoleOverrides = volumetryPanel.correctedRoles(
+                self._parameterNode.segmentRoleOverrides, item.data(qt.Qt.UserRole), item.text())
 
     def onComputeVolumes(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to compute the volumetry."), waitCursor=True):
@@ -249,7 +245,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.planToShowComboBox.clear()
             for plan in result.plans:
                 self.ui.planToShowComboBox.addItem(plan.key)
-            self.ui.warningsLabel.text = "\n".join(result.warnings + [w for plan in result.plans for w in plan.warnings])
+            self.ui.warningsLabel.text = volumetryPanel.volumetryWarnings(result)
 
     def onPlanToShowChanged(self, text):
         if self._parameterNode:

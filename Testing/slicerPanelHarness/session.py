@@ -18,7 +18,7 @@ import slicer
 import slicer.util
 from alpps.headless import SlicerContext
 
-from . import mrmlWidgets, parameterNodeWrapper, pythonQt, scriptedModule, uiLoader
+from . import mrmlWidgets, otherModules, parameterNodeWrapper, pythonQt, scriptedModule, uiLoader
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_NAMES = ("ALPPSVolumetry", "ALPPSAssessment")
@@ -238,6 +238,10 @@ class SlicerSession:
             delattr(slicer, name)
         self.modules = types.SimpleNamespace()
         self.modules.plots = types.SimpleNamespace(logic=lambda: self.context.moduleLogic("Plots"))
+        self.transformsPanel = otherModules.TransformsPanel()
+        self.segmentEditorPanel = otherModules.SegmentEditorPanel()
+        self.modules.transforms = otherModules.ModuleWithPanel(self.transformsPanel)
+        self.modules.segmenteditor = otherModules.ModuleWithPanel(self.segmentEditorPanel)
         self._set(slicer, "modules", self.modules)
         self._set(slicer, "app", _Application(self))
         self._set(slicer, "dicomDatabase", None)
@@ -266,6 +270,13 @@ class SlicerSession:
             if key in question:
                 return kind(answer)
         raise AssertionError(f"the panel asked '{question}', which the test did not expect")
+
+    def openDicomDatabase(self, files):
+        """Slicer's DICOM database holding ``files``; DICOMUtils.loadSeriesByUID loads from it."""
+        database = otherModules.DicomDatabase(files)
+        slicer.dicomDatabase = database
+        self.loadSeriesByUID = otherModules.loadSeriesByUIDFrom(database, slicer.mrmlScene)
+        return database
 
     def _restart(self):
         self.restartRequested = True

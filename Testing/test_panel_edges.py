@@ -1,0 +1,152 @@
+"""The panels' less travelled paths through the harness: the Segment Editor hand-over, Reload,
+what each button says when something is missing, and the modules' own Slicer self-test classes
+(each test_ method runs its scenario on slicer.mrmlScene)."""
+
+import datetime
+import os
+import types
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the panel harness needs it")
+
+import slicer  # noqa: E402
+from ALPPSAssessmentLib import timeline  # noqa: E402
+from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
+from panelSettings import boundWidgets, changeAsAUserWould, shownValue  # noqa: E402
+from slicerPanelHarness import SlicerSession  # noqa: E402
+
+
+@pytest.fixture(params=("5.8", "5.12"))
+def session(request, tmp_path):
+    with SlicerSession(tmp_path, request.param) as running:
+        running.startSlicer()
+        yield running
+
+
+def _timePoint():
+    return syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=selfTestScenarios.SCENARIO_SPACING)
+
+
+def test_segmentEditorGetsTheSegmentationAndScan(session):
+    volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, _timePoint(), "Patient")
+    ui = session.enter("ALPPSVolumetry").ui
+    ui.openSegmentEditorButton.click()
+    assert session.takeErrors() == []
+    assert session.selectedModules == ["SegmentEditor"]
+    editor = session.segmentEditorPanel.editor
+    assert (editor.segmentationNode, editor.sourceVolumeNode) == (segmentationNode, volumeNode)
+
+
+@pytest.mark.parametrize("module", ["ALPPSVolumetry", "ALPPSAssessment"])
+def test_reloadKeepsSettingsAndReloadsTheLibraries(session, module, tmp_path, monkeypatch):
+    widget = session.enter(module)
+    changed = {name: changeAsAUserWould(w, tmp_path) for name, w in boundWidgets(widget.ui).items()
+               if type(w).__name__ != "qMRMLNodeComboBox"}
+    reloaded = []
+    # The package reload itself runs in a fresh interpreter (test_library_reload_and_loaded_nodes).
+    monkeypatch.setattr(session._modules[module].libraryReload, "reloadPackages", lambda *names: reloaded.extend(names))
+    widget.onReload()
+    assert reloaded == (["ALPPSVolumetryLib"] if module == "ALPPSVolumetry" else ["ALPPSVolumetryLib", "ALPPSAssessmentLib"])
+    newWidget = session.widget(module)
+    assert newWidget is not widget
+    shown = {name: shownValue(w) for name, w in boundWidgets(newWidget.ui).items() if name in changed}
+    assert shown == changed
+    assert session.takeErrors() == []
+
+
+def test_volumetryRefusesWithoutWhatItNeeds(session):
+    ui = session.enter("ALPPSVolumetry").ui
+    assert not ui.computeVolumesButton.enabled
+    assert ui.computeVolumesButton.toolTip == "Select a segmentation first"
+    assert ui.segmentRolesTableWidget.rowCount == 0
+
+
+def test_assessmentSaysWhatIsMissing(session, tmp_path):
+    widget = session.enter("ALPPSAssessment")
+    ui = widget.ui
+    parameterNode = widget.logic.getParameterNode()
+    ui.loadStudyButton.click()
+    assert any("Select a study with a CT or MR series" in e for e in session.takeErrors())
+    ui.openTransformsButton.click()
+    assert any("register the functional volume first" in e for e in session.takeErrors())
+    ui.exportDicomSegButton.click()
+    assert any("Select the time point's segmentation" in e for e in session.takeErrors())
+    ui.createReportButton.click()
+    assert any("Choose a folder for the report" in e for e in session.takeErrors())
+    ui.reportFolderPathLineEdit.currentPath = str(tmp_path)
+    ui.reportAnonymiseCheckBox.checked = True
+    ui.createReportButton.click()
+    errors = session.takeErrors()
+    assert errors and all("Failed to create the report" in e for e in errors[:1])
+    ui.removeTimePointButton.click()
+    assert session.takeErrors() == []
+
+    # A time point stored by the batch tool with a role the editor does not offer is refused, not rewritten.
+    volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, _timePoint(), "Patient")
+    timeline.storeTimePoint(timeline.TimePoint("interstage 4", datetime.date(2026, 3, 20), segmentationNode, volumeNode))
+    ui.timePointSegmentationSelector.setCurrentNode(segmentationNode)
+    errors = session.takeErrors()
+    assert any("'interstage 4', which the editor does not offer" in e for e in errors)
+    assert timeline.timePointOfNode(segmentationNode).role == "interstage 4"
+    assert parameterNode.timePointRole != "interstage 4"
+
+
+def test_dicomSeriesThatGivesNoVolumeIsReported(session, tmp_path):
+    from test_patient_report import _writeDicomSeries
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:1])
+    folder = str(tmp_path / "dicom")
+    _writeDicomSeries(folder, patient.timePoints[0], syntheticPatientScene.syntheticIdentity(patient, patient.timePoints[0], 0))
+    ui = session.enter("ALPPSAssessment").ui
+    session.openDicomDatabase([os.path.join(folder, name) for name in os.listdir(folder)])
+    ui.refreshDicomButton.click()
+    ui.refreshDicomButton.click()  # refilled: the list is cleared first (no patient selected for a moment)
+    assert ui.dicomPatientComboBox.count == 1 and ui.dicomStudiesTableWidget.rowCount == 1
+
+    def loaderThatDropsEverything(seriesUIDs):
+        node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "dropped")
+        slicer.mrmlScene.RemoveNode(node)
+        return [node.GetID()]
+
+    session.loadSeriesByUID = loaderThatDropsEverything
+    ui.dicomStudiesTableWidget.setCurrentCell(0, 0)
+    ui.loadStudyButton.click()
+    assert any("could not be loaded as a volume" in e for e in session.takeErrors())
+
+
+@pytest.mark.parametrize("module", ["ALPPSVolumetry", "ALPPSAssessment"])
+def test_selfTestClassRunsEveryScenarioOnTheScene(session, module, tmp_path):
+    """Slicer's self-test class: runTest and each test_ method clear the scene and run their
+    scenario on slicer.mrmlScene with a temporary folder (the scenarios themselves run in
+    test_scenarios.py; here they are replaced by recorders)."""
+    fileModule = session._modules[module]
+    real = fileModule.selfTestScenarios
+    calls = []
+
+    def recorder(name):
+        def scenario(scene, folder):
+            assert scene is slicer.mrmlScene and os.path.isdir(folder)
+            assert scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == 0  # cleared first
+            scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
+            calls.append(name)
+        scenario.__doc__ = getattr(real, name).__doc__
+        scenario.__name__ = name
+        return scenario
+
+    recorders = {scenario.__name__: recorder(scenario.__name__) for scenario in real.SCENARIOS}
+    fileModule.selfTestScenarios = types.SimpleNamespace(SCENARIOS=tuple(recorders.values()), **recorders)
+    try:
+        testClass = getattr(fileModule, module + "Test")
+        names = sorted(name for name in dir(testClass) if name.startswith("test_"))
+        for name in names:
+            case = testClass(name)
+            case.setUp()
+            getattr(case, name)()
+        assert sorted(calls) == sorted("".join(name.split("test_", 1)) for name in names)
+        calls.clear()
+        case = testClass("runTest")
+        case.runTest()
+        assert calls == list(recorders)
+    finally:
+        fileModule.selfTestScenarios = real

@@ -1,0 +1,47 @@
+"""The Volumetry panel's decisions, headless (volumetryPanel): enabled buttons, the segment role
+table, role corrections and the warnings line."""
+
+import itertools
+import json
+import types
+
+import pytest
+from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene, volumetryPanel
+
+
+def test_buttonsNeedWhatTheirActionNeeds():
+    for flags in itertools.product((False, True), repeat=6):
+        segmentation, volume, plan, landmarks, transection, point = flags
+        states = volumetryPanel.buttonStates(*flags)
+        assert states["computeVolumesButton"].enabled is segmentation
+        assert states["openSegmentEditorButton"].enabled is segmentation
+        assert states["showPlanButton"].enabled is (segmentation and plan)
+        assert states["totalSegmentatorButton"].enabled is volume
+        assert states["segmentsFromLandmarksButton"].enabled is (segmentation and landmarks)
+        assert states["transectionButton"].enabled is (segmentation and transection and point)
+        assert states["computeVolumesButton"].toolTip == ("Measure every segment and every selected plan" if segmentation else "Select a segmentation first")
+
+
+def test_roleTableRowsAndCorrections(slicerContext):
+    timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=selfTestScenarios.SCENARIO_SPACING)
+    _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, timePoint, "Patient")
+    rows = volumetryPanel.segmentRoleRows(segmentationNode, "")
+    segmentation = segmentationNode.GetSegmentation()
+    assert [row[0] for row in rows] == [segmentation.GetNthSegmentID(i) for i in range(segmentation.GetNumberOfSegments())]
+    byName = {name: (recognized, used) for _, name, recognized, used in rows}
+    assert byName[syntheticPatientScene.couinaudSegmentName("II")] == ("II", "II")
+    assert all(recognized == used for recognized, used in byName.values())
+    segmentIdOfII = next(row[0] for row in rows if row[2] == "II")
+    corrected = volumetryPanel.correctedRoles("", segmentIdOfII, " III ")
+    assert json.loads(corrected) == {segmentIdOfII: "III"}
+    used = {row[0]: row[3] for row in volumetryPanel.segmentRoleRows(segmentationNode, corrected)}
+    assert used[segmentIdOfII] == "III"
+    with pytest.raises(ValueError, match="Role 'segment nine' is unknown: expected one of I, II"):
+        volumetryPanel.correctedRoles(corrected, segmentIdOfII, "segment nine")
+    assert volumetryPanel.segmentRoleRows(None, "") == []
+
+
+def test_warningsLineListsVolumetryThenPlans():
+    result = types.SimpleNamespace(warnings=["overlap of 2 voxels"], plans=[types.SimpleNamespace(warnings=["sFLR not computed"]),
+                                                                          types.SimpleNamespace(warnings=[])])
+    assert volumetryPanel.volumetryWarnings(result) == "overlap of 2 voxels\nsFLR not computed"
