@@ -21,6 +21,9 @@ Behaviour kept, because the panels depend on it:
 - ctkCollapsibleButton: ``text`` and ``collapsed``, emits contentsCollapsed(bool).
 """
 
+import weakref
+
+import shiboken6
 import vtk
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import Property, Signal, Slot
@@ -181,14 +184,37 @@ class ctkSliderWidget(PythonQtObject, QtWidgets.QWidget):
 
 
 def _observeScene(owner, scene, callback):
-    """Observe node addition/removal and scene close on ``scene`` for ``owner`` (one set at a time)."""
+    """Observe node addition/removal and scene close on ``scene`` for ``owner`` (one set at a time).
+    The observers end with the widget: Qt deletes a widget with its parent, and a callback into a
+    deleted widget would crash."""
     for observed, tag in owner.__dict__.get("_sceneObservations", []):
         observed.RemoveObserver(tag)
+        if (observed, tag) in SCENE_OBSERVATIONS:
+            SCENE_OBSERVATIONS.remove((observed, tag))
     owner._sceneObservations = []
     if scene is None:
         return
-    for event in (scene.NodeAddedEvent, scene.NodeRemovedEvent, scene.EndCloseEvent, scene.EndImportEvent):
-        owner._sceneObservations.append((scene, scene.AddObserver(event, lambda caller, eventName: callback())))
+    ownerReference = weakref.ref(owner)
+
+    def onSceneEvent(caller, eventName):
+        alive = ownerReference()
+        if alive is not None and shiboken6.isValid(alive):
+            callback()
+
+    tags = [scene.AddObserver(event, onSceneEvent) for event in (scene.NodeAddedEvent, scene.NodeRemovedEvent, scene.EndCloseEvent, scene.EndImportEvent)]
+    owner._sceneObservations = [(scene, tag) for tag in tags]
+    SCENE_OBSERVATIONS.extend(owner._sceneObservations)
+
+
+# Every scene observation of the stand-ins, removed when the harness session ends (before its
+# scene is destroyed, whose last events would otherwise reach widgets Qt has deleted).
+SCENE_OBSERVATIONS = []
+
+
+def removeSceneObservers():
+    while SCENE_OBSERVATIONS:
+        scene, tag = SCENE_OBSERVATIONS.pop()
+        scene.RemoveObserver(tag)
 
 
 class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):

@@ -172,6 +172,7 @@ class SlicerSession:
         for name in list(self._widgets):
             with contextlib.suppress(Exception):
                 self._widgets[name].cleanup()
+        mrmlWidgets.removeSceneObservers()
         for panel in self._panels.values():
             panel.deleteLater()
         for owner, name, old, missing in reversed(self._undo):

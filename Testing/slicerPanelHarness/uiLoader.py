@@ -5,6 +5,8 @@ connection must name an existing signal and slot. Anything else raises UiLoadErr
 
 import xml.etree.ElementTree as ElementTree
 
+import shiboken6
+
 from PySide6 import QtCore, QtWidgets
 
 from .mrmlWidgets import STAND_IN_CLASSES
@@ -123,7 +125,14 @@ def loadUi(path):
     """The top widget of the .ui file, children built, properties set, connections made."""
     root = ElementTree.parse(path).getroot()
     named = {}
-    top = _buildWidget(root.find("widget"), None, named)
+    try:
+        top = _buildWidget(root.find("widget"), None, named)
+    except Exception:
+        # Delete what was built: half-built widgets left to the garbage collector crash Qt later.
+        for widget in reversed(list(named.values())):
+            if shiboken6.isValid(widget):
+                shiboken6.delete(widget)
+        raise
     connections = root.find("connections")
     for connection in (connections.findall("connection") if connections is not None else []):
         sender = named.get(connection.findtext("sender"))
