@@ -311,10 +311,12 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         box = qt.QMessageBox(slicer.util.mainWindow())
         box.setWindowTitle(_("TotalSegmentator"))
         box.setText(_("Is '{name}' a CT or an MR scan? TotalSegmentator has a liver segment model for each.").format(name=volumeName))
-        buttons = {box.addButton(modality, qt.QMessageBox.AcceptRole): modality for modality in totalSegmentatorRun.TASK_BY_MODALITY}
+        for modality in totalSegmentatorRun.TASK_BY_MODALITY:
+            box.addButton(modality, qt.QMessageBox.AcceptRole)
         box.addButton(qt.QMessageBox.Cancel)
         box.exec_()
-        return buttons.get(box.clickedButton(), "")
+        clicked = box.clickedButton()
+        return clicked.text if clicked is not None and clicked.text in totalSegmentatorRun.TASK_BY_MODALITY else ""
 
     def onOpenSegmentEditor(self):
         # Painting belongs to the Segment Editor: hand it this segmentation and source volume.

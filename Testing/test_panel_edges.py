@@ -150,3 +150,16 @@ def test_selfTestClassRunsEveryScenarioOnTheScene(session, module, tmp_path):
         assert calls == list(recorders)
     finally:
         fileModule.selfTestScenarios = real
+
+
+def test_planToShowMustStillBeSelected(session):
+    syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, _timePoint(), "Patient")
+    widget = session.enter("ALPPSVolumetry")
+    ui = widget.ui
+    ui.computeVolumesButton.click()
+    ui.planToShowComboBox.currentIndex = ui.planToShowComboBox.findText("right_hepatectomy")
+    ui.planRightHepatectomyCheckBox.checked = False
+    before = slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode")
+    ui.showPlanButton.click()
+    assert any("Plan 'right_hepatectomy' is not among the selected plans" in e for e in session.takeErrors())
+    assert slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == before
