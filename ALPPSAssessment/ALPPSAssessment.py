@@ -102,15 +102,17 @@ class ALPPSAssessmentParameterNode:
     timePointDate: str = ""
     # Laboratory values of that day; 0 means not measured.
     bilirubin: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    bilirubinUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["bilirubin"].units))] = "umol/L"
+    bilirubinUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["bilirubin"].units))] = ""
     creatinine: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    creatinineUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["creatinine"].units))] = "mg/dL"
+    creatinineUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["creatinine"].units))] = ""
     albumin: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
-    albuminUnit: Annotated[str, Choice(list(laboratoryScores.UNITS["albumin"].units))] = "g/L"
+    albuminUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["albumin"].units))] = ""
     inr: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
     prothrombinTimePercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     sodium: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     icgPdr: Annotated[float, WithinRange(0.0, 60.0)] = 0.0
+    # Two or more dialyses (or 24 h of CVVHD) in the week before: MELD counts creatinine as 4.0 mg/dL.
+    dialysis: bool = False
     timePointTable: vtkMRMLTableNode
     growthTable: vtkMRMLTableNode
     readinessTable: vtkMRMLTableNode
@@ -398,12 +400,13 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def _labsOf(parameterNode):
-        return assessmentWorkflow.labsFromValues(
-            {
-                name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryScores.UNITS[name].canonicalUnit)
-                for name, unitField in LAB_PARAMETERS.items()
-            }
-        )
+        # Unit selectors start empty: a value whose unit was not chosen is refused by name.
+        values = {
+            name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryScores.UNITS[name].canonicalUnit)
+            for name, unitField in LAB_PARAMETERS.items()
+        }
+        values[laboratoryScores.DIALYSIS] = (parameterNode.dialysis, "")
+        return assessmentWorkflow.labsFromValues(values)
 
     def storeTimePoint(self, parameterNode):
         """Store the editor's role, date and laboratory values on the selected segmentation."""
@@ -431,8 +434,9 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
         for name, unitField in LAB_PARAMETERS.items():
             value, unit = point.labs.get(name, (0.0, None))
             setattr(parameterNode, name, float(value))
-            if unitField and unit:
-                setattr(parameterNode, unitField, unit)
+            if unitField:
+                setattr(parameterNode, unitField, unit or "")
+        parameterNode.dialysis = laboratoryScores.dialysisOfLabs(point.labs)
 
     def updateAssessment(self, parameterNode):
         """Measure every stored time point into the tables and the growth chart; returns the result."""

@@ -32,24 +32,48 @@ def test_thresholdSourcesAreCitedAsInTheClinicalReference():
     assert "Vauthey 2000 Surgery 127:512" in normal.sflrSource
     assert "Truant 2007 JACS 204:22" in normal.flrBwrSource
     assert "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)" in normal.flrBwrSource
-    assert "Kishi 2009 Ann Surg 250:540" in adequacy.defaultThresholds("chemotherapy").sflrSource
-    assert adequacy.defaultThresholds("cirrhosis").flrBwrSource == "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)"
-    assert "25 %" in adequacy.LIVER_CONDITIONS["normal"].note
+    # Corrected reference: 30 % after chemotherapy is Shindoh 2013, 40 % in cirrhosis Kubota 1997 /
+    # Azoulay (neither Kishi nor Vauthey studied cirrhosis), both cited from a review, unchecked.
+    chemotherapy, cirrhosis = adequacy.defaultThresholds("chemotherapy"), adequacy.defaultThresholds("cirrhosis")
+    assert "Shindoh 2013 Ann Surg Oncol 20:2493" in chemotherapy.sflrSource and chemotherapy.sflrStatus == "unchecked"
+    assert cirrhosis.sflrSource.startswith("Kubota 1997 Hepatology 26:1176") and "Kishi 2009" not in cirrhosis.sflrSource
+    assert cirrhosis.sflrStatus == "unchecked"
+    assert cirrhosis.flrBwrSource == "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)"
+    assert "25 %" in adequacy.LIVER_CONDITIONS["normal"].sflrCutoff.note
 
 
 @pytest.mark.parametrize("condition", sorted(PUBLISHED_THRESHOLDS))
-def test_eachThresholdOnBothSides(condition):
+def test_eachThresholdAtJustBelowAndJustAboveAsDisplayed(condition):
+    """The published risk group is <= the cut-off (Kishi, Truant): a value shown equal to the
+    cut-off is not met; one shown a last digit above it is met."""
     sflrMinimum, flrBwrMinimum = PUBLISHED_THRESHOLDS[condition]
-    assert flagStates(adequacy.assessAdequacy(sflrMinimum - 0.01, None, condition))["sFLR"] == "not met"
-    assert flagStates(adequacy.assessAdequacy(sflrMinimum, None, condition))["sFLR"] == "met"
+    sflr = lambda value: flagStates(adequacy.assessAdequacy(value, None, condition))["sFLR"]  # noqa: E731
+    assert sflr(sflrMinimum - 0.01) == "not met"
+    assert sflr(sflrMinimum) == "not met"
+    assert sflr(sflrMinimum + 0.004) == "not met"  # shown as the cut-off itself (2 decimals)
+    assert sflr(sflrMinimum + 0.005) == "met"  # shown one digit above
+    assert sflr(sflrMinimum + 0.01) == "met"
     if flrBwrMinimum is None:
         # No published FLR-BWR threshold for this condition: no statement, however large the value.
         assert flagStates(adequacy.assessAdequacy(None, 5.0, condition))["flrBwr"] == "unknown"
     else:
-        assert flagStates(adequacy.assessAdequacy(None, flrBwrMinimum - 0.001, condition))["flrBwr"] == "not met"
-        assert flagStates(adequacy.assessAdequacy(None, flrBwrMinimum, condition))["flrBwr"] == "met"
+        bwr = lambda value: flagStates(adequacy.assessAdequacy(None, value, condition))["flrBwr"]  # noqa: E731
+        assert bwr(flrBwrMinimum - 0.001) == "not met"
+        assert bwr(flrBwrMinimum) == "not met"
+        assert bwr(flrBwrMinimum + 0.0004) == "not met"  # shown as 0.500 (3 decimals)
+        assert bwr(flrBwrMinimum + 0.001) == "met"
     for flag in adequacy.assessAdequacy(50.0, 1.0, condition):
-        assert flag.comparison == ">=" and flag.unit == "%" and flag.condition == condition
+        assert flag.unit == "%" and flag.condition == condition
+        if flag.threshold is not None:
+            assert flag.comparison == ">" and flag.riskGroup.endswith(f"<= {flag.threshold:g} %")
+
+
+def test_resolutionIntervalContainingTheCutoffIsBorderline():
+    flags = adequacy.assessAdequacy(21.0, 0.52, "normal", sflrInterval=(19.8, 22.2), flrBwrInterval=(0.51, 0.53))
+    assert flagStates(flags) == {"sFLR": "borderline", "flrBwr": "met"}
+    assert "resolution interval 19.80-22.20 %" in flags[0].describe()
+    # The interval just missing the cut-off leaves the state to the value.
+    assert flagStates(adequacy.assessAdequacy(21.0, None, "normal", sflrInterval=(20.01, 21.99)))["sFLR"] == "met"
 
 
 def test_workedExampleFlags():
@@ -69,9 +93,10 @@ def test_missingValueIsUnknown():
 def test_flagTextSupportsDecisionsWithoutCallingThemSafe():
     flags = adequacy.assessAdequacy(26.496, 0.5714, "normal") + adequacy.assessAdequacy(None, None, "chemotherapy")
     texts = [flag.describe() for flag in flags]
-    assert texts[0].startswith("Standardised future liver remnant (sFLR) 26.50 % >= 20 % (Normal liver): met")
+    assert texts[0].startswith("sFLR 26.50 % (> 20 %): met")
     assert "0.571 %" in texts[1] and "Truant 2007 JACS 204:22" in texts[1]
     assert "no threshold" in texts[3]
+    assert "[unchecked]" in texts[2]  # 30 % after chemotherapy: citation unchecked
     for text in texts + [flag.source for flag in flags] + [flag.label for flag in flags]:
         assert "safe" not in text.lower()
 

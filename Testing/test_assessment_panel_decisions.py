@@ -55,5 +55,5 @@ def test_studyRowsAndTheStudyToLoad():
 
 def test_assessmentMessagesListWarningsThenFlags():
     outputs = types.SimpleNamespace(result=types.SimpleNamespace(warnings=["plans differ"]),
-                                    afterStage2Flags=[types.SimpleNamespace(label="50-50 criterion", state="met")])
+                                    afterStage2Flags=[types.SimpleNamespace(line=lambda: "50-50 criterion: met")])
     assert assessmentPanel.assessmentMessages(outputs) == "plans differ\n50-50 criterion: met"

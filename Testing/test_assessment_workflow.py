@@ -36,7 +36,9 @@ def test_panelUpdateMeasuresStoredTimePoints(slicerContext):
     timePointTable, growthTable = outputs.timePointTable, outputs.growthTable
     assert timePointTable.GetNumberOfRows() == 3 and growthTable.GetNumberOfRows() == 3
     assert outputs.chart.GetNumberOfPlotSeriesNodes() == 3
-    assert outputs.readinessTable.GetNumberOfRows() == len(outputs.readiness) == 7
+    # sFLR, FLR-BWR, tumour left in the remnant (tumours are segmented), KGR, growth per day, MELD,
+    # liver failure after stage 1, remnant function.
+    assert outputs.readinessTable.GetNumberOfRows() == len(outputs.readiness) == 8
     # Updating again replaces the chart instead of adding one more.
     assessmentWorkflow.updateAssessment(scene, "right_trisectionectomy", True, settings, patient.stage1Date.isoformat(), timePointTable=timePointTable, growthTable=growthTable)
     assert scene.GetNumberOfNodesByClass("vtkMRMLPlotChartNode") == 1

@@ -45,8 +45,8 @@ def test_remnantFunctionPerTimePointGrowsAndReachesTheChecklist(scanArguments, t
     assert stored[1] == {"flrFunctionPerBsa": 2.0, "murPercentPerMin": 10.0, "flrSharePercent": 35.5}
     assert stored[2] == {"flrFunctionPerBsa": 2.9, "flrFunctionPercentPerMin": 5.6, "murPercentPerMin": 12.0, "flrSharePercent": 37.0}
     # Interstage (day 7) to pre-stage 2 (day 10): 2.0 -> 2.9 is +45 %, 15 %/day.
-    assert document["intervals"][0]["remnantFunctionGrowth"] is None
-    growth = document["intervals"][1]["remnantFunctionGrowth"]
+    assert document["sinceStage1"][0]["remnantFunctionGrowth"] is None
+    growth = document["intervals"][0]["remnantFunctionGrowth"]
     assert growth["before"] == 2.0 and growth["after"] == 2.9 and growth["unit"] == "%/min/m2"
     assert growth["relativeGrowthPercent"] == pytest.approx(45.0) and growth["relativeGrowthPercentPerDay"] == pytest.approx(15.0)
     readiness = {item["criterion"]: item for item in document["readiness"]}

@@ -57,8 +57,13 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
     assert -2.5 <= mebrofenin["remnantShare"]["percent"] - mebrofenin["trueRemnantSharePercent"] <= 0.0
     readiness = {item["criterion"]: item for item in document["readiness"]}
     assert readiness["remnantFunction"]["value"] == pytest.approx(mebrofenin["remnantFunction"]["flrFunctionPerBsa"])
-    growth = document["hypertrophy"]["sinceFirst"][0]["remnant"]
+    sinceStage1 = document["hypertrophy"]["sinceStage1"][-1]
+    growth = sinceStage1["remnant"]
     assert 60.0 <= growth["relativeGrowthPercent"] <= 80.0
+    # Per day since stage 1, not per day since the baseline scan three days before it.
+    days = document["timePoints"][-1]["daysAfterStage1"]
+    assert sinceStage1["timeBase"] == "since stage 1" and sinceStage1["rateDays"] == days
+    assert growth["relativeGrowthPercentPerDay"] == pytest.approx(growth["relativeGrowthPercent"] / days, rel=1e-12)
     with open(os.path.join(outputDirectory, CSV_FILE), newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == sum(len(point["segments"]) for point in document["timePoints"])

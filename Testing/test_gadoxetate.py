@@ -45,24 +45,31 @@ def test_hepatocellularUptakeIndexWithExplicitUnits():
 
 
 def test_remnantHuiFlagComparesInLitresWithItsSourceAndPopulation():
+    """Risk group rHUI < 0.410 L (Notake 2021); 'met' = outside it; unchecked because the HUI formula is."""
     low = gx.remnantHuiFlag(gx.remnantHui(600.0, "mL", 275.0, 250.0, resultUnit="mL"))  # 60 mL = 0.06 L
-    assert (low.value, low.unit, low.threshold, low.comparison, low.state) == (pytest.approx(0.06), "L", 0.410, "<", MET)
-    assert "Notake" in low.source and "biliary cancer" in low.population and low.status == CHECKED
-    assert "not an ALPPS population" in low.population
+    assert (low.value, low.unit, low.threshold, low.comparison, low.state) == (pytest.approx(0.06), "L", 0.410, ">=", NOT_MET)
+    assert low.riskGroup == "rHUI < 0.41 L"
+    assert "Notake" in low.source and "biliary cancer" in low.population and low.status == UNCHECKED
+    assert "not ALPPS" in low.population
     high = gx.remnantHuiFlag(gx.remnantHui(900.0, "mL", 300.0, 200.0))  # 0.9 x 0.5 = 0.45 L
-    assert (high.value, high.state) == (pytest.approx(0.45), NOT_MET)
+    assert (high.value, high.state) == (pytest.approx(0.45), MET)
     assert gx.remnantHuiFlag(None).state == UNKNOWN
-    custom = gx.DEFAULT_REMNANT_HUI_THRESHOLD.withValue(0.05, source="centre protocol 2026", population="ALPPS, single centre")
+    # At the cut-off as displayed (3 decimals): 0.4096 shows 0.410, not below it: met; 0.4094 shows 0.409: not met.
+    atCutoff = gx.remnantHuiFlag(gx.remnantHui(409.6, "mL", 400.0, 200.0))  # 0.4096 L x (2 - 1)
+    assert (atCutoff.shownValue, atCutoff.state) == ("0.410", MET)
+    below = gx.remnantHuiFlag(gx.remnantHui(409.4, "mL", 400.0, 200.0))
+    assert (below.shownValue, below.state) == ("0.409", NOT_MET)
+    custom = gx.DEFAULT_REMNANT_HUI_THRESHOLD.withThreshold(0.05, source="centre protocol 2026", population="ALPPS, single centre")
     flag = gx.remnantHuiFlag(gx.remnantHui(600.0, "mL", 275.0, 250.0), custom)
-    assert flag.state == NOT_MET and flag.threshold == 0.05
-    assert "replaces < 0.41 L" in flag.source and flag.status == "user-defined" and flag.population == "ALPPS, single centre"
-    assert "rHUI 0.060 L < 0.05 L: not met" in flag.describe()
+    assert flag.state == MET and flag.threshold == 0.05
+    assert "replaces rHUI < 0.41 L" in flag.source and custom.status == "user-defined" and flag.population == "ALPPS, single centre"
+    assert "rHUI 0.060 L (>= 0.05 L): met [unchecked]" in flag.describe()
     with pytest.raises(ValueError, match="expected the result of remnantHui"):
         gx.remnantHuiFlag(0.3)
     with pytest.raises(ValueError, match="expected a remnant uptake index|expected the result of remnantHui"):
         gx.remnantHuiFlag(gx.hepatocellularUptakeIndex(1500.0, "mL", 330.0, 220.0))
     with pytest.raises(ValueError, match="Threshold source"):
-        gx.DEFAULT_REMNANT_HUI_THRESHOLD.withValue(0.3, source=" ")
+        gx.DEFAULT_REMNANT_HUI_THRESHOLD.withThreshold(0.3, source=" ")
 
 
 def test_t1IndicesByHand():
@@ -116,7 +123,7 @@ def test_definitionsTable(slicerContext):
         assert row["label"] and row["definition"] and row["reference"] and row["status"] in (CHECKED, UNCHECKED)
     definitions = gx.INDEX_DEFINITIONS
     assert definitions[gx.HUI].status == UNCHECKED and "Yamada" in definitions[gx.HUI].reference
-    assert definitions[gx.REMNANT_HUI_BELOW].status == CHECKED and "0.410" in definitions[gx.REMNANT_HUI_BELOW].definition
+    assert definitions[gx.REMNANT_HUI_BELOW].status == UNCHECKED and "0.41" in definitions[gx.REMNANT_HUI_BELOW].definition
     assert definitions[gx.R1].unit == "1/s" and definitions[gx.HUI].unit == "L"
     tableNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLTableNode", "Gadoxetate definitions")
     gx.writeDefinitionsTable(tableNode)
@@ -229,7 +236,7 @@ def test_syntheticMriPairOnTheSegmentationGrid(case):
     flrMl = timePoint.trueVolumesMl["II"] + timePoint.trueVolumesMl["III"]
     rhui = gx.remnantHui(flrMl, "mL", flrHbp.mean, HBP[SPLEEN])
     assert rhui.value == pytest.approx(flrMl / 1000.0 * (hbp[flrMask].mean() / HBP[SPLEEN] - 1.0), rel=1e-6)
-    assert gx.remnantHuiFlag(rhui).state == (MET if rhui.value < 0.410 else NOT_MET)
+    assert gx.remnantHuiFlag(rhui).state == (NOT_MET if round(rhui.value, 3) < 0.410 else MET)
 
     # Voxel-wise RLE map: FLR share = sum over II+III / sum over the liver, against numpy on the known signals.
     rleMap = gx.relativeEnhancementMap(preNode, hbpNode)

@@ -75,10 +75,23 @@ def test_hypertrophyCommandOnTheSyntheticScans(slicerContext, tmp_path, capsys):
     truths = [sum(point.trueVolumesMl[s] for s in ("I", "II", "III")) for point in patient.timePoints]
     assert [p["remnantMl"] for p in document["timePoints"]] == pytest.approx(truths, rel=1e-9)
     assert [p["daysAfterStage1"] for p in document["timePoints"]] == [-3, 7, 10]
-    overall = document["sinceFirst"][0]
-    assert overall["remnant"]["relativeGrowthPercent"] == pytest.approx((truths[2] / truths[0] - 1) * 100, rel=1e-9)
-    first, second = document["timePoints"][0], document["timePoints"][1]
-    assert document["intervals"][0]["degreeOfHypertrophyPp"] == pytest.approx(second["sFLR"] - first["sFLR"], rel=1e-12)
+    # Growth since stage 1 from the last scan before it (day -3), rates per day since stage 1 (7 and 10 days).
+    toInterstage, toStage2 = document["sinceStage1"]
+    assert toStage2["remnant"]["relativeGrowthPercent"] == pytest.approx((truths[2] / truths[0] - 1) * 100, rel=1e-9)
+    assert toStage2["remnant"]["relativeGrowthPercentPerDay"] == pytest.approx((truths[2] / truths[0] - 1) * 100 / 10, rel=1e-9)
+    assert toStage2["remnant"]["absoluteGrowthMlPerDay"] == pytest.approx((truths[2] - truths[0]) / 10, rel=1e-9)
+    first, second, third = document["timePoints"]
+    assert toInterstage["degreeOfHypertrophyPp"] == pytest.approx(second["sFLR"] - first["sFLR"], rel=1e-12)
+    assert toInterstage["kineticGrowthRatePercentPerWeek"] == pytest.approx((second["sFLR"] - first["sFLR"]) / (7 / 7.0), rel=1e-12)
+    assert toInterstage["timeBase"] == "since stage 1" and toInterstage["rateDays"] == 7 and toInterstage["days"] == 10
+    assert "days since stage 1 (stage 1 on" in toInterstage["timeBaseText"]
+    # Between the two interstage-period scans: interval growth, per day between them, no KGR.
+    (interval,) = document["intervals"]
+    assert interval["timeBase"] == "interval" and interval["rateDays"] == 3
+    assert interval["degreeOfHypertrophyPp"] == pytest.approx(third["sFLR"] - second["sFLR"], rel=1e-12)
+    assert interval["remnant"]["relativeGrowthPercentPerDay"] == pytest.approx((truths[2] / truths[1] - 1) * 100 / 3, rel=1e-9)
+    assert interval["kineticGrowthRatePercentPerWeek"] is None and "from stage 1" in interval["notComputed"]["kineticGrowthRatePercentPerWeek"]
+    assert document["schemaVersion"] == 2
     assert document["definitions"]["kineticGrowthRate"]["unit"] == "%/week"
     readiness = {item["criterion"]: item for item in document["readiness"]}
     assert readiness["meld"]["value"] == 10 and readiness["noLiverFailureAfterStage1"]["state"] == "met"
@@ -125,14 +138,19 @@ def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
     result = _measuredSyntheticCourse(slicerContext.scene, labs)
     criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result, "no")}
     latest, first = result.timePoints[-1], result.timePoints[0]
-    assert criteria["sFLR"].value == pytest.approx(latest.plan.sFLR) and criteria["sFLR"].state == "met"
-    kgr = (latest.plan.sFLR - first.plan.sFLR) / (13 / 7.0)
+    low, high = latest.plan.sFLRInterval
+    assert criteria["sFLR"].value == pytest.approx(latest.plan.sFLR)
+    assert criteria["sFLR"].state == ("borderline" if low <= 20.0 <= high else "met")
+    # Since stage 1 (day 10), not over the 13 days since the baseline scan on day -3.
+    kgr = (latest.plan.sFLR - first.plan.sFLR) / (10 / 7.0)
     assert criteria["kineticGrowthRate"].value == pytest.approx(kgr) and criteria["kineticGrowthRate"].state == "met"
-    perDay = (latest.plan.remnantMl / first.plan.remnantMl - 1) * 100 / 13
+    assert "nearly always met" in criteria["kineticGrowthRate"].note
+    perDay = (latest.plan.remnantMl / first.plan.remnantMl - 1) * 100 / 10
     assert criteria["relativeGrowthPerDay"].value == pytest.approx(perDay)
     assert criteria["meld"].value == 10 and criteria["meld"].state == "met"
     assert criteria["noLiverFailureAfterStage1"].state == "met"
-    assert criteria["remnantFunction"].state == "unknown" and "not available" in criteria["remnantFunction"].note
+    assert criteria["remnantFunction"].state == "unknown" and "not available" in criteria["remnantFunction"].reason
+    assert criteria["remnantFunction"].status == "unchecked"
     unknownLabs = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(_measuredSyntheticCourse(slicerContext.scene, {}), "yes")}
     assert unknownLabs["meld"].state == "unknown" and unknownLabs["noLiverFailureAfterStage1"].state == "not met"
     with pytest.raises(ValueError, match="'maybe' is not an answer"):
@@ -153,7 +171,7 @@ def test_remnantFunctionPerTimePointGrowsAndFeedsTheChecklist(slicerContext):
         points.append(timeline.timePointOfNode(segmentationNode))  # read back from the node's attributes
     settings = futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
     result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
-    first = result.intervals[0].remnantFunctionGrowth
+    first = result.sinceStage1[0].remnantFunctionGrowth
     assert first["before"] == 1.6 and first["after"] == 2.0
     assert first["relativeGrowthPercent"] == pytest.approx(25.0)
     assert first["relativeGrowthPercentPerDay"] == pytest.approx(2.5)  # 10 days apart

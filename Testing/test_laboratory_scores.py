@@ -4,6 +4,8 @@ formulas, and the explanations given for unit mistakes."""
 
 import re
 
+import math
+
 import pytest
 from ALPPSAssessmentLib import laboratoryScores as lab
 
@@ -53,7 +55,7 @@ def test_labValueKeepsWhatWasGiven():
 def test_unknownUnitListsTheAcceptedOnes():
     with pytest.raises(ValueError, match=r"Bilirubin unit 'mmol/L' is not accepted: expected one of 'umol/L', 'mg/dL'"):
         lab.bilirubinToUmolPerL(3, "mmol/L")
-    with pytest.raises(ValueError, match=r"Albumin unit None is not a unit"):
+    with pytest.raises(ValueError, match=r"Albumin 40 has no unit: choose its unit \(g/L or g/dL\); units are never guessed"):
         lab.albuminToGPerL(40, None)
     with pytest.raises(ValueError, match=r"Unknown laboratory quantity 'potassium'"):
         lab.labValue("potassium", 4, "mmol/L")
@@ -190,16 +192,17 @@ def test_meldDefinitionSaysWhatIsRounded():
 @pytest.mark.parametrize(
     "inr,unrounded,rounded,state",
     [
-        (1.45, 10.5915, 11, "met"),  # 11.2 ln 1.45 + 6.43
-        (1.43, 10.4360, 10, "not met"),  # above 10 unrounded, but the reported MELD is 10
-        (1.3, 9.3685, 9, "not met"),
+        (1.45, 10.5915, 11, "not met"),  # 11.2 ln 1.45 + 6.43: in the risk group MELD > 10
+        (1.43, 10.4360, 10, "met"),  # above 10 unrounded, but the reported MELD is 10: as displayed
+        (1.3, 9.3685, 9, "met"),
     ],
 )
 def test_meldAboveTenBeforeStage2(inr, unrounded, rounded, state):
     result = lab.meld(17.104, 1.0, inr)
     assert close(result.score, unrounded)
     flag = lab.meldBeforeStage2Flag(result)
-    assert (flag.value, flag.threshold, flag.comparison, flag.state) == (rounded, 10, ">", state)
+    assert (flag.value, flag.threshold, flag.comparison, flag.state) == (rounded, 10, "<=", state)
+    assert flag.riskGroup == "MELD > 10" and flag.shownValue == str(rounded)
     assert "Schadde 2015" in flag.source and "OR 4.9" in flag.source
     assert flag.status == "checked"
 
@@ -300,10 +303,11 @@ def test_icgUnitsAreLabelled():
 # --- Post-hepatectomy liver failure -------------------------------------------------------------
 
 
-def test_fiftyFiftyMet():
+def test_fiftyFiftySignPresentIsNotMet():
+    """Go-ahead polarity: the 50-50 sign of liver failure present means the criterion is not met."""
     flag = lab.fiftyFiftyRule(40, 60, 5)
-    assert flag.state == "met"
-    assert [part.state for part in flag.parts] == ["met", "met"]
+    assert flag.state == "not met"
+    assert [part.state for part in flag.parts] == ["not met", "not met"]
     assert "Balzan 2005" in flag.source and flag.status == "checked"
 
 
@@ -315,8 +319,8 @@ def test_fiftyFiftyMet():
         (70, 20),
     ],
 )
-def test_fiftyFiftyNotMet(pt, bilirubin):
-    assert lab.fiftyFiftyRule(pt, bilirubin, 5).state == "not met"
+def test_fiftyFiftySignAbsentIsMet(pt, bilirubin):
+    assert lab.fiftyFiftyRule(pt, bilirubin, 5).state == "met"
 
 
 def test_fiftyFiftyOnAnotherDayIsUnknown():
@@ -335,12 +339,12 @@ def test_fiftyFiftyWithoutProthrombinTime():
     assert flag.state == "unknown"
     assert "prothrombin time" in flag.reason and "INR is not converted" in flag.reason
     # A bilirubin that fails its condition decides the rule without PT.
-    assert lab.fiftyFiftyRule(None, 30, 5).state == "not met"
+    assert lab.fiftyFiftyRule(None, 30, 5).state == "met"
 
 
 def test_fiftyFiftyBilirubinInMgPerDl():
     # 3.0 mg/dL = 51.312 umol/L > 50
-    assert lab.fiftyFiftyRule(40, lab.labValue("bilirubin", 3.0, "mg/dL"), 5).state == "met"
+    assert lab.fiftyFiftyRule(40, lab.labValue("bilirubin", 3.0, "mg/dL"), 5).state == "not met"
 
 
 def test_fiftyFiftyRefusesAnInr():
@@ -360,11 +364,15 @@ def test_peakBilirubinAboveSevenMgPerDl():
     # 7 mg/dL x 17.104 = 119.728 umol/L
     assert lab.PEAK_BILIRUBIN_ABOVE_UMOL_PER_L == pytest.approx(119.728)
     flag = lab.peakBilirubinFlag([35, 125, 90])
-    assert (flag.value, flag.state, flag.unit) == (125, "met", "umol/L")
+    # Compared in mg/dL as shown (one decimal): 125 umol/L = 7.3 mg/dL > 7: the risk sign.
+    assert (flag.shownValue, flag.state, flag.unit) == ("7.3", "not met", "mg/dL")
+    assert flag.value == pytest.approx(125 / 17.104)
     assert "Mullen 2007" in flag.source and flag.status == "checked"
-    assert lab.peakBilirubinFlag([35, 119.7, 90]).state == "not met"
-    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.1, "mg/dL")]).state == "met"
-    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.0, "mg/dL")]).state == "not met"
+    assert lab.peakBilirubinFlag([35, 119.7, 90]).state == "met"  # 6.998 mg/dL, shown 7.0
+    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.1, "mg/dL")]).state == "not met"
+    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.0, "mg/dL")]).state == "met"
+    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.04, "mg/dL")]).state == "met"  # shown 7.0
+    assert lab.peakBilirubinFlag([lab.labValue("bilirubin", 7.05, "mg/dL")]).state == "not met"  # shown 7.1
 
 
 def test_peakBilirubinWithoutValuesIsUnknown():
@@ -410,3 +418,41 @@ def test_isglsGradeAndAlppsRiskScoreAreNotComputed():
     assert lab.SCORE_DEFINITIONS["isgls"].computed is False
     assert not [name for name in dir(lab) if "isgls" in name.lower() and callable(getattr(lab, name))]
     assert not [name for name in dir(lab) if "risk" in name.lower() or "linecker" in name.lower()]
+
+
+# --- Units never guessed; MELD with dialysis (clinical reference section 7) -------------------------
+
+
+@pytest.mark.parametrize("quantity,value", [("bilirubin", 8), ("creatinine", 1.2), ("albumin", 40), ("sodium", 140)])
+@pytest.mark.parametrize("unit", [None, "", "  "])
+def test_aValueWithoutItsUnitIsRefused(quantity, value, unit):
+    with pytest.raises(ValueError, match=r"has no unit: choose its unit"):
+        lab.labValue(quantity, value, unit)
+
+
+def test_bilirubinEightMgPerDlIsNeverTakenForUmolPerL():
+    """8 mg/dL typed as '8' used to pass as 8 umol/L (plausible in both units) and lowered MELD:
+    false reassurance. Without a unit it is refused; with it, MELD follows the formula."""
+    with pytest.raises(ValueError, match="Bilirubin 8 has no unit"):
+        lab.labValue("bilirubin", 8, None)
+    expected = 9.57 * math.log(1.5) + 3.78 * math.log(8) + 11.2 * math.log(1.4) + 6.43
+    result = lab.meld(lab.labValue("bilirubin", 8, "mg/dL"), lab.labValue("creatinine", 1.5, "mg/dL"), 1.4)
+    assert result.score == pytest.approx(expected)
+    misread = lab.meld(lab.labValue("bilirubin", 8, "umol/L"), lab.labValue("creatinine", 1.5, "mg/dL"), 1.4)
+    assert misread.score == pytest.approx(expected - 3.78 * math.log(8))  # bilirubin floored at 1 mg/dL
+
+
+def test_meldWithDialysisSetsCreatinineToFour():
+    # Creatinine 1.2 mg/dL after two dialyses in the week before counts as 4.0 (UNOS rule).
+    withDialysis = lab.meld(17.104, 1.2, 1.0, dialysis=True)
+    assert withDialysis.score == pytest.approx(9.57 * math.log(4.0) + 6.43)
+    assert any("dialys" in adjustment and "4.0" in adjustment for adjustment in withDialysis.adjustments)
+    without = lab.meld(17.104, 1.2, 1.0)
+    assert without.score == pytest.approx(9.57 * math.log(1.2) + 6.43) and not without.adjustments
+    # Floors and caps are said: creatinine 5.0 capped at 4.0, INR 0.9 set to 1.0.
+    capped = lab.meld(17.104, 5.0, 0.9)
+    assert any("capped at 4.0" in item for item in capped.adjustments) and any("INR 0.9 set to 1.0" in item for item in capped.adjustments)
+    with pytest.raises(ValueError, match="Dialysis 'yes' is not an answer"):
+        lab.meld(17.104, 1.2, 1.0, dialysis="yes")
+    flag = lab.meldBeforeStage2Flag(withDialysis)
+    assert "dialys" in flag.note

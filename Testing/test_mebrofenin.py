@@ -238,7 +238,8 @@ def test_workedExample():
     assessment = hbs.remnantFunctionAssessment(8.5, 0.30, 1.8181)
     assert assessment.flrFunctionPercentPerMin == pytest.approx(2.55)
     assert round(assessment.flrFunctionPerBsa, 3) == 1.403
-    assert [flag.state for flag in assessment.flags] == [MET, MET]  # 1.403 < 2.69 and < 2.7
+    # 1.403 is in both risk groups (< 2.69, <= 2.7): neither go-ahead criterion is met.
+    assert [flag.state for flag in assessment.flags] == [NOT_MET, NOT_MET]
     document = assessment.asDict()
     assert document["flrSharePercent"] == pytest.approx(30.0)
     assert document["units"]["flrFunctionPerBsa"] == "%/min/m2"
@@ -252,23 +253,41 @@ def test_workedExample():
 
 @pytest.mark.parametrize(
     "value, deGraaf, alpps",
-    [(2.6899, MET, MET), (2.69, NOT_MET, MET), (2.695, NOT_MET, MET), (2.7, NOT_MET, NOT_MET), (3.5, NOT_MET, NOT_MET), (None, UNKNOWN, UNKNOWN)],
+    [
+        (2.68, NOT_MET, NOT_MET),
+        (2.6849, NOT_MET, NOT_MET),  # shown 2.68
+        (2.6899, MET, NOT_MET),  # shown 2.69: not below 2.69 (de Graaf), at most 2.7 (Tomassini)
+        (2.69, MET, NOT_MET),
+        (2.695, MET, NOT_MET),  # shown 2.70
+        (2.6999, MET, NOT_MET),  # shown 2.70 = the cut-off: in Tomassini's risk group (<= 2.7)
+        (2.7, MET, NOT_MET),
+        (2.7049, MET, NOT_MET),  # still shown 2.70
+        (2.705, MET, MET),  # shown 2.71
+        (3.5, MET, MET),
+        (None, UNKNOWN, UNKNOWN),
+    ],
 )
 def test_flagsAtTheThresholds(value, deGraaf, alpps):
+    """Published risk groups: FLR-F/BSA < 2.69 (de Graaf 2010), <= 2.7 (Tomassini 2020), compared
+    on the value as displayed with two decimals; 'met' = outside the risk group."""
     flags = hbs.remnantFunctionFlags(value)
     assert [flag.criterion for flag in flags] == [hbs.FLR_F_BSA_BELOW_DE_GRAAF, hbs.FLR_F_BSA_BELOW_ALPPS]
     assert [flag.state for flag in flags] == [deGraaf, alpps]
     assert [flag.threshold for flag in flags] == [2.69, 2.7]
-    assert all(flag.comparison == "<" and flag.unit == "%/min/m2" and flag.status == CHECKED for flag in flags)
-    assert "%/min/m2" in flags[0].describe()
+    assert [flag.comparison for flag in flags] == [">=", ">"] and [flag.riskGroup for flag in flags] == [
+        "FLR-F/BSA < 2.69 %/min/m2", "FLR-F/BSA <= 2.7 %/min/m2"]
+    # The MUR normalisation behind every FLR-F/BSA flag is unchecked: said wherever shown.
+    assert all(flag.unit == "%/min/m2" and flag.status == UNCHECKED for flag in flags)
+    assert "%/min/m2" in flags[0].describe() and "[unchecked]" in flags[0].describe()
 
 
 def test_flagThresholdOverride():
-    custom = hbs.DE_GRAAF_THRESHOLD.withValue(3.0, source="local protocol", population="our centre")
+    custom = hbs.DE_GRAAF_THRESHOLD.withThreshold(3.0, source="local protocol", population="our centre")
     flag = hbs.remnantFunctionFlags(2.8, thresholds=(custom,))[0]
-    assert flag.state == MET and flag.status == "user-defined" and "replaces < 2.69" in flag.source
+    assert flag.state == NOT_MET and flag.status == UNCHECKED and "replaces FLR-F/BSA < 2.69" in flag.source
+    assert custom.status == "user-defined" and flag.population == "our centre"
     with pytest.raises(ValueError, match="source"):
-        hbs.DE_GRAAF_THRESHOLD.withValue(3.0, source=" ")
+        hbs.DE_GRAAF_THRESHOLD.withThreshold(3.0, source=" ")
 
 
 def test_errorsForBodySizeAndShares():
@@ -394,7 +413,7 @@ def test_endToEndRemnantFunction(coarsePatient):
     assessment = hbs.remnantFunctionAssessment(hbs.mebrofeninUptakeRate(study.curves), share, bsa)
     trueFunctionPerBsa = 8.0 * trueShare / bsa
     assert assessment.flrFunctionPerBsa == pytest.approx(trueFunctionPerBsa, rel=0.08)
-    assert [flag.state for flag in assessment.flags] == [MET, MET]  # about 1.5 %/min/m2
+    assert [flag.state for flag in assessment.flags] == [NOT_MET, NOT_MET]  # about 1.5 %/min/m2: in both risk groups
 
 
 def test_spectShareErrors(coarsePatient):

@@ -83,7 +83,11 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         remnantOfLeftLateral = np.count_nonzero(np.isin(labels, [1, 4, 5, 6, 7, 8])) * voxelMl
         assert math.isclose(_column(parameterNode.planTable, "FLR")[leftLateral], remnantOfLeftLateral, rel_tol=1e-9)
         bsa = bodySize.bodySurfaceArea(syntheticPatient.PATIENT_HEIGHT_CM, syntheticPatient.PATIENT_WEIGHT_KG, "dubois")
-        assert math.isclose(_column(parameterNode.planTable, "FLR/BSA")[leftLateral], remnantOfLeftLateral / bsa, rel_tol=1e-9)
+        tumour = np.zeros(labels.shape, dtype=bool)
+        for name, _, _ in syntheticPatient.TUMOURS:
+            tumour |= timePoint.structures[name]
+        tumourFree = np.count_nonzero(np.isin(labels, [1, 4, 5, 6, 7, 8]) & ~tumour) * voxelMl
+        assert math.isclose(_column(parameterNode.planTable, "FLR/BSA")[leftLateral], tumourFree / bsa, rel_tol=1e-9)
 
         # A segment role corrected in the table is used by the next computation.
         row = next(r for r in range(table.rowCount) if table.item(r, 1).text() == "II")

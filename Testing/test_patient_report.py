@@ -346,12 +346,15 @@ def test_reportOfOneScanWithoutBodySizeOrDatesSaysWhatIsMissing(slicerContext, t
         slicerContext.scene, str(tmp_path), resectionPlans.presetPlan("right_hepatectomy"), volumetryWorkflow.settingsFromValues(0, 0), with3D=False
     )
     assert notes == ["No slice pictures: the pre-stage 1 scan has no image volume stored with its segmentation"]
-    assert all(item["value"] is None and item["state"] == "unknown" for item in report["readiness"])
+    measured = [item for item in report["readiness"] if item["criterion"] != "tumourInRemnant"]
+    assert all(item["value"] is None and item["state"] == "unknown" and item["reason"] for item in measured)
     assert report["patient"]["heightCm"] is None and report["pictures"] == []
     text = open(paths["html"], encoding="utf-8").read()
     assert notes[0] in text and "not given" in text
     page = _parse(paths["html"])
-    assert {shown for pointer, _, shown in page.numbers if pointer.startswith("/readiness/") and pointer.endswith("/value")} == {"–"}
+    tumourRows = {f"/readiness/{index}/value" for index, item in enumerate(report["readiness"]) if item["criterion"] == "tumourInRemnant"}
+    assert {shown for pointer, _, shown in page.numbers
+            if pointer.startswith("/readiness/") and pointer.endswith("/value") and pointer not in tumourRows} == {"–"}
 
 
 def test_anonymisationOfUnusualNamesKeepsTheWordsAroundThem():

@@ -164,6 +164,9 @@ def _parseLabs(items):
         entries = {}
         for part in values.split(","):
             quantity, _, valueText = part.partition("=")
+            if quantity.strip() == "dialysis":
+                entries["dialysis"] = (valueText.strip(), "")
+                continue
             number, _, unit = valueText.strip().partition(" ")
             try:
                 entries[quantity.strip()] = (float(number), unit.strip())
@@ -265,9 +268,7 @@ def _commandHypertrophy(arguments):
     readiness = stageTwoReadiness.readinessChecklist(result, arguments.stage1_liver_failure, arguments.remnant_function_per_bsa)
     print("Stage 2 readiness (decision support)")
     for item in readiness:
-        value = "-" if item.value is None else f"{item.value:.2f} {item.unit}".strip()
-        threshold = "" if item.threshold is None else f"{item.comparison} {item.threshold:g}"
-        print(f"  {item.label:<44} {value:>16} {threshold:>8}  {item.state:<8} {item.note}")
+        print(f"  {item.line()}" + (f" - {item.note}" if item.note else ""))
     if arguments.json:
         document = hypertrophy.hypertrophyToDict(result)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
@@ -308,6 +309,7 @@ def _commandSparing(arguments):
 
 def _commandReport(arguments):
     from ALPPSAssessmentLib import reportExport, timeline
+    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -355,8 +357,7 @@ def _commandReport(arguments):
         print(f"note: {note}")
     print("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
-        shown = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()
-        print(f"  {item['label']:<44} {shown:>16}  {item['state']}")
+        print(f"  {clinicalCriteria.Flag.fromDict(item).line()}")
     print(f"Report{' (anonymised)' if arguments.anonymise else ''} written to {arguments.out}:")
     for what, path in paths.items():
         print(f"  {what:<24} {path}")
@@ -433,6 +434,7 @@ def _commandFunctionMebrofenin(arguments):
 
 def _commandFunctionGadoxetate(arguments):
     from ALPPSAssessmentLib import gadoxetateWorkflow
+    from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans, segmentationIO
 
     from .headless import SlicerContext
@@ -469,8 +471,8 @@ def _commandFunctionGadoxetate(arguments):
         missing = ", ".join(document[region]["missing"])
         print(f"  {region[:-7]}: {values}" + (f" (not computed: {missing})" if missing else ""))
     if document["hui"] is not None:
-        print(f"  HUI {document['hui']['value']:.3f} L; rHUI {document['remnantHui']['value']:.3f} L: {document['remnantHuiFlag']['state']} "
-              f"(< 0.410 L flagged; {document['remnantHuiFlag']['source']})")
+        rhuiFlag = clinicalCriteria.Flag.fromDict(document["remnantHuiFlag"])
+        print(f"  HUI {document['hui']['value']:.3f} L; {rhuiFlag.line()} [{rhuiFlag.source}; population: {rhuiFlag.population}]")
     else:
         print("  HUI and rHUI need the spleen signal: not computed")
     if document["remnantFunctionalShare"] is not None:
@@ -576,7 +578,11 @@ def buildParser():
         "interstage 2, pre-stage 2, after stage 2; inferred from the dates when left out)",
     )
     growth.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is followed")
-    growth.add_argument("--stage1-date", help="date of ALPPS stage 1 (YYYY-MM-DD)")
+    growth.add_argument(
+        "--stage1-date",
+        help="date of ALPPS stage 1 (YYYY-MM-DD): growth rates (KGR, %%/day, mL/day) are counted from it; without it they are "
+        "not computed",
+    )
     growth.add_argument("--labels", help="label maps only: '1=Segment I,2=Segment II,...' or a JSON file")
     growth.add_argument("--height", type=float, help="body height in cm (for sFLR, DH and KGR)")
     growth.add_argument("--weight", type=float, help="body weight in kg")
@@ -588,7 +594,9 @@ def buildParser():
         "--labs",
         dest="labs_of_day",
         action="append",
-        help="laboratory values of a time point: 'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L' (repeat)",
+        help="laboratory values of a time point, each with its unit (never guessed): "
+        "'DATE:bilirubin=20 umol/L,creatinine=1.2 mg/dL,inr=1.1,albumin=38 g/L,dialysis=yes' (dialysis: two or more "
+        "dialyses or 24 h of CVVHD in the week before, for MELD; repeat the option per date)",
     )
     growth.add_argument("--stage1-liver-failure", default="unknown", choices=("unknown", "no", "yes"), help="liver failure after stage 1")
     growth.add_argument(

@@ -18,6 +18,7 @@ from ALPPSAssessmentLib import (
 )
 from ALPPSVolumetryLib import (
     bodySize,
+    clinicalCriteria,
     couinaud,
     futureLiverRemnant,
     parenchymaSparing,
@@ -31,6 +32,7 @@ from ALPPSVolumetryLib import (
 )
 
 from . import __version__
+from .printing import growthLine
 from .headless import SlicerContext
 
 SCENE_BUNDLE = "alpps-demo.mrb"
@@ -251,21 +253,17 @@ def formatDemoSummary(document):
         for name, segment in point["segments"].items():
             lines.append(f"  {name:<20} {segment['volumeMl']:>12.2f} {segment['trueVolumeMl']:>12.2f}")
         for key, plan in point["volumetry"]["plans"].items():
-            flags = ", ".join(f"{flag['criterion']} {flag['state']}" for flag in plan["flags"])
+            flags = ", ".join(f"{flag['label']} {flag['stateText']}" for flag in plan["flags"])
             lines.append(
                 f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
-                f"sFLR {plan['sFLR']:.1f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
+                f"sFLR {plan['sFLR']:.2f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
             )
+            if plan["tumourFlag"] and plan["tumourFlag"]["state"] == "not met":
+                lines.append(f"    WARNING: {plan['tumourFlag']['reason']}")
     growth = document["hypertrophy"]
     lines.append(f"Hypertrophy of the {growth['plan']['key']} remnant")
-    for interval in growth["intervals"] + growth["sinceFirst"]:
-        remnant = interval["remnant"]
-        lines.append(
-            f"  {interval['from']['role']} -> {interval['to']['role']} ({interval['days']} days): FLR "
-            f"{remnant['beforeMl']:.1f} -> {remnant['afterMl']:.1f} mL, {remnant['relativeGrowthPercent']:+.1f} %, "
-            f"{remnant['relativeGrowthPercentPerDay']:.2f} %/day, {remnant['absoluteGrowthMlPerDay']:.1f} mL/day, "
-            f"DH {interval['degreeOfHypertrophyPp']:.1f} pp, KGR {interval['kineticGrowthRatePercentPerWeek']:.2f} %/week"
-        )
+    for interval in growth["sinceStage1"] + growth["intervals"]:
+        lines.append("  " + growthLine(interval))
     sparing = document["parenchymaSparing"]
     lines.append("Parenchyma-sparing alternative before stage 1")
     for tumour in sparing["tumours"]:
@@ -284,10 +282,9 @@ def formatDemoSummary(document):
     gadoxetate = function["gadoxetate"]
     lines.append(
         f"  gadoxetate: remnant functional share {100 * gadoxetate['remnantFunctionalShare']['share']:.1f} %, "
-        f"rHUI {gadoxetate['remnantHui']['value']:.3f} L ({gadoxetate['remnantHuiFlag']['state']} for < 0.410 L)"
+        + clinicalCriteria.Flag.fromDict(gadoxetate["remnantHuiFlag"]).line()
     )
     lines.append("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
-        value = "-" if item["value"] is None else f"{item['value']:.2f} {item['unit']}".strip()
-        lines.append(f"  {item['label']:<44} {value:>16}  {item['state']}")
+        lines.append("  " + clinicalCriteria.Flag.fromDict(item).line())
     return "\n".join(lines)

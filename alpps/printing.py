@@ -2,7 +2,10 @@
 
 
 def formatNumber(value, digits=2):
-    return "-" if value is None else f"{value:.{digits}f}"
+    """A number as the flags compare it (rounded half up on its decimal text)."""
+    from ALPPSVolumetryLib.clinicalCriteria import formatShown
+
+    return "-" if value is None else formatShown(value, digits)
 
 
 def formatVolumetry(result):
@@ -26,16 +29,26 @@ def formatVolumetry(result):
         f"  {'plan':<32} {'FLR mL':>9} {'%FLR':>6} {'%FLRf':>6} {'sFLR %':>7} {'BWR %':>6} {'FLR/BSA':>8}  flags"
     )
     for plan in result.plans:
-        flags = "; ".join(f"{flag.criterion} {flag.state}" for flag in plan.flags)
+        flags = "; ".join(f"{flag.label} {flag.stateText}" for flag in plan.flags)
         lines.append(
             f"  {plan.key:<32} {plan.remnantMl:>9.2f} {plan.percentFLR:>6.1f} {formatNumber(plan.functionalPercentFLR, 1):>6} "
-            f"{formatNumber(plan.sFLR, 1):>7} {formatNumber(plan.flrBwr, 3):>6} {formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
+            f"{formatNumber(plan.sFLR, 2):>7} {formatNumber(plan.flrBwr, 3):>6} {formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
         )
+    for plan in result.plans:
+        if plan.tumourFlag is not None and plan.tumourFlag.state == "not met":
+            lines.append(f"  WARNING {plan.key}: {plan.tumourFlag.reason}")
     lines.append("  %FLR = FLR/TLV; %FLRf = (FLR - tumour in FLR)/(TLV - tumour); sFLR = FLR/standard liver volume;")
-    lines.append("  BWR = FLR (mL)/(weight kg x 1000) x 100; FLR/BSA in mL/m2. Flags are decision support.")
-    thresholds = result.settings.adequacyThresholds()
-    lines.append(f"  thresholds: sFLR >= {formatNumber(thresholds.sflrMinimumPercent, 1)} % ({thresholds.sflrSource})")
-    lines.append(f"              FLR-BWR >= {formatNumber(thresholds.flrBwrMinimumPercent, 2)} % ({thresholds.flrBwrSource})")
+    lines.append("  BWR = FLR (mL)/(weight kg x 1000) x 100; FLR/BSA in mL/m2; sFLR, BWR and FLR/BSA use the tumour-free FLR.")
+    lines.append("  Flags are decision support: met = outside the published risk group; borderline = the cut-off lies within")
+    lines.append("  the resolution interval (half a voxel across the remnant's boundary).")
+    for plan in result.plans:
+        for flag in plan.flags:
+            if flag.value is not None:
+                lines.append(f"  {plan.key}: {flag.line()}")
+    sflrCutoff, bwrCutoff = result.settings.adequacyThresholds().cutoffs()
+    for cutoff in (sflrCutoff, bwrCutoff):
+        if cutoff is not None:
+            lines.append(f"  risk group {cutoff.riskGroupText()} ({cutoff.source}; {cutoff.status})")
     for warning in result.warnings + [w for plan in result.plans for w in plan.warnings]:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
@@ -48,17 +61,20 @@ def formatHypertrophy(result):
         day = "-" if point.daysAfterStage1 is None else f"{point.daysAfterStage1:d}"
         lines.append(
             f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.remnantMl:>9.1f} "
-            f"{formatNumber(point.plan.sFLR, 1):>7} {point.totalLiverMl:>9.1f}"
+            f"{formatNumber(point.plan.sFLR, 2):>7} {point.totalLiverMl:>9.1f}"
         )
-    lines.append("Growth (FLR)")
-    for interval in result.intervals + result.sinceFirst:
-        remnant = interval.remnant
-        lines.append(
-            f"  {interval.fromRole} -> {interval.toRole}, {interval.days} days: {remnant.relativeGrowthPercent:+.1f} %, "
-            f"{formatNumber(remnant.relativeGrowthPercentPerDay)} %/day, {formatNumber(remnant.absoluteGrowthMlPerDay, 1)} mL/day, "
-            f"DH {formatNumber(interval.degreeOfHypertrophyPp, 1)} pp, KGR {formatNumber(interval.kineticGrowthRatePercentPerWeek)} %/week"
-        )
-    lines.append("  DH = sFLR difference (percentage points); KGR = DH per week (Shindoh 2013); growth %/day = relative growth / days")
+    from ALPPSAssessmentLib import hypertrophy
+
+    document = hypertrophy.hypertrophyToDict(result)
+    lines.append("Growth of the FLR since stage 1 (from the last scan before stage 1; the checklist reads these)")
+    for interval in document["sinceStage1"]:
+        lines.append("  " + growthLine(interval))
+    if document["intervals"]:
+        lines.append("Interval growth between later scans (per day between them; not used by the checklist)")
+        for interval in document["intervals"]:
+            lines.append("  " + growthLine(interval))
+    lines.append("  DH = sFLR difference (percentage points); KGR = DH per week since stage 1 (Shindoh 2013);")
+    lines.append("  %/day and mL/day per day since stage 1, or per day between the scans for interval growth")
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
@@ -80,7 +96,7 @@ def formatSparing(findings, comparison):
         sparing = areas.get(plan.key)
         count = f"{sparing.areaCount:d}" if sparing else "-"
         lines.append(
-            f"  {plan.label[:46]:<46} {plan.remnantMl:>9.1f} {plan.percentFLR:>6.1f} {formatNumber(plan.sFLR, 1):>7} {count:>6}"
+            f"  {plan.label[:46]:<46} {plan.remnantMl:>9.1f} {plan.percentFLR:>6.1f} {formatNumber(plan.sFLR, 2):>7} {count:>6}"
         )
     for result in comparison.marginPlans:
         guidance = result.laparoscopic
@@ -88,3 +104,27 @@ def formatSparing(findings, comparison):
     for warning in comparison.volumetry.warnings + [w for result in comparison.marginPlans for w in result.warnings]:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
+
+
+def growthLine(interval):
+    """One growth entry of the hypertrophy JSON as a line, every rate with its time base; a rate
+    that is not computed says why."""
+    remnant = interval["remnant"]
+    missing = interval.get("notComputed") or {}
+
+    def rate(key, value, decimals, unit):
+        return f"{value:.{decimals}f} {unit}" if value is not None else f"{unit} not computed"
+
+    text = (
+        f"{interval['from']['role']} ({interval['from']['studyDate']}) -> {interval['to']['role']} ({interval['to']['studyDate']}): "
+        f"FLR {remnant['beforeMl']:.1f} -> {remnant['afterMl']:.1f} mL, {remnant['relativeGrowthPercent']:+.1f} %, "
+        f"{rate('relativeGrowthPercentPerDay', remnant['relativeGrowthPercentPerDay'], 2, '%/day')}, "
+        f"{rate('absoluteGrowthMlPerDay', remnant['absoluteGrowthMlPerDay'], 1, 'mL/day')}"
+    )
+    if interval["degreeOfHypertrophyPp"] is not None:
+        text += f", DH {interval['degreeOfHypertrophyPp']:.1f} pp"
+    if interval["timeBase"] == "since stage 1":
+        text += ", KGR " + rate("kineticGrowthRatePercentPerWeek", interval["kineticGrowthRatePercentPerWeek"], 2, "%/week")
+    text += f" [per {interval['timeBaseText']}" + (f": {interval['rateDays']} days]" if interval["rateDays"] is not None else "]")
+    reasons = sorted(set(missing.values()))
+    return text + (f" ({'; '.join(reasons)})" if reasons else "")

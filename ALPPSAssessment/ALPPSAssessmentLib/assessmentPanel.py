@@ -39,4 +39,4 @@ def proposalToLoad(proposals, row):
 
 def assessmentMessages(outputs):
     """The warnings line after an update: the measurement's warnings, then the after-stage-2 flags."""
-    return "\n".join(list(outputs.result.warnings) + [f"{flag.label}: {flag.state}" for flag in outputs.afterStage2Flags])
+    return "\n".join(list(outputs.result.warnings) + [flag.line() for flag in outputs.afterStage2Flags])

@@ -28,8 +28,14 @@ def labsFromValues(values):
     so that the unit the user chose stays with the number."""
     labs = {}
     for quantity, (value, unit) in values.items():
+        if quantity == laboratoryScores.DIALYSIS:
+            if laboratoryScores.dialysisAnswer(value):
+                labs[quantity] = [True, ""]
+            continue
         if quantity not in LAB_QUANTITIES:
-            raise ValueError(f"Laboratory value '{quantity}' is unknown: expected one of {', '.join(LAB_QUANTITIES)}")
+            raise ValueError(
+                f"Laboratory value '{quantity}' is unknown: expected one of {', '.join(LAB_QUANTITIES + (laboratoryScores.DIALYSIS,))}"
+            )
         if value:
             checked = laboratoryScores.labValue(quantity, value, unit)
             labs[quantity] = [checked.givenValue, checked.givenUnit]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import vtk
+from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
 from . import dynamicSeries, gadoxetateIndices, gadoxetateWorkflow, imageRegistration, mebrofeninUptake, remnantFunction, timeline
@@ -118,14 +119,16 @@ FUNCTION_TABLE_COLUMNS = (
     ("Region", vtk.vtkStringArray, "", "Whole liver, remnant (FLR) of the plan, or the region of a flag"),
     ("Value", vtk.vtkDoubleArray, "", "Value (unit in the next column); empty when it could not be computed"),
     ("Unit", vtk.vtkStringArray, "", "Unit of the value"),
-    ("Flag", vtk.vtkStringArray, "", "Threshold and state of a risk flag: met = the risk sign is present"),
+    ("Flag", vtk.vtkStringArray, "", "Criterion and state: met = outside the published risk group; unchecked where the formula or cut-off is"),
     ("Note", vtk.vtkStringArray, "", "Why a value is missing, or how it was obtained"),
     ("Source", vtk.vtkStringArray, "", "Definition or reference"),
 )
 
 
 def _flagText(flag):
-    return f"{flag['comparison']} {flag['threshold']:g} {flag['unit']}: {flag['state']}"
+    flag = clinicalCriteria.Flag.fromDict(flag)
+    unchecked = f" [{flag.status}]" if flag.status != clinicalCriteria.CHECKED else ""
+    return f"{flag.criterionText()}: {flag.stateText}{unchecked}"
 
 
 def mebrofeninRows(uptake, share, assessment):
@@ -146,7 +149,7 @@ def mebrofeninRows(uptake, share, assessment):
     ]
     for flag in assessment.flags:
         rows.append(
-            (flag.label, "remnant", numberOrNaN(flag.value), flag.unit, _flagText(vars(flag)), flag.reason or f"population: {flag.population}", flag.source)
+            (flag.label, "remnant", numberOrNaN(flag.value), flag.unit, _flagText(flag.asDict()), flag.reason or f"population: {flag.population}", flag.source)
         )
     return rows
 
@@ -345,10 +348,10 @@ def measureMebrofenin(segmentationNode, plan, spectVolumeNode, curves, bsaM2=Non
     })
     curvesTable, chart = replaceTimeActivityChart(scene, curves)
     perBsa = "no BSA (enter height and weight)" if assessment.flrFunctionPerBsa is None else f"{assessment.flrFunctionPerBsa:.2f} %/min/m2"
-    flags = "; ".join(f"{flag.comparison} {flag.threshold:g}: {flag.state}" for flag in assessment.flags)
+    flags = "; ".join(flag.line() for flag in assessment.flags)
     lines = [
         f"MUR {uptake.murPercentPerMin:.2f} %/min (r2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames); FLR-C {share.percent:.1f} % ({plan.key})",
-        f"FLR-F {assessment.flrFunctionPercentPerMin:.2f} %/min; FLR-F/BSA {perBsa}; flags (met = risk sign): {flags}",
+        f"FLR-F {assessment.flrFunctionPercentPerMin:.2f} %/min; FLR-F/BSA {perBsa}; flags: {flags}",
         f"Curves: {curves.source}",
     ] + list(uptake.warnings)
     return MebrofeninOutcome(curves, uptake, share, assessment, tableNode, chart, curvesTable, "\n".join(lines))
@@ -415,7 +418,7 @@ def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=
         parts.append(f"remnant functional share {values['gadoxetateFunctionalSharePercent']:.1f} % ({document['remnantFunctionalShare']['mapKind']} map)")
     if document["remnantHui"] is not None:
         flag = document["remnantHuiFlag"]
-        parts.append(f"rHUI {document['remnantHui']['value']:.3f} L ({flag['comparison']} {flag['threshold']:g} L: {flag['state']})")
+        parts.append(clinicalCriteria.Flag.fromDict(flag).line())
     missing = sorted(set(document["liverIndices"]["missing"]))
     lines = ["; ".join(parts) or "no HUI and no functional share: needs the spleen segment or the pre-contrast MRI"]
     if missing:

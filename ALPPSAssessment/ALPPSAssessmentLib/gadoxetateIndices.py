@@ -33,7 +33,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import vtk
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
 from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
@@ -55,7 +55,7 @@ PERCENT_PER_FRACTION = 100.0
 # Sources.
 CLINICAL_REFERENCE_6 = "clinical reference section 6 (gadoxetate MRI; no primary paper named)"
 YAMADA_2011 = "Yamada A et al. Radiology 2011 260:727 (hepatocellular uptake index)"
-NOTAKE_2021 = "Notake T et al. BJS Open 2021 (remnant HUI < 0.410 predicted PHLF grade B/C)"
+NOTAKE_2021 = clinicalCriteria.NOTAKE_2021
 
 # Index keys.
 LSR = "lsr"
@@ -64,7 +64,7 @@ RLE = "rle"
 CEI = "cei"
 HUI = "hui"
 REMNANT_HUI = "remnantHui"
-REMNANT_HUI_BELOW = "remnantHuiBelow"
+REMNANT_HUI_BELOW = clinicalCriteria.REMNANT_HUI.key
 FLR_FUNCTIONAL_SHARE = "flrFunctionalShare"
 R1 = "r1"
 DELTA_R1 = "deltaR1"
@@ -139,11 +139,12 @@ INDEX_DEFINITIONS = {
         ),
         IndexDefinition(
             REMNANT_HUI_BELOW,
-            "rHUI below the published cut-off",
+            f"rHUI {clinicalCriteria.REMNANT_HUI.criterionText()} (Notake)",
             LITRE,
-            "met when rHUI < 0.410 L: predicted post-hepatectomy liver failure grade B/C",
+            f"met when {clinicalCriteria.REMNANT_HUI.criterionText()}; risk group {clinicalCriteria.REMNANT_HUI.riskGroupText()}: "
+            "predicted post-hepatectomy liver failure grade B/C",
             NOTAKE_2021,
-            CHECKED,
+            UNCHECKED,
             3,
             note="population: biliary cancer, not ALPPS; the volume unit (L) is inferred from the cut-off's size",
         ),
@@ -328,99 +329,20 @@ def remnantHui(flrVolume, unit, flrSI20, spleenSI20, resultUnit=LITRE):
 
 # --- Flag -----------------------------------------------------------------------------------------------
 
-BELOW = "<"
-AT_MOST = "<="
-ABOVE = ">"
-AT_LEAST = ">="
-_COMPARISONS = {
-    BELOW: lambda value, threshold: value < threshold,
-    AT_MOST: lambda value, threshold: value <= threshold,
-    ABOVE: lambda value, threshold: value > threshold,
-    AT_LEAST: lambda value, threshold: value >= threshold,
-}
-
-
-@dataclass(frozen=True)
-class RiskThreshold:
-    """A published cut-off with everything needed to show where it comes from."""
-
-    value: float
-    unit: str
-    comparison: str  # the risk sign holds when value <comparison> threshold
-    source: str
-    population: str
-    status: str
-    note: str = ""
-
-    def withValue(self, value, unit=None, comparison=None, source="user-defined threshold", population=None):
-        """A copy with another cut-off; ``source`` (and the population it was derived in) say what
-        replaces the published one, so a report never hides the change."""
-        if not isinstance(source, str) or not source.strip():
-            raise ValueError(f"Threshold source {source!r} is empty: expected where the new threshold comes from")
-        unit = self.unit if unit is None else unit
-        if unit not in VOLUME_UNITS:
-            raise ValueError(f"Threshold unit {unit!r} is unknown: expected 'mL' or 'L'")
-        comparison = self.comparison if comparison is None else comparison
-        if comparison not in _COMPARISONS:
-            raise ValueError(f"Comparison {comparison!r} is unknown: expected one of {', '.join(_COMPARISONS)}")
-        return replace(
-            self,
-            value=checkedNumber(value, "rHUI threshold", f"a number in {unit}"),
-            unit=unit,
-            comparison=comparison,
-            source=f"{source} (replaces {self.comparison} {self.value:g} {self.unit}: {self.source})",
-            population=population if population is not None else "not stated",
-            status="user-defined",
-            note="",
-        )
-
-
-DEFAULT_REMNANT_HUI_THRESHOLD = RiskThreshold(
-    value=0.410,
-    unit=LITRE,
-    comparison=BELOW,
-    source=NOTAKE_2021,
-    population="biliary cancer (major hepatectomy); not an ALPPS population",
-    status=CHECKED,
-    note="the volume unit (L) is inferred from the cut-off's size (clinical reference section 6)",
-)
-
-
-@dataclass(frozen=True)
-class GadoxetateFlag:
-    """A risk flag with the fields of ``laboratoryScores.LabFlag`` that apply, and the population
-    its threshold was derived in. ``state`` MET means the risk sign holds."""
-
-    criterion: str
-    label: str
-    value: Optional[float]
-    unit: str
-    threshold: float
-    comparison: str
-    state: str  # MET, NOT_MET or UNKNOWN
-    source: str
-    population: str
-    status: str
-    note: str = ""
-
-    def describe(self):
-        value = "not available" if self.value is None else f"{self.value:.3f} {self.unit}"
-        return (
-            f"{self.label}: rHUI {value} {self.comparison} {self.threshold:g} {self.unit}: {self.state} "
-            f"[{self.source}; population {self.population}; status {self.status}]"
-        )
-
-    def asDict(self):
-        return dataclasses.asdict(self)
+# rHUI < 0.410 L (Notake 2021, biliary cancer) as the risk group; the flag is unchecked because
+# the HUI formula is. ``withThreshold`` replaces it with a local cut-off that names its source.
+DEFAULT_REMNANT_HUI_THRESHOLD = clinicalCriteria.REMNANT_HUI
 
 
 def remnantHuiFlag(remnantIndex, threshold=None):
-    """Flag for rHUI (an ``UptakeIndex`` from ``remnantHui``, or None -> 'unknown') against the
-    threshold (default ``DEFAULT_REMNANT_HUI_THRESHOLD``: < 0.410 L, Notake 2021, biliary
-    cancer), compared in the threshold's unit."""
+    """Go-ahead flag for rHUI (an ``UptakeIndex`` from ``remnantHui``, or None -> 'unknown'): met
+    when rHUI is outside the cut-off's risk group (default < 0.410 L), compared in the cut-off's
+    unit, as displayed."""
     threshold = DEFAULT_REMNANT_HUI_THRESHOLD if threshold is None else threshold
-    if not isinstance(threshold, RiskThreshold):
-        raise ValueError(f"rHUI threshold is a {type(threshold).__name__}: expected a RiskThreshold (value, unit, source, population)")
+    if not isinstance(threshold, clinicalCriteria.Cutoff):
+        raise ValueError(f"rHUI threshold is a {type(threshold).__name__}: expected a clinicalCriteria.Cutoff (value, unit, source, population)")
+    if threshold.unit not in VOLUME_UNITS:
+        raise ValueError(f"Threshold unit {threshold.unit!r} is unknown: expected 'mL' or 'L'")
     value = None
     if remnantIndex is not None:
         if not isinstance(remnantIndex, UptakeIndex) or remnantIndex.key != REMNANT_HUI:
@@ -428,20 +350,7 @@ def remnantHuiFlag(remnantIndex, threshold=None):
                 f"rHUI {remnantIndex!r} is not a remnant uptake index: expected the result of remnantHui (its volume unit must be known)"
             )
         value = remnantIndex.inUnit(threshold.unit)
-    state = UNKNOWN if value is None else (MET if _COMPARISONS[threshold.comparison](value, threshold.value) else NOT_MET)
-    return GadoxetateFlag(
-        criterion=REMNANT_HUI_BELOW,
-        label=INDEX_DEFINITIONS[REMNANT_HUI_BELOW].label,
-        value=value,
-        unit=threshold.unit,
-        threshold=threshold.value,
-        comparison=threshold.comparison,
-        state=state,
-        source=threshold.source,
-        population=threshold.population,
-        status=threshold.status,
-        note=threshold.note,
-    )
+    return clinicalCriteria.evaluate(threshold, value, status=UNCHECKED, reason="" if value is not None else "no rHUI")
 
 
 def signalIndices(liverSiHbp, spleenSiHbp=None, muscleSiHbp=None, liverSiPre=None, muscleSiPre=None):

@@ -31,8 +31,8 @@ class HypertrophyResult:
     settings: object
     stage1Date: object
     timePoints: List[MeasuredTimePoint]
-    intervals: List[object]  # consecutive scans
-    sinceFirst: List[object]  # first scan to each later one
+    intervals: List[object]  # consecutive scans both after stage 1 (interval growth)
+    sinceStage1: List[object]  # last scan before stage 1 to each later scan, rates since stage 1
     warnings: List[str]
 
 
@@ -79,11 +79,20 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
                 volumetry=result,
             )
         )
-    intervals = [growthMetrics.growthInterval(a, b) for a, b in zip(measured, measured[1:])]
-    sinceFirst = [growthMetrics.growthInterval(measured[0], b) for b in measured[2:]]
-    warnings = [warning for interval in intervals for warning in interval.warnings]
-    if len(measured) < 2:
-        warnings.append("Growth needs at least two time points")
+    before = [point for point in measured if timeline.roleOrder(point.role) < 1.0]
+    after = [point for point in measured if timeline.roleOrder(point.role) >= 1.0]
+    baseline = before[-1] if before else None
+    sinceStage1 = [
+        growthMetrics.growthInterval(baseline, point, stage1Date, growthMetrics.SINCE_STAGE_1) for point in after
+    ] if baseline else []
+    intervals = [growthMetrics.growthInterval(a, b, timeBase=growthMetrics.INTERVAL) for a, b in zip(after, after[1:])]
+    warnings = []
+    for item in sinceStage1 + intervals:
+        warnings += [warning for warning in item.warnings if warning not in warnings]
+    if baseline is None or not after:
+        warnings.append("Growth needs the last scan before stage 1 and a scan after stage 1")
+    elif stage1Date is None:
+        warnings.append("The stage 1 date is not given: KGR, %/day and mL/day since stage 1 are not computed (give its date)")
     return HypertrophyResult(
         planKey=plan.key,
         planLabel=plan.label,
@@ -91,7 +100,7 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
         stage1Date=stage1Date,
         timePoints=measured,
         intervals=intervals,
-        sinceFirst=sinceFirst,
+        sinceStage1=sinceStage1,
         warnings=warnings,
     )
 
@@ -112,7 +121,8 @@ TIME_POINT_COLUMNS = (
 GROWTH_COLUMNS = (
     ("From", vtk.vtkStringArray, "", "Earlier time point"),
     ("To", vtk.vtkStringArray, "", "Later time point"),
-    ("Days", vtk.vtkDoubleArray, "days", "Days between the scans"),
+    ("Time base", vtk.vtkStringArray, "", "What the rates are divided by: days since stage 1, or between two later scans (interval)"),
+    ("Days", vtk.vtkDoubleArray, "days", "The rates' denominator: days since stage 1, or between the scans"),
     ("FLR growth", vtk.vtkDoubleArray, "%", growthMetrics.GROWTH_DEFINITIONS["relativeGrowth"][2] + " (FLR)"),
     ("FLR growth per day", vtk.vtkDoubleArray, "%/day", growthMetrics.GROWTH_DEFINITIONS["relativeGrowthPerDay"][2]),
     ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", growthMetrics.GROWTH_DEFINITIONS["absoluteGrowthPerDay"][2]),
@@ -143,15 +153,16 @@ def writeTimePointTable(tableNode, result):
 
 
 def writeGrowthTable(tableNode, result):
-    """Consecutive intervals first, then from the first scan to each later one."""
+    """Growth since stage 1 first (the checklist's values), then interval growth."""
     rows = []
-    for interval in result.intervals + result.sinceFirst:
+    for interval in result.sinceStage1 + result.intervals:
         deportalised = interval.deportalisedLiver.relativeGrowthPercent if interval.deportalisedLiver else None
         rows.append(
             (
                 f"{interval.fromRole} ({interval.fromDate})",
                 f"{interval.toRole} ({interval.toDate})",
-                float(interval.days),
+                interval.timeBase,
+                numberOrNaN(interval.rateDays),
                 interval.remnant.relativeGrowthPercent,
                 numberOrNaN(interval.remnant.relativeGrowthPercentPerDay),
                 numberOrNaN(interval.remnant.absoluteGrowthMlPerDay),
@@ -237,6 +248,10 @@ def hypertrophyToDict(result):
             "from": {"role": item.fromRole, "studyDate": item.fromDate},
             "to": {"role": item.toRole, "studyDate": item.toDate},
             "days": item.days,
+            "timeBase": item.timeBase,
+            "timeBaseText": growthMetrics.timeBaseText(item, result.stage1Date),
+            "rateDays": item.rateDays,
+            "notComputed": item.notComputed,
             "remnant": growth(item.remnant),
             "totalLiver": growth(item.totalLiver),
             "deportalisedLiver": growth(item.deportalisedLiver),
@@ -256,7 +271,10 @@ def hypertrophyToDict(result):
                 "daysAfterStage1": point.daysAfterStage1,
                 "segmentation": point.segmentationName,
                 "remnantMl": point.plan.remnantMl,
+                "tumourFreeRemnantMl": point.plan.tumourFreeRemnantMl,
+                "remnantIntervalMl": futureLiverRemnant.intervalToList(point.plan.remnantIntervalMl),
                 "sFLR": point.plan.sFLR,
+                "sFLRInterval": futureLiverRemnant.intervalToList(point.plan.sFLRInterval),
                 "flrBwr": point.plan.flrBwr,
                 "percentFLR": point.plan.percentFLR,
                 "totalLiverMl": point.totalLiverMl,
@@ -267,8 +285,9 @@ def hypertrophyToDict(result):
             }
             for point in result.timePoints
         ],
+        "schemaVersion": futureLiverRemnant.SCHEMA_VERSION,
+        "sinceStage1": [interval(item) for item in result.sinceStage1],
         "intervals": [interval(item) for item in result.intervals],
-        "sinceFirst": [interval(item) for item in result.sinceFirst],
         "warnings": result.warnings,
         "definitions": {
             key: {"label": label, "unit": unit, "definition": definition}

@@ -14,8 +14,9 @@ are different measurements and are never converted into each other.
 
 Every score and flag has one definition (``SCORE_DEFINITIONS``: label, unit, definition,
 reference, status as marked in the clinical reference) for tables, reports and JSON. Flags are
-decision support: "met" means that the flag's criterion (e.g. MELD > 10) holds, which for these
-laboratory flags is the risk sign; the clinician decides.
+``clinicalCriteria.Flag`` records: "met" means the criterion for going ahead holds (MELD <= 10,
+no 50-50 sign, peak bilirubin <= 7 mg/dL), as everywhere in the extension; the clinician decides.
+Units are never guessed: a value without its unit is refused.
 
 Not implemented on purpose:
 - the ISGLS grade of PHLF (Rahbari 2011): grades A/B/C are defined by the clinical management
@@ -32,8 +33,9 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
+from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.remnantRatios import measuredFutureLiverRemnantPercent
 
 # --- Quantities and units -----------------------------------------------------------------------
@@ -332,8 +334,12 @@ def labValue(quantity, value, unit):
     number, or a value outside the plausible range with the unit mistake it most likely is.
     """
     lab = _quantity(quantity)
-    conversion = lab.conversion(unit)
     unitsText = " or ".join(unit for unit in lab.units if unit)
+    if lab.canonicalUnit and (unit is None or (isinstance(unit, str) and not unit.strip())):
+        raise ValueError(
+            f"{lab.label} {value!r} has no unit: choose its unit ({unitsText}); units are never guessed"
+        )
+    conversion = lab.conversion(unit)
     expected = f"{unitsText} ({lab.example})" if unitsText else lab.example
     given = checkedNumber(value, lab.label, expected)
     canonical = given * conversion.toCanonical
@@ -394,14 +400,11 @@ def _canonical(quantity, value):
 # --- References and definitions -----------------------------------------------------------------
 
 KAMATH_2001 = "Kamath 2001 Hepatology 33:464 (MELD); floors and caps as in the UNOS implementation"
-SCHADDE_2015 = (
-    "Schadde 2015 Ann Surg 262:780 (International ALPPS Registry): MELD > 10 before stage 2, OR 4.9 for "
-    "90-day mortality"
-)
+SCHADDE_2015 = clinicalCriteria.SCHADDE_2015
 JOHNSON_2015 = "Johnson 2015 J Clin Oncol 33:550 (ALBI grade)"
 ICG_SOURCE = "clinical reference section 7 (mono-exponential ICG clearance; no primary paper named)"
-BALZAN_2005 = "Balzan 2005 Ann Surg 242:824 (50-50 criteria on postoperative day 5)"
-MULLEN_2007 = "Mullen 2007 JACS 204:854 (peak bilirubin > 7 mg/dL)"
+BALZAN_2005 = clinicalCriteria.BALZAN_2005
+MULLEN_2007 = clinicalCriteria.MULLEN_2007
 RAHBARI_2011 = "Rahbari 2011 Surgery 149:713 (ISGLS definition and grading of PHLF)"
 
 MELD = "meld"
@@ -440,7 +443,9 @@ MELD_INPUT_FLOOR = 1.0  # each input below 1.0 is set to 1.0
 MELD_CREATININE_CAP_MG_PER_DL = 4.0
 MELD_MAXIMUM = 40.0
 # Schadde 2015: MELD > 10 before stage 2 (the rounded, reported score is compared).
-MELD_BEFORE_STAGE_2_ABOVE = 10
+MELD_BEFORE_STAGE_2_ABOVE = clinicalCriteria.MELD_BEFORE_STAGE_2.threshold
+DIALYSIS = "dialysis"
+DIALYSIS_TEXT = "two or more dialyses (or 24 h of CVVHD) in the week before"
 
 # ALBI (section 7, [checked in code]): 0.66 log10(bilirubin umol/L) - 0.085 albumin g/L. Some
 # implementations use Johnson's -0.0852; the clinical reference's -0.085 is used (its worked
@@ -451,10 +456,10 @@ ALBI_GRADE_1_AT_MOST = -2.60
 ALBI_GRADE_2_AT_MOST = -1.39
 
 # PHLF after stage 2 (section 7, [checked]).
-FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT = 50.0
-FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L = 50.0
+FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT = clinicalCriteria.FIFTY_FIFTY_PROTHROMBIN.threshold
+FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L = clinicalCriteria.FIFTY_FIFTY_BILIRUBIN.threshold
 FIFTY_FIFTY_POSTOPERATIVE_DAY = 5
-PEAK_BILIRUBIN_ABOVE_MG_PER_DL = 7.0
+PEAK_BILIRUBIN_ABOVE_MG_PER_DL = clinicalCriteria.PEAK_BILIRUBIN.threshold
 PEAK_BILIRUBIN_ABOVE_UMOL_PER_L = PEAK_BILIRUBIN_ABOVE_MG_PER_DL * BILIRUBIN_UMOL_PER_L_PER_MG_PER_DL  # 119.728
 
 SCORE_DEFINITIONS = {
@@ -467,8 +472,8 @@ SCORE_DEFINITIONS = {
             f"{MELD_CREATININE_COEFFICIENT:g} ln(creatinine mg/dL) "
             f"+ {MELD_BILIRUBIN_COEFFICIENT:g} ln(bilirubin mg/dL) "
             f"+ {MELD_INR_COEFFICIENT:g} ln(INR) + {MELD_CONSTANT:g}; each input below {MELD_INPUT_FLOOR:.1f} set to "
-            f"{MELD_INPUT_FLOOR:.1f}, creatinine capped at {MELD_CREATININE_CAP_MG_PER_DL:.1f} mg/dL, result capped at "
-            f"{MELD_MAXIMUM:g}; reported as the nearest integer (halves up), the unrounded value kept beside it",
+            f"{MELD_INPUT_FLOOR:.1f}, creatinine capped at {MELD_CREATININE_CAP_MG_PER_DL:.1f} mg/dL (and set to it after "
+            f"{DIALYSIS_TEXT}), result capped at {MELD_MAXIMUM:g}; reported as the nearest integer (halves up), the unrounded value kept beside it",
             KAMATH_2001,
             CHECKED,
             0,
@@ -477,8 +482,8 @@ SCORE_DEFINITIONS = {
             MELD_BEFORE_STAGE_2,
             "MELD > 10 before ALPPS stage 2",
             DIMENSIONLESS,
-            f"met when the rounded MELD score before stage 2 is > {MELD_BEFORE_STAGE_2_ABOVE}: higher 90-day "
-            "mortality after stage 2",
+            f"met when the rounded MELD score before stage 2 is <= {MELD_BEFORE_STAGE_2_ABOVE:g}; > "
+            f"{MELD_BEFORE_STAGE_2_ABOVE:g} carries a higher 90-day mortality after stage 2",
             SCHADDE_2015,
             CHECKED,
             0,
@@ -535,7 +540,7 @@ SCORE_DEFINITIONS = {
             FIFTY_FIFTY,
             "50-50 rule (PHLF)",
             DIMENSIONLESS,
-            f"met when prothrombin time < {FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT:g} % of normal and bilirubin > "
+            f"met (no sign) unless prothrombin time < {FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT:g} % of normal and bilirubin > "
             f"{FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L:g} umol/L on postoperative day {FIFTY_FIFTY_POSTOPERATIVE_DAY}; "
             "needs PT as % of normal (INR is not converted) and the postoperative day",
             BALZAN_2005,
@@ -546,7 +551,7 @@ SCORE_DEFINITIONS = {
             PEAK_BILIRUBIN,
             "Peak postoperative bilirubin > 7 mg/dL (PHLF)",
             UMOL_PER_L,
-            f"met when the highest postoperative bilirubin is > {PEAK_BILIRUBIN_ABOVE_MG_PER_DL:g} mg/dL "
+            f"met when the highest postoperative bilirubin is <= {PEAK_BILIRUBIN_ABOVE_MG_PER_DL:g} mg/dL; the risk sign is > it "
             f"(= {PEAK_BILIRUBIN_ABOVE_UMOL_PER_L:.1f} umol/L)",
             MULLEN_2007,
             CHECKED,
@@ -568,52 +573,7 @@ SCORE_DEFINITIONS = {
 
 
 # --- Flags ----------------------------------------------------------------------------------------
-
-ABOVE = ">"
-BELOW = "<"
-
-
-@dataclass(frozen=True)
-class LabFlag:
-    """A laboratory flag, with the fields of ``adequacy.AdequacyFlag`` that apply (criterion, label,
-    value, unit, threshold, comparison, state, source) and the definition's status. ``state`` MET
-    means that the criterion (the risk sign) holds; UNKNOWN comes with its ``reason``."""
-
-    criterion: str  # key in SCORE_DEFINITIONS; parts of a combined rule: '<key>.<part>'
-    label: str
-    value: Optional[float]
-    unit: str
-    threshold: Optional[float]
-    comparison: str
-    state: str  # MET, NOT_MET or UNKNOWN
-    source: str
-    status: str
-    reason: str = ""
-    parts: Tuple["LabFlag", ...] = field(default=())  # the conditions of a combined rule (50-50)
-
-    def describe(self):
-        """One line for tables and reports, e.g. 'MELD 12 > 10: met [Schadde 2015 ...]'."""
-        if self.parts:
-            measured = "; ".join(part.describe() for part in self.parts)
-            text = f"{self.label} ({self.comparison}): {self.state}"
-            text += f" ({self.reason})" if self.reason else ""
-            return f"{text} [{self.source}; status {self.status}] - {measured}"
-        value = "not available" if self.value is None else _withUnit(_significant(self.value), self.unit)
-        threshold = _withUnit(self.threshold, self.unit) if self.threshold is not None else ""
-        text = f"{self.label} {value} {self.comparison} {threshold}: {self.state}"
-        if self.reason:
-            text += f" ({self.reason})"
-        return text + (f" [{self.source}; status {self.status}]" if self.source else "")
-
-    def asDict(self):
-        return dataclasses.asdict(self)
-
-
-def _compare(value, comparison, threshold):
-    if value is None:
-        return UNKNOWN
-    holds = value > threshold if comparison == ABOVE else value < threshold
-    return MET if holds else NOT_MET
+# clinicalCriteria.Flag records; the cut-offs are clinicalCriteria's.
 
 
 # --- MELD -----------------------------------------------------------------------------------------
@@ -652,20 +612,26 @@ def _roundHalfUp(value):
     return math.floor(value + 0.5)
 
 
-def meld(bilirubinUmolPerL, creatinineMgPerDl, inr):
+def meld(bilirubinUmolPerL, creatinineMgPerDl, inr, dialysis=False):
     """MELD from bilirubin (umol/L), creatinine (mg/dL) and INR, each a number in that unit or a
     ``LabValue`` (e.g. ``labValue('creatinine', 90, 'umol/L')``).
 
     Each input below 1.0 (bilirubin and creatinine in mg/dL) is set to 1.0, creatinine is capped at
-    4.0 mg/dL, the score at 40. ``score`` is unrounded; ``rounded`` is the reported integer.
+    4.0 mg/dL, the score at 40; ``dialysis`` (two or more dialyses, or 24 h of CVVHD, in the week
+    before) sets creatinine to 4.0 mg/dL. ``score`` is unrounded; ``rounded`` is the reported integer.
     """
+    if not isinstance(dialysis, bool):
+        raise ValueError(f"Dialysis {dialysis!r} is not an answer: expected True or False ({DIALYSIS_TEXT})")
     bilirubin = _canonical(BILIRUBIN, bilirubinUmolPerL) / BILIRUBIN_UMOL_PER_L_PER_MG_PER_DL
     creatinine = _canonical(CREATININE, creatinineMgPerDl)
     ratio = _canonical(INR, inr)
     adjustments = []
     usedBilirubin = _floored(bilirubin, "bilirubin", MG_PER_DL, adjustments)
     usedCreatinine = _floored(creatinine, "creatinine", MG_PER_DL, adjustments)
-    if usedCreatinine > MELD_CREATININE_CAP_MG_PER_DL:
+    if dialysis:
+        adjustments.append(f"creatinine set to {MELD_CREATININE_CAP_MG_PER_DL:.1f} mg/dL: {DIALYSIS_TEXT}")
+        usedCreatinine = MELD_CREATININE_CAP_MG_PER_DL
+    elif usedCreatinine > MELD_CREATININE_CAP_MG_PER_DL:
         adjustments.append(
             f"creatinine {_withUnit(_significant(creatinine), MG_PER_DL)} capped at {MELD_CREATININE_CAP_MG_PER_DL:.1f}"
         )
@@ -690,25 +656,34 @@ def meld(bilirubinUmolPerL, creatinineMgPerDl, inr):
     )
 
 
+def dialysisOfLabs(labs):
+    """Whether a time point's labs record dialysis for MELD (stored as ``{"dialysis": [True, ""]}``)."""
+    entry = labs.get(DIALYSIS)
+    return bool(entry and entry[0])
+
+
+def dialysisAnswer(value):
+    """True or False from a dialysis answer typed as yes/no (or given as a bool); anything else is
+    refused: MELD changes with it."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1"):
+        return True
+    if text in ("no", "false", "0"):
+        return False
+    raise ValueError(f"Dialysis '{value}' is not an answer: expected yes or no ({DIALYSIS_TEXT})")
+
+
 def meldBeforeStage2Flag(meldResult):
-    """MELD > 10 before ALPPS stage 2 (Schadde 2015), on the rounded score. ``meldResult`` None
-    (no laboratory values) gives 'unknown'."""
-    definition = SCORE_DEFINITIONS[MELD_BEFORE_STAGE_2]
+    """MELD <= 10 before ALPPS stage 2 (Schadde 2015: > 10 is the risk group), on the rounded score.
+    ``meldResult`` None (no laboratory values) gives 'unknown'."""
     if meldResult is not None and not isinstance(meldResult, MeldResult):
         raise ValueError(f"MELD result {meldResult!r} is not a MELD result: expected the result of meld() or None")
     value = None if meldResult is None else meldResult.rounded
-    return LabFlag(
-        criterion=definition.key,
-        label="MELD before stage 2",
-        value=value,
-        unit=DIMENSIONLESS,
-        threshold=MELD_BEFORE_STAGE_2_ABOVE,
-        comparison=ABOVE,
-        state=_compare(value, ABOVE, MELD_BEFORE_STAGE_2_ABOVE),
-        source=definition.reference,
-        status=definition.status,
-        reason="no MELD score before stage 2" if value is None else "",
-    )
+    reason = "needs bilirubin, creatinine and INR of the latest scan before stage 2" if value is None else ""
+    note = "; ".join(meldResult.adjustments) if meldResult is not None else ""
+    return clinicalCriteria.evaluate(clinicalCriteria.MELD_BEFORE_STAGE_2, value, reason=reason, note=note, label="MELD")
 
 
 # --- ALBI -----------------------------------------------------------------------------------------
@@ -789,41 +764,24 @@ def _postoperativeDay(day):
 
 
 def fiftyFiftyRule(prothrombinTimePercent, bilirubinUmolPerL, postoperativeDay):
-    """The 50-50 rule (Balzan 2005): PT < 50 % of normal and bilirubin > 50 umol/L on
-    postoperative day 5. Either value may be None (not measured).
+    """The 50-50 rule (Balzan 2005), as a go-ahead flag: 'not met' when PT < 50 % of normal and
+    bilirubin > 50 umol/L on postoperative day 5 (the sign of liver failure), 'met' when either
+    value is outside its risk group. Either value may be None (not measured).
 
     'unknown' when the day is missing or not day 5, or when a missing value leaves the answer
-    open; a value that already fails its condition makes the rule 'not met' whatever the other.
-    PT must be % of normal: an INR is refused, never converted.
+    open. PT must be % of normal: an INR is refused, never converted.
     """
     definition = SCORE_DEFINITIONS[FIFTY_FIFTY]
     day = _postoperativeDay(postoperativeDay)
     pt = None if prothrombinTimePercent is None else _canonical(PROTHROMBIN_TIME_PERCENT, prothrombinTimePercent)
     bilirubin = None if bilirubinUmolPerL is None else _canonical(BILIRUBIN, bilirubinUmolPerL)
     parts = (
-        LabFlag(
-            criterion=f"{FIFTY_FIFTY}.prothrombinTime",
-            label="Prothrombin time",
-            value=pt,
-            unit=PERCENT,
-            threshold=FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT,
-            comparison=BELOW,
-            state=_compare(pt, BELOW, FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT),
-            source="",
-            status=definition.status,
+        clinicalCriteria.evaluate(
+            clinicalCriteria.FIFTY_FIFTY_PROTHROMBIN, pt,
             reason="" if pt is not None else "prothrombin time (% of normal) not given; INR is not converted",
         ),
-        LabFlag(
-            criterion=f"{FIFTY_FIFTY}.bilirubin",
-            label="Bilirubin",
-            value=bilirubin,
-            unit=UMOL_PER_L,
-            threshold=FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L,
-            comparison=ABOVE,
-            state=_compare(bilirubin, ABOVE, FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L),
-            source="",
-            status=definition.status,
-            reason="" if bilirubin is not None else "bilirubin not given",
+        clinicalCriteria.evaluate(
+            clinicalCriteria.FIFTY_FIFTY_BILIRUBIN, bilirubin, reason="" if bilirubin is not None else "bilirubin not given"
         ),
     )
     states = [part.state for part in parts]
@@ -832,38 +790,41 @@ def fiftyFiftyRule(prothrombinTimePercent, bilirubinUmolPerL, postoperativeDay):
     elif day != FIFTY_FIFTY_POSTOPERATIVE_DAY:
         state = UNKNOWN
         reason = f"values of postoperative day {day}: the rule is defined on day {FIFTY_FIFTY_POSTOPERATIVE_DAY} only"
-    elif NOT_MET in states:
-        state = NOT_MET
-        missing = "; ".join(part.reason for part in parts if part.reason)
-        reason = f"a condition is not met, whatever the missing value ({missing})" if missing else ""
-    elif UNKNOWN in states:
-        state = UNKNOWN
-        reason = "; ".join(part.reason for part in parts if part.reason)
     else:
-        state, reason = MET, ""
-    return LabFlag(
+        state = clinicalCriteria.combinedState(states)
+        missing = "; ".join(part.reason for part in parts if part.value is None)
+        if state == MET and missing:
+            reason = f"one condition is outside its risk group, whatever the missing value ({missing})"
+        elif state == UNKNOWN:
+            reason = missing
+        else:
+            reason = ""
+    return clinicalCriteria.Flag(
         criterion=definition.key,
         label="50-50 rule",
         value=None,
         unit=DIMENSIONLESS,
         threshold=None,
         comparison=(
-            f"PT < {FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT:g} % and bilirubin > "
-            f"{FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L:g} umol/L on postoperative day {FIFTY_FIFTY_POSTOPERATIVE_DAY}"
+            f"not (PT < {FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT:g} % and bilirubin > "
+            f"{FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L:g} umol/L on postoperative day {FIFTY_FIFTY_POSTOPERATIVE_DAY})"
         ),
         state=state,
         source=definition.reference,
         status=definition.status,
+        riskGroup=(
+            f"PT < {FIFTY_FIFTY_PROTHROMBIN_BELOW_PERCENT:g} % and bilirubin > {FIFTY_FIFTY_BILIRUBIN_ABOVE_UMOL_PER_L:g} umol/L "
+            f"on day {FIFTY_FIFTY_POSTOPERATIVE_DAY}"
+        ),
         reason=reason,
         parts=parts,
     )
 
 
 def peakBilirubinFlag(postoperativeBilirubinsUmolPerL):
-    """Peak postoperative bilirubin > 7 mg/dL (= 119.728 umol/L; Mullen 2007) over the
-    postoperative values given (numbers in umol/L or bilirubin ``LabValue`` records). No values
-    gives 'unknown'."""
-    definition = SCORE_DEFINITIONS[PEAK_BILIRUBIN]
+    """Peak postoperative bilirubin <= 7 mg/dL (Mullen 2007: > 7 mg/dL is the risk group), over the
+    postoperative values given (numbers in umol/L or bilirubin ``LabValue`` records), compared in
+    mg/dL as shown. No values gives 'unknown'."""
     values = postoperativeBilirubinsUmolPerL
     if isinstance(values, (str, bytes, LabValue, numbers.Number)) or not hasattr(values, "__iter__"):
         raise ValueError(
@@ -871,16 +832,7 @@ def peakBilirubinFlag(postoperativeBilirubinsUmolPerL):
             "(umol/L), e.g. [35, 80, 62]"
         )
     bilirubins = [_canonical(BILIRUBIN, value) for value in values]
-    peak = max(bilirubins) if bilirubins else None
-    return LabFlag(
-        criterion=definition.key,
-        label="Peak postoperative bilirubin",
-        value=peak,
-        unit=UMOL_PER_L,
-        threshold=PEAK_BILIRUBIN_ABOVE_UMOL_PER_L,
-        comparison=ABOVE,
-        state=_compare(peak, ABOVE, PEAK_BILIRUBIN_ABOVE_UMOL_PER_L),
-        source=definition.reference,
-        status=definition.status,
-        reason="" if bilirubins else "no postoperative bilirubin values",
+    peak = max(bilirubins) / BILIRUBIN_UMOL_PER_L_PER_MG_PER_DL if bilirubins else None
+    return clinicalCriteria.evaluate(
+        clinicalCriteria.PEAK_BILIRUBIN, peak, reason="" if bilirubins else "no postoperative bilirubin values"
     )

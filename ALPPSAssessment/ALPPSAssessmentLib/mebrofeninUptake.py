@@ -11,10 +11,10 @@ What is computed, with its units:
 - FLR-C, the remnant's share of the liver counts on SPECT: counts in the FLR VOI / counts in the
   whole-liver VOI (a fraction; x100 for %). FLR-F = FLR-C x MUR (%/min); FLR-F_BSA = FLR-F / BSA
   (%/min/m2).
-- Flags: FLR-F_BSA < 2.69 %/min/m2 (de Graaf 2010: high risk of post-hepatectomy liver failure)
-  and < 2.7 %/min/m2 (Tomassini 2020: ALPPS before stage 2). Like the laboratory and gadoxetate
-  flags, "met" means the risk sign is present (the value is below the cut-off); this is the
-  opposite of the stage-2 readiness checklist, where "met" means FLR-F_BSA >= 2.7 (ready).
+- Flags (clinicalCriteria): risk groups FLR-F_BSA < 2.69 %/min/m2 (de Graaf 2010: high risk of
+  post-hepatectomy liver failure) and <= 2.7 %/min/m2 (Tomassini 2020: ALPPS before stage 2);
+  as everywhere, "met" means the value is outside the risk group. Every FLR-F_BSA flag is
+  unchecked: the normalisation of the uptake rate behind it is.
 
 Timing. Every time is in seconds after injection (t = 0 s is the injection, which the dynamic
 series must start with: the blood-pool integral runs from it). A frame is given by its start and
@@ -60,7 +60,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
 from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 
@@ -107,8 +107,8 @@ ARNTZ_2023 = (
     "Arntz PJW et al. Joint EANM/SNMMI/IHPBA procedure guideline for [99mTc]Tc-mebrofenin hepatobiliary "
     "scintigraphy. HPB 2023;25:1131 [checked citation]"
 )
-DE_GRAAF_2010 = "de Graaf W et al. 99mTc-mebrofenin hepatobiliary scintigraphy. J Gastrointest Surg 2010;14:369-378"
-TOMASSINI_2020 = "Tomassini F et al. HPB 2020 (FLR-F/BSA before ALPPS stage 2)"
+DE_GRAAF_2010 = clinicalCriteria.DE_GRAAF_2010
+TOMASSINI_2020 = clinicalCriteria.TOMASSINI_2020
 CLINICAL_REFERENCE_5 = "clinical reference section 5 (hepatobiliary scintigraphy)"
 
 UPTAKE_METHOD = (
@@ -135,10 +135,11 @@ FIT_R_SQUARED = "uptakeFitRSquared"
 FLR_C = "flrCountShare"
 FLR_F = "flrFunction"
 FLR_F_BSA = "flrFunctionBsa"
-FLR_F_BSA_BELOW_DE_GRAAF = "flrFunctionBsaBelowDeGraaf"
-FLR_F_BSA_BELOW_ALPPS = "flrFunctionBsaBelowAlppsStage2"
+FLR_F_BSA_BELOW_DE_GRAAF = clinicalCriteria.FLR_FUNCTION_DE_GRAAF.key
+FLR_F_BSA_BELOW_ALPPS = clinicalCriteria.FLR_FUNCTION_ALPPS.key
 
-BELOW = "<"
+DE_GRAAF_CUTOFF = clinicalCriteria.FLR_FUNCTION_DE_GRAAF
+ALPPS_CUTOFF = clinicalCriteria.FLR_FUNCTION_ALPPS
 
 
 DEFINITIONS = {
@@ -156,7 +157,8 @@ DEFINITIONS = {
             note="normalisation (B0 extrapolated to injection, F100 the total FOV over 60-150 s) is this software's "
             "reading of the Ekman method, unchecked against the paper",
         ),
-        QuantityDefinition(MUR_BSA, "MUR per body surface area", PERCENT_PER_MIN_M2, "MUR / BSA", CLINICAL_REFERENCE_5, CHECKED, 3),
+        QuantityDefinition(MUR_BSA, "MUR per body surface area", PERCENT_PER_MIN_M2, "MUR / BSA", CLINICAL_REFERENCE_5, UNCHECKED, 3,
+                           note=clinicalCriteria.MUR_NORMALISATION_UNCHECKED),
         QuantityDefinition(
             UPTAKE_CONSTANT,
             "Ekman uptake constant k (ROI units)",
@@ -197,29 +199,32 @@ DEFINITIONS = {
             note="SPECT rather than the anterior planar view: the planar view overestimates left-sided FLRs, more so "
             "in ALPPS",
         ),
-        QuantityDefinition(FLR_F, "FLR function (FLR-F)", PERCENT_PER_MIN, "FLR-C (fraction) x MUR", CLINICAL_REFERENCE_5, CHECKED, 3),
+        QuantityDefinition(FLR_F, "FLR function (FLR-F)", PERCENT_PER_MIN, "FLR-C (fraction) x MUR", CLINICAL_REFERENCE_5, UNCHECKED, 3,
+                           note=clinicalCriteria.MUR_NORMALISATION_UNCHECKED),
         QuantityDefinition(
-            FLR_F_BSA, "FLR function per BSA (FLR-F_BSA)", PERCENT_PER_MIN_M2, "FLR-F / BSA", CLINICAL_REFERENCE_5, CHECKED, 3
+            FLR_F_BSA, "FLR function per BSA (FLR-F/BSA)", PERCENT_PER_MIN_M2, "FLR-F / BSA", CLINICAL_REFERENCE_5, UNCHECKED, 3,
+            note=clinicalCriteria.MUR_NORMALISATION_UNCHECKED,
         ),
         QuantityDefinition(
             FLR_F_BSA_BELOW_DE_GRAAF,
-            "FLR-F_BSA below 2.69 %/min/m2 (high PHLF risk)",
+            f"FLR-F/BSA {DE_GRAAF_CUTOFF.criterionText()} (de Graaf)",
             PERCENT_PER_MIN_M2,
-            "met when FLR-F_BSA < 2.69 %/min/m2: high risk of post-hepatectomy liver failure",
+            f"met when {DE_GRAAF_CUTOFF.criterionText()}; risk group {DE_GRAAF_CUTOFF.riskGroupText()}: high risk of "
+            "post-hepatectomy liver failure",
             DE_GRAAF_2010,
-            CHECKED,
+            UNCHECKED,
             3,
-            note="population: major liver resection (not ALPPS)",
+            note=f"population: {DE_GRAAF_CUTOFF.population}; {clinicalCriteria.MUR_NORMALISATION_UNCHECKED}",
         ),
         QuantityDefinition(
             FLR_F_BSA_BELOW_ALPPS,
-            "FLR-F_BSA below 2.7 %/min/m2 before ALPPS stage 2",
+            f"FLR-F/BSA {ALPPS_CUTOFF.criterionText()} before ALPPS stage 2 (Tomassini)",
             PERCENT_PER_MIN_M2,
-            "met when FLR-F_BSA < 2.7 %/min/m2 before ALPPS stage 2",
+            f"met when {ALPPS_CUTOFF.criterionText()}; risk group {ALPPS_CUTOFF.riskGroupText()} before ALPPS stage 2",
             TOMASSINI_2020,
-            CHECKED,
+            UNCHECKED,
             3,
-            note="the stage-2 readiness checklist states the same cut-off the other way round (>= 2.7: met = ready)",
+            note=f"population: {ALPPS_CUTOFF.population}; {clinicalCriteria.MUR_NORMALISATION_UNCHECKED}",
         ),
     )
 }
@@ -936,70 +941,16 @@ def remnantFunctionPerBsa(mur, flrShare, bsaM2):
     return remnantFunction(mur, flrShare) / _bsaValue(bsaM2)
 
 
-@dataclass(frozen=True)
-class FunctionThreshold:
-    """A published FLR-F_BSA cut-off; the risk sign holds when value < threshold."""
-
-    key: str
-    value: float
-    source: str
-    population: str
-    status: str
-    unit: str = PERCENT_PER_MIN_M2
-    comparison: str = BELOW
-
-    def withValue(self, value, source="user-defined threshold", population="not stated"):
-        """A copy with another cut-off whose source says what it replaces."""
-        if not isinstance(source, str) or not source.strip():
-            raise ValueError(f"Threshold source {source!r} is empty: expected where the new threshold comes from")
-        number = _positive(value, "FLR-F_BSA threshold", f"a cut-off in {PERCENT_PER_MIN_M2}")
-        return replace(
-            self,
-            value=number,
-            source=f"{source} (replaces {self.comparison} {self.value:g} {self.unit}: {self.source})",
-            population=population,
-            status="user-defined",
-        )
-
-
-DE_GRAAF_THRESHOLD = FunctionThreshold(
-    FLR_F_BSA_BELOW_DE_GRAAF, 2.69, DE_GRAAF_2010, "major liver resection (not ALPPS)", CHECKED
-)
-ALPPS_STAGE2_THRESHOLD = FunctionThreshold(FLR_F_BSA_BELOW_ALPPS, 2.7, TOMASSINI_2020, "ALPPS before stage 2", CHECKED)
+# The published FLR-F_BSA cut-offs (clinicalCriteria): < 2.69 de Graaf 2010, <= 2.7 Tomassini 2020.
+# Their flags are unchecked wherever shown: the MUR normalisation behind them is unchecked.
+DE_GRAAF_THRESHOLD = clinicalCriteria.FLR_FUNCTION_DE_GRAAF
+ALPPS_STAGE2_THRESHOLD = clinicalCriteria.FLR_FUNCTION_ALPPS
 DEFAULT_THRESHOLDS = (DE_GRAAF_THRESHOLD, ALPPS_STAGE2_THRESHOLD)
 
 
-@dataclass(frozen=True)
-class FunctionFlag:
-    """A risk flag on FLR-F_BSA. ``state`` MET means the risk sign is present (value < threshold),
-    NOT_MET that it is absent, UNKNOWN that there is no value (no functional imaging or no BSA)."""
-
-    criterion: str
-    label: str
-    value: Optional[float]
-    unit: str
-    threshold: float
-    comparison: str
-    state: str
-    source: str
-    population: str
-    status: str
-    reason: str = ""
-
-    def describe(self):
-        value = "not available" if self.value is None else f"{self.value:.3f} {self.unit}"
-        text = f"{self.label}: FLR-F_BSA {value} {self.comparison} {self.threshold:g} {self.unit}: {self.state}"
-        if self.reason:
-            text += f" ({self.reason})"
-        return f"{text} [{self.source}; population {self.population}; status {self.status}]"
-
-    def asDict(self):
-        return dataclasses.asdict(self)
-
-
-def remnantFunctionFlags(flrFunctionPerBsa, thresholds=DEFAULT_THRESHOLDS, reason="") -> List[FunctionFlag]:
-    """One flag per threshold (default: < 2.69 de Graaf 2010, < 2.7 Tomassini 2020) for an FLR-F_BSA
-    in %/min/m2; None gives 'unknown' (with ``reason``, e.g. 'no BSA')."""
+def remnantFunctionFlags(flrFunctionPerBsa, thresholds=DEFAULT_THRESHOLDS, reason="") -> List[clinicalCriteria.Flag]:
+    """One go-ahead flag per cut-off (met when FLR-F_BSA is outside the cut-off's risk group) for an
+    FLR-F_BSA in %/min/m2; None gives 'unknown' (with ``reason``, e.g. 'no BSA')."""
     value = None
     if flrFunctionPerBsa is not None:
         value = checkedNumber(flrFunctionPerBsa, "FLR-F_BSA", f"a value in {PERCENT_PER_MIN_M2}")
@@ -1007,22 +958,13 @@ def remnantFunctionFlags(flrFunctionPerBsa, thresholds=DEFAULT_THRESHOLDS, reaso
             raise ValueError(f"FLR-F_BSA {value:g} {PERCENT_PER_MIN_M2} is negative: expected a value >= 0")
     flags = []
     for threshold in thresholds:
-        if not isinstance(threshold, FunctionThreshold):
-            raise ValueError(f"Threshold {threshold!r} is not a FunctionThreshold: expected value, source and population")
-        state = UNKNOWN if value is None else (MET if value < threshold.value else NOT_MET)
+        if not isinstance(threshold, clinicalCriteria.Cutoff):
+            raise ValueError(f"Threshold {threshold!r} is not a cut-off: expected a clinicalCriteria.Cutoff with source and population")
         flags.append(
-            FunctionFlag(
-                criterion=threshold.key,
-                label=DEFINITIONS[threshold.key].label if threshold.key in DEFINITIONS else threshold.key,
-                value=value,
-                unit=threshold.unit,
-                threshold=threshold.value,
-                comparison=threshold.comparison,
-                state=state,
-                source=threshold.source,
-                population=threshold.population,
-                status=threshold.status,
+            clinicalCriteria.evaluate(
+                threshold, value, status=clinicalCriteria.UNCHECKED,
                 reason=(reason or "no FLR-F_BSA") if value is None else "",
+                label=f"FLR-F/BSA ({threshold.source.split(' (')[0]})",
             )
         )
     return flags
@@ -1038,7 +980,7 @@ class RemnantFunctionAssessment:
     bsaM2: Optional[float]
     murPerBsa: Optional[float]
     flrFunctionPerBsa: Optional[float]
-    flags: Tuple[FunctionFlag, ...]
+    flags: Tuple[clinicalCriteria.Flag, ...]
 
     def asDict(self):
         return {

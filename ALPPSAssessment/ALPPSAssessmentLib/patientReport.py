@@ -14,7 +14,7 @@ import os
 import re
 
 import numpy as np
-from ALPPSVolumetryLib import futureLiverRemnant, geometry, patientIdentity, segmentVolumes
+from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, geometry, patientIdentity, segmentVolumes
 
 from . import hypertrophy, imageRegistration, stageTwoReadiness, timeline
 
@@ -186,10 +186,20 @@ def _methods(document):
         if formula:
             methods.append({"topic": what, "text": f"{formula['label']}: {formula['equation']} ({formula['inputs']}). {formula['reference']}"})
     thresholds = latest["thresholds"]
+    bwr = "no FLR-BWR cut-off for this condition" if thresholds["flrBwrMinimumPercent"] is None else (
+        f"FLR-BWR <= {thresholds['flrBwrMinimumPercent']:g} % ({thresholds['flrBwrSource']}; {thresholds['flrBwrStatus']})")
     methods.append({
         "topic": "Remnant thresholds",
-        "text": f"liver condition '{thresholds['condition']}': sFLR >= {thresholds['sflrMinimumPercent']:g} % "
-        f"({thresholds['sflrSource']}); FLR-BWR >= {thresholds['flrBwrMinimumPercent']:g} % ({thresholds['flrBwrSource']}).",
+        "text": f"liver condition '{thresholds['condition']}', risk groups as published: sFLR <= {thresholds['sflrMinimumPercent']:g} % "
+        f"({thresholds['sflrSource']}; {thresholds['sflrStatus']}); {bwr}. A criterion is met when the value as displayed is above "
+        "its cut-off; borderline when the value's resolution interval (half a voxel across the tumour-free remnant's boundary, "
+        "a worst-case bound from the voxel size) contains the cut-off. sFLR, FLR-BWR and FLR/BSA use the tumour-free remnant.",
+    })
+    methods.append({
+        "topic": "Growth time base",
+        "text": "DH from the last scan before stage 1; KGR = DH per week since stage 1 (Shindoh 2013; a PVE cut-off, nearly always "
+        "met in ALPPS); %/day and mL/day per day since stage 1; growth between two scans after stage 1 is interval growth, "
+        "per day between them, and is not used by the checklist.",
     })
     for key, definition in document["hypertrophy"]["definitions"].items():
         methods.append({"topic": definition["label"], "text": f"{definition['definition']} ({definition['unit']})"})
@@ -197,7 +207,9 @@ def _methods(document):
         mebrofenin = study["studies"].get("mebrofenin")
         if mebrofenin:
             uptake = mebrofenin.get("uptake", {})
-            methods.append({"topic": "Mebrofenin uptake rate", "text": f"{uptake.get('method', '')} {uptake.get('reference', '')}".strip()})
+            methods.append({"topic": "Mebrofenin uptake rate", "text": f"{uptake.get('method', '')} {uptake.get('reference', '')}".strip()
+                            + f" Normalisation in use: {uptake.get('normalisation', 'as described')}; unchecked: "
+                            + clinicalCriteria.MUR_NORMALISATION_UNCHECKED + "; every FLR-F/BSA flag is marked unchecked."})
             share = mebrofenin.get("remnantShare", {})
             methods.append({"topic": "Remnant share of mebrofenin uptake (FLR-C)", "text": f"{share.get('method', '')} {share.get('reference', '')}".strip()})
     return methods

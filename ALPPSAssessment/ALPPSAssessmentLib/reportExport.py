@@ -82,28 +82,36 @@ def writeCsvFiles(outputDirectory, document):
         for key, plan in point["volumetry"]["plans"].items():
             planRows.append(when + (key, _csvNumber(plan["remnantMl"]), _csvNumber(plan["resectedMl"]), _csvNumber(plan["percentFLR"]),
                                     _csvNumber(plan["functionalPercentFLR"]), _csvNumber(plan["sFLR"]), _csvNumber(plan["flrBwr"]),
-                                    _csvNumber(plan["flrPerBsa"]), "; ".join(f"{flag['criterion']} {flag['state']}" for flag in plan["flags"])))
+                                    _csvNumber(plan["flrPerBsa"]), "; ".join(f"{flag['label']} {flag['state']}" + (f" [{flag['status']}]" if flag['status'] != "checked" else "")
+                                              for flag in plan["flags"]),
+                                    _csvNumber(plan["tumourFreeRemnantMl"]),
+                                    "" if plan["remnantIntervalMl"] is None else _csvNumber(plan["remnantIntervalMl"][0]),
+                                    "" if plan["remnantIntervalMl"] is None else _csvNumber(plan["remnantIntervalMl"][1])))
     paths["segments"] = os.path.join(outputDirectory, SEGMENTS_CSV)
     _writeCsv(paths["segments"], ["time point", "study date", "days after stage 1", "Couinaud segment", "volume (mL)",
                                   "tumour inside (mL)", "tumour-free (mL)", "share of liver (%)"], rows)
     paths["plans"] = os.path.join(outputDirectory, PLANS_CSV)
     _writeCsv(paths["plans"], ["time point", "study date", "days after stage 1", "plan", "FLR (mL)", "resected (mL)", "%FLR",
-                               "functional %FLR", "sFLR (%)", "FLR-BWR (%)", "FLR/BSA (mL/m2)", "flags"], planRows)
+                               "functional %FLR", "sFLR (%)", "FLR-BWR (%)", "FLR/BSA (mL/m2)", "flags",
+                               "tumour-free FLR (mL)", "FLR resolution interval low (mL)", "FLR resolution interval high (mL)"], planRows)
     growth = document["hypertrophy"]
     growthRows = [
-        (group, item["from"]["role"], item["to"]["role"], item["days"], _csvNumber(item["remnant"]["beforeMl"]),
+        (item["timeBase"], item["from"]["role"], item["to"]["role"], "" if item["rateDays"] is None else item["rateDays"],
+         _csvNumber(item["remnant"]["beforeMl"]),
          _csvNumber(item["remnant"]["afterMl"]), _csvNumber(item["remnant"]["relativeGrowthPercent"]),
          _csvNumber(item["remnant"]["relativeGrowthPercentPerDay"]), _csvNumber(item["remnant"]["absoluteGrowthMlPerDay"]),
          _csvNumber(item["degreeOfHypertrophyPp"]), _csvNumber(item["kineticGrowthRatePercentPerWeek"]))
-        for group in ("intervals", "sinceFirst") for item in growth[group]
+        for group in ("sinceStage1", "intervals") for item in growth[group]
     ]
     paths["growth"] = os.path.join(outputDirectory, GROWTH_CSV)
-    _writeCsv(paths["growth"], ["kind", "from", "to", "days", "FLR before (mL)", "FLR after (mL)", "FLR growth (%)", "FLR growth (%/day)",
+    _writeCsv(paths["growth"], ["time base", "from", "to", "days (rates' denominator)", "FLR before (mL)", "FLR after (mL)", "FLR growth (%)", "FLR growth (%/day)",
                                 "FLR growth (mL/day)", "DH (pp)", "KGR (%/week)"], growthRows)
     paths["readiness"] = os.path.join(outputDirectory, READINESS_CSV)
-    _writeCsv(paths["readiness"], ["criterion", "label", "value", "unit", "comparison", "threshold", "state", "source", "note"],
+    _writeCsv(paths["readiness"], ["criterion", "label", "value", "unit", "met when", "threshold", "state", "status", "source",
+                                   "population", "reason", "note"],
               [(item["criterion"], item["label"], _csvNumber(item["value"]), item["unit"], item["comparison"], _csvNumber(item["threshold"]),
-                item["state"], item["source"], item["note"]) for item in document["readiness"]])
+                item["state"], item["status"], item["source"], item["population"], item["reason"], item["note"])
+               for item in document["readiness"]])
     return paths
 
 

@@ -12,9 +12,11 @@ import html
 import math
 import re
 
+from ALPPSVolumetryLib import clinicalCriteria
+
 from . import reportCharts
 
-STATE_CLASS = {"met": "met", "not met": "notmet", "unknown": "unknown"}
+STATE_CLASS = {"met": "met", "not met": "notmet", "borderline": "borderline", "unknown": "unknown"}
 
 _STYLE = """
 @page { size: A4 portrait; margin: 14mm 12mm 16mm 12mm; }
@@ -40,6 +42,7 @@ table.kv td.n { width: 16%; }
 .met { color: #0a6b2d; font-weight: 600; }
 .notmet { color: #b00020; font-weight: 700; }
 .unknown { color: #6b6b6b; font-style: italic; }
+.borderline { color: #a05a00; font-weight: 700; }
 .figure { break-inside: avoid; page-break-inside: avoid; margin: 2mm 0; }
 .figure img, .figure svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
 .pictures { display: flex; flex-wrap: wrap; gap: 3mm; }
@@ -70,7 +73,9 @@ def resolvePointer(document, text):
 def formatNumber(value, decimals):
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    return f"{value:,.{decimals}f}".replace(",", "\u2009") if abs(value) >= 10000 else f"{value:.{decimals}f}"
+    # Rounded as the flags compare it (clinicalCriteria.shownNumber), so a number and its state agree.
+    shown = clinicalCriteria.shownNumber(value, decimals)
+    return f"{shown:,.{decimals}f}".replace(",", "\u2009") if abs(shown) >= 10000 else f"{shown:.{decimals}f}"
 
 
 class _Page:
@@ -90,12 +95,19 @@ class _Page:
         return f'<span class="num" data-pointer="{html.escape(path)}" data-decimals="{decimals}">{shown}</span>{unitText}'
 
 
+def _g(number):
+    return "" if number is None else _e(f"{number:g}")
+
+
 def _e(text):
     return html.escape("" if text is None else str(text))
 
 
-def _state(state):
-    return f'<span class="{STATE_CLASS.get(state, "unknown")}">{_e(state)}</span>'
+def _state(flag):
+    """A flag's state in the one wording of clinicalCriteria, with 'unchecked' where it applies."""
+    state = flag["state"]
+    unchecked = f' <span class="small">[{_e(flag["status"])}]</span>' if flag.get("status", "checked") != "checked" else ""
+    return f'<span class="{STATE_CLASS.get(state, "unknown")}">{_e(clinicalCriteria.STATE_WORDS.get(state, state))}</span>{unchecked}'
 
 
 def _dateOrDay(point):
@@ -137,17 +149,19 @@ def _header(page):
 def _readiness(page):
     document = page.document
     page.add("<h2>Stage 2 readiness checklist</h2>")
-    page.add('<table><tr><th>Criterion</th><th class="n">Value</th><th class="n">Threshold</th><th>State</th><th>Source</th><th>Note</th></tr>')
+    page.add('<table><tr><th>Criterion</th><th class="n">Value</th><th class="n">Met when</th><th>State</th><th>Source</th><th>Note</th></tr>')
     for index, item in enumerate(document["readiness"]):
-        threshold = "–" if item["threshold"] is None else f"{_e(item['comparison'])} {page.number(('readiness', index, 'threshold'), 2 if item['threshold'] < 10 else 0, item['unit'])}"
-        decimals = 2 if item["value"] is None or abs(item["value"]) < 100 else 0
+        threshold = "–" if item["threshold"] is None else f"{_e(item['comparison'])} {_g(item['threshold'])} {_e(item['unit'])}"
+        note = "; ".join(part for part in (item.get("reason"), item.get("note")) if part)
         page.add(
-            f"<tr><td>{_e(item['label'])}</td><td class='n'>{page.number(('readiness', index, 'value'), decimals, item['unit'])}</td>"
-            f"<td class='n'>{threshold}</td><td>{_state(item['state'])}</td><td class='small'>{_e(item['source'])}</td>"
-            f"<td class='small'>{_e(item['note'])}</td></tr>"
+            f"<tr><td>{_e(item['label'])}</td><td class='n'>{page.number(('readiness', index, 'value'), item['decimals'], item['unit'])}</td>"
+            f"<td class='n'>{threshold}</td><td>{_state(item)}</td><td class='small'>{_e(item['source'])}</td>"
+            f"<td class='small'>{_e(note)}</td></tr>"
         )
     page.add("</table>")
-    page.add('<p class="small">"met" means the criterion for going ahead is satisfied. The team decides.</p>')
+    page.add('<p class="small">"met": the value as displayed is outside the published risk group (the criterion for going ahead); '
+             '"borderline": the cut-off lies within the value\'s resolution interval; "unchecked": the formula or cut-off is not '
+             "confirmed against the primary paper (clinical reference). The team decides.</p>")
 
 
 def _planTable(page):
@@ -163,19 +177,27 @@ def _planTable(page):
     for key, plan in point["volumetry"]["plans"].items():
         base = ("timePoints", index, "volumetry", "plans", key)
         flags = "; ".join(
-            f"{_e(flag['label'])}: {_state(flag['state'])} ({_e(flag['comparison'])} "
-            f"{page.number(base + ('flags', number, 'threshold'), 1, flag['unit'])}; {_e(flag['source'])})"
+            f"{_e(flag['label'])}: {_state(flag)} ({_e(flag['comparison'])} "
+            f"{_g(flag['threshold'])} {_e(flag['unit'])}; {_e(flag['source'])})"
             for number, flag in enumerate(plan["flags"])
         )
         page.add(
             f"<tr><td>{_e(plan['label'])}</td><td>{_e(', '.join(plan['remnantSegments']))}</td>"
             f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td><td class='n'>{page.number(base + ('resectedMl',), 1)}</td>"
             f"<td class='n'>{page.number(base + ('percentFLR',), 1)}</td><td class='n'>{page.number(base + ('functionalPercentFLR',), 1)}</td>"
-            f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td>"
+            f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td>"
             f"<td class='n'>{page.number(base + ('flrPerBsa',), 0)}</td></tr>"
         )
         page.add(f"<tr><td colspan='9' class='flags'>Adequacy: {flags}</td></tr>")
-        for warning in plan.get("warnings") or ():
+        if plan.get("remnantIntervalMl"):
+            page.add(f"<tr><td colspan='9' class='flags'>Tumour-free FLR {page.number(base + ('tumourFreeRemnantMl',), 1, 'mL')}, "
+                     f"resolution interval {page.number(base + ('remnantIntervalMl', 0), 1)}–{page.number(base + ('remnantIntervalMl', 1), 1, 'mL')}"
+                     + (f"; sFLR {page.number(base + ('sFLRInterval', 0), 2)}–{page.number(base + ('sFLRInterval', 1), 2, '%')}" if plan.get("sFLRInterval") else "")
+                     + "</td></tr>")
+        tumourFlag = plan.get("tumourFlag")
+        if tumourFlag and tumourFlag["state"] == "not met":
+            page.add(f"<tr><td colspan='9' class='notmet'>Warning: {_e(tumourFlag['reason'])}</td></tr>")
+        for warning in [w for w in (plan.get("warnings") or ()) if not tumourFlag or w != tumourFlag["reason"]]:
             page.add(f"<tr><td colspan='9' class='warning flags'>{_e(warning)}</td></tr>")
     page.add("</table>")
     page.add(
@@ -218,17 +240,18 @@ def _growth(page, chartSvg):
         base = ("hypertrophy", "timePoints", index)
         page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
                  f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('sFLR',), 1)}</td><td class='n'>{page.number(base + ('flrBwr',), 2)}</td></tr>")
+                 f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td></tr>")
     page.add("</table>")
-    intervals = [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
-    intervals += [("sinceFirst", index, item) for index, item in enumerate(growth["sinceFirst"])]
+    intervals = [("sinceStage1", index, item) for index, item in enumerate(growth["sinceStage1"])]
+    intervals += [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
     if intervals:
-        page.add('<table><tr><th>Interval</th><th class="n">Days</th><th class="n">FLR growth (%)</th><th class="n">%/day</th>'
+        page.add('<table><tr><th>Growth</th><th>Time base</th><th class="n">Days</th><th class="n">FLR growth (%)</th><th class="n">%/day</th>'
                  '<th class="n">mL/day</th><th class="n">DH (pp)</th><th class="n">KGR (%/week)</th></tr>')
         for group, index, item in intervals:
             base = ("hypertrophy", group, index)
             page.add(
-                f"<tr><td>{_e(item['from']['role'])} → {_e(item['to']['role'])}</td><td class='n'>{page.number(base + ('days',), 0)}</td>"
+                f"<tr><td>{_e(item['from']['role'])} → {_e(item['to']['role'])}</td><td class='small'>{_e(item['timeBase'])}</td>"
+                f"<td class='n'>{page.number(base + ('rateDays',), 0)}</td>"
                 f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercent'), 1)}</td>"
                 f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercentPerDay'), 2)}</td>"
                 f"<td class='n'>{page.number(base + ('remnant', 'absoluteGrowthMlPerDay'), 1)}</td>"
@@ -243,12 +266,8 @@ def _growth(page, chartSvg):
 
 
 def _riskFlag(flag):
-    """Risk flags (laboratoryScores, mebrofenin, gadoxetate) say 'met' when the risk sign is
-    present, the opposite of the readiness checklist; the report says it in words."""
-    state = flag.get("state")
-    text = {"met": "yes: risk sign present", "not met": "no", "unknown": "unknown"}.get(state, state)
-    cssClass = {"met": "notmet", "not met": "met"}.get(state, "unknown")
-    return f'<span class="{cssClass}">{_e(text)}</span>'
+    """Functional flags in the one vocabulary: the criterion for going ahead, and its state."""
+    return f"{_e(flag.get('comparison', ''))} {_g(flag.get('threshold'))} {_e(flag.get('unit', ''))}: {_state(flag)}"
 
 
 def _function(page, timeActivitySvgs):

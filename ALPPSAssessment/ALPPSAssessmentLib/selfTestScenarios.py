@@ -58,17 +58,22 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     for measured, truth, point in zip(result.timePoints, flrTruth, patient.timePoints):
         _check(math.isclose(measured.plan.remnantMl, truth, rel_tol=1e-12), f"{measured.role}: FLR {measured.plan.remnantMl}, truth {truth}")
         _check(measured.daysAfterStage1 == point.daysAfterStage1, f"{measured.role}: day {measured.daysAfterStage1}")
-    first = result.intervals[0]
-    _check(first.days == 10, f"pre-stage 1 to interstage is {first.days} days")
+    # Growth since stage 1: from the last scan before it (day -3) to the interstage scan (day 7),
+    # every rate per day (week) since stage 1, not per day between the two scans.
+    first = result.sinceStage1[0]
+    _check(first.days == 10 and first.rateDays == 7, f"pre-stage 1 to interstage: {first.days} days apart, {first.rateDays} since stage 1")
     expected = (flrTruth[1] - flrTruth[0]) / flrTruth[0] * 100.0
     _check(math.isclose(first.remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "relative FLR growth differs from truth")
-    _check(math.isclose(first.remnant.relativeGrowthPercentPerDay, expected / 10.0, rel_tol=1e-9), "%/day differs")
-    _check(math.isclose(first.remnant.absoluteGrowthMlPerDay, (flrTruth[1] - flrTruth[0]) / 10.0, rel_tol=1e-9), "mL/day differs")
+    _check(math.isclose(first.remnant.relativeGrowthPercentPerDay, expected / 7.0, rel_tol=1e-9), "%/day is not per day since stage 1")
+    _check(math.isclose(first.remnant.absoluteGrowthMlPerDay, (flrTruth[1] - flrTruth[0]) / 7.0, rel_tol=1e-9), "mL/day differs")
     dh = result.timePoints[1].plan.sFLR - result.timePoints[0].plan.sFLR
     _check(math.isclose(first.degreeOfHypertrophyPp, dh, rel_tol=1e-12), "DH is not the sFLR difference")
-    _check(math.isclose(first.kineticGrowthRatePercentPerWeek, dh / (10 / 7.0), rel_tol=1e-12), "KGR is not DH per week")
-    overall = result.sinceFirst[0]
-    _check(overall.toRole == "pre-stage 2" and overall.days == 13, "growth since the first scan is missing")
+    _check(math.isclose(first.kineticGrowthRatePercentPerWeek, dh / (7 / 7.0), rel_tol=1e-12), "KGR is not DH per week since stage 1")
+    overall = result.sinceStage1[1]
+    _check(overall.toRole == "pre-stage 2" and overall.rateDays == 10, "growth to the pre-stage 2 scan is missing")
+    (interval,) = result.intervals
+    _check(interval.timeBase == "interval" and interval.rateDays == 3 and interval.kineticGrowthRatePercentPerWeek is None,
+           "interval growth between the two later scans")
 
     timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario time points"), result)
     growthTable = hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario growth"), result)
@@ -76,7 +81,7 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     sequence, _ = hypertrophy.addSegmentationSequence(scene, points, patient.stage1Date)
     _check(sequence.GetNumberOfDataNodes() == 3 and sequence.GetNthIndexValue(1) == "7", "segmentations not browsable by day")
     _check(chart.GetNumberOfPlotSeriesNodes() == 3, "chart needs FLR, sFLR and the threshold line")
-    _check(growthTable.GetNumberOfRows() == 3, "two consecutive intervals and one since the first scan")
+    _check(growthTable.GetNumberOfRows() == 3, "two rows since stage 1 and one interval")
     bundle = os.path.join(temporaryDirectory, "hypertrophy.mrb")
     _check(scene.WriteToMRB(bundle), f"writing {bundle} failed")
     scene.Clear(False)
@@ -86,7 +91,7 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     _check(all(p.volumeNode is not None for p in reloaded), "source volume references lost on reload")
     _check(scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3, "chart lost on reload")
     again = hypertrophy.measureHypertrophy(reloaded, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
-    _check(math.isclose(again.intervals[0].remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "growth changed on reload")
+    _check(math.isclose(again.sinceStage1[0].remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "growth changed on reload")
 
 
 def _boxSegmentation(scene, name, remnantMl):
@@ -107,17 +112,27 @@ def _boxSegmentation(scene, name, remnantMl):
 
 
 def workedExampleOfTheReference(scene, temporaryDirectory):
-    """Clinical reference section 4: FLR 300 -> 500 mL in 9 days is +66.67 %, 7.41 %/day and
-    22.2 mL/day, computed through the public timeline logic."""
+    """Clinical reference section 4: FLR 300 -> 500 mL on a scan 9 days after stage 1 is +66.67 %,
+    7.41 %/day and 22.2 mL/day since stage 1, whenever the baseline scan was taken; two interstage
+    scans on day 7 (450 mL) and 14 (520 mL) give interval growth of +15.56 %, 2.22 %/day."""
     stage1 = datetime.date(2026, 1, 10)
-    before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=1), _boxSegmentation(scene, "Before", 300.0))
-    after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=8), _boxSegmentation(scene, "After", 500.0))
-    result = hypertrophy.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
-    growth = result.intervals[0].remnant
-    _check(math.isclose(growth.beforeMl, 300.0, rel_tol=1e-9) and math.isclose(growth.afterMl, 500.0, rel_tol=1e-9), "box volumes")
-    _check(round(growth.relativeGrowthPercent, 2) == 66.67, f"relative growth {growth.relativeGrowthPercent}")
-    _check(round(growth.relativeGrowthPercentPerDay, 2) == 7.41, f"growth per day {growth.relativeGrowthPercentPerDay}")
-    _check(round(growth.absoluteGrowthMlPerDay, 1) == 22.2, f"mL per day {growth.absoluteGrowthMlPerDay}")
+    for baselineDaysBefore in (1, 21):
+        before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=baselineDaysBefore), _boxSegmentation(scene, "Before", 300.0))
+        after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=9), _boxSegmentation(scene, "After", 500.0))
+        result = hypertrophy.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
+        growth = result.sinceStage1[0].remnant
+        _check(math.isclose(growth.beforeMl, 300.0, rel_tol=1e-9) and math.isclose(growth.afterMl, 500.0, rel_tol=1e-9), "box volumes")
+        _check(round(growth.relativeGrowthPercent, 2) == 66.67, f"relative growth {growth.relativeGrowthPercent}")
+        _check(round(growth.relativeGrowthPercentPerDay, 2) == 7.41, f"growth per day {growth.relativeGrowthPercentPerDay}")
+        _check(round(growth.absoluteGrowthMlPerDay, 1) == 22.2, f"mL per day {growth.absoluteGrowthMlPerDay}")
+    first = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), _boxSegmentation(scene, "Day 7", 450.0))
+    second = timeline.TimePoint("interstage 2", stage1 + datetime.timedelta(days=14), _boxSegmentation(scene, "Day 14", 520.0))
+    baseline = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=2), _boxSegmentation(scene, "Baseline", 300.0))
+    result = hypertrophy.measureHypertrophy([baseline, first, second], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
+    (interval,) = result.intervals
+    _check(interval.timeBase == "interval" and interval.rateDays == 7, "interval growth between the interstage scans")
+    _check(round(interval.remnant.relativeGrowthPercent, 2) == 15.56, f"interval growth {interval.remnant.relativeGrowthPercent}")
+    _check(round(interval.remnant.relativeGrowthPercentPerDay, 2) == 2.22, f"interval %/day {interval.remnant.relativeGrowthPercentPerDay}")
 
 
 def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):

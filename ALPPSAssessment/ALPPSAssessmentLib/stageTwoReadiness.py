@@ -1,42 +1,21 @@
-"""The stage-2 readiness checklist: each criterion with its value, threshold, source and state
-(met / not met / unknown). Decision support: the checklist shows, the team decides.
+"""The stage-2 readiness checklist: each criterion with its value, threshold, source and state.
+Decision support: the checklist shows, the team decides.
 
-"met" here always means the criterion for going ahead is satisfied (e.g. MELD <= 10), which is
-the opposite of the risk flags of laboratoryScores, where "met" means the risk sign is present.
+Every row is a ``clinicalCriteria.Flag``: "met" always means the criterion for going ahead holds
+(the value is outside its published risk group), as everywhere in the extension. Growth rates are
+those since stage 1 (clinical reference section 4), never interval growth between later scans.
 """
 
-from dataclasses import dataclass
-from typing import Optional
+import dataclasses
 
 import vtk
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib import clinicalCriteria
+from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
 from . import growthMetrics, laboratoryScores, timeline
 
-# Remnant function before stage 2 (99mTc-mebrofenin): FLR-F/BSA >= 2.7 %/min/m2 (Tomassini 2020).
-REMNANT_FUNCTION_THRESHOLD = (2.7, "%/min/m2", "Tomassini F et al. HPB 2020 (FLR-F/BSA before ALPPS stage 2)")
 LIVER_FAILURE_ANSWERS = ("unknown", "no", "yes")
-
-
-@dataclass
-class ReadinessCriterion:
-    criterion: str
-    label: str
-    value: Optional[float]
-    unit: str
-    threshold: Optional[float]
-    comparison: str
-    state: str
-    source: str
-    note: str = ""
-
-
-def _compare(value, threshold, comparison):
-    if value is None or threshold is None:
-        return UNKNOWN
-    satisfied = {">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[comparison]
-    return MET if satisfied else NOT_MET
 
 
 def _labValue(labs, quantity):
@@ -47,7 +26,9 @@ def _labValue(labs, quantity):
 def meldOfLabs(labs):
     """MELD from a time point's labs, or None when bilirubin, creatinine or INR is missing."""
     values = [_labValue(labs, quantity) for quantity in (laboratoryScores.BILIRUBIN, laboratoryScores.CREATININE, laboratoryScores.INR)]
-    return None if any(value is None for value in values) else laboratoryScores.meld(*values)
+    if any(value is None for value in values):
+        return None
+    return laboratoryScores.meld(*values, dialysis=laboratoryScores.dialysisOfLabs(labs))
 
 
 def albiOfLabs(labs):
@@ -75,57 +56,57 @@ def scoresOfLabs(labs, remnantMl=None, totalLiverMl=None):
     return scores
 
 
+def _sinceStage1To(result, point):
+    for item in result.sinceStage1:
+        if item.toDate == point.studyDate.isoformat() and item.toRole == point.role:
+            return item
+    return None
+
+
 def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerBsa=None):
-    """Checklist for the latest scan before stage 2 of a HypertrophyResult."""
+    """Checklist (``clinicalCriteria.Flag`` rows) for the latest scan before stage 2 of a
+    HypertrophyResult."""
     if stage1LiverFailure not in LIVER_FAILURE_ANSWERS:
         raise ValueError(f"Liver failure after stage 1 '{stage1LiverFailure}' is not an answer: expected {', '.join(LIVER_FAILURE_ANSWERS)}")
     beforeStage2 = [point for point in result.timePoints if timeline.roleOrder(point.role) < timeline.roleOrder(timeline.ROLE_AFTER_STAGE_2)]
     if not beforeStage2:
         raise ValueError("The readiness checklist needs a scan before stage 2")
     latest = beforeStage2[-1]
-    criteria = []
-    for flag in latest.plan.flags:  # sFLR and FLR-BWR for the liver condition (adequacy)
-        criteria.append(
-            ReadinessCriterion(flag.criterion, flag.label, flag.value, flag.unit, flag.threshold, flag.comparison, flag.state, flag.source,
-                               f"at the {latest.role} scan ({latest.studyDate.isoformat()})")
-        )
-    growth = None
-    if len(beforeStage2) > 1:
-        growth = growthMetrics.growthInterval(beforeStage2[0], latest)
-    kgr = growth.kineticGrowthRatePercentPerWeek if growth else None
-    threshold, unit, comparison, source, population = growthMetrics.KGR_THRESHOLD
-    criteria.append(
-        ReadinessCriterion("kineticGrowthRate", "Kinetic growth rate (KGR)", kgr, unit, threshold, comparison,
-                           _compare(kgr, threshold, comparison), source, f"cut-off from {population}; first to latest scan before stage 2")
-    )
-    perDay = growth.remnant.relativeGrowthPercentPerDay if growth else None
-    threshold, unit, comparison, source, population = growthMetrics.RELATIVE_GROWTH_PER_DAY_THRESHOLD
-    criteria.append(
-        ReadinessCriterion("relativeGrowthPerDay", "FLR growth per day", perDay, unit, threshold, comparison,
-                           _compare(perDay, threshold, comparison), source, f"cut-off from {population}")
-    )
+    at = f"at the {latest.role} scan ({latest.studyDate.isoformat()})"
+    criteria = [dataclasses.replace(flag, note="; ".join(item for item in (at, flag.note) if item)) for flag in latest.plan.flags]
+    if latest.plan.tumourFlag is not None:
+        criteria.append(dataclasses.replace(latest.plan.tumourFlag, note=at))
+    growth = _sinceStage1To(result, latest)
+    if growth is None:
+        why = "needs the last scan before stage 1 and a scan after stage 1"
+        kgr = perDay = None
+        kgrWhy = perDayWhy = why
+    else:
+        kgr, perDay = growth.kineticGrowthRatePercentPerWeek, growth.remnant.relativeGrowthPercentPerDay
+        kgrWhy = growth.notComputed.get("kineticGrowthRatePercentPerWeek", "")
+        perDayWhy = growth.notComputed.get("relativeGrowthPercentPerDay", "")
+    since = f"since stage 1, {growth.fromRole} ({growth.fromDate}) to {growth.toRole} ({growth.toDate})" if growth else ""
+    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.KGR, kgr, reason=kgrWhy, note=f"{since}; {clinicalCriteria.KGR.note}" if since else ""))
+    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, perDay, reason=perDayWhy, note=since))
     meld = meldOfLabs(latest.labs)
-    meldFlag = laboratoryScores.meldBeforeStage2Flag(meld)
-    # The lab flag is the risk sign (MELD > 10); the checklist asks for its absence.
-    meldState = {MET: NOT_MET, NOT_MET: MET}.get(meldFlag.state, UNKNOWN)
-    criteria.append(
-        ReadinessCriterion("meld", "MELD", None if meld is None else meld.rounded, "", meldFlag.threshold, "<=", meldState,
-                           meldFlag.source, "needs bilirubin, creatinine and INR of the latest scan" if meld is None else "")
-    )
+    criteria.append(dataclasses.replace(laboratoryScores.meldBeforeStage2Flag(meld), criterion="meld"))
     failureState = {"no": MET, "yes": NOT_MET}.get(stage1LiverFailure, UNKNOWN)
     criteria.append(
-        ReadinessCriterion("noLiverFailureAfterStage1", "No liver failure after stage 1", None, "", None, "", failureState,
-                           "entered by the team", f"answer: {stage1LiverFailure}")
+        clinicalCriteria.Flag(
+            criterion="noLiverFailureAfterStage1", label="No liver failure after stage 1", value=None, unit="", threshold=None,
+            comparison="", state=failureState, source="entered by the team", status=clinicalCriteria.CHECKED,
+            reason="" if failureState != UNKNOWN else "not answered", note=f"answer: {stage1LiverFailure}",
+        )
     )
     if remnantFunctionPerBsa is None:
         # Measured at the latest scan and stored with its time point.
         remnantFunctionPerBsa = (latest.remnantFunction or {}).get("flrFunctionPerBsa")
-    threshold, unit, source = REMNANT_FUNCTION_THRESHOLD
-    criteria.append(
-        ReadinessCriterion("remnantFunction", "Remnant function FLR-F/BSA (mebrofenin)", remnantFunctionPerBsa, unit, threshold, ">=",
-                           _compare(remnantFunctionPerBsa, threshold, ">="), source,
-                           "" if remnantFunctionPerBsa is not None else "functional imaging not available")
+    function = clinicalCriteria.evaluate(
+        clinicalCriteria.FLR_FUNCTION_ALPPS, remnantFunctionPerBsa, status=clinicalCriteria.UNCHECKED,
+        reason="functional imaging not available" if remnantFunctionPerBsa is None else "",
+        label="Remnant function FLR-F/BSA (mebrofenin)",
     )
+    criteria.append(dataclasses.replace(function, criterion="remnantFunction"))
     return criteria
 
 
@@ -148,11 +129,12 @@ def afterStage2Flags(result, stage2DateText=None):
 
 READINESS_COLUMNS = (
     ("Criterion", vtk.vtkStringArray, "", "What is checked before stage 2"),
-    ("Value", vtk.vtkDoubleArray, "", "Value at the latest scan before stage 2 (unit in the next column)"),
+    ("Value", vtk.vtkDoubleArray, "", "Value at the latest scan before stage 2, as displayed and compared"),
     ("Unit", vtk.vtkStringArray, "", "Unit of value and threshold"),
-    ("Threshold", vtk.vtkStringArray, "", "Comparison and threshold"),
-    ("State", vtk.vtkStringArray, "", "met / not met / unknown"),
-    ("Source", vtk.vtkStringArray, "", "Where the threshold comes from"),
+    ("Met when", vtk.vtkStringArray, "", "The criterion for going ahead (the opposite of the published risk group)"),
+    ("State", vtk.vtkStringArray, "", "met / not met / borderline / unknown"),
+    ("Status", vtk.vtkStringArray, "", "checked / unchecked: the formula or cut-off as marked in the clinical reference"),
+    ("Source", vtk.vtkStringArray, "", "Where the threshold comes from, and its population"),
     ("Note", vtk.vtkStringArray, "", ""),
 )
 
@@ -161,12 +143,13 @@ def writeReadinessTable(tableNode, criteria):
     rows = [
         (
             item.label,
-            numberOrNaN(item.value),
+            numberOrNaN(None if item.value is None else clinicalCriteria.shownNumber(item.value, item.decimals)),
             item.unit,
-            "" if item.threshold is None else f"{item.comparison} {item.threshold:g}",
-            item.state,
-            item.source,
-            item.note,
+            item.criterionText(),
+            item.stateText,
+            item.status,
+            "; ".join(part for part in (item.source, f"population: {item.population}" if item.population else "") if part),
+            "; ".join(part for part in (item.reason, item.note) if part),
         )
         for item in criteria
     ]
@@ -174,4 +157,4 @@ def writeReadinessTable(tableNode, criteria):
 
 
 def readinessToList(criteria):
-    return [dict(vars(item)) for item in criteria]
+    return [item.asDict() for item in criteria]

@@ -94,6 +94,11 @@ def checkCourse(timePoints, stage1Date=None):
     """Refuse time points whose dates contradict their roles (a pre-stage 1 scan after an
     interstage scan, an interstage scan before stage 1...), naming both."""
     ordered = sortedTimePoints(timePoints)
+    if stage1Date is not None and len(ordered) > 1 and all(point.studyDate < stage1Date for point in ordered):
+        raise ValueError(
+            f"The stage 1 date {stage1Date.isoformat()} is after every scan ({', '.join(p.studyDate.isoformat() for p in ordered)}): "
+            "growth is counted from stage 1, so check the stage 1 date"
+        )
     for earlier, later in zip(ordered, ordered[1:]):
         if roleOrder(later.role) < roleOrder(earlier.role):
             raise ValueError(

@@ -11,70 +11,33 @@ import dataclasses
 from dataclasses import dataclass
 from typing import List, Optional
 
+from . import clinicalCriteria
 from .bodySize import checkedNumber
+from .clinicalCriteria import BORDERLINE, MET, NOT_MET, UNKNOWN  # noqa: F401 (the states, re-exported)
 from .couinaud import SEGMENT_IDS
 from .remnantRatios import FLR_BWR, RATIO_DEFINITIONS, SFLR
-
-# Threshold sources as the clinical reference (section 2) lists them.
-KISHI_2009 = "Kishi 2009 Ann Surg 250:540"
-VAUTHEY_2000 = "Vauthey 2000 Surgery 127:512"
-TRUANT_2007 = "Truant 2007 JACS 204:22"
-ZURICH_ALPPS_TRIAL = "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)"
-
-MET = "met"
-NOT_MET = "not met"
-UNKNOWN = "unknown"  # the value or the threshold is missing: no statement either way
-AT_LEAST = ">="
 
 
 @dataclass(frozen=True)
 class LiverCondition:
     key: str
     label: str
-    sflrMinimumPercent: Optional[float]
-    sflrSource: Optional[str]
-    flrBwrMinimumPercent: Optional[float]  # None: the clinical reference gives no threshold
-    flrBwrSource: Optional[str]
-    note: str = ""
+    sflrCutoff: clinicalCriteria.Cutoff
+    flrBwrCutoff: Optional[clinicalCriteria.Cutoff]  # None: the clinical reference gives no threshold
 
 
 LIVER_CONDITIONS = {
     condition.key: condition
     for condition in (
-        LiverCondition(
-            "normal",
-            "Normal liver",
-            20.0,
-            f"{KISHI_2009}; {VAUTHEY_2000}",
-            0.5,
-            f"{TRUANT_2007}; {ZURICH_ALPPS_TRIAL}",
-            note=f"many centres use sFLR >= 25 % ({VAUTHEY_2000}: more major complications at <= 25 %)",
-        ),
-        LiverCondition(
-            "chemotherapy",
-            "After extensive chemotherapy / steatosis",
-            30.0,
-            KISHI_2009,
-            None,
-            None,
-        ),
-        # The clinical reference names no single paper for the 40 % sFLR; it lists the sFLR
-        # sources of its table, which are cited as such. Truant 2007 is about non-cirrhotic
-        # livers, so only the Zurich trial backs the 0.8 % FLR-BWR.
-        LiverCondition(
-            "cirrhosis",
-            "Cirrhosis or otherwise injured liver",
-            40.0,
-            f"clinical reference table, sources listed: {KISHI_2009}; {VAUTHEY_2000}",
-            0.8,
-            ZURICH_ALPPS_TRIAL,
-        ),
+        LiverCondition("normal", "Normal liver", clinicalCriteria.SFLR_NORMAL, clinicalCriteria.FLR_BWR_NORMAL),
+        LiverCondition("chemotherapy", "After extensive chemotherapy / steatosis", clinicalCriteria.SFLR_CHEMOTHERAPY, None),
+        LiverCondition("cirrhosis", "Cirrhosis or otherwise injured liver", clinicalCriteria.SFLR_CIRRHOSIS, clinicalCriteria.FLR_BWR_CIRRHOSIS),
     )
 }
 
 # A threshold is a percentage strictly between these bounds.
 _PERCENT_BOUNDS = (0.0, 100.0)
-# An sFLR minimum below 1 % is never meant: it is a fraction typed for a percentage (0.25 for 25 %).
+# An sFLR threshold below 1 % is never meant: it is a fraction typed for a percentage (0.25 for 25 %).
 _SMALLEST_SFLR_MINIMUM_PERCENT = 1.0
 
 
@@ -94,16 +57,19 @@ def _thresholdPercent(value, name):
 
 @dataclass(frozen=True)
 class AdequacyThresholds:
-    """The minimum sFLR and FLR-BWR (%) applied for one liver condition, each with its source."""
+    """The sFLR and FLR-BWR cut-offs (%) applied for one liver condition, each with its source.
+    As published, the risk group is a value at or below the cut-off: adequate means strictly above."""
 
     condition: str
     sflrMinimumPercent: Optional[float]
     flrBwrMinimumPercent: Optional[float]
     sflrSource: Optional[str]
     flrBwrSource: Optional[str]
+    sflrStatus: str = clinicalCriteria.CHECKED
+    flrBwrStatus: str = clinicalCriteria.CHECKED
 
     def withOverrides(self, sflrMinimumPercent=None, flrBwrMinimumPercent=None, source="user-defined threshold"):
-        """A copy with the given minimums replaced; their source says what they replace, so that a
+        """A copy with the given cut-offs replaced; their source says what they replace, so that a
         report never hides that a default was changed."""
         changes = {}
         overriding = sflrMinimumPercent is not None or flrBwrMinimumPercent is not None
@@ -117,10 +83,30 @@ class AdequacyThresholds:
                 )
             changes["sflrMinimumPercent"] = value
             changes["sflrSource"] = _overrideSource(source, self.sflrMinimumPercent, self.sflrSource)
+            changes["sflrStatus"] = clinicalCriteria.USER_DEFINED
         if flrBwrMinimumPercent is not None:
             changes["flrBwrMinimumPercent"] = _thresholdPercent(flrBwrMinimumPercent, "FLR-BWR minimum")
             changes["flrBwrSource"] = _overrideSource(source, self.flrBwrMinimumPercent, self.flrBwrSource)
+            changes["flrBwrStatus"] = clinicalCriteria.USER_DEFINED
         return dataclasses.replace(self, **changes)
+
+    def cutoffs(self):
+        """(sFLR cut-off, FLR-BWR cut-off or None) as ``clinicalCriteria.Cutoff`` records."""
+        liver = _liverCondition(self.condition)
+
+        def cutoff(base, value, source, status):
+            if value is None:
+                return None
+            if base is None:  # a user-defined FLR-BWR cut-off where the reference gives none
+                base = clinicalCriteria.FLR_BWR_NORMAL
+            if value == base.threshold and source == base.source:
+                return base
+            return dataclasses.replace(base, threshold=value, source=source, status=status, population="not stated")
+
+        return (
+            cutoff(liver.sflrCutoff, self.sflrMinimumPercent, self.sflrSource, self.sflrStatus),
+            cutoff(liver.flrBwrCutoff, self.flrBwrMinimumPercent, self.flrBwrSource, self.flrBwrStatus),
+        )
 
 
 def _overrideSource(source, previous, previousSource):
@@ -132,63 +118,43 @@ def _overrideSource(source, previous, previousSource):
 def defaultThresholds(condition):
     """The clinical reference's thresholds for a liver condition ('normal', 'chemotherapy', 'cirrhosis')."""
     liver = _liverCondition(condition)
+    bwr = liver.flrBwrCutoff
     return AdequacyThresholds(
         condition=liver.key,
-        sflrMinimumPercent=liver.sflrMinimumPercent,
-        flrBwrMinimumPercent=liver.flrBwrMinimumPercent,
-        sflrSource=liver.sflrSource,
-        flrBwrSource=liver.flrBwrSource,
+        sflrMinimumPercent=liver.sflrCutoff.threshold,
+        flrBwrMinimumPercent=None if bwr is None else bwr.threshold,
+        sflrSource=liver.sflrCutoff.source,
+        flrBwrSource=None if bwr is None else bwr.source,
+        sflrStatus=liver.sflrCutoff.status,
+        flrBwrStatus=clinicalCriteria.CHECKED if bwr is None else bwr.status,
     )
 
 
-@dataclass(frozen=True)
-class AdequacyFlag:
-    criterion: str  # key in remnantRatios.RATIO_DEFINITIONS
-    label: str
-    value: Optional[float]
-    unit: str
-    threshold: Optional[float]
-    comparison: str
-    state: str  # MET, NOT_MET or UNKNOWN
-    source: str
-    condition: str
-    conditionLabel: str
-
-    def describe(self):
-        """One line for tables and reports, e.g. 'sFLR 26.50 % >= 20 % (Normal liver): met [source]'."""
-        decimals = RATIO_DEFINITIONS[self.criterion].decimals
-        value = "not available" if self.value is None else f"{self.value:.{decimals}f} {self.unit}"
-        threshold = "no threshold" if self.threshold is None else f"{self.comparison} {self.threshold:g} {self.unit}"
-        return f"{self.label} {value} {threshold} ({self.conditionLabel}): {self.state} [{self.source}]"
-
-
-def _flag(criterion, value, threshold, source, liver):
+def _flag(criterion, value, cutoff, liver, interval, status, reason):
     definition = RATIO_DEFINITIONS[criterion]
     if value is not None:
         value = checkedNumber(value, definition.label, f"a percentage ({definition.unit})")
         if value < 0:
             raise ValueError(f"{definition.label} {value:g} {definition.unit} is negative: expected a percentage >= 0")
-    if value is None or threshold is None:
-        state = UNKNOWN
-    else:
-        state = MET if value >= threshold else NOT_MET
-    return AdequacyFlag(
-        criterion=criterion,
-        label=definition.label,
-        value=value,
-        unit=definition.unit,
-        threshold=threshold,
-        comparison=AT_LEAST,
-        state=state,
-        source=source if threshold is not None else f"no threshold in the clinical reference for {liver.label.lower()}",
-        condition=liver.key,
-        conditionLabel=liver.label,
+    if cutoff is None:
+        return clinicalCriteria.Flag(
+            criterion=criterion, label=definition.shortLabel, value=value, unit=definition.unit, threshold=None, comparison="",
+            state=UNKNOWN, source="", status=clinicalCriteria.CHECKED, decimals=definition.decimals,
+            interval=interval, reason=f"no threshold in the clinical reference for {liver.label.lower()}",
+            condition=liver.key, conditionLabel=liver.label,
+        )
+    return clinicalCriteria.evaluate(
+        cutoff, value, interval=interval, status=status, reason=reason if value is None else "",
+        label=definition.shortLabel, condition=liver.key, conditionLabel=liver.label,
     )
 
 
-def assessAdequacy(sflrPercent, flrBwrPercent, condition, thresholds=None) -> List[AdequacyFlag]:
+def assessAdequacy(sflrPercent, flrBwrPercent, condition, thresholds=None, sflrInterval=None, flrBwrInterval=None,
+                   sflrStatus=None, missingReason="needs height and weight") -> List[clinicalCriteria.Flag]:
     """One flag per criterion (sFLR, FLR-BWR). A value of None (e.g. no height/weight) gives
-    'unknown', as does a condition without a threshold for that criterion."""
+    'unknown', as does a condition without a threshold for that criterion. The intervals are the
+    values' resolution intervals (borderline when they contain the cut-off); ``sflrStatus`` is the
+    status of the standard liver volume formula behind the sFLR (unchecked for Vauthey)."""
     liver = _liverCondition(condition)
     thresholds = thresholds if thresholds is not None else defaultThresholds(liver.key)
     if thresholds.condition != liver.key:
@@ -196,9 +162,10 @@ def assessAdequacy(sflrPercent, flrBwrPercent, condition, thresholds=None) -> Li
             f"Thresholds are for liver condition '{thresholds.condition}' but the assessment is for '{liver.key}': "
             "expected thresholds of the same condition"
         )
+    sflrCutoff, bwrCutoff = thresholds.cutoffs()
     return [
-        _flag(SFLR, sflrPercent, thresholds.sflrMinimumPercent, thresholds.sflrSource, liver),
-        _flag(FLR_BWR, flrBwrPercent, thresholds.flrBwrMinimumPercent, thresholds.flrBwrSource, liver),
+        _flag(SFLR, sflrPercent, sflrCutoff, liver, sflrInterval, sflrStatus, missingReason),
+        _flag(FLR_BWR, flrBwrPercent, bwrCutoff, liver, flrBwrInterval, None, missingReason),
     ]
 
 

@@ -12,8 +12,9 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-CHECKED = "checked"  # seen in the source or in an independent implementation
-UNCHECKED = "unchecked"  # widely quoted, not confirmed against the primary paper: show it
+# CHECKED: seen in the source or in an independent implementation; UNCHECKED: widely quoted, not
+# confirmed against the primary paper, and shown as such.
+from .clinicalCriteria import CHECKED, UNCHECKED  # noqa: E402
 
 DEFAULT_BSA_FORMULA = "mosteller"
 DEFAULT_STLV_FORMULA = "vauthey"  # the standard for sFLR (MD Anderson method)

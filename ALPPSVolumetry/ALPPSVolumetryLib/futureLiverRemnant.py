@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import adequacy, bodySize, remnantRatios
+from . import adequacy, bodySize, clinicalCriteria, remnantRatios
 from .couinaud import SEGMENT_IDS
 from .liverComposition import LiverComposition
 from .segmentOverlap import SegmentOverlapHistogram
@@ -60,6 +60,20 @@ class PlanResult:
     flrPerBsa: Optional[float]
     flags: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    # The FLR that enters sFLR, FLR-BWR and FLR/BSA: tumour-free when tumours are segmented
+    # (clinical reference section 2); remnantMl stays the gross remnant.
+    tumourFreeRemnantMl: Optional[float] = None
+    ratioBasis: str = ""
+    # Resolution intervals (low, high): half a voxel across the boundary of the FLR used for the ratios.
+    remnantIntervalMl: Optional[tuple] = None
+    sFLRInterval: Optional[tuple] = None
+    flrBwrInterval: Optional[tuple] = None
+    # Tumour left in the remnant: a warning flag (None when no tumour is segmented).
+    tumourFlag: Optional[object] = None
+
+    @property
+    def ratioRemnantMl(self):
+        return self.remnantMl if self.tumourFreeRemnantMl is None else self.tumourFreeRemnantMl
 
 
 @dataclass
@@ -127,8 +141,37 @@ def _warnings(composition, segments, body):
     return warnings
 
 
-def remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumourInRemnant, liver, body, settings):
-    """PlanResult of a remnant: ``liver`` is (total liver mL, tumour in liver mL, tumours segmented?)."""
+RATIO_BASIS_TUMOUR_FREE = "tumour-free remnant (tumour inside the remnant subtracted)"
+RATIO_BASIS_GROSS = "remnant (no tumour segmented)"
+TUMOUR_IN_REMNANT = "tumourInRemnant"
+
+
+def tumourInRemnantFlag(tumourInRemnantMl, planLabel):
+    """The warning that a plan leaves tumour in its remnant: met when none is left."""
+    left = tumourInRemnantMl > 0
+    return clinicalCriteria.Flag(
+        criterion=TUMOUR_IN_REMNANT,
+        label="Tumour left in the remnant",
+        value=tumourInRemnantMl,
+        unit="mL",
+        threshold=0.0,
+        comparison="=",
+        state=clinicalCriteria.NOT_MET if left else clinicalCriteria.MET,
+        source="clinical reference section 2 (tumour left in the remnant is not functioning liver)",
+        status=clinicalCriteria.CHECKED,
+        decimals=2,
+        reason=(
+            f"'{planLabel}' leaves {tumourInRemnantMl:.2f} mL of tumour in the remnant: sFLR, FLR-BWR and FLR/BSA use the "
+            "tumour-free remnant"
+        ) if left else "",
+    )
+
+
+def remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumourInRemnant, liver, body, settings,
+                   resolutionHalfWidthMl=None):
+    """PlanResult of a remnant: ``liver`` is (total liver mL, tumour in liver mL, tumours segmented?);
+    ``resolutionHalfWidthMl`` the half-width of the resolution interval of the FLR used for the
+    ratios (tumour-free when tumours are segmented)."""
     totalLiverMl, tumourInLiverMl, hasTumours = liver
     # Voxels shared by a remnant and a resected segment belong to the remnant.
     resected = totalLiverMl - remnant
@@ -138,13 +181,27 @@ def remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumou
         if hasTumours
         else None
     )
-    sFLR = remnantRatios.standardisedFutureLiverRemnant(remnant, body.stlvMl) if body else None
-    flrBwr = remnantRatios.remnantToBodyWeightRatio(remnant, settings.weightKg) if body else None
-    flrPerBsa = remnantRatios.remnantPerBodySurfaceArea(remnant, body.bsaM2) if body else None
-    flags = adequacy.assessAdequacy(sFLR, flrBwr, settings.liverCondition, settings.adequacyThresholds())
+    ratioRemnant = remnant - tumourInRemnant if hasTumours else remnant
+    interval = None
+    if resolutionHalfWidthMl is not None:
+        interval = (max(0.0, ratioRemnant - resolutionHalfWidthMl), ratioRemnant + resolutionHalfWidthMl)
+
+    def ofInterval(ratio):
+        return None if interval is None or body is None else tuple(ratio(bound) for bound in interval)
+
+    sFLR = remnantRatios.standardisedFutureLiverRemnant(ratioRemnant, body.stlvMl) if body else None
+    flrBwr = remnantRatios.remnantToBodyWeightRatio(ratioRemnant, settings.weightKg) if body else None
+    flrPerBsa = remnantRatios.remnantPerBodySurfaceArea(ratioRemnant, body.bsaM2) if body else None
+    sflrInterval = ofInterval(lambda flr: remnantRatios.standardisedFutureLiverRemnant(flr, body.stlvMl))
+    bwrInterval = ofInterval(lambda flr: remnantRatios.remnantToBodyWeightRatio(flr, settings.weightKg))
+    flags = adequacy.assessAdequacy(
+        sFLR, flrBwr, settings.liverCondition, settings.adequacyThresholds(), sflrInterval, bwrInterval,
+        sflrStatus=body.stlvFormula.status if body else None,
+    )
     warnings = []
-    if tumourInRemnant > 0:
-        warnings.append(f"{tumourInRemnant:.2f} mL of tumour lie inside the remnant of '{label}'")
+    tumourFlag = tumourInRemnantFlag(tumourInRemnant, label) if hasTumours else None
+    if tumourFlag is not None and tumourFlag.state == clinicalCriteria.NOT_MET:
+        warnings.append(tumourFlag.reason)
     if body is None:
         warnings.append("sFLR and FLR-to-body-weight ratio need height and weight: not computed")
     return PlanResult(
@@ -162,6 +219,12 @@ def remnantMetrics(key, label, remnantSegments, resectedSegments, remnant, tumou
         flrPerBsa=flrPerBsa,
         flags=flags,
         warnings=warnings,
+        tumourFreeRemnantMl=ratioRemnant,
+        ratioBasis=RATIO_BASIS_TUMOUR_FREE if hasTumours else RATIO_BASIS_GROSS,
+        remnantIntervalMl=interval,
+        sFLRInterval=sflrInterval,
+        flrBwrInterval=bwrInterval,
+        tumourFlag=tumourFlag,
     )
 
 
@@ -177,6 +240,7 @@ def _planResult(composition, plan, body, settings, liver):
         liver,
         body,
         settings,
+        composition.resolutionHalfWidthMl(remnantBits, tumourFree=liver[2]),
     )
 
 
@@ -221,6 +285,12 @@ def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOv
         empty = "liver" if totalLiver == 0 else f"remnant '{remnantSegment.GetName()}' (within the liver)"
         raise ValueError(f"Segmentation '{segmentationNode.GetName()}': the {empty} is empty")
     outside = overlap.volumeMl(anyOf=remnantBit, noneOf=liverBit)
+    excluded = tumourBit if tumours else 0
+
+    def inRemnant(patterns):
+        return ((patterns & (liverBit | remnantBit)) == (liverBit | remnantBit)) & ((patterns & excluded) == 0)
+
+    halfWidth = remnantRatios.resolutionHalfWidthMl(overlap.boundaryFaces(inRemnant), overlap.spacingMm())
     result = remnantMetrics(
         "virtual_transection",
         f"Virtual transection ({remnantSegment.GetName()})",
@@ -231,6 +301,7 @@ def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOv
         (totalLiver, overlap.volumeMl(allOf=liverBit | tumourBit), bool(tumours)),
         standardLiverVolumeFor(settings),
         settings,
+        halfWidth,
     )
     if outside > 0:
         result.warnings.append(f"{outside:.2f} mL of '{remnantSegment.GetName()}' lie outside the liver and are not counted")
@@ -272,6 +343,14 @@ VOLUME_DEFINITIONS = {
     "remnantMl": ("Future liver remnant (FLR)", "mL", "union of the remnant segments"),
     "resectedMl": ("Resected volume", "mL", "total liver volume minus FLR"),
     "tumourInRemnantMl": ("Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
+    "tumourFreeRemnantMl": (
+        "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA"
+    ),
+    "remnantIntervalMl": (
+        "Resolution interval of the FLR", "mL",
+        "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
+        "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
+    ),
 }
 
 
@@ -283,11 +362,21 @@ def recordDict(record):
     return {key: value for key, value in values.items() if not callable(value)}
 
 
+def intervalToList(bounds):
+    return None if bounds is None else [float(bound) for bound in bounds]
+
+
+# Version of the JSON documents: 2 adds the tumour-free remnant, resolution intervals, flags with
+# the states met / not met / borderline / unknown and growth on the stage 1 time base.
+SCHEMA_VERSION = 2
+
+
 def volumetryToDict(result):
     """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON)."""
     settings = result.settings
     body = result.body
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "segmentation": result.segmentationName,
         "volumeMethod": VOLUME_METHOD,
         "volumeUnit": "mL",
@@ -331,7 +420,13 @@ def volumetryToDict(result):
                 "sFLR": plan.sFLR,
                 "flrBwr": plan.flrBwr,
                 "flrPerBsa": plan.flrPerBsa,
-                "flags": [recordDict(flag) for flag in plan.flags],
+                "tumourFreeRemnantMl": plan.tumourFreeRemnantMl,
+                "ratioBasis": plan.ratioBasis,
+                "remnantIntervalMl": intervalToList(plan.remnantIntervalMl),
+                "sFLRInterval": intervalToList(plan.sFLRInterval),
+                "flrBwrInterval": intervalToList(plan.flrBwrInterval),
+                "flags": [flag.asDict() for flag in plan.flags],
+                "tumourFlag": None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
                 "warnings": plan.warnings,
             }
             for plan in result.plans

@@ -346,15 +346,17 @@ class _BismuthPlanes:
         """Couinaud label (1..8) of each RAS point (n, 3)."""
         relative = ras[:, :2] - self.ivc
         angle = _angleFromAnterior(relative)
-        right = angle > self.angle[MIDDLE_HEPATIC_VEIN]
-        posterior = angle > self.angle[RIGHT_HEPATIC_VEIN]
-        segmentFour = angle > self.angle[UMBILICAL_FISSURE]
+        # A voxel centre lying on a boundary plane must fall on the same side however the plane's
+        # landmarks were placed along it: differences of a few ulps between two placements are ties.
+        right = angle - self.angle[MIDDLE_HEPATIC_VEIN] > _TIE_RADIANS
+        posterior = angle - self.angle[RIGHT_HEPATIC_VEIN] > _TIE_RADIANS
+        segmentFour = angle - self.angle[UMBILICAL_FISSURE] > _TIE_RADIANS
         height = ras[:, 2] - self.portal[2]
-        superior = height > 0
+        superior = height > _TIE_MM
         if self.segmentTwoNormal is None:
             segmentTwo = superior
         else:
-            segmentTwo = (ras - self.portal) @ self.segmentTwoNormal > 0
+            segmentTwo = (ras - self.portal) @ self.segmentTwoNormal > _TIE_MM
         labels = np.empty(len(ras), dtype=np.uint8)
         labels[:] = np.where(segmentTwo, 2, 3)
         labels[~right & segmentFour] = 4
@@ -371,6 +373,10 @@ class _BismuthPlanes:
             & (height >= -CAUDATE_BELOW_HILUM * reach)
             & (height <= CAUDATE_ABOVE_HILUM * reach)
         )
+
+
+_TIE_RADIANS = 1e-9
+_TIE_MM = 1e-6
 
 
 def couinaudLabelsFromLandmarks(liverMask, ijkToRAS, landmarks):

@@ -7,7 +7,7 @@ remnant, resection, tumour share or overlap is then a sum over that histogram.
 
 import numpy as np
 
-from . import segmentVolumes
+from . import remnantRatios, segmentVolumes
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import COUINAUD_UNITS, ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 
@@ -65,6 +65,16 @@ class LiverComposition:
     def masks(self, predicates):
         """Boolean masks of predicates on the bit patterns, and the grid's IJK-to-RAS matrix."""
         return self._overlap.masks(predicates)
+
+    def resolutionHalfWidthMl(self, bits, tumourFree=False):
+        """Half-width (mL) of the resolution interval of the union of ``bits`` (optionally its
+        tumour-free part): half a voxel across every boundary face of that voxel set."""
+        tumourBit = self.tumourBit if tumourFree else 0
+
+        def inside(patterns):
+            return ((patterns & bits) != 0) & ((patterns & tumourBit) == 0)
+
+        return remnantRatios.resolutionHalfWidthMl(self._overlap.boundaryFaces(inside), self._overlap.spacingMm())
 
     # --- queries on the histogram -------------------------------------------------------------
 

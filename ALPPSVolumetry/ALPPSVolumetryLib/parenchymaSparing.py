@@ -1250,43 +1250,23 @@ COMPARISON_EXTRA_COLUMNS = (
 def comparisonTableRows(comparison):
     """(columns, rows): the plan table's columns (resultsTable.PLAN_COLUMNS) plus the number of
     resection areas and the laparoscopic guidance, one row per plan, major plans first."""
-    from .resultsTable import PLAN_COLUMNS
+    from .resultsTable import PLAN_COLUMNS, planRow
 
     areas = {result.plan.key: result for result in comparison.marginPlans}
     rows = []
     for plan in comparison.plans:
         sparing = areas.get(plan.key)
         remnant = ", ".join(plan.remnantSegments) if plan.remnantSegments else f"liver outside the {len(plan.resectedSegments)} resection area(s)"
-        rows.append(
-            (
-                plan.label,
-                remnant,
-                plan.remnantMl,
-                plan.resectedMl,
-                plan.tumourInRemnantMl,
-                plan.percentFLR,
-                numberOrNaN(plan.functionalPercentFLR),
-                numberOrNaN(plan.sFLR),
-                numberOrNaN(plan.flrBwr),
-                numberOrNaN(plan.flrPerBsa),
-                "; ".join(f"{flag.label}: {flag.state}" for flag in plan.flags),
-                numberOrNaN(sparing.areaCount if sparing else None),
-                sparing.laparoscopic.state if sparing else "",
-            )
-        )
+        rows.append(planRow(plan, remnant) + (numberOrNaN(sparing.areaCount if sparing else None), sparing.laparoscopic.state if sparing else ""))
     return list(PLAN_COLUMNS) + list(COMPARISON_EXTRA_COLUMNS), rows
 
 
 def writeComparisonTable(tableNode, comparison):
     columns, rows = comparisonTableRows(comparison)
     settings = comparison.volumetry.settings
-    thresholds = settings.adequacyThresholds()
-    attributes = {
-        "ALPPS.LiverCondition": settings.liverCondition,
-        "ALPPS.SFLRThreshold": f">= {thresholds.sflrMinimumPercent} % ({thresholds.sflrSource})",
-        "ALPPS.FLRBWRThreshold": f">= {thresholds.flrBwrMinimumPercent} % ({thresholds.flrBwrSource})",
-        "ALPPS.MarginMethod": DEFINITIONS["marginVolume"][2],
-    }
+    from .resultsTable import thresholdAttributes
+
+    attributes = dict(thresholdAttributes(settings), **{"ALPPS.MarginMethod": DEFINITIONS["marginVolume"][2]})
     return writeTableRows(tableNode, columns, rows, attributes)
 
 
@@ -1342,7 +1322,7 @@ def marginPlanToDict(result):
         "sFLR": plan.sFLR,
         "flrBwr": plan.flrBwr,
         "flrPerBsa": plan.flrPerBsa,
-        "flags": [futureLiverRemnant.recordDict(flag) for flag in plan.flags],
+        "flags": [flag.asDict() for flag in plan.flags],
         "resectionAreas": [
             {"number": area.number, "name": area.name, "voxelCount": area.voxelCount, "volumeMl": area.volumeMl, "tumours": list(area.tumours)}
             for area in result.areas

@@ -32,6 +32,7 @@ class RatioDefinition:
     unit: str
     definition: str
     decimals: int  # digits shown in tables and reports (the worked examples' precision)
+    shortLabel: str = ""  # as clinicians write it in a table (sFLR, FLR-BWR)
 
 
 RATIO_DEFINITIONS = {
@@ -42,8 +43,9 @@ RATIO_DEFINITIONS = {
             "Standardised future liver remnant (sFLR)",
             "%",
             "FLR / standard total liver volume (sTLV, estimated from body surface area) x 100; MD Anderson "
-            "method, needs no measured total liver volume",
+            "method, needs no measured total liver volume; the FLR is tumour-free when tumours are segmented",
             2,
+            "sFLR",
         ),
         RatioDefinition(
             PERCENT_FLR,
@@ -51,6 +53,7 @@ RATIO_DEFINITIONS = {
             "%",
             "FLR / measured total liver volume (TLV) x 100; tumour counted as liver",
             2,
+            "%FLR",
         ),
         RatioDefinition(
             FUNCTIONAL_PERCENT_FLR,
@@ -59,20 +62,23 @@ RATIO_DEFINITIONS = {
             "(FLR - tumour inside the FLR) / (TLV - all tumour) x 100; measured, tumour excluded; preferred "
             "when tumours are segmented",
             2,
+            "functional %FLR",
         ),
         RatioDefinition(
             FLR_BWR,
             "FLR to body weight ratio (FLR-BWR)",
             "%",
-            "FLR (mL) / (body weight (kg) x 1000) x 100; liver taken as 1 g/mL",
+            "FLR (mL) / (body weight (kg) x 1000) x 100; liver taken as 1 g/mL; the FLR is tumour-free when tumours are segmented",
             3,
+            "FLR-BWR",
         ),
         RatioDefinition(
             FLR_PER_BSA,
             "FLR per body surface area (FLR/BSA)",
             "mL/m2",
-            "FLR (mL) / body surface area (m2)",
+            "FLR (mL) / body surface area (m2); the FLR is tumour-free when tumours are segmented",
             1,
+            "FLR/BSA",
         ),
     )
 }
@@ -155,3 +161,14 @@ def remnantPerBodySurfaceArea(flrMl, bsaM2):
     if bsa <= 0:
         raise ValueError(f"Body surface area (BSA) {bsa:g} m2 must be positive: expected square metres (e.g. 1.82)")
     return flr / bsa
+
+
+def resolutionHalfWidthMl(boundaryFacesPerAxis, spacingMm):
+    """Half-width (mL) of a voxel volume's resolution interval: each boundary face may be off by
+    half a voxel across it, so the volume spans +- (face area x half the voxel size across it)
+    summed over the boundary faces, per axis. A worst-case bound from the voxel size alone
+    (clinical reference section 2), not a measurement error."""
+    spacing = [checkedNumber(value, "Voxel size", "a spacing in mm") for value in spacingMm]
+    voxelVolume = spacing[0] * spacing[1] * spacing[2]
+    halfWidthMm3 = sum(faces * (voxelVolume / size) * (size / 2.0) for faces, size in zip(boundaryFacesPerAxis, spacing))
+    return halfWidthMm3 / 1000.0

@@ -88,13 +88,17 @@ PLAN_COLUMNS = (
     ("Remnant segments", vtk.vtkStringArray, "", "Couinaud segments left in the patient"),
     ("FLR", vtk.vtkDoubleArray, "mL", "Future liver remnant: union of the remnant segments"),
     ("Resected", vtk.vtkDoubleArray, "mL", "Total liver volume minus FLR"),
-    ("Tumour in FLR", vtk.vtkDoubleArray, "mL", "Tumour voxels inside the remnant"),
+    ("Tumour in FLR", vtk.vtkDoubleArray, "mL", "Tumour voxels inside the remnant: a warning when above 0"),
+    ("Tumour-free FLR", vtk.vtkDoubleArray, "mL", "FLR minus the tumour inside it: the FLR of sFLR, FLR-BWR and FLR/BSA"),
+    ("FLR interval low", vtk.vtkDoubleArray, "mL", "Resolution interval of the tumour-free FLR: half a voxel across its boundary"),
+    ("FLR interval high", vtk.vtkDoubleArray, "mL", "Resolution interval of the tumour-free FLR: half a voxel across its boundary"),
     ("%FLR measured", vtk.vtkDoubleArray, "%", "FLR / TLV x 100 (TLV = union of segments I-VIII)"),
     ("%FLR functional", vtk.vtkDoubleArray, "%", "(FLR - tumour in FLR) / (TLV - all tumour) x 100; empty without tumours"),
-    ("sFLR", vtk.vtkDoubleArray, "%", "FLR / standard liver volume x 100 (formulas in the table attributes)"),
-    ("FLR-BWR", vtk.vtkDoubleArray, "%", "FLR (mL) / (body weight kg x 1000) x 100"),
-    ("FLR/BSA", vtk.vtkDoubleArray, "mL/m2", "FLR / body surface area"),
-    ("Adequacy", vtk.vtkStringArray, "", "Adequacy flags for the liver condition, with thresholds and sources"),
+    ("sFLR", vtk.vtkDoubleArray, "%", "Tumour-free FLR / standard liver volume x 100 (formulas in the table attributes)"),
+    ("FLR-BWR", vtk.vtkDoubleArray, "%", "Tumour-free FLR (mL) / (body weight kg x 1000) x 100"),
+    ("FLR/BSA", vtk.vtkDoubleArray, "mL/m2", "Tumour-free FLR / body surface area"),
+    ("Adequacy", vtk.vtkStringArray, "", "met = above the published risk group; borderline = cut-off within the resolution interval; "
+     "unchecked where the formula or cut-off is"),
 )
 
 
@@ -112,7 +116,7 @@ def writeCouinaudTable(tableNode, result):
 
 
 def _flagText(flag):
-    return f"{flag.label}: {flag.state}"
+    return flag.line()
 
 
 def writePlanTable(tableNode, result):
@@ -121,29 +125,40 @@ def writePlanTable(tableNode, result):
     return writePlanRows(tableNode, result.plans, result.settings, result.body)
 
 
+def planRow(plan, remnantText=None):
+    """One plan as a row of PLAN_COLUMNS (the Volumetry panel's plan table and the
+    parenchyma-sparing comparison)."""
+    return (
+        plan.label,
+        remnantText if remnantText is not None else ", ".join(plan.remnantSegments),
+        plan.remnantMl,
+        plan.resectedMl,
+        plan.tumourInRemnantMl,
+        numberOrNaN(plan.tumourFreeRemnantMl),
+        numberOrNaN(plan.remnantIntervalMl[0] if plan.remnantIntervalMl else None),
+        numberOrNaN(plan.remnantIntervalMl[1] if plan.remnantIntervalMl else None),
+        plan.percentFLR,
+        numberOrNaN(plan.functionalPercentFLR),
+        numberOrNaN(plan.sFLR),
+        numberOrNaN(plan.flrBwr),
+        numberOrNaN(plan.flrPerBsa),
+        "; ".join(_flagText(flag) for flag in plan.flags + ([plan.tumourFlag] if plan.tumourFlag is not None else [])),
+    )
+
+
+def thresholdAttributes(settings):
+    """The cut-offs behind a plan table's flags, as table attributes saved with the scene."""
+    sflrCutoff, bwrCutoff = settings.adequacyThresholds().cutoffs()
+    attributes = {"ALPPS.LiverCondition": settings.liverCondition}
+    for key, cutoff in (("ALPPS.SFLRThreshold", sflrCutoff), ("ALPPS.FLRBWRThreshold", bwrCutoff)):
+        if cutoff is not None:
+            attributes[key] = f"met when {cutoff.criterionText()}; risk group {cutoff.riskGroupText()} ({cutoff.source}; {cutoff.status})"
+    return attributes
+
+
 def writePlanRows(tableNode, plans, settings, body):
-    rows = [
-        (
-            plan.label,
-            ", ".join(plan.remnantSegments),
-            plan.remnantMl,
-            plan.resectedMl,
-            plan.tumourInRemnantMl,
-            plan.percentFLR,
-            numberOrNaN(plan.functionalPercentFLR),
-            numberOrNaN(plan.sFLR),
-            numberOrNaN(plan.flrBwr),
-            numberOrNaN(plan.flrPerBsa),
-            "; ".join(_flagText(flag) for flag in plan.flags),
-        )
-        for plan in plans
-    ]
-    thresholds = settings.adequacyThresholds()
-    attributes = {
-        "ALPPS.LiverCondition": settings.liverCondition,
-        "ALPPS.SFLRThreshold": f">= {thresholds.sflrMinimumPercent} % ({thresholds.sflrSource})",
-        "ALPPS.FLRBWRThreshold": f">= {thresholds.flrBwrMinimumPercent} % ({thresholds.flrBwrSource})",
-    }
+    rows = [planRow(plan) for plan in plans]
+    attributes = thresholdAttributes(settings)
     if body is not None:
         attributes["ALPPS.BSA"] = f"{body.bsaM2:.4f} m2 ({body.bsaFormula.label})"
         attributes["ALPPS.StandardLiverVolume"] = f"{body.stlvMl:.2f} mL ({body.stlvFormula.label})"

@@ -117,6 +117,57 @@ class SegmentOverlapHistogram:
     def volumeMl(self, anyOf=0, allOf=0, noneOf=0):
         return self.count(anyOf, allOf, noneOf) * self.voxelVolumeMl
 
+    def boundaryFaces(self, predicate):
+        """Voxel faces between voxels that satisfy ``predicate`` (a function of the bit patterns,
+        like those of ``masks``) and voxels that do not, per axis (i, j, k): the boundary of that
+        voxel set as the grid resolves it. Voxels outside the counting grid carry no bits."""
+        pairs = self._facePairs()
+        counts = []
+        for axisPairs in pairs:
+            if axisPairs.size == 0:
+                counts.append(0)
+                continue
+            before, after, number = axisPairs[:, 0], axisPairs[:, 1], axisPairs[:, 2]
+            counts.append(int(number[predicate(before) != predicate(after)].sum()))
+        return tuple(counts)
+
+    def _facePairs(self):
+        # Counted once per segmentation, then any voxel set's boundary is a sum over the pairs of
+        # different neighbouring patterns, which only the voxels on a boundary contribute to.
+        if getattr(self, "_pairs", None) is None:
+            layers, low, high, _ = self._grid
+            found = [{}, {}, {}]
+
+            def add(axis, before, after):
+                differs = before != after
+                if not differs.any():
+                    return
+                keys = (before[differs].astype(np.uint32) << 16) | after[differs].astype(np.uint32)
+                values, numbers = np.unique(keys, return_counts=True)
+                table = found[axis]
+                for value, number in zip(values.tolist(), numbers.tolist()):
+                    table[value] = table.get(value, 0) + number
+
+            previous = None
+            for _, patterns in self._slabs():
+                padded = np.pad(patterns, ((0, 0), (1, 1), (1, 1)))
+                add(0, padded[:, :, :-1], padded[:, :, 1:])
+                add(1, padded[:, :-1, :], padded[:, 1:, :])
+                add(2, np.zeros_like(patterns[:1]) if previous is None else previous, patterns[:1])
+                add(2, patterns[:-1], patterns[1:])
+                previous = patterns[-1:].copy()
+            if previous is not None:
+                add(2, previous, np.zeros_like(previous))
+            self._pairs = [
+                np.array([(key >> 16, key & 0xFFFF, number) for key, number in table.items()], dtype=np.int64).reshape(-1, 3)
+                for table in found
+            ]
+        return self._pairs
+
+    def spacingMm(self):
+        """Voxel size (mm) along i, j, k of the counting grid."""
+        return tuple(float(np.linalg.norm(self._ijkToRAS[:3, axis])) for axis in range(3))
+
     def masks(self, predicates):
         """Boolean masks over the counting grid, one per predicate on the bit patterns, and that
         grid's 4x4 IJK-to-RAS matrix (for example to draw a plan's remnant and resection)."""

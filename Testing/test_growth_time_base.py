@@ -1,0 +1,204 @@
+"""Growth counted from stage 1 (clinical reference section 4, corrected): the worked examples
+through the Lib and through `alpps hypertrophy --json`, the interval growth between later scans,
+what happens without a stage 1 date, and every growth and laboratory cut-off at, just below and
+just above its value as displayed."""
+
+import datetime
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from ALPPSAssessmentLib import growthMetrics, timeline
+from ALPPSVolumetryLib import clinicalCriteria, couinaud, segmentationImport
+
+from alpps import cli
+
+STAGE_1 = datetime.date(2026, 3, 2)
+
+
+def _scan(role, daysAfterStage1, flrMl, sflr=None):
+    """What growthMetrics reads of a measured time point."""
+    plan = SimpleNamespace(ratioRemnantMl=flrMl, resectedMl=1000.0, sFLR=sflr)
+    return SimpleNamespace(role=role, studyDate=STAGE_1 + datetime.timedelta(days=daysAfterStage1), plan=plan,
+                           totalLiverMl=flrMl + 1000.0, remnantFunction={})
+
+
+def test_workedExampleKgrIsPerWeekSinceStage1NotBetweenScans():
+    # Baseline 21 days before stage 1, interstage scan 7 days after; sFLR 18 % -> 30 %.
+    growth = growthMetrics.growthInterval(_scan("pre-stage 1", -21, 300.0, 18.0), _scan("interstage", 7, 500.0, 30.0),
+                                          STAGE_1, growthMetrics.SINCE_STAGE_1)
+    assert growth.degreeOfHypertrophyPp == pytest.approx(12.0)
+    assert f"{growth.kineticGrowthRatePercentPerWeek:.2f}" == "12.00"  # not 3.00 over the 28 days between scans
+    assert growth.days == 28 and growth.rateDays == 7 and growth.timeBase == "since stage 1"
+
+
+def test_workedExampleRelativeGrowthPerDaySinceStage1():
+    # FLR 300 -> 500 mL, scan 9 days after stage 1: +66.67 %, 7.41 %/day, 22.2 mL/day, whatever the baseline's date.
+    for baselineDay in (-1, -21, -40):
+        growth = growthMetrics.growthInterval(_scan("pre-stage 1", baselineDay, 300.0), _scan("interstage", 9, 500.0),
+                                              STAGE_1, growthMetrics.SINCE_STAGE_1)
+        assert f"{growth.remnant.relativeGrowthPercent:.2f}" == "66.67"
+        assert f"{growth.remnant.relativeGrowthPercentPerDay:.2f}" == "7.41"
+        assert f"{growth.remnant.absoluteGrowthMlPerDay:.1f}" == "22.2"
+
+
+def test_workedExampleIntervalGrowthBetweenTwoInterstageScans():
+    # Day 7 (450 mL) and day 14 (520 mL): interval +15.56 %, 2.22 %/day.
+    growth = growthMetrics.growthInterval(_scan("interstage", 7, 450.0, 28.0), _scan("interstage 2", 14, 520.0, 32.0))
+    assert growth.timeBase == "interval" and growth.rateDays == 7
+    assert f"{growth.remnant.relativeGrowthPercent:.2f}" == "15.56"
+    assert f"{growth.remnant.relativeGrowthPercentPerDay:.2f}" == "2.22"
+    assert growth.kineticGrowthRatePercentPerWeek is None and "from stage 1" in growth.notComputed["kineticGrowthRatePercentPerWeek"]
+
+
+def test_theIssuesScheduleNoLongerUnderstatesGrowthFourfold():
+    # Baseline 21 days before, interstage 7 days after, FLR 300 -> 420 mL, sTLV 1500 mL.
+    before, after = _scan("pre-stage 1", -21, 300.0, 20.0), _scan("interstage", 7, 420.0, 28.0)
+    growth = growthMetrics.growthInterval(before, after, STAGE_1, growthMetrics.SINCE_STAGE_1)
+    assert growth.kineticGrowthRatePercentPerWeek == pytest.approx(8.0)  # was 2.00 over 28 days
+    assert growth.remnant.relativeGrowthPercentPerDay == pytest.approx(40.0 / 7)  # 5.71, was 1.43
+    assert clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, growth.remnant.relativeGrowthPercentPerDay).state == "met"
+
+
+def test_withoutAStage1DateRatesAreNotComputedAndSayWhy():
+    growth = growthMetrics.growthInterval(_scan("pre-stage 1", -21, 300.0, 20.0), _scan("interstage", 7, 420.0, 28.0),
+                                          None, growthMetrics.SINCE_STAGE_1)
+    assert growth.degreeOfHypertrophyPp == pytest.approx(8.0) and growth.remnant.relativeGrowthPercent == pytest.approx(40.0)
+    for key in growthMetrics.RATE_KEYS:
+        assert "stage 1 date is not given" in growth.notComputed[key]
+    assert growth.kineticGrowthRatePercentPerWeek is None and growth.remnant.relativeGrowthPercentPerDay is None
+    assert growth.remnant.absoluteGrowthMlPerDay is None
+    onStage1 = growthMetrics.growthInterval(_scan("pre-stage 1", -2, 300.0, 20.0), _scan("interstage", 0, 310.0, 21.0),
+                                            STAGE_1, growthMetrics.SINCE_STAGE_1)
+    assert onStage1.kineticGrowthRatePercentPerWeek is None and "day of stage 1" in onStage1.notComputed["relativeGrowthPercentPerDay"]
+
+
+# --- cut-offs at, just below and just above the value as displayed ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cutoff,value,expected",
+    [
+        # KGR < 2 %/week is the risk group (Shindoh), two decimals.
+        (clinicalCriteria.KGR, 1.99, "not met"),
+        (clinicalCriteria.KGR, 1.994, "not met"),  # shown 1.99
+        (clinicalCriteria.KGR, 1.995, "met"),  # shown 2.00: not below 2
+        (clinicalCriteria.KGR, 2.0, "met"),
+        (clinicalCriteria.KGR, 2.01, "met"),
+        # Growth <= 4.1 %/day is the risk group (Tomassini).
+        (clinicalCriteria.GROWTH_PER_DAY, 4.09, "not met"),
+        (clinicalCriteria.GROWTH_PER_DAY, 4.1, "not met"),
+        (clinicalCriteria.GROWTH_PER_DAY, 4.104, "not met"),  # shown 4.10
+        (clinicalCriteria.GROWTH_PER_DAY, 4.105, "met"),  # shown 4.11
+        (clinicalCriteria.GROWTH_PER_DAY, 4.11, "met"),
+        # MELD > 10 is the risk group (Schadde), an integer.
+        (clinicalCriteria.MELD_BEFORE_STAGE_2, 9, "met"),
+        (clinicalCriteria.MELD_BEFORE_STAGE_2, 10, "met"),
+        (clinicalCriteria.MELD_BEFORE_STAGE_2, 11, "not met"),
+        # sFLR <= 20 % (Kishi), FLR-BWR <= 0.5 % (Truant).
+        (clinicalCriteria.SFLR_NORMAL, 19.99, "not met"),
+        (clinicalCriteria.SFLR_NORMAL, 20.0, "not met"),
+        (clinicalCriteria.SFLR_NORMAL, 20.01, "met"),
+        (clinicalCriteria.FLR_BWR_NORMAL, 0.499, "not met"),
+        (clinicalCriteria.FLR_BWR_NORMAL, 0.5, "not met"),
+        (clinicalCriteria.FLR_BWR_NORMAL, 0.501, "met"),
+        # 50-50 parts: PT < 50 %, bilirubin > 50 umol/L are the risk groups.
+        (clinicalCriteria.FIFTY_FIFTY_PROTHROMBIN, 49, "not met"),
+        (clinicalCriteria.FIFTY_FIFTY_PROTHROMBIN, 50, "met"),
+        (clinicalCriteria.FIFTY_FIFTY_BILIRUBIN, 50, "met"),
+        (clinicalCriteria.FIFTY_FIFTY_BILIRUBIN, 51, "not met"),
+    ],
+)
+def test_eachCutoffComparedAsPublishedOnTheValueAsDisplayed(cutoff, value, expected):
+    flag = clinicalCriteria.evaluate(cutoff, value)
+    assert flag.state == expected, flag.describe()
+    # What a reader sees never contradicts the state: the displayed number against the cut-off.
+    shown = float(flag.shownValue)
+    inRiskGroup = {"<": shown < cutoff.threshold, "<=": shown <= cutoff.threshold, ">": shown > cutoff.threshold}[cutoff.riskWhen]
+    assert inRiskGroup == (expected == "not met")
+
+
+def test_everyCutoffIsDefinedOnceWithItsSourcePopulationAndStatus():
+    cutoffs = [value for value in vars(clinicalCriteria).values() if isinstance(value, clinicalCriteria.Cutoff)]
+    assert len(cutoffs) >= 14
+    for cutoff in cutoffs:
+        assert cutoff.source and cutoff.population and cutoff.status in ("checked", "unchecked")
+        assert cutoff.riskWhen in ("<", "<=", ">", ">=")
+    assert clinicalCriteria.SFLR_CIRRHOSIS.status == "unchecked" and "Kubota" in clinicalCriteria.SFLR_CIRRHOSIS.source
+    assert "PVE" in clinicalCriteria.KGR.population and "nearly always met" in clinicalCriteria.KGR.note
+
+
+# --- through the batch command ------------------------------------------------------------------------
+
+
+def _boxSegmentationFile(scene, path, remnantMl):
+    """Segments I-III hold ``remnantMl`` (slabs of 10 x 10 voxels of 0.1 mL), IV-VIII 1000 mL."""
+    remnantSlabs = int(round(remnantMl / 10.0))
+    counts = [remnantSlabs // 3, remnantSlabs // 3, remnantSlabs - 2 * (remnantSlabs // 3)] + [20] * 5
+    labels = np.zeros((sum(counts), 10, 10), dtype=np.uint8)
+    start = 0
+    for value, count in enumerate(counts, 1):
+        labels[start : start + count] = value
+        start += count
+    node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", str(path))
+    segmentationImport.importLabelArray(node, labels, np.diag([5.0, 5.0, 4.0, 1.0]),
+                                        {value: f"Segment {name}" for value, name in enumerate(couinaud.SEGMENT_IDS, 1)})
+    storage = node.CreateDefaultStorageNode()
+    storage.SetFileName(str(path))
+    assert storage.WriteData(node)
+    return str(path)
+
+
+@pytest.fixture
+def boxScans(slicerContext, tmp_path):
+    baseline = _boxSegmentationFile(slicerContext.scene, tmp_path / "baseline.seg.nrrd", 300.0)
+    interstage = _boxSegmentationFile(slicerContext.scene, tmp_path / "interstage.seg.nrrd", 420.0)
+    dates = (STAGE_1 - datetime.timedelta(days=21), STAGE_1 + datetime.timedelta(days=7))
+    return ["hypertrophy", "--plan", "right_trisectionectomy", "--height", "170", "--weight", "70",
+            "--timepoint", f"{dates[0].isoformat()}::{baseline}", "--timepoint", f"{dates[1].isoformat()}::{interstage}"]
+
+
+def test_hypertrophyJsonNamesTheTimeBaseAndTheChecklistUsesIt(boxScans, tmp_path, capsys):
+    jsonPath = tmp_path / "growth.json"
+    assert cli.main(boxScans + ["--stage1-date", STAGE_1.isoformat(), "--json", str(jsonPath)]) == 0
+    printed = capsys.readouterr().out
+    document = json.loads(jsonPath.read_text())
+    (growth,) = document["sinceStage1"]
+    assert document["intervals"] == [] and growth["timeBase"] == "since stage 1" and growth["rateDays"] == 7
+    assert growth["remnant"]["relativeGrowthPercentPerDay"] == pytest.approx(40.0 / 7, rel=1e-9)
+    assert growth["remnant"]["absoluteGrowthMlPerDay"] == pytest.approx(120.0 / 7, rel=1e-9)
+    first, second = document["timePoints"]
+    assert growth["kineticGrowthRatePercentPerWeek"] == pytest.approx(second["sFLR"] - first["sFLR"], rel=1e-9)  # one week
+    readiness = {item["criterion"]: item for item in document["readiness"]}
+    assert readiness["kineticGrowthRate"]["value"] == pytest.approx(growth["kineticGrowthRatePercentPerWeek"])
+    assert readiness["relativeGrowthPerDay"]["value"] == pytest.approx(40.0 / 7) and readiness["relativeGrowthPerDay"]["state"] == "met"
+    assert "since stage 1" in printed and "5.71 %/day" in printed
+
+
+def test_hypertrophyWithoutStage1DateSaysRatesAreNotComputed(boxScans, tmp_path, capsys):
+    jsonPath = tmp_path / "growth.json"
+    assert cli.main(boxScans + ["--json", str(jsonPath)]) == 0
+    printed = capsys.readouterr().out
+    document = json.loads(jsonPath.read_text())
+    (growth,) = document["sinceStage1"]
+    assert growth["kineticGrowthRatePercentPerWeek"] is None and growth["remnant"]["relativeGrowthPercentPerDay"] is None
+    assert "stage 1 date is not given" in growth["notComputed"]["relativeGrowthPercentPerDay"]
+    readiness = {item["criterion"]: item for item in document["readiness"]}
+    assert readiness["kineticGrowthRate"]["state"] == "unknown" and "stage 1 date" in readiness["kineticGrowthRate"]["reason"]
+    assert "%/day not computed" in printed and "give its date" in printed
+
+
+def test_aStage1DateAfterEveryScanIsRefusedNamingTheDates(boxScans, capsys):
+    late = (STAGE_1 + datetime.timedelta(days=30)).isoformat()
+    assert cli.main(boxScans + ["--stage1-date", late]) == 2
+    error = capsys.readouterr().err
+    assert f"stage 1 date {late} is after every scan" in error and "2026-02-09" in error
+
+
+def test_scansOnTheWrongSideOfStage1AreRefused(slicerContext):
+    node = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "x")
+    points = [timeline.TimePoint("pre-stage 1", STAGE_1 + datetime.timedelta(days=2), node),
+              timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), node)]
+    with pytest.raises(ValueError, match=r"pre-stage 1 \(2026-03-04\) scan is after the stage 1 date 2026-03-02"):
+        timeline.checkCourse(points, STAGE_1)
