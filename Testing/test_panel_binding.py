@@ -111,3 +111,44 @@ def test_typingADateKeepsTheCursor(session):
     assert lineEdit.text == "2026-03-15"
     assert lineEdit.cursorPosition == 8
     assert session.widget("ALPPSAssessment").logic.getParameterNode().stage1Date == "2026-03-15"
+
+
+# The signal each bound widget class's connector listens to (C++ signature as Qt registers it).
+_BINDING_SIGNALS = {
+    "QComboBox": "currentIndexChanged(int)",
+    "QCheckBox": "toggled(bool)",
+    "QDoubleSpinBox": "valueChanged(double)",
+    "ctkSliderWidget": "valueChanged(double)",
+    "QLineEdit": "textChanged(QString)",
+    "ctkPathLineEdit": "currentPathChanged(QString)",
+    "qMRMLNodeComboBox": "currentNodeChanged(PyObject)",
+}
+
+
+def _listeners(ui):
+    from PySide6 import QtCore
+
+    return {name: widget.receivers(QtCore.SIGNAL(_BINDING_SIGNALS[type(widget).__name__])) for name, widget in boundWidgets(ui).items()}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_exactlyOneConnectorPerWidgetWhileEntered(session, module):
+    """Counted on the widgets' signals: one connector each while the module is shown, none when it
+    is not, however often it is entered, and after a scene close with the panel open."""
+    session.startSlicer()
+    other = [name for name in MODULES if name != module][0]
+    session.enter(module)
+    ui = session.ui(module)
+    session.enter(other)
+    idle = _listeners(ui)  # the module's own slots only
+    for _ in range(3):
+        session.enter(module)
+        assert _listeners(ui) == {name: count + 1 for name, count in idle.items()}
+        session.enter(other)
+        assert _listeners(ui) == idle
+    session.enter(module)
+    session.closeScene()
+    assert _listeners(ui) == {name: count + 1 for name, count in idle.items()}
+    oldUi = ui
+    session.reloadModule(module)
+    assert _listeners(oldUi) == idle
