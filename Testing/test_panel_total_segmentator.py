@@ -114,3 +114,21 @@ def test_tooltipNamesBothTasks():
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ALPPSVolumetry", "Resources", "UI", "ALPPSVolumetry.ui")
     tip = uiWidgets(path)["totalSegmentatorButton"][1]["toolTip"]
     assert "liver_segments for CT" in tip and "liver_segments_mr for MR" in tip
+
+
+def test_missingSegmentsAreNamedAfterTheRun(tmp_path):
+    """The MR model can return empty segments too: the check after the run names them."""
+
+    class EmptySegmentTotalSegmentator(TotalSegmentatorStandIn):
+        def process(self, volumeNode, segmentationNode, task=None):
+            super().process(volumeNode, segmentationNode, task)
+            segmentation = segmentationNode.GetSegmentation()
+            segmentation.RemoveSegment(segmentation.GetSegmentIdBySegmentName("liver_segment_3"))
+
+    with SlicerSession(tmp_path) as session:
+        ui = _panel(session, "MR")
+        session.totalSegmentatorLogic.__class__ = EmptySegmentTotalSegmentator
+        ui.totalSegmentatorButton.click()
+        errors = session.takeErrors()
+        assert any("liver segment output" in e and "missing segment(s) III" in e for e in errors), errors
+        assert session.totalSegmentatorLogic.tasks == ["liver_segments_mr"]
