@@ -23,9 +23,13 @@ def session(request, tmp_path):
 def test_harnessHidesMarkupsUntilTheMarkupsModuleLoads(tmp_path):
     with SlicerSession(tmp_path) as running:
         assert not hasattr(slicer, "vtkMRMLMarkupsFiducialNode")
+        assert not hasattr(slicer, "vtkSlicerSegmentationsModuleLogic") and not hasattr(slicer, "vtkMRMLSequenceBrowserNode")
+        assert slicer.vtkMRMLSegmentationNode and slicer.vtkMRMLSequenceNode and slicer.vtkMRMLTableNode  # core MRML
         running.loadMarkupsModule()
         assert slicer.vtkMRMLMarkupsFiducialNode().IsA("vtkMRMLMarkupsNode")
-    assert hasattr(slicer, "vtkMRMLMarkupsFiducialNode")  # restored for the other tests
+        running.loadOtherLoadableModules()
+        assert slicer.vtkSlicerSegmentationsModuleLogic and slicer.vtkMRMLSequenceBrowserNode
+    assert hasattr(slicer, "vtkMRMLMarkupsFiducialNode") and hasattr(slicer, "vtkSlicerSegmentationsModuleLogic")  # restored
 
 
 def test_bothModulesInstantiateAtStartUp(session):

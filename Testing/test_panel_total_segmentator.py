@@ -34,6 +34,8 @@ class TotalSegmentatorStandIn:
 
 
 def _panel(session, modality, installError=None):
+    session.modules.totalsegmentator = object()
+    session.startSlicer()
     timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=selfTestScenarios.SCENARIO_SPACING)
     volumeNode, _ = syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, timePoint, "Patient")
     if modality:
@@ -42,8 +44,6 @@ def _panel(session, modality, installError=None):
         item = shNode.GetItemByDataNode(volumeNode) or shNode.CreateItem(shNode.GetSceneItemID(), volumeNode)
         shNode.SetItemAttribute(item, "DICOM.Modality", modality)
     session.totalSegmentatorLogic = TotalSegmentatorStandIn(timePoint, installError)
-    session.modules.totalsegmentator = object()
-    session.startSlicer()
     session.enter("ALPPSVolumetry")
     ui = session.ui("ALPPSVolumetry")
     ui.sourceVolumeSelector.setCurrentNode(volumeNode)

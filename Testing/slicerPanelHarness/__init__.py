@@ -9,8 +9,10 @@ not part of the extension.
 - parameterNodeWrapper: typed fields and GUI binding with Slicer 5.8 or 5.12 behaviour;
 - scriptedModule: ScriptedLoadableModule, ...Widget, ...Logic, ...Test;
 - session: slicer.app, slicer.modules, slicer.util helpers, module start-up in alphabetical order
-  (Markups classes join `slicer` only after the simulated Markups load), enter/exit, scene close,
-  reload. VTKObservationMixin is slicer-core's own.
+  (the classes of Markups and of the other loadable modules join `slicer` only when those modules
+  are created, after the ALPPS files ran), enter/exit, scene close, reload;
+- otherModules: the DICOM database, DICOMUtils.loadSeriesByUID, the Transforms and Segment Editor
+  panels. VTKObservationMixin is slicer-core's own.
 
 What it cannot prove: that Slicer's real Qt, CTK and qMRML classes behave as the stand-ins do,
 rendering, and Slicer's DICOM browser and exporters (see README, "What the panel harness proves").

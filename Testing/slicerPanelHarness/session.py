@@ -16,6 +16,7 @@ from PySide6.QtCore import Property
 
 import slicer
 import slicer.util
+import slicer_core
 from alpps.headless import SlicerContext
 
 from . import mrmlWidgets, otherModules, parameterNodeWrapper, pythonQt, scriptedModule, uiLoader
@@ -26,6 +27,7 @@ MODULE_NAMES = ("ALPPSVolumetry", "ALPPSAssessment")
 # Classes the Markups loadable module adds to `slicer` when it is created (Slicer imports its
 # vtkSlicerMarkupsModule*Python packages then); before that only core MRML classes are there.
 _MARKUPS_NAME = re.compile(r"^vtk\w*Markups")
+_LOADABLE_MODULE_PACKAGE = re.compile(r"^vtkSlicer\w+Module")
 
 
 class ModuleInstantiationError(RuntimeError):
@@ -222,6 +224,14 @@ class SlicerSession:
         self._markupsClasses = {name: getattr(slicer, name) for name in dir(slicer) if _MARKUPS_NAME.match(name)}
         for name, cls in self._markupsClasses.items():
             setattr(markupsPackage, name, cls)
+        # Every other loadable module's classes (slicer-core builds them as slicer_core.vtkSlicer<Module>Module*).
+        self._loadableModuleClasses = {}
+        for info in pkgutil.iter_modules(slicer_core.__path__):
+            if _LOADABLE_MODULE_PACKAGE.match(info.name):
+                package = importlib.import_module(f"slicer_core.{info.name}")
+                for name in dir(package):
+                    if not name.startswith("_") and hasattr(slicer, name) and name not in self._markupsClasses:
+                        self._loadableModuleClasses[name] = getattr(slicer, name)
         dicomUtils = types.ModuleType("DICOMLib.DICOMUtils")
         dicomUtils.loadSeriesByUID = lambda uids: self.loadSeriesByUID(uids)
         dicomLib = types.ModuleType("DICOMLib")
@@ -234,7 +244,7 @@ class SlicerSession:
             self._set(slicer, name, sys.modules[f"slicer.{name}"])
         for name, cls in qmrmlNames.items():
             self._set(slicer, name, cls)
-        for name in self._markupsClasses:
+        for name in list(self._markupsClasses) + list(self._loadableModuleClasses):
             self._set(slicer, name, None)
             delattr(slicer, name)
         self.modules = types.SimpleNamespace()
@@ -351,12 +361,18 @@ class SlicerSession:
         for name, cls in self._markupsClasses.items():
             setattr(slicer, name, cls)
 
+    def loadOtherLoadableModules(self):
+        """The other loadable modules (Segmentations, Sequences, Volumes, ...) are created."""
+        for name, cls in self._loadableModuleClasses.items():
+            setattr(slicer, name, cls)
+
     def startSlicer(self):
         """Modules are created in alphabetical order of their names; "ALPPS..." comes before
-        Markups, whose classes therefore are not in `slicer` while the ALPPS files run."""
+        every loadable module, whose classes therefore are not in `slicer` while the ALPPS files run."""
         for name in sorted(MODULE_NAMES):
             self.instantiateModule(name)
         self.loadMarkupsModule()
+        self.loadOtherLoadableModules()
 
     def _panel(self, name):
         if name not in self._widgets:
