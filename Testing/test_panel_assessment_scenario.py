@@ -107,6 +107,13 @@ def test_assessmentPanelFollowsTheSyntheticPatient(tmp_path, binding):
         assert ui.timePointDateLineEdit.text == first.studyDate.isoformat()
         assert ui.bilirubinSpinBox.value == 9.0 and ui.albuminSpinBox.value == 41.0
         assert session.takeErrors() == []
+        # Edited and stored again: the correction replaces the stored value, the rest is kept.
+        ui.bilirubinSpinBox.value = 12.0
+        ui.storeTimePointButton.click()
+        assert session.takeErrors() == []
+        edited = timeline.timePointOfNode(nodes[0][1])
+        assert edited.labs["bilirubin"] == [12.0, "umol/L"] and edited.labs["albumin"] == [41.0, "g/L"]
+        assert (edited.role, edited.studyDate) == ("pre-stage 1", first.studyDate)
 
         # Patient data, then growth and readiness.
         ui.stage1DateLineEdit.text = patient.stage1Date.isoformat()
