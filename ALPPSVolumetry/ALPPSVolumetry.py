@@ -170,10 +170,11 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def initializeParameterNode(self):
         self.setParameterNode(self.logic.getParameterNode())
+        proposedScan, proposedSegmentation = volumetryPanel.proposedInputs(slicer.mrmlScene)
         if not self._parameterNode.sourceVolume:
-            self._parameterNode.sourceVolume = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            self._parameterNode.sourceVolume = proposedScan
         if not self._parameterNode.segmentation:
-            self._parameterNode.segmentation = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLSegmentationNode")
+            self._parameterNode.segmentation = proposedSegmentation
 
     def setParameterNode(self, inputParameterNode):
         if self._parameterNode:

@@ -163,3 +163,14 @@ def test_planToShowMustStillBeSelected(session):
     ui.showPlanButton.click()
     assert any("Plan 'right_hepatectomy' is not among the selected plans" in e for e in session.takeErrors())
     assert slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode") == before
+
+
+def test_labelMapLoadedBeforeTheScanIsNotTakenForIt(session):
+    """A label map is a scalar volume to VTK but the scan selector does not list it: proposing it
+    left the selector empty while TotalSegmentator and the checks used the label map."""
+    labels = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "labels")
+    ct = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
+    widget = session.enter("ALPPSVolumetry")
+    assert widget.logic.getParameterNode().sourceVolume is ct
+    assert widget.ui.sourceVolumeSelector.currentNode() is ct
+    assert labels not in widget.ui.sourceVolumeSelector.nodes()

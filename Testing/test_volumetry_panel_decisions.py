@@ -45,3 +45,14 @@ def test_warningsLineListsVolumetryThenPlans():
     result = types.SimpleNamespace(warnings=["overlap of 2 voxels"], plans=[types.SimpleNamespace(warnings=["sFLR not computed"]),
                                                                           types.SimpleNamespace(warnings=[])])
     assert volumetryPanel.volumetryWarnings(result) == "overlap of 2 voxels\nsFLR not computed"
+
+
+def test_proposedScanIsNeverALabelMapOrHidden(slicerContext):
+    scene = slicerContext.scene
+    assert volumetryPanel.proposedInputs(scene) == (None, None)
+    scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "labels loaded first")
+    hidden = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "hidden helper")
+    hidden.SetHideFromEditors(True)
+    ct = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "segments")
+    assert volumetryPanel.proposedInputs(scene) == (ct, segmentation)

@@ -28,6 +28,20 @@ def buttonStates(hasSegmentation, hasSourceVolume, hasPlanToShow, hasLandmarks, 
     }
 
 
+def proposedInputs(scene):
+    """(scan, segmentation) the panel proposes when none is chosen: the first of each that its
+    selector lists. The scan selector lists scalar volumes only, not their subclasses (a label map
+    is a scalar volume to VTK's IsA, but never the CT to measure), and no hidden node."""
+    def first(className):
+        for index in range(scene.GetNumberOfNodes()):
+            node = scene.GetNthNode(index)
+            if node.GetClassName() == className and not node.GetHideFromEditors():
+                return node
+        return None
+
+    return first("vtkMRMLScalarVolumeNode"), first("vtkMRMLSegmentationNode")
+
+
 def segmentRoleRows(segmentationNode, overridesText):
     """(segment ID, name, recognised role, role used) per segment; [] without a segmentation."""
     if segmentationNode is None:
