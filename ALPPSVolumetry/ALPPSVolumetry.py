@@ -136,6 +136,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneEndImport)
         self.ui.computeVolumesButton.connect("clicked(bool)", self.onComputeVolumes)
         self.ui.openSegmentEditorButton.connect("clicked(bool)", self.onOpenSegmentEditor)
         self.ui.totalSegmentatorButton.connect("clicked(bool)", self.onTotalSegmentator)
@@ -168,6 +169,11 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self.parent.isEntered:
             self.initializeParameterNode()
 
+    def onSceneEndImport(self, caller, event):
+        # A loaded scene's node references are resolved only now: offer its computed plans.
+        if self._parameterNode:
+            self._onParameterNodeModified()
+
     def initializeParameterNode(self):
         self.setParameterNode(self.logic.getParameterNode())
         proposedScan, proposedSegmentation = volumetryPanel.proposedInputs(slicer.mrmlScene)
@@ -180,13 +186,21 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode:
             panelBinding.disconnectPanel(self._parameterNode, self._parameterNodeGuiTag)
             self._parameterNodeGuiTag = None
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
+        if not self._parameterNode:
+            self._offerPlansToShow([])
         if self._parameterNode:
             self._parameterNodeGuiTag = panelBinding.connectPanel(self._parameterNode, self.ui, qt.QLineEdit)
-            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
+            self._offerPlansToShow(volumetryPanel.planKeysOfTable(self._parameterNode.planTable))
             self._updateButtonStates()
             self._updateSegmentRoleTable(self._parameterNode.segmentation)
+
+    def _onParameterNodeModified(self, caller=None, event=None):
+        # A scene loaded into the parameter node brings its plan table: offer its plans.
+        self._offerPlansToShow(volumetryPanel.planKeysOfTable(self._parameterNode.planTable))
+        self._updateButtonStates()
 
     def _updateButtonStates(self, caller=None, event=None):
         parameters = self._parameterNode
@@ -243,10 +257,25 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             result = self.logic.computeVolumetry(self._parameterNode)
             self.ui.couinaudTableView.setMRMLTableNode(self._parameterNode.couinaudTable)
             self.ui.planTableView.setMRMLTableNode(self._parameterNode.planTable)
-            self.ui.planToShowComboBox.clear()
-            for plan in result.plans:
-                self.ui.planToShowComboBox.addItem(plan.key)
+            self._offerPlansToShow([plan.key for plan in result.plans])
             self.ui.warningsLabel.text = volumetryPanel.volumetryWarnings(result)
+
+    def _offerPlansToShow(self, computedPlanKeys):
+        """Fill the plan-to-show list, keeping the chosen plan while it is still offered."""
+        keys, shown = volumetryPanel.plansToOffer(computedPlanKeys, self._parameterNode.planToShow if self._parameterNode else "")
+        combo = self.ui.planToShowComboBox
+        if [combo.itemText(index) for index in range(combo.count)] == keys and combo.currentText == shown:
+            return
+        combo.blockSignals(True)  # refilling is not a choice of the user
+        try:
+            combo.clear()
+            for key in keys:
+                combo.addItem(key)
+            combo.currentIndex = combo.findText(shown)
+        finally:
+            combo.blockSignals(False)
+        if self._parameterNode and self._parameterNode.planToShow != shown:
+            self._parameterNode.planToShow = shown
 
     def onPlanToShowChanged(self, text):
         if self._parameterNode:
@@ -376,6 +405,7 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.couinaudTable,
             parameterNode.planTable,
         )
+        volumetryPanel.rememberPlanKeys(planTable, [plan.key for plan in result.plans])
         parameterNode.couinaudTable = couinaudTable
         parameterNode.planTable = planTable
         return result

@@ -174,3 +174,25 @@ def test_labelMapLoadedBeforeTheScanIsNotTakenForIt(session):
     assert widget.logic.getParameterNode().sourceVolume is ct
     assert widget.ui.sourceVolumeSelector.currentNode() is ct
     assert labels not in widget.ui.sourceVolumeSelector.nodes()
+
+
+def test_planToShowListFollowsTheScene(session, tmp_path):
+    """The plans offered for display are those of the scene shown: none after closing it, the
+    saved choice again after loading it back, and a computation keeps the chosen plan."""
+    syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, _timePoint(), "Patient")
+    widget = session.enter("ALPPSVolumetry")
+    ui = widget.ui
+    ui.computeVolumesButton.click()
+    combo = ui.planToShowComboBox
+    combo.currentIndex = combo.findText("right_trisectionectomy")
+    ui.computeVolumesButton.click()  # computing again keeps the plan chosen for display
+    assert combo.currentText == "right_trisectionectomy" == widget.logic.getParameterNode().planToShow
+    bundle = str(tmp_path / "scene.mrb")
+    session.context.saveSceneBundle(bundle)
+    session.closeScene()
+    assert combo.count == 0 and not ui.showPlanButton.enabled
+    session.context.loadSceneBundle(bundle)
+    assert [combo.itemText(i) for i in range(combo.count)] == ["right_hepatectomy", "right_trisectionectomy"]
+    assert combo.currentText == "right_trisectionectomy" and ui.showPlanButton.enabled
+    ui.showPlanButton.click()
+    assert session.takeErrors() == []

@@ -56,3 +56,16 @@ def test_proposedScanIsNeverALabelMapOrHidden(slicerContext):
     ct = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
     segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "segments")
     assert volumetryPanel.proposedInputs(scene) == (ct, segmentation)
+
+
+def test_plansOfferedForDisplay(slicerContext):
+    assert volumetryPanel.plansToOffer(["right_hepatectomy", "right_trisectionectomy"], "right_trisectionectomy") == (
+        ["right_hepatectomy", "right_trisectionectomy"], "right_trisectionectomy")
+    assert volumetryPanel.plansToOffer(["right_hepatectomy"], "left_hepatectomy") == (["right_hepatectomy"], "right_hepatectomy")
+    assert volumetryPanel.plansToOffer([], "left_hepatectomy") == ([], "")
+    table = slicerContext.scene.AddNewNodeByClass("vtkMRMLTableNode")
+    assert volumetryPanel.planKeysOfTable(table) == [] and volumetryPanel.planKeysOfTable(None) == []
+    volumetryPanel.rememberPlanKeys(table, ["right_hepatectomy", "custom:ALPPS"])
+    assert volumetryPanel.planKeysOfTable(table) == ["right_hepatectomy", "custom:ALPPS"]
+    table.SetAttribute(volumetryPanel.PLAN_KEYS_ATTRIBUTE, "not json")
+    assert volumetryPanel.planKeysOfTable(table) == []

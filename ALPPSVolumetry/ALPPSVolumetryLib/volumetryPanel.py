@@ -42,6 +42,32 @@ def proposedInputs(scene):
     return first("vtkMRMLScalarVolumeNode"), first("vtkMRMLSegmentationNode")
 
 
+# Attribute of the plan table naming the computed plans (saved with the scene), so that a reloaded
+# scene offers them for display again.
+PLAN_KEYS_ATTRIBUTE = "ALPPS.PlanKeys"
+
+
+def rememberPlanKeys(planTableNode, planKeys):
+    planTableNode.SetAttribute(PLAN_KEYS_ATTRIBUTE, json.dumps(list(planKeys)))
+
+
+def planKeysOfTable(planTableNode):
+    """The plan keys a plan table was computed for; [] without a table or for an older one."""
+    text = planTableNode.GetAttribute(PLAN_KEYS_ATTRIBUTE) if planTableNode is not None else None
+    try:
+        keys = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [str(key) for key in keys] if isinstance(keys, list) else []
+
+
+def plansToOffer(computedPlanKeys, chosenPlanKey):
+    """(plan keys offered for display, the one shown): the plans last computed; the chosen plan
+    stays chosen while it is among them, otherwise the first is."""
+    keys = list(computedPlanKeys)
+    return keys, (chosenPlanKey if chosenPlanKey in keys else (keys[0] if keys else ""))
+
+
 def segmentRoleRows(segmentationNode, overridesText):
     """(segment ID, name, recognised role, role used) per segment; [] without a segmentation."""
     if segmentationNode is None:
