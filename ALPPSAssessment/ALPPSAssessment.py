@@ -163,6 +163,16 @@ class ALPPSAssessmentParameterNode:
 # The charts are shown in the Plots layout, not in the panel.
 PARAMETERS_WITHOUT_WIDGET = ("growthChart", "timeActivityChart")
 
+# Labels showing results of the scene (cleared when it closes).
+RESULT_LABELS = (
+    "warningsLabel",
+    "registrationStatusLabel",
+    "overlayStatusLabel",
+    "gadoxetateStatusLabel",
+    "mebrofeninStatusLabel",
+    "reportStatusLabel",
+)
+
 
 class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def __init__(self, parent=None):
@@ -214,6 +224,9 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onSceneStartClose(self, caller, event):
         self.setParameterNode(None)
+        # Results belong to the patient of the closed scene: never leave them next to another one.
+        for name in RESULT_LABELS:
+            getattr(self.ui, name).text = ""
 
     def onSceneEndClose(self, caller, event):
         if self.parent.isEntered:

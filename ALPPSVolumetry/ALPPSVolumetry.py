@@ -50,6 +50,9 @@ PLAN_FIELDS = {
 # the plans to show are the ones last computed.
 PARAMETERS_WITHOUT_WIDGET = ("segmentRoleOverrides", "planToShow")
 
+# Labels showing results of the scene (cleared when it closes).
+RESULT_LABELS = ("warningsLabel",)
+
 
 class ALPPSVolumetry(ScriptedLoadableModule):
     def __init__(self, parent):
@@ -164,6 +167,9 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onSceneStartClose(self, caller, event):
         self.setParameterNode(None)
+        # Results belong to the patient of the closed scene: never leave them next to another one.
+        for name in RESULT_LABELS:
+            getattr(self.ui, name).text = ""
 
     def onSceneEndClose(self, caller, event):
         if self.parent.isEntered:

@@ -196,3 +196,21 @@ def test_planToShowListFollowsTheScene(session, tmp_path):
     assert combo.currentText == "right_trisectionectomy" and ui.showPlanButton.enabled
     ui.showPlanButton.click()
     assert session.takeErrors() == []
+
+
+RESULT_LABELS = {
+    "ALPPSVolumetry": ("warningsLabel",),
+    "ALPPSAssessment": ("warningsLabel", "registrationStatusLabel", "overlayStatusLabel", "gadoxetateStatusLabel",
+                        "mebrofeninStatusLabel", "reportStatusLabel"),
+}
+
+
+@pytest.mark.parametrize("module", list(RESULT_LABELS))
+def test_resultMessagesOfAClosedSceneAreNotLeftShowing(session, module):
+    """A result line (an MUR, a report folder, a warning) belongs to the patient of the scene it
+    was computed in: closing the scene clears it, so it is never read next to another patient."""
+    ui = session.enter(module).ui
+    for name in RESULT_LABELS[module]:
+        getattr(ui, name).text = "MUR 12.1 %/min (previous patient)"
+    session.closeScene()
+    assert {name: getattr(ui, name).text for name in RESULT_LABELS[module]} == {name: "" for name in RESULT_LABELS[module]}
