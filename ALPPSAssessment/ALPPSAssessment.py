@@ -434,6 +434,14 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
     def loadTimePointIntoEditor(self, parameterNode, segmentationNode):
         point = timeline.timePointOfNode(segmentationNode)
         if point is None:
+            # A scan without a stored time point starts with an empty day: the previous scan's date
+            # and laboratory values must not be one click away from being filed for this one.
+            parameterNode.timePointDate = ""
+            for name, unitField in LAB_PARAMETERS.items():
+                setattr(parameterNode, name, 0.0)
+                if unitField:
+                    setattr(parameterNode, unitField, "")
+            parameterNode.dialysis = False
             return
         if point.role not in EDITOR_ROLES:
             # Storing from the editor would overwrite the real role with one of its own.

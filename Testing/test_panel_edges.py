@@ -214,3 +214,23 @@ def test_resultMessagesOfAClosedSceneAreNotLeftShowing(session, module):
         getattr(ui, name).text = "MUR 12.1 %/min (previous patient)"
     session.closeScene()
     assert {name: getattr(ui, name).text for name in RESULT_LABELS[module]} == {name: "" for name in RESULT_LABELS[module]}
+
+
+def test_newScanDoesNotInheritTheDayOfThePreviousOne(session):
+    """Selecting a scan with no stored time point must not leave the previous scan's date and
+    laboratory values in the editor, where one click on Store would file them for the new day."""
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:2])
+    nodes = [syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, point, "Patient") for point in patient.timePoints]
+    first = patient.timePoints[0]
+    timeline.storeTimePoint(timeline.TimePoint(first.role, first.studyDate, nodes[0][1], nodes[0][0],
+                                               labs={"bilirubin": [9.0, "umol/L"], "albumin": [41.0, "g/L"]}))
+    widget = session.enter("ALPPSAssessment")
+    ui = widget.ui
+    ui.timePointSegmentationSelector.setCurrentNode(nodes[0][1])
+    assert ui.timePointDateLineEdit.text == first.studyDate.isoformat() and ui.bilirubinSpinBox.value == 9.0
+    ui.timePointSegmentationSelector.setCurrentNode(nodes[1][1])
+    parameterNode = widget.logic.getParameterNode()
+    assert ui.timePointDateLineEdit.text == "" and parameterNode.timePointDate == ""
+    assert (parameterNode.bilirubin, parameterNode.bilirubinUnit, parameterNode.albumin, parameterNode.albuminUnit) == (0.0, "", 0.0, "")
+    assert ui.bilirubinSpinBox.value == 0.0 and ui.bilirubinUnitComboBox.currentText == ""
+    assert session.takeErrors() == []
