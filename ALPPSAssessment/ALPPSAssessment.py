@@ -437,6 +437,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             # A scan without a stored time point starts with an empty day: the previous scan's date
             # and laboratory values must not be one click away from being filed for this one.
             parameterNode.timePointDate = ""
+            parameterNode.timePointVolume = assessmentPanel.scanOfSegmentation(segmentationNode)
             for name, unitField in LAB_PARAMETERS.items():
                 setattr(parameterNode, name, 0.0)
                 if unitField:

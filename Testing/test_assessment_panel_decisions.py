@@ -57,3 +57,15 @@ def test_assessmentMessagesListWarningsThenFlags():
     outputs = types.SimpleNamespace(result=types.SimpleNamespace(warnings=["plans differ"]),
                                     afterStage2Flags=[types.SimpleNamespace(line=lambda: "50-50 criterion: met")])
     assert assessmentPanel.assessmentMessages(outputs) == "plans differ\n50-50 criterion: met"
+
+
+def test_scanOfASegmentationIsItsReferenceVolume(slicerContext):
+    scene = slicerContext.scene
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
+    assert assessmentPanel.scanOfSegmentation(segmentation) is None and assessmentPanel.scanOfSegmentation(None) is None
+    import numpy as np
+    from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
+
+    ct = addVolumeFromArray(scene, "CT", np.zeros((2, 3, 4), dtype=np.int16), np.eye(4))
+    segmentation.SetReferenceImageGeometryParameterFromVolumeNode(ct)
+    assert assessmentPanel.scanOfSegmentation(segmentation) is ct

@@ -233,4 +233,6 @@ def test_newScanDoesNotInheritTheDayOfThePreviousOne(session):
     assert ui.timePointDateLineEdit.text == "" and parameterNode.timePointDate == ""
     assert (parameterNode.bilirubin, parameterNode.bilirubinUnit, parameterNode.albumin, parameterNode.albuminUnit) == (0.0, "", 0.0, "")
     assert ui.bilirubinSpinBox.value == 0.0 and ui.bilirubinUnitComboBox.currentText == ""
+    # The scan proposed is the one this segmentation was drawn on, not the previous one.
+    assert parameterNode.timePointVolume is nodes[1][0] and ui.timePointVolumeSelector.currentNode() is nodes[1][0]
     assert session.takeErrors() == []

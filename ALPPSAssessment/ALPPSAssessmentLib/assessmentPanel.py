@@ -37,6 +37,15 @@ def proposalToLoad(proposals, row):
     return proposals[row]
 
 
+def scanOfSegmentation(segmentationNode):
+    """The scan a segmentation was drawn on (its reference geometry volume), or None: proposed as
+    the time point's scan for a segmentation without a stored time point."""
+    if segmentationNode is None:
+        return None
+    node = segmentationNode.GetNodeReference(segmentationNode.GetReferenceImageGeometryReferenceRole())
+    return node if node is not None and node.IsA("vtkMRMLScalarVolumeNode") else None
+
+
 def assessmentMessages(outputs):
     """The warnings line after an update: the measurement's warnings, then the after-stage-2 flags."""
     return "\n".join(list(outputs.result.warnings) + [flag.line() for flag in outputs.afterStage2Flags])
