@@ -128,6 +128,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
+        self._segmentationOfRoleCorrections = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -194,6 +195,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._parameterNodeGuiTag = None
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
+        # The corrections stored with the parameter node are those of its segmentation.
+        self._segmentationOfRoleCorrections = self._parameterNode.segmentation if self._parameterNode else None
         if not self._parameterNode:
             self._offerPlansToShow([])
         if self._parameterNode:
@@ -206,7 +209,19 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _onParameterNodeModified(self, caller=None, event=None):
         # A scene loaded into the parameter node brings its plan table: offer its plans.
         self._offerPlansToShow(volumetryPanel.planKeysOfTable(self._parameterNode.planTable))
+        self._followSelectedSegmentation()
         self._updateButtonStates()
+
+    def _followSelectedSegmentation(self):
+        """Role corrections belong to the segmentation they were made in (see roleCorrectionsAfterSelection)."""
+        selected = self._parameterNode.segmentation
+        if selected is self._segmentationOfRoleCorrections:
+            return
+        kept = volumetryPanel.roleCorrectionsAfterSelection(self._segmentationOfRoleCorrections, selected, self._parameterNode.segmentRoleOverrides)
+        self._segmentationOfRoleCorrections = selected
+        if kept != self._parameterNode.segmentRoleOverrides:
+            self._parameterNode.segmentRoleOverrides = kept
+        self._updateSegmentRoleTable(selected)
 
     def _updateButtonStates(self, caller=None, event=None):
         parameters = self._parameterNode

@@ -236,3 +236,37 @@ def test_newScanDoesNotInheritTheDayOfThePreviousOne(session):
     # The scan proposed is the one this segmentation was drawn on, not the previous one.
     assert parameterNode.timePointVolume is nodes[1][0] and ui.timePointVolumeSelector.currentNode() is nodes[1][0]
     assert session.takeErrors() == []
+
+
+def _segmentationWithSegmentIds(name, namesById):
+    node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
+    for segmentId, segmentName in namesById.items():
+        node.GetSegmentation().AddEmptySegment(segmentId, segmentName)
+    return node
+
+
+def test_roleCorrectionsStayWithTheirSegmentation(session):
+    """Segment Editor segments are called Segment_1, Segment_2, ... in every segmentation: a role
+    corrected in one segmentation must not silently apply to the same ID in another."""
+    first = _segmentationWithSegmentIds("patient A", {"Segment_1": "II", "Segment_2": "III"})
+    second = _segmentationWithSegmentIds("patient B", {"Segment_1": "VII", "Segment_2": "VIII"})
+    widget = session.enter("ALPPSVolumetry")
+    ui, table = widget.ui, widget.ui.segmentRolesTableWidget
+    parameterNode = widget.logic.getParameterNode()
+    ui.segmentationSelector.setCurrentNode(first)
+    table.item(0, 2).setText("III")
+    assert parameterNode.segmentRoleOverrides == '{"Segment_1": "III"}'
+    ui.segmentationSelector.setCurrentNode(second)
+    assert parameterNode.segmentation is second and parameterNode.segmentRoleOverrides == ""
+    assert [table.item(row, 2).text() for row in range(table.rowCount)] == ["VII", "VIII"]
+    # A segmentation made by a button (here: set by the logic) is a change too.
+    ui.segmentationSelector.setCurrentNode(first)
+    table.item(1, 2).setText("IV")
+    parameterNode.segmentation = second
+    assert parameterNode.segmentRoleOverrides == "" and table.item(1, 2).text() == "VIII"
+    # Leaving and re-entering keeps the corrections of the segmentation they were made for.
+    table.item(0, 2).setText("VI")
+    session.enter("ALPPSAssessment")
+    session.enter("ALPPSVolumetry")
+    assert parameterNode.segmentRoleOverrides == '{"Segment_1": "VI"}' and table.item(0, 2).text() == "VI"
+    assert session.takeErrors() == []

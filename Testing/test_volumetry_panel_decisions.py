@@ -69,3 +69,13 @@ def test_plansOfferedForDisplay(slicerContext):
     assert volumetryPanel.planKeysOfTable(table) == ["right_hepatectomy", "custom:ALPPS"]
     table.SetAttribute(volumetryPanel.PLAN_KEYS_ATTRIBUTE, "not json")
     assert volumetryPanel.planKeysOfTable(table) == []
+
+
+def test_roleCorrectionsAreKeptOnlyForTheirSegmentation():
+    first, second = object(), object()
+    text = '{"Segment_1": "III"}'
+    assert volumetryPanel.roleCorrectionsAfterSelection(first, first, text) == text
+    assert volumetryPanel.roleCorrectionsAfterSelection(first, second, text) == ""
+    assert volumetryPanel.roleCorrectionsAfterSelection(first, None, text) == ""
+    # Corrections loaded with a scene, before any segmentation was followed, are the scene's own.
+    assert volumetryPanel.roleCorrectionsAfterSelection(None, second, text) == text

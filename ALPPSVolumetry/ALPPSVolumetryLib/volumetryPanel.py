@@ -79,6 +79,15 @@ def segmentRoleRows(segmentationNode, overridesText):
     ]
 
 
+def roleCorrectionsAfterSelection(correctedSegmentation, selectedSegmentation, overridesText):
+    """The role corrections to keep when the selected segmentation changes: they were made for
+    ``correctedSegmentation`` and name its segment IDs, which another segmentation may reuse for
+    other segments (Segment_1, Segment_2, ...); so they are dropped for any other segmentation."""
+    if correctedSegmentation is None or selectedSegmentation is correctedSegmentation:
+        return overridesText
+    return ""
+
+
 def correctedRoles(overridesText, segmentId, role):
     """The stored corrections with ``segmentId`` given ``role``; ValueError naming the known roles."""
     role = role.strip()
