@@ -217,10 +217,17 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         selected = self._parameterNode.segmentation
         if selected is self._segmentationOfRoleCorrections:
             return
-        kept = volumetryPanel.roleCorrectionsAfterSelection(self._segmentationOfRoleCorrections, selected, self._parameterNode.segmentRoleOverrides)
+        previous = self._segmentationOfRoleCorrections
+        kept = volumetryPanel.roleCorrectionsAfterSelection(previous, selected, self._parameterNode.segmentRoleOverrides)
         self._segmentationOfRoleCorrections = selected
-        if kept != self._parameterNode.segmentRoleOverrides:
-            self._parameterNode.segmentRoleOverrides = kept
+        with slicer.util.NodeModify(self._parameterNode.parameterNode):
+            if kept != self._parameterNode.segmentRoleOverrides:
+                self._parameterNode.segmentRoleOverrides = kept
+            if previous is not None:
+                # Show this segmentation's own results (or none yet): never another's.
+                for field, table in volumetryPanel.resultTablesOf(slicer.mrmlScene, selected).items():
+                    if getattr(self._parameterNode, field) is not table:
+                        setattr(self._parameterNode, field, table)
         self._updateSegmentRoleTable(selected)
 
     def _updateButtonStates(self, caller=None, event=None):
@@ -396,6 +403,7 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
     def computeSegmentVolumes(self, segmentationNode, tableNode=None):
         """Voxel volume (mL) of every segment into ``tableNode`` (created when None); returns the table."""
         _, tableNode = resultsTable.measureSegmentVolumesIntoTable(segmentationNode, tableNode)
+        volumetryPanel.tagResultTable(tableNode, "segmentVolumeTable", segmentationNode)
         return tableNode
 
     @staticmethod
@@ -427,6 +435,8 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.planTable,
         )
         volumetryPanel.rememberPlanKeys(planTable, [plan.key for plan in result.plans])
+        volumetryPanel.tagResultTable(couinaudTable, "couinaudTable", parameterNode.segmentation)
+        volumetryPanel.tagResultTable(planTable, "planTable", parameterNode.segmentation)
         parameterNode.couinaudTable = couinaudTable
         parameterNode.planTable = planTable
         return result
@@ -449,6 +459,7 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.transectionTable,
         )
+        volumetryPanel.tagResultTable(tableNode, "transectionTable", parameterNode.segmentation)
         parameterNode.transectionTable = tableNode
         return plan
 
@@ -462,10 +473,12 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
         comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
         scene = segmentationNode.GetScene()
-        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS tumours and vessels")
+        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{segmentationNode.GetName()} tumours and vessels")
         parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
-            "vtkMRMLTableNode", "ALPPS parenchyma-sparing plans"
+            "vtkMRMLTableNode", f"{segmentationNode.GetName()} parenchyma-sparing plans"
         )
+        volumetryPanel.tagResultTable(parameterNode.tumourTable, "tumourTable", segmentationNode)
+        volumetryPanel.tagResultTable(parameterNode.sparingPlanTable, "sparingPlanTable", segmentationNode)
         parenchymaSparing.writeFindingsTable(parameterNode.tumourTable, findings)
         parenchymaSparing.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
         parenchymaSparing.addMarginSegments(

@@ -270,3 +270,35 @@ def test_roleCorrectionsStayWithTheirSegmentation(session):
     session.enter("ALPPSVolumetry")
     assert parameterNode.segmentRoleOverrides == '{"Segment_1": "VI"}' and table.item(0, 2).text() == "VI"
     assert session.takeErrors() == []
+
+
+def test_resultTablesBelongToTheirSegmentation(session):
+    """Results computed for one scan's segmentation are never overwritten by another's, nor shown
+    beside it: each segmentation gets its own tables, named after it, found again when it is
+    selected again (the Assessment workflow has one segmentation per time point)."""
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:2])
+    (_, first), (_, second) = [syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, p, "Patient") for p in patient.timePoints]
+    widget = session.enter("ALPPSVolumetry")
+    ui = widget.ui
+    parameterNode = widget.logic.getParameterNode()
+    ui.segmentationSelector.setCurrentNode(first)
+    ui.computeVolumesButton.click()
+    firstTables = (parameterNode.couinaudTable, parameterNode.planTable, parameterNode.segmentVolumeTable)
+    firstFlr = firstTables[1].GetTable().GetValueByName(0, "FLR").ToDouble()
+    assert all(table.GetName().startswith(first.GetName()) for table in firstTables)
+
+    ui.segmentationSelector.setCurrentNode(second)
+    assert (parameterNode.couinaudTable, parameterNode.planTable, parameterNode.segmentVolumeTable) == (None, None, None)
+    assert ui.couinaudTableView.mrmlTableNode() is None and ui.planToShowComboBox.count == 0
+    ui.computeVolumesButton.click()
+    secondTables = (parameterNode.couinaudTable, parameterNode.planTable, parameterNode.segmentVolumeTable)
+    assert all(table.GetName().startswith(second.GetName()) for table in secondTables)
+    assert set(secondTables).isdisjoint(firstTables)
+    secondFlr = secondTables[1].GetTable().GetValueByName(0, "FLR").ToDouble()
+    assert secondFlr > firstFlr  # the interstage remnant has grown
+    assert firstTables[1].GetTable().GetValueByName(0, "FLR").ToDouble() == firstFlr
+
+    ui.segmentationSelector.setCurrentNode(first)
+    assert (parameterNode.couinaudTable, parameterNode.planTable, parameterNode.segmentVolumeTable) == firstTables
+    assert ui.couinaudTableView.mrmlTableNode() is firstTables[0]
+    assert session.takeErrors() == []

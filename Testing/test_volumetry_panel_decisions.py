@@ -79,3 +79,18 @@ def test_roleCorrectionsAreKeptOnlyForTheirSegmentation():
     assert volumetryPanel.roleCorrectionsAfterSelection(first, None, text) == ""
     # Corrections loaded with a scene, before any segmentation was followed, are the scene's own.
     assert volumetryPanel.roleCorrectionsAfterSelection(None, second, text) == text
+
+
+def test_resultTablesAreFoundByTheirSegmentation(slicerContext):
+    scene = slicerContext.scene
+    first, second = (scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name) for name in ("A", "B"))
+    assert volumetryPanel.resultTablesOf(scene, None) == {field: None for field in volumetryPanel.RESULT_TABLE_FIELDS}
+    planOfFirst = scene.AddNewNodeByClass("vtkMRMLTableNode", "A plans")
+    volumetryPanel.tagResultTable(planOfFirst, "planTable", first)
+    couinaudOfSecond = scene.AddNewNodeByClass("vtkMRMLTableNode", "B Couinaud")
+    volumetryPanel.tagResultTable(couinaudOfSecond, "couinaudTable", second)
+    scene.AddNewNodeByClass("vtkMRMLTableNode", "untagged")
+    ofFirst = volumetryPanel.resultTablesOf(scene, first)
+    assert ofFirst["planTable"] is planOfFirst and ofFirst["couinaudTable"] is None
+    ofSecond = volumetryPanel.resultTablesOf(scene, second)
+    assert ofSecond["couinaudTable"] is couinaudOfSecond and ofSecond["planTable"] is None

@@ -79,6 +79,33 @@ def segmentRoleRows(segmentationNode, overridesText):
     ]
 
 
+# Parameter-node fields holding results computed for the selected segmentation.
+RESULT_TABLE_FIELDS = ("segmentVolumeTable", "couinaudTable", "planTable", "transectionTable", "tumourTable", "sparingPlanTable")
+# A result table refers to the segmentation it was computed for (saved with the scene).
+RESULTS_OF_REFERENCE = "ALPPS.resultsOf"
+RESULT_FIELD_ATTRIBUTE = "ALPPS.ResultTable"
+
+
+def tagResultTable(tableNode, field, segmentationNode):
+    """Mark a result table as the ``field`` results of ``segmentationNode``."""
+    tableNode.SetAttribute(RESULT_FIELD_ATTRIBUTE, field)
+    tableNode.SetNodeReferenceID(RESULTS_OF_REFERENCE, segmentationNode.GetID())
+
+
+def resultTablesOf(scene, segmentationNode):
+    """{field: the table computed for ``segmentationNode``, or None}: what the panel shows for it, so
+    that one segmentation's results are neither shown beside nor overwritten by another's."""
+    tables = {field: None for field in RESULT_TABLE_FIELDS}
+    if segmentationNode is None:
+        return tables
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLTableNode")):
+        table = scene.GetNthNodeByClass(index, "vtkMRMLTableNode")
+        field = table.GetAttribute(RESULT_FIELD_ATTRIBUTE)
+        if field in tables and table.GetNodeReference(RESULTS_OF_REFERENCE) is segmentationNode:
+            tables[field] = table
+    return tables
+
+
 def roleCorrectionsAfterSelection(correctedSegmentation, selectedSegmentation, overridesText):
     """The role corrections to keep when the selected segmentation changes: they were made for
     ``correctedSegmentation`` and name its segment IDs, which another segmentation may reuse for
