@@ -532,6 +532,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             t1HbpMap=parameterNode.t1HbpMap,
             t1Unit=parameterNode.t1Unit,
         )
+        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
         parameterNode.gadoxetateTable = outcome.tableNode
         return outcome
 
@@ -555,6 +556,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.voiMarginMm,
             parameterNode.mebrofeninTable,
         )
+        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
         parameterNode.mebrofeninTable = outcome.tableNode
         parameterNode.timeActivityChart = outcome.chartNode
         return outcome
@@ -591,6 +593,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
 
     def storeMeasuredFunction(self, resultTable, parameterNode):
         """Store what a results table holds with the selected time point (ALPPS.RemnantFunction)."""
+        assessmentPanel.checkMeasuredFor(resultTable, parameterNode.timePointSegmentation)
         return functionalWorkflow.storeMeasuredFunction(resultTable, parameterNode.timePointSegmentation)
 
 

@@ -69,3 +69,17 @@ def test_scanOfASegmentationIsItsReferenceVolume(slicerContext):
     ct = addVolumeFromArray(scene, "CT", np.zeros((2, 3, 4), dtype=np.int16), np.eye(4))
     segmentation.SetReferenceImageGeometryParameterFromVolumeNode(ct)
     assert assessmentPanel.scanOfSegmentation(segmentation) is ct
+
+
+def test_resultsAreStoredOnlyWithTheTimePointTheyWereMeasuredFor(slicerContext):
+    scene = slicerContext.scene
+    interstage = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "interstage")
+    before = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "pre-stage 1")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode")
+    assessmentPanel.checkMeasuredFor(table, before)  # untagged (older scene): not refused
+    assessmentPanel.tagMeasuredFor(table, interstage)
+    assessmentPanel.checkMeasuredFor(table, interstage)
+    with pytest.raises(ValueError, match="measured for 'interstage', not for 'pre-stage 1'"):
+        assessmentPanel.checkMeasuredFor(table, before)
+    with pytest.raises(ValueError, match="not for 'no time point'"):
+        assessmentPanel.checkMeasuredFor(table, None)

@@ -302,3 +302,33 @@ def test_resultTablesBelongToTheirSegmentation(session):
     assert (parameterNode.couinaudTable, parameterNode.planTable, parameterNode.segmentVolumeTable) == firstTables
     assert ui.couinaudTableView.mrmlTableNode() is firstTables[0]
     assert session.takeErrors() == []
+
+
+def test_functionMeasuredForOneTimePointIsNotStoredWithAnother(session):
+    """Measured for the interstage scan, then another time point selected: Store must refuse
+    instead of filing the interstage function under the other day."""
+    from ALPPSAssessmentLib import functionalSimulator
+    from ALPPSVolumetryLib import segmentationImport
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:2])
+    nodes = [syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, p, "Patient") for p in patient.timePoints]
+    for (volumeNode, segmentationNode), point in zip(nodes, patient.timePoints):
+        timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, volumeNode))
+    interstage = patient.timePoints[1]
+    widget = session.enter("ALPPSAssessment")
+    ui = widget.ui
+    ui.timePointSegmentationSelector.setCurrentNode(nodes[1][1])
+    pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(interstage, functionalSimulator.INTERSTAGE_RELATIVE_FUNCTION_PER_ML, seed=2)
+    ui.preContrastVolumeSelector.setCurrentNode(segmentationImport.addVolumeFromArray(slicer.mrmlScene, "MRI pre", pre, ijkToRAS))
+    ui.hbpVolumeSelector.setCurrentNode(segmentationImport.addVolumeFromArray(slicer.mrmlScene, "MRI HBP", hbp, ijkToRAS))
+    ui.measureGadoxetateButton.click()
+    assert session.takeErrors() == []
+    ui.timePointSegmentationSelector.setCurrentNode(nodes[0][1])
+    ui.storeGadoxetateButton.click()
+    errors = session.takeErrors()
+    assert any("measured for" in e and nodes[1][1].GetName() in e for e in errors), errors
+    assert "gadoxetateFunctionalSharePercent" not in timeline.timePointOfNode(nodes[0][1]).remnantFunction
+    ui.timePointSegmentationSelector.setCurrentNode(nodes[1][1])
+    ui.storeGadoxetateButton.click()
+    assert session.takeErrors() == []
+    assert "gadoxetateFunctionalSharePercent" in timeline.timePointOfNode(nodes[1][1]).remnantFunction

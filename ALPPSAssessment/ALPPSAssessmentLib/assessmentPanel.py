@@ -46,6 +46,24 @@ def scanOfSegmentation(segmentationNode):
     return node if node is not None and node.IsA("vtkMRMLScalarVolumeNode") else None
 
 
+# A functional results table refers to the time point's segmentation it was measured for.
+MEASURED_FOR_REFERENCE = "ALPPS.measuredFor"
+
+
+def tagMeasuredFor(resultTable, segmentationNode):
+    resultTable.SetNodeReferenceID(MEASURED_FOR_REFERENCE, segmentationNode.GetID() if segmentationNode is not None else None)
+
+
+def checkMeasuredFor(resultTable, segmentationNode):
+    """Refuse to store results with a time point other than the one they were measured for (the
+    selection may have changed since): ValueError naming both."""
+    measuredFor = resultTable.GetNodeReference(MEASURED_FOR_REFERENCE) if resultTable is not None else None
+    if measuredFor is not None and measuredFor is not segmentationNode:
+        selected = segmentationNode.GetName() if segmentationNode is not None else "no time point"
+        raise ValueError(f"The results shown were measured for '{measuredFor.GetName()}', not for '{selected}': "
+                         "select that time point to store them, or measure again for this one")
+
+
 def assessmentMessages(outputs):
     """The warnings line after an update: the measurement's warnings, then the after-stage-2 flags."""
     return "\n".join(list(outputs.result.warnings) + [flag.line() for flag in outputs.afterStage2Flags])
