@@ -14,6 +14,14 @@ not part of the extension.
 - otherModules: the DICOM database, DICOMUtils.loadSeriesByUID, the Transforms and Segment Editor
   panels. VTKObservationMixin is slicer-core's own.
 
+Extending it: a new parameter field bound in a .ui needs nothing here when its widget class is
+already known (Testing/panelSettings.py finds every SlicerParameterName widget, changes it as a user
+would and reads it back, so the leave/re-enter, reload and scene-close tests cover it at once). A
+new widget class needs its class in pythonQt.QT_WIDGET_CLASSES (Qt) or a stand-in in mrmlWidgets
+(CTK/qMRML, with only the documented properties, slots and signals), its binding rule in
+Testing/moduleStaticChecks.py and a connector in parameterNodeWrapper, and a reading and a user
+change in panelSettings.
+
 What it cannot prove: that Slicer's real Qt, CTK and qMRML classes behave as the stand-ins do,
 rendering, and Slicer's DICOM browser and exporters (see README, "What the panel harness proves").
 """
