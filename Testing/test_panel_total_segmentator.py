@@ -51,13 +51,18 @@ def _panel(session, modality, installError=None):
     return ui
 
 
+@pytest.fixture(params=("5.8", "5.12"))
+def binding(request):
+    return request.param
+
+
 def _segmentationCount():
     return slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode")
 
 
 @pytest.mark.parametrize(("modality", "task"), [("CT", "liver_segments"), ("MR", "liver_segments_mr"), ("mr ", "liver_segments_mr")])
-def test_taskFollowsTheScanModality(tmp_path, modality, task):
-    with SlicerSession(tmp_path) as session:
+def test_taskFollowsTheScanModality(binding, tmp_path, modality, task):
+    with SlicerSession(tmp_path, binding) as session:
         ui = _panel(session, modality)
         ui.totalSegmentatorButton.click()
         assert session.takeErrors() == []
@@ -67,8 +72,8 @@ def test_taskFollowsTheScanModality(tmp_path, modality, task):
 
 
 @pytest.mark.parametrize(("answer", "tasks"), [("MR", ["liver_segments_mr"]), ("CT", ["liver_segments"]), ("Cancel", [])])
-def test_unknownModalityIsAsked(tmp_path, answer, tasks):
-    with SlicerSession(tmp_path, answers={"CT or an MR": answer}) as session:
+def test_unknownModalityIsAsked(binding, tmp_path, answer, tasks):
+    with SlicerSession(tmp_path, binding, answers={"CT or an MR": answer}) as session:
         ui = _panel(session, "")
         before = _segmentationCount()
         ui.totalSegmentatorButton.click()
@@ -78,9 +83,9 @@ def test_unknownModalityIsAsked(tmp_path, answer, tasks):
 
 
 @pytest.mark.parametrize("restart", [True, False])
-def test_installationNeedingARestartOffersIt(tmp_path, restart):
+def test_installationNeedingARestartOffersIt(binding, tmp_path, restart):
     error = InstallError("PyTorch was updated", restartRequired=True)
-    with SlicerSession(tmp_path, answers={"restart": restart}) as session:
+    with SlicerSession(tmp_path, binding, answers={"restart": restart}) as session:
         ui = _panel(session, "CT", error)
         before = _segmentationCount()
         ui.totalSegmentatorButton.click()
@@ -89,8 +94,8 @@ def test_installationNeedingARestartOffersIt(tmp_path, restart):
         assert session.totalSegmentatorLogic.tasks == [] and _segmentationCount() == before
 
 
-def test_otherInstallationFailuresAreShown(tmp_path):
-    with SlicerSession(tmp_path) as session:
+def test_otherInstallationFailuresAreShown(binding, tmp_path):
+    with SlicerSession(tmp_path, binding) as session:
         ui = _panel(session, "CT", InstallError("This module requires PyTorch extension."))
         ui.totalSegmentatorButton.click()
         errors = session.takeErrors()
@@ -116,7 +121,7 @@ def test_tooltipNamesBothTasks():
     assert "liver_segments for CT" in tip and "liver_segments_mr for MR" in tip
 
 
-def test_missingSegmentsAreNamedAfterTheRun(tmp_path):
+def test_missingSegmentsAreNamedAfterTheRun(binding, tmp_path):
     """The MR model can return empty segments too: the check after the run names them."""
 
     class EmptySegmentTotalSegmentator(TotalSegmentatorStandIn):
@@ -125,7 +130,7 @@ def test_missingSegmentsAreNamedAfterTheRun(tmp_path):
             segmentation = segmentationNode.GetSegmentation()
             segmentation.RemoveSegment(segmentation.GetSegmentIdBySegmentName("liver_segment_3"))
 
-    with SlicerSession(tmp_path) as session:
+    with SlicerSession(tmp_path, binding) as session:
         ui = _panel(session, "MR")
         session.totalSegmentatorLogic.__class__ = EmptySegmentTotalSegmentator
         ui.totalSegmentatorButton.click()
