@@ -68,13 +68,28 @@ def test_nodeSelectorListsTheScenesNodesOfItsClasses(session):
     assert selector.nodes() == [volume]
     selector.setCurrentNode(volume)
     scene.RemoveNode(volume)
-    assert selector.currentNode() is None and changes == [volume, None]
+    assert selector.currentNode() is None and changes == [volume, None]  # the last node went: none
+    # As Qt's combo box: when the current row goes, the row now at its place (the next node) is current.
+    second = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT 2")
+    third = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT 3")
+    selector.setCurrentNode(second)
+    scene.RemoveNode(second)
+    assert selector.currentNode() is third
+    selector.setCurrentNode(labelmap)  # not listed any more (showChildNodeTypes off): none
+    assert selector.currentNode() is None
     strict = qMRMLNodeComboBox()
-    strict.nodeTypes = ["vtkMRMLTableNode"]
+    strict.nodeTypes = ["vtkMRMLModelNode"]
+    strict.addEnabled = strict.removeEnabled = strict.renameEnabled = False
     strict.setMRMLScene(scene)
-    assert strict.currentNode() is not None  # noneEnabled false: a node is always selected when there is one
-    created = strict.addNode()
-    assert strict.currentNode() is created and created.IsA("vtkMRMLTableNode")
+    assert strict.currentNode() is None
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode")
+    assert strict.currentNode() is model  # the first row inserted into an empty drop-down becomes current
+    tables = qMRMLNodeComboBox()
+    tables.nodeTypes = ["vtkMRMLTableNode"]
+    tables.setMRMLScene(scene)
+    assert tables.currentNode() is None  # action items make it non-empty: nothing chosen for the user
+    created = tables.addNode()
+    assert tables.currentNode() is created and created.IsA("vtkMRMLTableNode")
     view = qMRMLTableView()
     view.setMRMLTableNode(labelmap)
     assert view.mrmlTableNode() is None  # a table view keeps table nodes only

@@ -6,8 +6,10 @@ raises (see pythonQt.PythonQtObject).
 Behaviour kept, because the panels depend on it:
 - qMRMLNodeComboBox lists the scene's nodes whose class is one of ``nodeTypes`` (subclasses too
   while ``showChildNodeTypes``), hidden nodes left out; follows node addition and removal and
-  scene close; with ``noneEnabled`` false it always selects a node when there is one; emits
-  currentNodeChanged(vtkMRMLNode*) and currentNodeIDChanged(QString) when the selection changes.
+  scene close as Qt's combo box follows its model (when the current node is removed the next
+  listed node becomes current, or none); setCurrentNode of an unlisted node selects none; emits
+  currentNodeChanged(vtkMRMLNode*) and currentNodeIDChanged(QString) when the selection changes
+  (qMRMLNodeComboBox.cxx setCurrentNodeIDInternal, Qt's qcombobox.cpp rowsRemoved).
 - qMRMLTableView shows the table node it is given (setMRMLTableNode takes any node and keeps only a
   table node, as the C++ slot's SafeDownCast does).
 - qMRMLTransformSliders shows one transform node; slots setMRMLScene, setMRMLTransformNode,
@@ -297,21 +299,35 @@ class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):
             self.currentNodeChanged.emit(node)
             self.currentNodeIDChanged.emit(node.GetID() if node else "")
 
+    def _rows(self, nodes):
+        """The drop-down's rows as Qt holds them: "None" first when enabled, the nodes, then the
+        action items ("Create new ...", "Rename", "Delete") when any is enabled."""
+        actions = ["action"] if any(self._flags[name] for name in ("addEnabled", "removeEnabled", "renameEnabled")) else []
+        return (["none"] if self._flags["noneEnabled"] else []) + list(nodes) + actions
+
     def _refresh(self):
+        """Follow the scene as QComboBox follows its model (qcombobox.cpp, rowsRemoved/rowsInserted):
+        when the current node's row goes, the row now at its position becomes current (the next
+        node, or None / an action item, which qMRMLNodeComboBox turns into no node); the first row
+        inserted into an empty drop-down becomes current."""
+        before = self.__dict__.get("_listed", [])
+        nodes = self.nodes()
+        self._listed = nodes
         if self._current is not None and not self._accepts(self._current):
-            nodes = self.nodes()
-            self._select(None if self._flags["noneEnabled"] or not nodes else nodes[0])
-        elif self._current is None and not self._flags["noneEnabled"]:
-            nodes = self.nodes()
-            if nodes:
-                self._select(nodes[0])
+            rowsBefore = self._rows(before)
+            oldRow = rowsBefore.index(self._current) if self._current in rowsBefore else 0
+            rows = self._rows(nodes)
+            replacement = rows[min(len(rows) - 1, oldRow)] if rows else None
+            self._select(replacement if not isinstance(replacement, str) else None)
+        elif self._current is None and not self._rows(before) and nodes:
+            self._select(self._rows(nodes)[0] if not isinstance(self._rows(nodes)[0], str) else None)
 
     @Slot(object)
     def setMRMLScene(self, scene):
         self._scene = scene
         _observeScene(self, scene, self._refresh)
         self._current = self._current if self._accepts(self._current) else None
-        self._refresh()
+        self._listed = self.nodes()
 
     def mrmlScene(self):
         return self._scene
@@ -325,10 +341,7 @@ class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):
     @Slot(object)
     def setCurrentNode(self, node):
         if node is not None and not self._accepts(node):
-            node = None  # the C++ widget ignores a node it does not list
-        if node is None and not self._flags["noneEnabled"]:
-            nodes = self.nodes()
-            node = nodes[0] if nodes else None
+            node = None  # a node it does not list: the C++ widget shows None (or nothing)
         self._select(node)
 
     @Slot(str)
