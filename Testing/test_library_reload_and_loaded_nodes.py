@@ -22,20 +22,35 @@ def test_loadedNodesRemovedWhileLoadingAreSkipped(slicerContext):
     assert loadedNodes.scalarVolumesAmong(scene, []) == []
 
 
+def _modulesOnDisk(folder, package):
+    """{module name: file} of every .py under the package folder (sub-packages included)."""
+    found = {}
+    for root, directories, names in os.walk(folder):
+        directories[:] = [name for name in directories if name != "__pycache__"]
+        prefix = ".".join([package] + os.path.relpath(root, folder).split(os.sep)) if root != folder else package
+        for name in names:
+            if name.endswith(".py") and not (root == folder and name == "__init__.py"):
+                found[prefix if name == "__init__.py" else f"{prefix}.{name[:-3]}"] = os.path.join(root, name)
+    return found
+
+
 @pytest.mark.parametrize("package", ["ALPPSVolumetryLib", "ALPPSAssessmentLib"])
 def test_reloadOrderCoversEveryFileAfterItsImports(package):
     order = libraryReload.reloadOrder(package)
     folder = os.path.join(REPOSITORY, package[: -len("Lib")], package)
-    files = sorted(name[:-3] for name in os.listdir(folder) if name.endswith(".py") and name != "__init__.py")
-    assert sorted(name.split(".")[1] for name in order) == files
+    files = _modulesOnDisk(folder, package)
+    assert sorted(order) == sorted(files)
     position = {name: index for index, name in enumerate(order)}
-    # Checked against the imports as written, read here independently of the module's parser.
-    for name in order:
-        with open(os.path.join(folder, name.split(".")[1] + ".py"), encoding="utf-8") as stream:
+    # Checked against the imports as written, read here independently of the module's parser:
+    # `from .x import` of a sibling file, `from <package>.x import`.
+    for name, path in files.items():
+        with open(path, encoding="utf-8") as stream:
             source = stream.read()
+        siblings = name.rsplit(".", 1)[0] if not path.endswith("__init__.py") else name
         for other in files:
-            if f"from .{other} import" in source or f"from {package}.{other} import" in source:
-                assert position[f"{package}.{other}"] < position[name], f"{name} is reloaded before {other}, which it imports"
+            if other.rsplit(".", 1)[0] == siblings and f"from .{other.rsplit('.', 1)[1]} import" in source or f"from {other} import" in source:
+                if other != name:
+                    assert position[other] < position[name], f"{name} is reloaded before {other}, which it imports"
     if package == "ALPPSVolumetryLib":
         assert position["ALPPSVolumetryLib.syntheticPatient"] < position["ALPPSVolumetryLib.parenchymaSparing"]
         assert "ALPPSVolumetryLib.geometry" in position and "ALPPSVolumetryLib.quantityDefinition" in position
@@ -53,6 +68,11 @@ synthetic = sys.modules["ALPPSVolumetryLib.syntheticPatient"]
 sparing = sys.modules["ALPPSVolumetryLib.parenchymaSparing"]
 # parenchymaSparing took a value from syntheticPatient at import: it is the reloaded one's.
 assert sparing.BENCHMARK_VESSELS[0] is synthetic.HEPATIC_VEINS[0]
+# The Assessment package with its sub-package, as ALPPSAssessment's Reload does it.
+importlib.import_module("ALPPSAssessmentLib.dicomExport.resultsExport")
+both = libraryReload.reloadPackages("ALPPSVolumetryLib", "ALPPSAssessmentLib")
+assert "ALPPSAssessmentLib.dicomExport.resultsExport" in both, both
+assert both.index("ALPPSAssessmentLib.patientReport") < both.index("ALPPSAssessmentLib.dicomExport.resultsExport")
 print("reloaded", len(reloaded))
 """
 

@@ -449,3 +449,25 @@ def test_growLabelsKeepsInternalBoundaries():
     labels[0, 0, 3] = 2
     grown = hbs.growLabels(labels, 2)
     assert grown[0, 0].tolist() == [1, 1, 1, 2, 2, 2, 0]
+
+
+def test_murNormalisationIsADocumentedOptionNamedWithTheResult():
+    """The blood-pool calibration behind MUR is unchecked against Ekman 1996: the default
+    (extrapolated to injection) recovers the simulated uptake; the window mean, the other reading,
+    gives a lower MUR by the blood lost between injection and the calibration window, and each
+    result names the one used."""
+    study = sim.simulateDynamicStudy(0.12, noise=False)
+    default = hbs.mebrofeninUptakeRate(study.curves)
+    windowMean = hbs.mebrofeninUptakeRate(study.curves, normalisation=hbs.BLOOD_CALIBRATION_WINDOW_MEAN)
+    assert default.normalisation == hbs.DEFAULT_MUR_NORMALISATION == hbs.BLOOD_EXTRAPOLATED_TO_INJECTION
+    assert default.murPercentPerMin == pytest.approx(study.expectedMurPercentPerMin, rel=1e-3)
+    # Same fit, only B0 differs: the ratio of the MURs is the ratio of the two blood-pool calibrations.
+    assert windowMean.uptakeConstantPerSecond == pytest.approx(default.uptakeConstantPerSecond)
+    ratio = windowMean.bloodAtInjectionCountsPerSecond / default.bloodAtInjectionCountsPerSecond
+    assert windowMean.murPercentPerMin == pytest.approx(default.murPercentPerMin * ratio, rel=1e-12)
+    assert 0.6 < ratio < 0.95
+    document = windowMean.asDict()
+    assert document["normalisation"] == "calibration window mean" and document["normalisationStatus"] == UNCHECKED
+    assert "mean heart count rate" in document["normalisationDefinition"]
+    with pytest.raises(ValueError, match="MUR normalisation 'total counts' is unknown"):
+        hbs.mebrofeninUptakeRate(study.curves, normalisation="total counts")

@@ -335,6 +335,65 @@ def test_reportPrintsOnA4InHeadlessChromium(demoReport, tmp_path):
     boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
     assert boxes and all(abs(float(w) - 595.0) < 1.0 and abs(float(h) - 842.0) < 1.0 for w, h in boxes)  # A4 in points
     assert 3 <= len(boxes) <= 10
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils): page 1 not read")
+    _checkPageOne(pdf, demoReport[3])
+
+
+def _checkPageOne(pdf, report):
+    """Page 1 carries the decision, as a tumour board reads it: the verdict with its counts and the
+    criteria not met, the plan's tumour-free FLR with its resolution interval, %FLR, sFLR, growth
+    since stage 1 and the remnant function, each equal to the JSON at the digits shown."""
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = " ".join(text.split())
+    readiness = report["readiness"]
+    met = sum(1 for item in readiness if item["state"] == "met")
+    assert f"Stage 2 readiness: {met} of {len(readiness)} criteria met" in flat
+    for item in readiness:
+        if item["state"] in ("not met", "borderline"):
+            assert item["label"] in flat, item["label"]
+    growth = report["hypertrophy"]
+    latest = growth["timePoints"][-1]
+    low, high = latest["remnantIntervalMl"]
+    assert f"FLR (tumour-free) {latest['tumourFreeRemnantMl']:.1f} mL" in flat
+    assert f"resolution interval {low:.1f}-{high:.1f} mL" in flat
+    assert f"%FLR {latest['percentFLR']:.1f} %" in flat and f"sFLR {latest['sFLR']:.2f} %" in flat
+    sinceStage1 = growth["sinceStage1"][-1]
+    assert f"KGR {sinceStage1['kineticGrowthRatePercentPerWeek']:.2f} %/week" in flat
+    assert f"FLR growth {sinceStage1['remnant']['relativeGrowthPercentPerDay']:.2f} %/day" in flat
+    assert f"{sinceStage1['rateDays']} days since stage 1" in flat
+    function = report["functionalStudies"][-1]["remnantFunction"]["flrFunctionPerBsa"]
+    assert f"Remnant function FLR-F/BSA {function:.2f} %/min/m²" in flat
+    assert "Stage 2 readiness checklist" in flat
+    return flat
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("pdftotext") is None,
+                    reason="Chromium or pdftotext is not installed (apt-get install chromium poppler-utils): page 1 not read")
+def test_tumourLeftInTheRemnantIsAWarningOnPageOne(demoReport, tmp_path):
+    """The demo's right hepatectomy leaves a tumour in the remnant: a report that follows that plan
+    says so on page 1, with the tumour's volume."""
+    outputDirectory, _, _, _ = demoReport
+    out = tmp_path / "report"
+    patient = syntheticPatient.makeSyntheticPatient(spacing=SPACING)
+    with SlicerContext() as context:
+        context.loadSceneBundle(os.path.join(outputDirectory, SCENE_BUNDLE))
+        for point in timeline.timePointsInScene(context.scene):
+            point.segmentationNode.SetAttribute(timeline.PLAN_ATTRIBUTE, "")  # follow the report's plan
+        report, _, _ = reportExport.createPatientReport(
+            context.scene, str(out), resectionPlans.presetPlan("right_hepatectomy"),
+            volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg), patient.stage1Date, "no", with3D=False,
+        )
+    (tumour,) = [item for item in report["readiness"] if item["criterion"] == "tumourInRemnant"]
+    assert tumour["state"] == "not met" and tumour["value"] > 0
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    "file://" + str(out / reportExport.REPORT_HTML)], capture_output=True, text=True, timeout=120)
+    flat = _checkPageOne(pdf, report)
+    assert f"Tumour left in the remnant: 'Right hepatectomy' leaves {tumour['value']:.2f} mL of tumour in the remnant" in flat
 
 
 def test_reportOfOneScanWithoutBodySizeOrDatesSaysWhatIsMissing(slicerContext, tmp_path):

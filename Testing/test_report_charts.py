@@ -200,10 +200,10 @@ def test_thresholdLineSitsAtTheThreshold():
     # The line spans the whole panel, past the first and last scan.
     assert float(line.get("x1")) < xPixel(-3) and float(line.get("x2")) > xPixel(10)
     (label,) = texts(root, "threshold-label")
-    assert visibleText(label).startswith("sFLR threshold 20 %")
+    assert visibleText(label).startswith("sFLR cut-off 20 %")
     # The source is always readable in full: in the legend, or on the line.
     legend = [visibleText(t) for t in classed(root, "legend")[0].iter(f"{SVG}text")]
-    assert f"sFLR threshold 20 % ({KISHI})" in legend
+    assert f"sFLR cut-off 20 % (at or below: risk group); {KISHI}" in legend
     # And the line label lies on its line (just above or below it).
     assert abs(float(label.get("y")) - sflrPixel(20.0)) < 2 * charts.FONT_SIZE_PX
 
@@ -519,3 +519,12 @@ def test_moduleUsesOnlyTheStandardLibrary():
         source = stream.read()
     imports = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
     assert imports <= {"math", "collections", "datetime", "xml"}
+
+
+def test_stage1IsMarkedWhereTheGrowthClockStarts():
+    root = parse(charts.growthChartSvg(demoLikeDocument(), 20.0, KISHI))
+    xPixel, _ = axisMapping(root, "x")
+    (line,) = classed(root, "stage1-line")
+    assert float(line.get("x1")) == float(line.get("x2")) == pytest.approx(xPixel(0.0), abs=PIXEL_TOLERANCE)
+    (label,) = texts(root, "stage1-label")
+    assert visibleText(label) == "stage 1"

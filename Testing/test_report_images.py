@@ -282,7 +282,7 @@ def _colourClasses(pixels):
     r, g, b = (pixels[..., channel].astype(int) for channel in range(3))
     green = (g > r + 60) & (g > b + 40)
     tumour = (r > 150) & (g > 90) & (b < 90)
-    red = (r > g + 30) & (r > b + 30) & ~tumour
+    red = (r > g + 20) & (r > b + 20) & ~tumour  # the translucent resected liver, pink on white
     return green, red, tumour
 
 

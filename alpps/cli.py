@@ -242,7 +242,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
 
 def _commandHypertrophy(arguments):
-    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness, timeline
+    from ALPPSAssessmentLib import decisionSummary, hypertrophy, stageTwoReadiness, timeline
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -269,6 +269,7 @@ def _commandHypertrophy(arguments):
     print("Stage 2 readiness (decision support)")
     for item in readiness:
         print(f"  {item.line()}" + (f" - {item.note}" if item.note else ""))
+    print(decisionSummary.verdictOf(stageTwoReadiness.readinessToList(readiness))[0])
     if arguments.json:
         document = hypertrophy.hypertrophyToDict(result)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
@@ -308,7 +309,7 @@ def _commandSparing(arguments):
 
 
 def _commandReport(arguments):
-    from ALPPSAssessmentLib import reportExport, timeline
+    from ALPPSAssessmentLib import decisionSummary, reportExport, timeline
     from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
@@ -358,6 +359,8 @@ def _commandReport(arguments):
     print("Stage 2 readiness (decision support)")
     for item in document["readiness"]:
         print(f"  {clinicalCriteria.Flag.fromDict(item).line()}")
+    for line in decisionSummary.decisionSummary(document).lines():
+        print(line)
     print(f"Report{' (anonymised)' if arguments.anonymise else ''} written to {arguments.out}:")
     for what, path in paths.items():
         print(f"  {what:<24} {path}")
@@ -406,9 +409,12 @@ def _commandFunctionMebrofenin(arguments):
         if not arguments.already_registered:
             registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
         share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=arguments.voi_margin)
-        uptake, assessment = remnantFunction.remnantFunction(curves, share, bsa)
+        uptake, assessment = remnantFunction.remnantFunction(
+            curves, share, bsa, arguments.mur_normalisation or remnantFunction.mebrofeninUptake.DEFAULT_MUR_NORMALISATION
+        )
     lines = [
-        f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames)",
+        f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames; "
+        f"blood pool {uptake.normalisation}, normalisation unchecked)",
         f"Remnant share of liver counts (FLR-C, {plan.key}): {share.percent:.1f} %",
         f"Remnant function (FLR-F): {assessment.flrFunctionPercentPerMin:.2f} %/min",
     ]
@@ -640,6 +646,12 @@ def buildParser():
     mebrofenin.add_argument("--labels", help="label map only: '1=Segment I,2=Segment II,...' or a JSON file")
     mebrofenin.add_argument("--spect", required=True, help="the SPECT (NRRD, NIfTI, MHA or a DICOM folder)")
     mebrofenin.add_argument("--curves", required=True, help="time-activity CSV: time (s), liver, blood (heart), total field of view")
+    mebrofenin.add_argument(
+        "--mur-normalisation",
+        help="how the blood-pool curve is calibrated to the injected activity (unchecked against Ekman 1996; named in the "
+        "results): 'extrapolated to injection' (the heart curve extrapolated to t = 0 s; default) or 'calibration window mean' "
+        "(its mean over 60-150 s)",
+    )
     mebrofenin.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is measured")
     mebrofenin.add_argument("--height", type=float, help="body height in cm (for the per-BSA function and its flags)")
     mebrofenin.add_argument("--weight", type=float, help="body weight in kg")
@@ -703,6 +715,9 @@ def buildParser():
     benchmark.add_argument("--repeats", type=int, default=3)
     benchmark.add_argument("--json", help="write the figures as JSON to this path")
     benchmark.set_defaults(run=_commandBenchmark)
+    from .pacsCommands import addCommands
+
+    addCommands(subcommands)  # dicom-export and pacs (issue 18)
     return parser
 
 

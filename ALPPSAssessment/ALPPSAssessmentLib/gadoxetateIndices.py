@@ -28,13 +28,13 @@ is resampled onto the HBP grid before a voxel-wise map is made. Arrays are never
 """
 
 import dataclasses
-from dataclasses import dataclass, replace
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import Dict, List
 
 import numpy as np
 import vtk
 from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
+from ALPPSVolumetryLib.bodySize import UNCHECKED, checkedNumber
 from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
@@ -81,15 +81,14 @@ _T1_UNIT_BOUNDARY = 10.0
 
 
 # Definitions share one record type with the rest of the extension.
-IndexDefinition = QuantityDefinition
 
 
 # Lines of section 6 without a status mark are unchecked, as the ICG lines of laboratoryScores.
 INDEX_DEFINITIONS = {
     definition.key: definition
     for definition in (
-        IndexDefinition(LSR, "Liver-to-spleen ratio (LSR)", DIMENSIONLESS, "SI_liver,HBP / SI_spleen,HBP", CLINICAL_REFERENCE_6, UNCHECKED, 3),
-        IndexDefinition(
+        QuantityDefinition(LSR, "Liver-to-spleen ratio (LSR)", DIMENSIONLESS, "SI_liver,HBP / SI_spleen,HBP", CLINICAL_REFERENCE_6, UNCHECKED, 3),
+        QuantityDefinition(
             LMR,
             "Liver-to-muscle ratio (LMR)",
             DIMENSIONLESS,
@@ -98,7 +97,7 @@ INDEX_DEFINITIONS = {
             UNCHECKED,
             3,
         ),
-        IndexDefinition(
+        QuantityDefinition(
             RLE,
             "Relative liver enhancement (RLE)",
             DIMENSIONLESS,
@@ -108,7 +107,7 @@ INDEX_DEFINITIONS = {
             3,
             note="a fraction; x100 for %",
         ),
-        IndexDefinition(
+        QuantityDefinition(
             CEI,
             "Contrast enhancement index (CEI)",
             DIMENSIONLESS,
@@ -117,7 +116,7 @@ INDEX_DEFINITIONS = {
             UNCHECKED,
             3,
         ),
-        IndexDefinition(
+        QuantityDefinition(
             HUI,
             "Hepatocellular uptake index (HUI)",
             LITRE,
@@ -127,7 +126,7 @@ INDEX_DEFINITIONS = {
             3,
             note="unchecked formula, widely used; carries the unit of V_liver (reported in L unless asked otherwise)",
         ),
-        IndexDefinition(
+        QuantityDefinition(
             REMNANT_HUI,
             "Remnant hepatocellular uptake index (rHUI)",
             LITRE,
@@ -137,7 +136,7 @@ INDEX_DEFINITIONS = {
             3,
             note="HUI formula unchecked; the clinical reference notes that the 0.410 cut-off suggests litres",
         ),
-        IndexDefinition(
+        QuantityDefinition(
             REMNANT_HUI_BELOW,
             f"rHUI {clinicalCriteria.REMNANT_HUI.criterionText()} (Notake)",
             LITRE,
@@ -148,7 +147,7 @@ INDEX_DEFINITIONS = {
             3,
             note="population: biliary cancer, not ALPPS; the volume unit (L) is inferred from the cut-off's size",
         ),
-        IndexDefinition(
+        QuantityDefinition(
             FLR_FUNCTIONAL_SHARE,
             "FLR functional share (gadoxetate)",
             DIMENSIONLESS,
@@ -158,11 +157,11 @@ INDEX_DEFINITIONS = {
             4,
             note="a fraction; x100 for %",
         ),
-        IndexDefinition(R1, "Longitudinal relaxation rate R1", PER_SECOND, "1 / T1 (T1 in s)", CLINICAL_REFERENCE_6, UNCHECKED, 3),
-        IndexDefinition(
+        QuantityDefinition(R1, "Longitudinal relaxation rate R1", PER_SECOND, "1 / T1 (T1 in s)", CLINICAL_REFERENCE_6, UNCHECKED, 3),
+        QuantityDefinition(
             DELTA_R1, "Delta R1", PER_SECOND, "R1_HBP - R1_pre (1/s)", CLINICAL_REFERENCE_6, UNCHECKED, 3
         ),
-        IndexDefinition(
+        QuantityDefinition(
             T1_REDUCTION_RATE,
             "T1 reduction rate",
             DIMENSIONLESS,

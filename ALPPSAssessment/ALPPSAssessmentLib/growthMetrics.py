@@ -17,23 +17,39 @@ The variants are not interchangeable, so each carries its own unit and definitio
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib import clinicalCriteria
+from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+
 
 SINCE_STAGE_1 = "since stage 1"
 INTERVAL = "interval"
 
 GROWTH_DEFINITIONS = {
-    "degreeOfHypertrophy": ("Degree of hypertrophy (DH)", "pp", "sFLR at the scan - sFLR at the last scan before stage 1 (percentage points); Shindoh 2013"),
-    "kineticGrowthRate": ("Kinetic growth rate (KGR)", "%/week", "DH / (days since stage 1 / 7); Shindoh 2013"),
-    "relativeGrowth": ("Relative growth", "%", "(volume after - volume before) / volume before x 100"),
-    "relativeGrowthPerDay": (
-        "Relative growth per day", "%/day",
-        "relative growth / days since stage 1 (since stage 1), or / days between the two scans (interval)",
-    ),
-    "absoluteGrowthPerDay": (
-        "Absolute growth per day", "mL/day",
-        "(volume after - volume before) / days since stage 1 (since stage 1), or / days between the two scans (interval)",
-    ),
+    definition.key: definition
+    for definition in (
+        QuantityDefinition(
+            "degreeOfHypertrophy", "Degree of hypertrophy (DH)", "pp",
+            "sFLR at the scan - sFLR at the last scan before stage 1 (percentage points); Shindoh 2013",
+            "clinical reference section 4", decimals=1,
+        ),
+        QuantityDefinition(
+            "kineticGrowthRate", "Kinetic growth rate (KGR)", "%/week", "DH / (days since stage 1 / 7); Shindoh 2013",
+            "clinical reference section 4", decimals=2,
+        ),
+        QuantityDefinition(
+            "relativeGrowth", "Relative growth", "%", "(volume after - volume before) / volume before x 100",
+            "clinical reference section 4", decimals=1,
+        ),
+        QuantityDefinition(
+            "relativeGrowthPerDay", "Relative growth per day", "%/day",
+            "relative growth / days since stage 1 (since stage 1), or / days between the two scans (interval)",
+            "clinical reference section 4 (denominator unchecked in Tomassini 2020)", decimals=2,
+        ),
+        QuantityDefinition(
+            "absoluteGrowthPerDay", "Absolute growth per day", "mL/day",
+            "(volume after - volume before) / days since stage 1 (since stage 1), or / days between the two scans (interval)",
+            "clinical reference section 4", decimals=1,
+        ),
+    )
 }
 
 # Cut-offs: clinicalCriteria.KGR (< 2 %/week, Shindoh, PVE) and clinicalCriteria.GROWTH_PER_DAY

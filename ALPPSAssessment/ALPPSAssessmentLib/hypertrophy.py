@@ -123,11 +123,11 @@ GROWTH_COLUMNS = (
     ("To", vtk.vtkStringArray, "", "Later time point"),
     ("Time base", vtk.vtkStringArray, "", "What the rates are divided by: days since stage 1, or between two later scans (interval)"),
     ("Days", vtk.vtkDoubleArray, "days", "The rates' denominator: days since stage 1, or between the scans"),
-    ("FLR growth", vtk.vtkDoubleArray, "%", growthMetrics.GROWTH_DEFINITIONS["relativeGrowth"][2] + " (FLR)"),
-    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", growthMetrics.GROWTH_DEFINITIONS["relativeGrowthPerDay"][2]),
-    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", growthMetrics.GROWTH_DEFINITIONS["absoluteGrowthPerDay"][2]),
-    ("DH", vtk.vtkDoubleArray, "pp", growthMetrics.GROWTH_DEFINITIONS["degreeOfHypertrophy"][2]),
-    ("KGR", vtk.vtkDoubleArray, "%/week", growthMetrics.GROWTH_DEFINITIONS["kineticGrowthRate"][2]),
+    ("FLR growth", vtk.vtkDoubleArray, "%", growthMetrics.GROWTH_DEFINITIONS["relativeGrowth"].definition + " (FLR)"),
+    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", growthMetrics.GROWTH_DEFINITIONS["relativeGrowthPerDay"].definition),
+    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", growthMetrics.GROWTH_DEFINITIONS["absoluteGrowthPerDay"].definition),
+    ("DH", vtk.vtkDoubleArray, "pp", growthMetrics.GROWTH_DEFINITIONS["degreeOfHypertrophy"].definition),
+    ("KGR", vtk.vtkDoubleArray, "%/week", growthMetrics.GROWTH_DEFINITIONS["kineticGrowthRate"].definition),
     ("Total liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the total liver"),
     ("Deportalised liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the deportalised liver"),
 )
@@ -290,8 +290,7 @@ def hypertrophyToDict(result):
         "intervals": [interval(item) for item in result.intervals],
         "warnings": result.warnings,
         "definitions": {
-            key: {"label": label, "unit": unit, "definition": definition}
-            for key, (label, unit, definition) in growthMetrics.GROWTH_DEFINITIONS.items()
+            key: definition.summary() for key, definition in growthMetrics.GROWTH_DEFINITIONS.items()
         },
     }
 

@@ -31,11 +31,12 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Tuple
 
 from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib.clinicalCriteria import MET, UNKNOWN
+from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.remnantRatios import measuredFutureLiverRemnantPercent
 
 # --- Quantities and units -----------------------------------------------------------------------
@@ -418,20 +419,7 @@ ISGLS = "isgls"
 # ICG_PDR and ICG_R15 key both their quantity in UNITS and their definition here.
 
 
-@dataclass(frozen=True)
-class ScoreDefinition:
-    key: str
-    label: str
-    unit: str
-    definition: str
-    reference: str
-    status: str  # CHECKED or UNCHECKED, as marked in the clinical reference
-    decimals: int  # digits shown in tables and reports
-    computed: bool = True  # False: defined for labelling only, never computed here
-    note: str = ""
-
-    def asDict(self):
-        return dataclasses.asdict(self)
+ScoreDefinition = QuantityDefinition  # the one definition record, under the name this module has used
 
 
 # MELD (section 7, [checked in code]): 9.57 ln(Cr mg/dL) + 3.78 ln(bilirubin mg/dL) + 11.2 ln(INR) + 6.43.

@@ -53,7 +53,6 @@ Arrays are numpy; images [frame, row, column] for the planar series and [k, j, i
 Slicer's arrayFromVolume). Only numpy and the pure-Python parts of ALPPSVolumetryLib are used.
 """
 
-import dataclasses
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -615,6 +614,26 @@ def timeActivityCurvesFromTable(table, timeIs=TIME_IS_MID, values=VALUES_PER_SEC
 # --- Uptake rate (Ekman) -----------------------------------------------------------------------
 
 
+# How the blood-pool curve is calibrated to the injected activity: the MUR normalisation, which
+# the clinical reference marks unchecked against Ekman 1996. The default stays the one this
+# software used; the other is offered so that a centre can match its own software, and every
+# result names the one used.
+BLOOD_EXTRAPOLATED_TO_INJECTION = "extrapolated to injection"
+BLOOD_CALIBRATION_WINDOW_MEAN = "calibration window mean"
+MUR_NORMALISATIONS = {
+    BLOOD_EXTRAPOLATED_TO_INJECTION: (
+        "blood-pool count rate at injection B0 = the heart curve fitted as a straight line in ln(B) over the calibration "
+        "window and extrapolated to t = 0 s; 100 % of the injected activity = the mean total field of view over that "
+        "window (default)"
+    ),
+    BLOOD_CALIBRATION_WINDOW_MEAN: (
+        "B0 = the mean heart count rate over the calibration window (what left the blood since injection is not "
+        "added back: MUR about 10-30 % lower than extrapolated); 100 % = the mean total field of view over that window"
+    ),
+}
+DEFAULT_MUR_NORMALISATION = BLOOD_EXTRAPOLATED_TO_INJECTION
+
+
 @dataclass(frozen=True)
 class MebrofeninUptakeResult:
     """MUR of the whole liver and everything needed to show how it was obtained."""
@@ -637,6 +656,7 @@ class MebrofeninUptakeResult:
     status: str = UNCHECKED
     warnings: Tuple[str, ...] = field(default=())
     unit: str = PERCENT_PER_MIN
+    normalisation: str = DEFAULT_MUR_NORMALISATION
 
     @property
     def uptakeConstantPerMinute(self):
@@ -666,6 +686,9 @@ class MebrofeninUptakeResult:
             "bloodClearancePerMinute": self.bloodClearancePerMinute,
             "decayCorrection": self.decayCorrection,
             "method": self.method,
+            "normalisation": self.normalisation,
+            "normalisationDefinition": MUR_NORMALISATIONS[self.normalisation],
+            "normalisationStatus": UNCHECKED,
             "reference": self.reference,
             "status": self.status,
             "warnings": list(self.warnings),
@@ -696,11 +719,15 @@ def _framesIn(times, window):
     return np.flatnonzero((times >= window[0] - _TIME_TOLERANCE_SECONDS) & (times <= window[1] + _TIME_TOLERANCE_SECONDS))
 
 
-def mebrofeninUptakeRate(curves, windowSeconds=DEFAULT_UPTAKE_WINDOW_SECONDS, calibrationWindowSeconds=DEFAULT_CALIBRATION_WINDOW_SECONDS):
+def mebrofeninUptakeRate(curves, windowSeconds=DEFAULT_UPTAKE_WINDOW_SECONDS, calibrationWindowSeconds=DEFAULT_CALIBRATION_WINDOW_SECONDS,
+                         normalisation=DEFAULT_MUR_NORMALISATION):
     """MUR (%/min) of the whole liver by the Ekman method (module docstring: model, decay and
     normalisation). ``curves``: ``TimeActivityCurves``; ``windowSeconds``: the uptake window (s
     after injection, default 150-350 s) that the series must cover; ``calibrationWindowSeconds``:
-    the frames that calibrate the blood pool to the injected activity (default 60-150 s)."""
+    the frames that calibrate the blood pool to the injected activity (default 60-150 s);
+    ``normalisation``: one of MUR_NORMALISATIONS (unchecked against the paper; named with the result)."""
+    if normalisation not in MUR_NORMALISATIONS:
+        raise ValueError(f"MUR normalisation {normalisation!r} is unknown: expected one of {', '.join(repr(key) for key in MUR_NORMALISATIONS)}")
     if not isinstance(curves, TimeActivityCurves):
         raise ValueError(
             f"Curves are a {type(curves).__name__}: expected TimeActivityCurves (timeActivityCurvesFromFrames or "
@@ -765,7 +792,10 @@ def mebrofeninUptakeRate(curves, windowSeconds=DEFAULT_UPTAKE_WINDOW_SECONDS, ca
     y = liver[used] / blood[used]  # dimensionless
     slope, intercept, rSquared = _straightLine(x, y)
     logSlope, logIntercept, _ = _straightLine(times[calibrationFrames], np.log(blood[calibrationFrames]))
-    bloodAtInjection = math.exp(logIntercept)
+    if normalisation == BLOOD_EXTRAPOLATED_TO_INJECTION:
+        bloodAtInjection = math.exp(logIntercept)
+    else:
+        bloodAtInjection = float(np.mean(blood[calibrationFrames]))
     mur = PERCENT_PER_FRACTION * slope * SECONDS_PER_MINUTE * bloodAtInjection / injected
     warnings: List[str] = []
     if not rSquared >= POOR_FIT_R_SQUARED:
@@ -805,6 +835,7 @@ def mebrofeninUptakeRate(curves, windowSeconds=DEFAULT_UPTAKE_WINDOW_SECONDS, ca
             f"corrected here to injection (99mTc T1/2 {TC99M_HALF_LIFE_HOURS:g} h, per frame)"
         ),
         warnings=tuple(warnings),
+        normalisation=normalisation,
     )
 
 

@@ -208,7 +208,7 @@ def _methods(document):
         if mebrofenin:
             uptake = mebrofenin.get("uptake", {})
             methods.append({"topic": "Mebrofenin uptake rate", "text": f"{uptake.get('method', '')} {uptake.get('reference', '')}".strip()
-                            + f" Normalisation in use: {uptake.get('normalisation', 'as described')}; unchecked: "
+                            + f" Normalisation in use: {uptake.get('normalisationDefinition', 'as described above')}; unchecked: "
                             + clinicalCriteria.MUR_NORMALISATION_UNCHECKED + "; every FLR-F/BSA flag is marked unchecked."})
             share = mebrofenin.get("remnantShare", {})
             methods.append({"topic": "Remnant share of mebrofenin uptake (FLR-C)", "text": f"{share.get('method', '')} {share.get('reference', '')}".strip()})

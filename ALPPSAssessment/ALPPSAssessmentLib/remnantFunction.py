@@ -37,9 +37,10 @@ def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=Non
     return mebrofeninUptake.remnantShareFromSpect(counts, voi == REMNANT_LABEL, voi > 0)
 
 
-def remnantFunction(curves, remnantShare, bsaM2=None):
-    """MUR from the dynamic study, and FLR-F (and per BSA, with the 2.69 / 2.7 %/min/m2 flags)."""
-    uptake = mebrofeninUptake.mebrofeninUptakeRate(curves)
+def remnantFunction(curves, remnantShare, bsaM2=None, normalisation=mebrofeninUptake.DEFAULT_MUR_NORMALISATION):
+    """MUR from the dynamic study (with the normalisation named), and FLR-F (and per BSA, with the
+    de Graaf and Tomassini flags)."""
+    uptake = mebrofeninUptake.mebrofeninUptakeRate(curves, normalisation=normalisation)
     return uptake, mebrofeninUptake.remnantFunctionAssessment(uptake, remnantShare, bsaM2)
 
 

@@ -474,7 +474,7 @@ def _thresholdLine(placer, threshold, thresholdText, y, plotLeft, plotRight):
     ends = [(plotRight - 4.0, above, "end"), (plotLeft + 6.0, above, "start"), (plotRight - 4.0, below, "end"), (plotLeft + 6.0, below, "start")]
     # Short labels may also sit anywhere along the line.
     along = [(plotLeft + (plotRight - plotLeft) * f, y, "middle") for f in (0.75, 0.5, 0.25) for y in (above, below)]
-    shortText = f"sFLR threshold {threshold:g} %"
+    shortText = f"sFLR cut-off {threshold:g} %"
     for index, text in enumerate((_shortened(thresholdText, plotRight - plotLeft - 10.0), shortText, f"{threshold:g} %")):
         placement = placer.tryPlace(text, ends if index == 0 else ends + along)
         if placement is not None:
@@ -614,7 +614,7 @@ def growthChartSvg(hypertrophyDocument, sflrThresholdPercent=None, thresholdSour
     xTitle = "Days since first scan (no stage 1 date given)" if sinceFirstScan else "Days after stage 1"
     thresholdText = ""
     if threshold is not None:
-        thresholdText = f"sFLR threshold {threshold:g} %" + (f" ({thresholdSource})" if thresholdSource else "")
+        thresholdText = f"sFLR cut-off {threshold:g} % (at or below: risk group)" + (f"; {thresholdSource}" if thresholdSource else "")
 
     # Legend first: its height decides where the plot starts.
     legendItems = [("series", "FLR volume (mL)", _STYLES[SERIES_REMNANT])]
@@ -654,7 +654,9 @@ def growthChartSvg(hypertrophyDocument, sflrThresholdPercent=None, thresholdSour
     plotRight = width - 12.0
     padding = 18.0  # keeps the first and last markers and their labels off the axes
     days = [point["day"] for point in points]
-    xLow, xHigh, xTickValues, xDecimals = linearTicks(min(days), max(days), max(2.0, (plotRight - plotLeft) / 70.0), minimumStep=1.0)
+    # Day 0 is stage 1, where the growth clock starts: always on the axis when the date is known.
+    axisDays = days if sinceFirstScan else days + [0.0]
+    xLow, xHigh, xTickValues, xDecimals = linearTicks(min(axisDays), max(axisDays), max(2.0, (plotRight - plotLeft) / 70.0), minimumStep=1.0)
     xScale = _Scale(xLow, xHigh, plotLeft + padding, plotRight - padding, xTickValues, xDecimals)
 
     # Role labels in rows above the plot: a label goes to the first row where it does not overlap.
@@ -692,6 +694,14 @@ def growthChartSvg(hypertrophyDocument, sflrThresholdPercent=None, thresholdSour
             )
         )
     parts.append("</g>")
+    if not sinceFirstScan:
+        stage1X = xScale.pixel(0.0)
+        parts.append('<g class="stage1-marker">')
+        parts.append(_tag("line", [("class", "stage1-line"), ("x1", stage1X), ("y1", plotTop - 2.0), ("x2", stage1X), ("y2", plotBottom),
+                                   ("stroke", INK), ("stroke-width", 1.5)]))
+        parts.append(_textElement(stage1X + 3.0, plotTop + FONT_SIZE_PX, "stage 1", "start", cssClass="stage1-label",
+                                  extra=[("data-x", _dataNumber(0.0))]))
+        parts.append("</g>")
 
     panelSeries = [(SERIES_REMNANT, remnants, "FLR (mL)", "mL", 0, panels[0])]
     if hasSflr:

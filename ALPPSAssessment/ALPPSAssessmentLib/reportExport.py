@@ -33,11 +33,13 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
         slices = reportImages.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
         for orientation in ("axial", "coronal"):
             image = slices[orientation]
-            pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png})
+            pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png,
+                             "legend": image.legend})
     if with3D:
         try:
             image = reportImages.render3D(timePoint.segmentationNode, plan, roleOverrides)
-            pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png})
+            pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png,
+                             "legend": image.legend})
         except reportImages.RenderingUnavailable as error:
             notes.append(f"No 3D picture: {error}")
     return pictures, notes

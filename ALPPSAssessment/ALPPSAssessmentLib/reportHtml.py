@@ -14,7 +14,7 @@ import re
 
 from ALPPSVolumetryLib import clinicalCriteria
 
-from . import reportCharts
+from . import decisionSummary, reportCharts
 
 STATE_CLASS = {"met": "met", "not met": "notmet", "borderline": "borderline", "unknown": "unknown"}
 
@@ -33,8 +33,9 @@ th { background: #eef1f4; font-weight: 600; }
 td.n { text-align: right; white-space: nowrap; }
 th.n { text-align: right; }
 td.flags { font-size: 8pt; color: #333; border-top: none; padding-left: 5mm; }
-table.kv td:first-child { width: 42%; }
-table.kv td.n { width: 16%; }
+table.kv { table-layout: fixed; }
+table.kv td:first-child, table.kv th:first-child { width: 36%; }
+table.kv td.n, table.kv th.n { width: 28%; white-space: normal; }
 .banner { border: 2px solid #b35900; background: #fff4e5; padding: 2mm 3mm; margin: 2mm 0 3mm 0; font-size: 9pt; }
 .identity { display: flex; flex-wrap: wrap; gap: 1mm 8mm; margin: 1mm 0; }
 .identity div { min-width: 40mm; }
@@ -46,12 +47,20 @@ table.kv td.n { width: 16%; }
 .figure { break-inside: avoid; page-break-inside: avoid; margin: 2mm 0; }
 .figure img, .figure svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
 .pictures { display: flex; flex-wrap: wrap; gap: 3mm; }
-.pictures .figure { flex: 1 1 88mm; max-width: 92mm; }
+.pictures .figure { flex: 1 1 88mm; max-width: 92mm; break-inside: avoid; page-break-inside: avoid; }
 .pictures .figure img { width: 100%; }
 .caption { font-size: 8.5pt; color: #333; }
 .small { font-size: 8.5pt; }
 .mono { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 7.5pt; word-break: break-all; }
 .warning { color: #8a4b00; }
+.decision { border: 2px solid #334; padding: 2mm 3mm; margin: 3mm 0; break-inside: avoid; page-break-inside: avoid; }
+.decision .verdict { font-size: 11.5pt; font-weight: 700; margin-bottom: 1.5mm; }
+.decision table { margin: 0; }
+.decision td { border: none; border-bottom: 1px solid #ddd; padding: 0.6mm 1.5mm; }
+.alert { border: 2px solid #b00020; background: #fdecee; color: #8a0015; padding: 1.5mm 3mm; margin: 2mm 0; font-weight: 700; }
+.legend { display: flex; flex-wrap: wrap; gap: 1mm 4mm; font-size: 8pt; margin: 1mm 0 2mm 0; }
+.swatch { display: inline-block; width: 3.2mm; height: 3.2mm; border: 1px solid #555; margin-right: 1mm; vertical-align: -0.5mm; }
+section.keep-heading h2 { break-after: avoid; page-break-after: avoid; }
 footer { margin-top: 6mm; border-top: 1px solid #888; padding-top: 1mm; font-size: 8pt; color: #444; }
 @media print { .pagebreak { break-before: page; page-break-before: always; } }
 """
@@ -91,8 +100,15 @@ class _Page:
         path = pointer(*keys)
         value = resolvePointer(self.document, path)
         shown = formatNumber(value, decimals)
-        unitText = f"\u00a0{html.escape(unit)}" if unit and value is not None else ""
+        unitText = f"\u00a0{html.escape(displayUnit(unit))}" if unit and value is not None else ""
         return f'<span class="num" data-pointer="{html.escape(path)}" data-decimals="{decimals}">{shown}</span>{unitText}'
+
+
+def displayUnit(unit):
+    """Units as the report writes them, one way everywhere: m² and µmol (the JSON keeps ASCII)."""
+    if not unit:
+        return ""
+    return re.sub(r"m2\b", "m²", unit).replace("umol", "µmol")
 
 
 def _g(number):
@@ -146,17 +162,42 @@ def _header(page):
         page.add(f'<p class="small"><strong>Anonymised report.</strong> {_e(document["report"].get("anonymisation"))}</p>')
 
 
+def _decision(page):
+    """Page 1: the verdict, the figures that carry it and the tumour left in the remnant."""
+    summary = decisionSummary.decisionSummary(page.document)
+    counts = summary.counts
+    cssClass = "notmet" if counts["not met"] else ("borderline" if counts["borderline"] else ("unknown" if counts["unknown"] else "met"))
+    page.add('<div class="decision">')
+    page.add(f'<div class="verdict"><span class="{cssClass}">{_e(summary.verdict)}</span></div>')
+    for warning in summary.warnings:
+        page.add(f'<div class="alert">Tumour left in the remnant: {_e(warning)}</div>')
+    if summary.scan:
+        page.add(f'<div class="small">At the {_e(summary.scan)}:</div><table>')
+        for figure in summary.figures:
+            if figure.pointer is not None:
+                keys = [int(key) if key.isdigit() else key.replace("~1", "/").replace("~0", "~") for key in figure.pointer.split("/")[1:]]
+                shown = page.number(tuple(keys), figure.decimals, figure.unit)
+            else:
+                shown = "–"
+            page.add(f"<tr><td>{_e(figure.label)}</td><td class='n'>{shown}</td><td class='small'>{_e(displayUnit(figure.detail))}</td></tr>")
+        page.add("</table>")
+    page.add("</div>")
+
+
 def _readiness(page):
     document = page.document
-    page.add("<h2>Stage 2 readiness checklist</h2>")
-    page.add('<table><tr><th>Criterion</th><th class="n">Value</th><th class="n">Met when</th><th>State</th><th>Source</th><th>Note</th></tr>')
-    for index, item in enumerate(document["readiness"]):
-        threshold = "–" if item["threshold"] is None else f"{_e(item['comparison'])} {_g(item['threshold'])} {_e(item['unit'])}"
-        note = "; ".join(part for part in (item.get("reason"), item.get("note")) if part)
+    readiness = document["readiness"]
+    at = next((item["note"].split(";")[0] for item in readiness if item.get("note", "").startswith("at the ")), "")
+    page.add(f"<h2>Stage 2 readiness checklist{(' ' + _e(at)) if at else ''}</h2>")
+    page.add('<table><tr><th>Criterion</th><th class="n">Value</th><th class="n">Met when</th><th>State</th><th>Source (population)</th></tr>')
+    for index, item in enumerate(readiness):
+        threshold = "–" if item["threshold"] is None else f"{_e(item['comparison'])} {_g(item['threshold'])} {_e(displayUnit(item['unit']))}"
+        note = "; ".join(part for part in (item.get("reason"), (item.get("note") or "").replace(at, "").strip("; ")) if part)
+        source = _e(item["source"]) + (f" ({_e(item['population'])})" if item.get("population") else "")
         page.add(
             f"<tr><td>{_e(item['label'])}</td><td class='n'>{page.number(('readiness', index, 'value'), item['decimals'], item['unit'])}</td>"
-            f"<td class='n'>{threshold}</td><td>{_state(item)}</td><td class='small'>{_e(item['source'])}</td>"
-            f"<td class='small'>{_e(note)}</td></tr>"
+            f"<td class='n'>{threshold}</td><td>{_state(item)}</td><td class='small'>{source}"
+            + (f"<br><i>{_e(note)}</i>" if note else "") + "</td></tr>"
         )
     page.add("</table>")
     page.add('<p class="small">"met": the value as displayed is outside the published risk group (the criterion for going ahead); '
@@ -242,6 +283,7 @@ def _growth(page, chartSvg):
                  f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
                  f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td></tr>")
     page.add("</table>")
+    page.add("<section class='keep'>")
     intervals = [("sinceStage1", index, item) for index, item in enumerate(growth["sinceStage1"])]
     intervals += [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
     if intervals:
@@ -259,6 +301,7 @@ def _growth(page, chartSvg):
                 f"<td class='n'>{page.number(base + ('kineticGrowthRatePercentPerWeek',), 2)}</td></tr>"
             )
         page.add("</table>")
+    page.add("</section>")
     if chartSvg:
         page.add(f'<div class="figure">{chartSvg}<div class="caption">Remnant volume and sFLR across the time points.</div></div>')
     for warning in growth.get("warnings") or ():
@@ -267,7 +310,7 @@ def _growth(page, chartSvg):
 
 def _riskFlag(flag):
     """Functional flags in the one vocabulary: the criterion for going ahead, and its state."""
-    return f"{_e(flag.get('comparison', ''))} {_g(flag.get('threshold'))} {_e(flag.get('unit', ''))}: {_state(flag)}"
+    return f"{_e(flag.get('comparison', ''))} {_g(flag.get('threshold'))} {_e(displayUnit(flag.get('unit', '')))}: {_state(flag)}"
 
 
 def _function(page, timeActivitySvgs):
@@ -275,16 +318,17 @@ def _function(page, timeActivitySvgs):
     studies = document["functionalStudies"]
     if not studies:
         return
-    page.add("<h2>Liver function</h2>")
     for index, study in enumerate(studies):
-        page.add(f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
+        # The heading stays with its table: no section title alone at the foot of a page.
+        page.add("<section class='keep'>" + ("<h2>Liver function</h2>" if index == 0 else "")
+                 + f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
         base = ("functionalStudies", index)
         function = study.get("remnantFunction") or {}
         labels = {
             "murPercentPerMin": ("Mebrofenin uptake rate (MUR)", "%/min", 2),
             "flrSharePercent": ("Remnant share of uptake (FLR-C)", "%", 1),
             "flrFunctionPercentPerMin": ("Remnant function (FLR-F)", "%/min", 2),
-            "flrFunctionPerBsa": ("Remnant function per BSA (FLR-F/BSA)", "%/min/m²", 2),
+            "flrFunctionPerBsa": ("Remnant function per BSA (FLR-F/BSA)", "%/min/m2", 2),
         }
         rows = [(label, page.number(base + ("remnantFunction", key), decimals, unit), "")
                 for key, (label, unit, decimals) in labels.items() if key in function]
@@ -294,25 +338,21 @@ def _function(page, timeActivitySvgs):
                 rows.append((_e(flag.get("label", flag.get("criterion", "flag"))), _riskFlag(flag), _e(flag.get("source", ""))))
             registration = mebrofenin.get("registration")
             if registration:
-                rbase = base + ("studies", "mebrofenin", "registration")
-                quality = []
-                if registration.get("diceBefore") is not None and registration.get("diceAfter") is not None:
-                    quality.append(f"liver overlap (Dice) {page.number(rbase + ('diceBefore',), 2)} before, "
-                                   f"{page.number(rbase + ('diceAfter',), 2)} after")
-                if registration.get("rotationDegrees") is not None:
-                    quality.append(f"correction {page.number(rbase + ('rotationDegrees',), 1, 'deg')} rotation")
-                quality.append("converged" if registration.get("converged") else "did not converge: check the overlay")
-                rows.append(("SPECT registered to the CT (mutual information)", _e(registration.get("mode", "")), "; ".join(quality)))
+                rows.append(("SPECT registered to the CT", _e(registration.get("mode", "")),
+                             _registrationInWords(page, base + ("studies", "mebrofenin", "registration"), registration)))
         gadoxetate = study["studies"].get("gadoxetate")
         if gadoxetate:
             gbase = base + ("studies", "gadoxetate")
+            notComputed = {}
             for region in ("liverIndices", "remnantIndices"):
+                where = "Liver" if region == "liverIndices" else "Remnant"
                 for key in gadoxetate.get(region, {}).get("values", {}):
-                    rows.append((f"{'Liver' if region == 'liverIndices' else 'Remnant'} {key.upper()} (gadoxetate MRI)",
-                                 page.number(gbase + (region, "values", key), 3), ""))
-                missing = gadoxetate.get(region, {}).get("missing") or {}
-                for key, reason in missing.items():
-                    rows.append((f"{'Liver' if region == 'liverIndices' else 'Remnant'} {key.upper()} (gadoxetate MRI)", "–", f"not computed: {_e(reason)}"))
+                    rows.append((f"{where} {key.upper()} (gadoxetate MRI)", page.number(gbase + (region, "values", key), 3), ""))
+                for key, reason in (gadoxetate.get(region, {}).get("missing") or {}).items():
+                    notComputed.setdefault(reason, []).append(f"{where.lower()} {key.upper()}")
+            # Indices that could not be computed collapse to one line per reason.
+            for reason, names in notComputed.items():
+                rows.append((f"Not computed: {', '.join(names)}", "–", _e(reason)))
             for key in ("hui", "remnantHui"):
                 if gadoxetate.get(key):
                     definition = gadoxetate[key]["definition"]
@@ -327,10 +367,13 @@ def _function(page, timeActivitySvgs):
                 rows.append((f"{region.capitalize()} delta R1, T1 reduction rate", f"{page.number(tbase + ('deltaR1PerS',), 3, '1/s')}, "
                              f"{page.number(tbase + ('reductionRate',), 3)}", "reduction rate as a fraction"))
             if gadoxetate.get("remnantFunctionalShare"):
-                rows.append(("Remnant functional share (gadoxetate voxel map, fraction)", page.number(gbase + ("remnantFunctionalShare", "share"), 3), ""))
+                share = gadoxetate["remnantFunctionalShare"]
+                rows.append(("Remnant functional share (gadoxetate voxel map)",
+                             f"{_e(clinicalCriteria.formatShown(100.0 * share['share'], 1))}\u00a0%",
+                             f"sum of the {_e(share.get('mapKind', 'enhancement'))} map over the remnant / over the liver"))
         page.add('<table class="kv"><tr><th>Quantity</th><th class="n">Value</th><th>Note / source</th></tr>'
                  + "".join(f"<tr><td>{label}</td><td class='n'>{value}</td><td class='small'>{note}</td></tr>" for label, value, note in rows)
-                 + "</table>")
+                 + "</table></section>")
         segments = (gadoxetate or {}).get("segmentSignals") or {}
         if segments:
             sbase = base + ("studies", "gadoxetate", "segmentSignals")
@@ -349,35 +392,65 @@ def _function(page, timeActivitySvgs):
                      "(counts/s) of the dynamic study; the uptake rate is fitted in the shaded window.</div></div>")
 
 
+def _registrationInWords(page, base, registration):
+    """What was compared, whether it improved, whether it can be trusted: in words."""
+    improved = registration.get("metricFinal") is not None and registration.get("metricInitial") is not None and (
+        registration["metricFinal"] < registration["metricInitial"])
+    words = [
+        f"image similarity (mutual information) {'improved' if improved else 'did not improve'}; "
+        + ("converged" if registration.get("converged") else "did not converge")
+    ]
+    if registration.get("rotationDegrees") is not None:
+        shift = registration.get("translationMm") or []
+        length = float(sum(value * value for value in shift) ** 0.5) if shift else None
+        moved = f"corrected by {page.number(base + ('rotationDegrees',), 1, 'degrees')} rotation"
+        if length is not None:
+            moved += f" and {_e(clinicalCriteria.formatShown(length, 1))} mm shift"
+        words.append(moved)
+    if registration.get("diceBefore") is not None and registration.get("diceAfter") is not None:
+        words.append(
+            f"overlap of the SPECT's bright voxels with the CT liver {page.number(base + ('diceBefore',), 2)} → "
+            f"{page.number(base + ('diceAfter',), 2)} (low by nature: the SPECT shows functioning tissue, not the liver's outline; "
+            "it must not drop)"
+        )
+    trusted = registration.get("succeeded", registration.get("converged"))
+    words.append("usable: check the overlay before relying on FLR-C" if trusted else
+                 "NOT trustworthy: " + _e("; ".join(registration.get("failures") or ["see the registration"])))
+    return "; ".join(words)
+
+
 def _pictures(page, pictures):
     notes = page.document["report"].get("notes") or []
     if not pictures and not notes:
         return
-    page.add('<h2 class="pagebreak">Images</h2>')
+    page.add('<h2>Images</h2>')
     for note in notes:
         page.add(f'<p class="warning small">{_e(note)}</p>')
     page.add('<div class="pictures">')
     for picture in pictures:
         data = base64.b64encode(picture["png"]).decode("ascii")
+        legend = "".join(f'<span><span class="swatch" style="background:{_e(color)}"></span>{_e(what)}</span>'
+                         for what, color in picture.get("legend") or ())
         page.add(f'<div class="figure"><img alt="{_e(picture["title"])}" src="data:image/png;base64,{data}">'
-                 f'<div class="caption"><strong>{_e(picture["title"])}.</strong> {_e(picture["caption"])}</div></div>')
+                 + (f'<div class="legend">{legend}</div>' if legend else "")
+                 + f'<div class="caption"><strong>{_e(picture["title"])}.</strong> {_e(picture["caption"])}</div></div>')
     page.add("</div>")
 
 
 def _methods(page):
     document = page.document
-    page.add("<h2>Methods</h2><table>")
+    page.add("<section><h2>Methods</h2><table>")
     for method in document["methods"]:
         page.add(f"<tr><td>{_e(method['topic'])}</td><td class='small'>{_e(method['text'])}</td></tr>")
-    page.add("</table><h2>References</h2><ol class='small'>")
+    page.add("</table></section><section class='keep'><h2>References</h2><ol class='small'>")
     for reference in document["references"]:
         page.add(f"<li>{_e(reference)}</li>")
-    page.add("</ol>")
+    page.add("</ol></section>")
 
 
 def _inputs(page):
     document = page.document
-    page.add("<h2>Inputs and checksums (SHA-256)</h2><table><tr><th>Input</th><th>Node / files</th><th>Checksums</th></tr>")
+    page.add("<section class='keep'><h2>Inputs and checksums (SHA-256)</h2><table><tr><th>Input</th><th>Node / files</th><th>Checksums</th></tr>")
     for entry in document["inputs"]:
         files = entry.get("files") or []
         where = _e(entry.get("node") or "")
@@ -391,7 +464,7 @@ def _inputs(page):
         page.add(f"<tr><td>{_e(entry['description'])}</td><td>{where}</td><td class='mono'>{'<br>'.join(sums)}</td></tr>")
     page.add("</table>")
     page.add('<p class="small">File checksums identify the files as read; content checksums identify the voxels and geometry '
-             "whatever the file format (a DICOM series and its NRRD copy have the same content checksum).</p>")
+             "whatever the file format (a DICOM series and its NRRD copy have the same content checksum).</p></section>")
 
 
 def _chartableGrowth(growth):
@@ -418,6 +491,7 @@ def renderReportHtml(document, pictures=(), sflrThresholdPercent=None):
     page.add(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
              f'<meta name="generator" content="ALPPS {_e(document["software"]["version"])}"><style>{_STYLE}</style></head><body>')
     _header(page)
+    _decision(page)
     _readiness(page)
     _planTable(page)
     growthSvg = None

@@ -20,9 +20,9 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 import vtk
-from ALPPSVolumetryLib import segmentVolumes
+from ALPPSVolumetryLib import couinaud, segmentVolumes
 from ALPPSVolumetryLib.geometry import imageToWorld, toWorldMatrix
-from ALPPSVolumetryLib.planDisplay import REMNANT_COLOR, RESECTED_COLOR, RESECTED_OPACITY
+from ALPPSVolumetryLib.planDisplay import REMNANT_COLOR, RESECTED_COLOR
 from ALPPSVolumetryLib.segmentRecognition import COUINAUD_UNITS, ROLE_TUMOUR, SegmentRoles
 
 from .imageRegistration import checkedVolumeNode, nodeIjkToRas, rasBounds, volumeNodeArray
@@ -37,6 +37,9 @@ OUTLINE_WIDTH_PX = 2
 REMNANT_OUTLINE_RGB = (0, 255, 0)
 RESECTED_OUTLINE_RGB = (255, 128, 0)
 TUMOUR_3D_COLOR = (0.95, 0.85, 0.10)
+# Fainter than in Slicer's views: on paper the transection face of the resected liver, seen through
+# it, otherwise reads as a solid wedge.
+RESECTED_3D_OPACITY = 0.2
 BACKGROUND_3D = (1.0, 1.0, 1.0)
 # Nearest-voxel lookups are shifted by this physical amount so that a sample point lying exactly
 # between two voxels picks the same voxel whatever the index direction of the grid.
@@ -59,6 +62,9 @@ _COLOR_NAMES = (
     ("brown", (0.55, 0.35, 0.20)),
     ("tan", (0.90, 0.72, 0.52)),
     ("grey", (0.60, 0.60, 0.60)),
+    ("navy", (0.15, 0.20, 0.50)),
+    ("lavender", (0.78, 0.62, 0.95)),
+    ("plum", (0.60, 0.15, 0.40)),
     ("white", (1.0, 1.0, 1.0)),
 )
 
@@ -311,6 +317,12 @@ def _colorName(rgb):
     return min(_COLOR_NAMES, key=lambda entry: float(np.sum((np.asarray(entry[1]) - color) ** 2)))[0]
 
 
+def _reportColor(role):
+    """Colour of a Couinaud unit in the pictures: its segment's colour; IVb a lighter shade of IV."""
+    color = np.asarray(couinaud.SEGMENT_COLOR[role[:2] if role in ("IVa", "IVb") else role], dtype=float)
+    return tuple(color + (1.0 - color) * 0.35) if role == "IVb" else tuple(color)
+
+
 def _hexColor(rgb):
     return "#" + "".join(f"{int(round(255 * min(max(float(value), 0.0), 1.0))):02x}" for value in rgb[:3])
 
@@ -408,7 +420,10 @@ def sliceImages(volumeNode, segmentationNode, plan, roleOverrides=None, windowHU
         )
     volumeWorldToIjk = np.linalg.inv(volumeIjkToWorld)
 
-    colors = {segmentId: segmentationNode.GetSegmentation().GetSegment(segmentId).GetColor() for segmentId in names}
+    # The report's own palette, by role: a segmentation's colours (TotalSegmentator's, a user's) may
+    # repeat the remnant's green or the tumours' yellow.
+    colors = {segmentId: _reportColor(segments.roles.roles[segmentId]) for segmentId in segments.couinaud}
+    colors.update({segmentId: TUMOUR_3D_COLOR for segmentId in segments.tumours})
     images = {}
     for kind in ("axial", "coronal"):
         points, position, pixel, pixelToRAS = _sliceGeometry(kind, centroid, liverLow, liverHigh, volumeLow, volumeHigh, volumeIjkToWorld, pixelMm, maxSizePx)
@@ -429,13 +444,17 @@ def sliceImages(volumeNode, segmentationNode, plan, roleOverrides=None, windowHU
                 color = np.asarray(colors[segmentId], dtype=float) * 255.0
                 rgb[mask] = (1.0 - alpha) * rgb[mask] + alpha * color
                 role = segments.roles.roles[segmentId]
-                label = f"Segment {role}" if group == "couinaud" else names[segmentId]
-                legend.append((label, _hexColor(colors[segmentId])))
-                shown["segments" if group == "couinaud" else "tumours"].append(f"{role if group == 'couinaud' else names[segmentId]} {_colorName(colors[segmentId])}")
+                if group == "couinaud":
+                    legend.append((f"Segment {role}", _hexColor(colors[segmentId])))
+                    shown["segments"].append(f"{role} {_colorName(colors[segmentId])}")
+                else:
+                    shown["tumours"].append(names[segmentId])
         remnantMask = np.logical_or.reduce([masks[segmentId] for segmentId in segments.remnant])
         resectedMask = np.logical_or.reduce([masks[segmentId] for segmentId in segments.resected]) & ~remnantMask
         rgb[_innerBand(resectedMask, OUTLINE_WIDTH_PX)] = RESECTED_OUTLINE_RGB
         rgb[_innerBand(remnantMask, OUTLINE_WIDTH_PX)] = REMNANT_OUTLINE_RGB
+        if shown["tumours"]:
+            legend.append(("Tumours", _hexColor(TUMOUR_3D_COLOR)))
         legend += [
             ("Future liver remnant (outline)", _hexColor(np.array(REMNANT_OUTLINE_RGB) / 255.0)),
             ("Resected liver (outline)", _hexColor(np.array(RESECTED_OUTLINE_RGB) / 255.0)),
@@ -452,7 +471,7 @@ def sliceImages(volumeNode, segmentationNode, plan, roleOverrides=None, windowHU
         if shown["segments"]:
             caption += f" Couinaud segments tinted in their colours: {', '.join(shown['segments'])}."
         if shown["tumours"]:
-            caption += f" Tumours tinted: {', '.join(shown['tumours'])}."
+            caption += f" Tumours tinted {_colorName(TUMOUR_3D_COLOR)}: {', '.join(shown['tumours'])}."
         if not remnantMask.any():
             caption += " The remnant does not reach this slice."
         images[kind] = ReportImage(
@@ -589,6 +608,26 @@ def _unionSurface(segmentationNode, segmentIds):
     return _withNormals(polyData)
 
 
+def _smoothed(polyData):
+    """Voxel stairs smoothed away for the picture (windowed sinc keeps the volume and shape; the
+    numbers are never measured on it), with point normals for smooth shading."""
+    smoother = vtk.vtkWindowedSincPolyDataFilter()
+    smoother.SetInputData(polyData)
+    smoother.SetNumberOfIterations(30)
+    smoother.SetPassBand(0.02)
+    smoother.BoundarySmoothingOff()
+    smoother.FeatureEdgeSmoothingOff()
+    smoother.NonManifoldSmoothingOn()
+    smoother.NormalizeCoordinatesOn()
+    smoother.Update()
+    normals = vtk.vtkPolyDataNormals()
+    normals.SetInputConnection(smoother.GetOutputPort())
+    normals.SplittingOff()
+    normals.ConsistencyOn()
+    normals.Update()
+    return normals.GetOutput()
+
+
 def _actor(polyData, color, opacity):
     mapper = vtk.vtkPolyDataMapper()
     mapper.SetInputData(polyData)
@@ -626,11 +665,14 @@ def render3D(segmentationNode, plan, roleOverrides=None, size=(640, 480)):
 
     groups = (
         (segments.remnant, REMNANT_COLOR, 1.0),
-        (segments.resected, RESECTED_COLOR, RESECTED_OPACITY),
+        (segments.resected, RESECTED_COLOR, RESECTED_3D_OPACITY),
         (segments.tumours, TUMOUR_3D_COLOR, 1.0),
     )
     renderer = vtk.vtkRenderer()
     renderer.SetBackground(*BACKGROUND_3D)
+    # Key, fill and back lights as in Slicer's 3D view, so that the shape reads without harsh shadows.
+    lights = vtk.vtkLightKit()
+    lights.AddLightsToRenderer(renderer)
     bounds = vtk.vtkBoundingBox()
     for index, (segmentIds, color, opacity) in enumerate(groups):
         surface = _unionSurface if index < 2 else _segmentSurfaces
@@ -639,6 +681,7 @@ def render3D(segmentationNode, plan, roleOverrides=None, size=(640, 480)):
             if index == 0:
                 raise ValueError(f"Segmentation '{segmentationNode.GetName()}': the remnant of plan '{plan.label}' has no closed surface: expected painted segments")
             continue
+        polyData = _smoothed(polyData)
         renderer.AddActor(_actor(polyData, color, opacity))
         bounds.AddBounds(polyData.GetBounds())
 

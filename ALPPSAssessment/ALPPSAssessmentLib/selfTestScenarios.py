@@ -94,7 +94,7 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     _check(math.isclose(again.sinceStage1[0].remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "growth changed on reload")
 
 
-def _boxSegmentation(scene, name, remnantMl):
+def boxSegmentation(scene, name, remnantMl):
     """Couinaud segments as slabs of one box: I-III hold ``remnantMl`` together, IV-VIII 1000 mL."""
     voxelMl = 0.1  # 5 x 5 x 4 mm
     ijkToRAS = np.diag([5.0, 5.0, 4.0, 1.0])
@@ -117,17 +117,17 @@ def workedExampleOfTheReference(scene, temporaryDirectory):
     scans on day 7 (450 mL) and 14 (520 mL) give interval growth of +15.56 %, 2.22 %/day."""
     stage1 = datetime.date(2026, 1, 10)
     for baselineDaysBefore in (1, 21):
-        before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=baselineDaysBefore), _boxSegmentation(scene, "Before", 300.0))
-        after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=9), _boxSegmentation(scene, "After", 500.0))
+        before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=baselineDaysBefore), boxSegmentation(scene, "Before", 300.0))
+        after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=9), boxSegmentation(scene, "After", 500.0))
         result = hypertrophy.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
         growth = result.sinceStage1[0].remnant
         _check(math.isclose(growth.beforeMl, 300.0, rel_tol=1e-9) and math.isclose(growth.afterMl, 500.0, rel_tol=1e-9), "box volumes")
         _check(round(growth.relativeGrowthPercent, 2) == 66.67, f"relative growth {growth.relativeGrowthPercent}")
         _check(round(growth.relativeGrowthPercentPerDay, 2) == 7.41, f"growth per day {growth.relativeGrowthPercentPerDay}")
         _check(round(growth.absoluteGrowthMlPerDay, 1) == 22.2, f"mL per day {growth.absoluteGrowthMlPerDay}")
-    first = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), _boxSegmentation(scene, "Day 7", 450.0))
-    second = timeline.TimePoint("interstage 2", stage1 + datetime.timedelta(days=14), _boxSegmentation(scene, "Day 14", 520.0))
-    baseline = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=2), _boxSegmentation(scene, "Baseline", 300.0))
+    first = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), boxSegmentation(scene, "Day 7", 450.0))
+    second = timeline.TimePoint("interstage 2", stage1 + datetime.timedelta(days=14), boxSegmentation(scene, "Day 14", 520.0))
+    baseline = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=2), boxSegmentation(scene, "Baseline", 300.0))
     result = hypertrophy.measureHypertrophy([baseline, first, second], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
     (interval,) = result.intervals
     _check(interval.timeBase == "interval" and interval.rateDays == 7, "interval growth between the interstage scans")
@@ -140,8 +140,8 @@ def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
     a shrinking remnant is reported, and different plans need confirmation."""
     stage1 = datetime.date(2026, 1, 10)
     plan = resectionPlans.presetPlan(PLAN)
-    first = _boxSegmentation(scene, "First", 300.0)
-    second = _boxSegmentation(scene, "Second", 280.0)
+    first = boxSegmentation(scene, "First", 300.0)
+    second = boxSegmentation(scene, "Second", 280.0)
     sameDay = [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), first),
                timeline.TimePoint("pre-stage 2", stage1 + datetime.timedelta(days=7), second)]
     result = hypertrophy.measureHypertrophy(sameDay, plan, stage1Date=stage1)

@@ -13,7 +13,7 @@ from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import growthMetrics, laboratoryScores, timeline
+from . import laboratoryScores, timeline
 
 LIVER_FAILURE_ANSWERS = ("unknown", "no", "yes")
 
@@ -85,7 +85,7 @@ def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerB
         kgr, perDay = growth.kineticGrowthRatePercentPerWeek, growth.remnant.relativeGrowthPercentPerDay
         kgrWhy = growth.notComputed.get("kineticGrowthRatePercentPerWeek", "")
         perDayWhy = growth.notComputed.get("relativeGrowthPercentPerDay", "")
-    since = f"since stage 1, {growth.fromRole} ({growth.fromDate}) to {growth.toRole} ({growth.toDate})" if growth else ""
+    since = f"from the {growth.fromRole} scan ({growth.fromDate}), counted from stage 1" if growth else ""
     criteria.append(clinicalCriteria.evaluate(clinicalCriteria.KGR, kgr, reason=kgrWhy, note=f"{since}; {clinicalCriteria.KGR.note}" if since else ""))
     criteria.append(clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, perDay, reason=perDayWhy, note=since))
     meld = meldOfLabs(latest.labs)

@@ -36,7 +36,7 @@ FLAG_STATES = (MET, NOT_MET, BORDERLINE, UNKNOWN)
 STATE_WORDS = {
     MET: "met",
     NOT_MET: "not met",
-    BORDERLINE: "borderline (the cut-off lies within the resolution interval)",
+    BORDERLINE: "borderline",
     UNKNOWN: "unknown",
 }
 
@@ -60,7 +60,7 @@ KUBOTA_1997 = (
 )
 TRUANT_2007 = "Truant 2007 JACS 204:22"
 ZURICH_ALPPS_TRIAL = "Zurich ALPPS trial inclusion (0.5 % / 0.8 %)"
-SHINDOH_2013_KGR = "Shindoh 2013 JACS 216:201 (KGR < 2 %/week: hepatic insufficiency 21.6 % vs 0 % after PVE)"
+SHINDOH_2013_KGR = "Shindoh 2013 JACS 216:201"
 TOMASSINI_2020 = "Tomassini 2020 HPB (ALPPS: FLR growth per day and FLR-F/BSA before stage 2)"
 SCHADDE_2015 = "Schadde 2015 Ann Surg 262:780 (International ALPPS Registry: MELD > 10 before stage 2, OR 4.9 for 90-day mortality)"
 DE_GRAAF_2010 = "de Graaf 2010 J Gastrointest Surg 14:369 (99mTc-mebrofenin hepatobiliary scintigraphy)"
@@ -293,11 +293,16 @@ def evaluate(cutoff, value, interval=None, reason="", status=None, note="", labe
         riskGroup=cutoff.riskGroupText(),
         population=cutoff.population,
         interval=None if interval is None else (float(min(interval)), float(max(interval))),
-        reason=reason if value is None or state == BORDERLINE or reason else "",
+        reason=_borderlineReason(cutoff, interval) if state == BORDERLINE and not reason else reason,
         note=note or cutoff.note,
         condition=condition,
         conditionLabel=conditionLabel,
     )
+
+
+def _borderlineReason(cutoff, interval):
+    low, high = (formatShown(bound, cutoff.decimals) for bound in (min(interval), max(interval)))
+    return f"the cut-off {cutoff.thresholdText()} lies within the resolution interval {low}-{withUnit(high, cutoff.unit)}"
 
 
 def unknownFlag(criterion, label, reason, source="", status=CHECKED):
@@ -344,7 +349,7 @@ FLR_BWR_CIRRHOSIS = Cutoff(
 )
 KGR = Cutoff(
     "kineticGrowthRate", "KGR", 2.0, "%/week", "<", SHINDOH_2013_KGR, "portal vein embolisation (PVE), not ALPPS", CHECKED, 2,
-    note="a PVE cut-off: in ALPPS, where growth is about ten times faster, it is nearly always met",
+    note="hepatic insufficiency 21.6 % vs 0 % after PVE; a PVE cut-off: in ALPPS, where growth is about ten times faster, it is nearly always met",
 )
 GROWTH_PER_DAY = Cutoff(
     "relativeGrowthPerDay", "FLR growth per day", 4.1, "%/day", "<=", TOMASSINI_2020, "ALPPS before stage 2", CHECKED, 2,
@@ -368,6 +373,11 @@ FIFTY_FIFTY_PROTHROMBIN = Cutoff(
 )
 FIFTY_FIFTY_BILIRUBIN = Cutoff(
     "fiftyFifty.bilirubin", "Bilirubin", 50.0, "umol/L", ">", BALZAN_2005, "after hepatectomy, day 5", CHECKED, 0,
+)
+LAPAROSCOPIC_RESECTION_AREAS = Cutoff(
+    "laparoscopicResectionAreas", "Resection areas", 3, "", ">",
+    "clinical reference section 9: laparoscopic parenchyma-sparing hepatectomy is advised for at most 3 resection areas",
+    "parenchyma-sparing hepatectomy", UNCHECKED, 0,
 )
 PEAK_BILIRUBIN = Cutoff(
     "peakBilirubin", "Peak postoperative bilirubin", 7.0, "mg/dL", ">", MULLEN_2007, "after hepatectomy", CHECKED, 1,

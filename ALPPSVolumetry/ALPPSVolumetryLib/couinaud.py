@@ -8,16 +8,18 @@ TotalSegmentator's Slicer terminology mapping (clinical reference section 3).
 import re
 
 # Identifier (Roman numeral as radiologists write it), SNOMED CT code, meaning, colour (RGB 0-1).
-# Colours follow the usual anatomical-atlas convention of a distinct hue per segment.
+# A distinct hue per segment, kept clear of the colours that mean something else in every view and
+# the report: green (the future liver remnant), orange and red (the resected liver) and yellow
+# (tumours). Slicer's bundled terminologies have no Couinaud segments to take colours from.
 COUINAUD_SEGMENTS = (
-    ("I", "71133005", "Caudate lobe of liver", (0.96, 0.84, 0.36)),
-    ("II", "277956007", "Couinaud hepatic segment II", (0.33, 0.74, 0.36)),
-    ("III", "277957003", "Couinaud hepatic segment III", (0.56, 0.86, 0.52)),
-    ("IV", "277958008", "Couinaud hepatic segment IV", (0.36, 0.62, 0.86)),
-    ("V", "277959000", "Couinaud hepatic segment V", (0.88, 0.52, 0.30)),
-    ("VI", "277960005", "Couinaud hepatic segment VI", (0.80, 0.36, 0.48)),
-    ("VII", "277961009", "Couinaud hepatic segment VII", (0.62, 0.40, 0.78)),
-    ("VIII", "277962002", "Couinaud hepatic segment VIII", (0.92, 0.70, 0.52)),
+    ("I", "71133005", "Caudate lobe of liver", (0.55, 0.35, 0.20)),
+    ("II", "277956007", "Couinaud hepatic segment II", (0.20, 0.45, 0.85)),
+    ("III", "277957003", "Couinaud hepatic segment III", (0.45, 0.80, 0.95)),
+    ("IV", "277958008", "Couinaud hepatic segment IV", (0.55, 0.35, 0.80)),
+    ("V", "277959000", "Couinaud hepatic segment V", (0.90, 0.45, 0.70)),
+    ("VI", "277960005", "Couinaud hepatic segment VI", (0.15, 0.20, 0.50)),
+    ("VII", "277961009", "Couinaud hepatic segment VII", (0.78, 0.62, 0.95)),
+    ("VIII", "277962002", "Couinaud hepatic segment VIII", (0.60, 0.15, 0.40)),
 )
 
 SEGMENT_IDS = tuple(segment[0] for segment in COUINAUD_SEGMENTS)
@@ -69,6 +71,11 @@ def terminologyEntry(segmentId):
 
 def liverTerminologyEntry():
     return _terminologyEntry(LIVER_SNOMED_CODE, "Liver")
+
+
+def terminologyEntryOfCode(code, meaning):
+    """Slicer terminology tag string for any SNOMED CT anatomy or finding code (e.g. read from a DICOM SEG)."""
+    return _terminologyEntry(code, meaning)
 
 
 def _terminologyEntry(code, meaning):

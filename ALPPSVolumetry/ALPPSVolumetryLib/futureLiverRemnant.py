@@ -12,6 +12,7 @@ from typing import List, Optional
 from . import adequacy, bodySize, clinicalCriteria, remnantRatios
 from .couinaud import SEGMENT_IDS
 from .liverComposition import LiverComposition
+from .quantityDefinition import QuantityDefinition
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 from .segmentVolumes import VOLUME_METHOD
@@ -334,23 +335,26 @@ def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None)
 
 
 VOLUME_DEFINITIONS = {
-    "volumeMl": ("Volume", "mL", VOLUME_METHOD),
-    "tumourMl": ("Tumour volume inside", "mL", "voxels of the segment inside any tumour segment"),
-    "tumourFreeMl": ("Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)"),
-    "shareOfLiverPercent": ("Share of liver", "%", "segment volume / total liver volume x 100"),
-    "totalLiverMl": ("Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD),
-    "totalTumourMl": ("Total tumour volume", "mL", "union of tumour segments inside the liver"),
-    "remnantMl": ("Future liver remnant (FLR)", "mL", "union of the remnant segments"),
-    "resectedMl": ("Resected volume", "mL", "total liver volume minus FLR"),
-    "tumourInRemnantMl": ("Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
-    "tumourFreeRemnantMl": (
-        "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA"
-    ),
-    "remnantIntervalMl": (
-        "Resolution interval of the FLR", "mL",
-        "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
-        "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
-    ),
+    definition.key: definition
+    for definition in (
+        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD),
+        QuantityDefinition("tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment"),
+        QuantityDefinition("tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)"),
+        QuantityDefinition("shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1),
+        QuantityDefinition("totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD),
+        QuantityDefinition("totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver"),
+        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments"),
+        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR"),
+        QuantityDefinition("tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
+        QuantityDefinition(
+            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA"
+        ),
+        QuantityDefinition(
+            "remnantIntervalMl", "Resolution interval of the FLR", "mL",
+            "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
+            "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
+        ),
+    )
 }
 
 
@@ -437,7 +441,6 @@ def volumetryToDict(result):
             for segmentId, name, recognized, role in result.segmentRoles
         ],
         "definitions": {
-            key: {"label": label, "unit": unit, "definition": definition}
-            for key, (label, unit, definition) in VOLUME_DEFINITIONS.items()
+            key: definition.summary() for key, definition in VOLUME_DEFINITIONS.items()
         },
     }

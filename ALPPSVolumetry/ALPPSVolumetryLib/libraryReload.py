@@ -1,45 +1,56 @@
 """Reload of a module's Lib package for Slicer's developer "Reload": every submodule already
-imported, found by walking the package (no hand-kept list to forget a file in), reloaded after the
-submodules it imports, so that a name taken at import time (`from .x import y`, a constant read
-from another submodule) comes from the reloaded module."""
+imported, found by walking the package and its sub-packages (no hand-kept list to forget a file
+in), reloaded after the submodules it imports, so that a name taken at import time
+(`from .x import y`, a constant read from another submodule) comes from the reloaded module."""
 
 import ast
 import importlib
+import importlib.util
 import os
 import pkgutil
 import sys
 
 
-def _importedSiblings(package, path):
-    """Names of the package's submodules that the file at ``path`` imports."""
+def _moduleFiles(package):
+    """{module name: source file} of the package, its sub-packages and their modules."""
+    files = {}
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        directory = info.module_finder.path
+        leaf = info.name.rsplit(".", 1)[1]
+        path = os.path.join(directory, leaf, "__init__.py") if info.ispkg else os.path.join(directory, leaf + ".py")
+        if os.path.isfile(path):
+            files[info.name] = path
+    return files
+
+
+def _importedNames(moduleName, path, isPackage, packages):
+    """Absolute names of the modules (or module attributes) the file at ``path`` imports. For
+    `from <package> import x` only x counts: the package's __init__ may itself import the importer."""
     with open(path, encoding="utf-8") as stream:
         tree = ast.parse(stream.read(), filename=path)
+    anchor = moduleName if isPackage else moduleName.rsplit(".", 1)[0]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level == 1:
-                found.add(base.split(".")[0] if base else None)
-                if not base:
-                    found.update(alias.name for alias in node.names)
-            elif base == package.__name__:
-                found.update(alias.name for alias in node.names)
-            elif base.startswith(package.__name__ + "."):
-                found.add(base.split(".")[1])
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), anchor) if node.level else (node.module or "")
+            if base not in packages:
+                found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith(package.__name__ + "."):
-                    found.add(alias.name.split(".")[1])
-    found.discard(None)
+            found.update(alias.name for alias in node.names)
     return found
 
 
 def reloadOrder(packageName):
-    """The package's submodules, each after those it imports (sorted by name where free)."""
+    """The package's modules (sub-packages included), each after those it imports (by name where free)."""
     package = importlib.import_module(packageName)
-    directory = os.path.dirname(package.__file__)
-    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
-    dependencies = {name: _importedSiblings(package, os.path.join(directory, name + ".py")) & set(names) for name in names}
+    files = _moduleFiles(package)
+    names = sorted(files)
+    packages = {name for name, path in files.items() if path.endswith("__init__.py")} | {packageName}
+    dependencies = {
+        name: {other for other in _importedNames(name, files[name], name in packages, packages) if other in files and other != name}
+        for name in names
+    }
     ordered, done = [], set()
 
     def visit(name, path):
@@ -54,11 +65,11 @@ def reloadOrder(packageName):
 
     for name in names:
         visit(name, [])
-    return [f"{packageName}.{name}" for name in ordered]
+    return ordered
 
 
 def reloadPackages(*packageNames):
-    """Reload the imported submodules of each package, in dependency order; returns their names."""
+    """Reload the imported modules of each package, in dependency order; returns their names."""
     reloaded = []
     for packageName in packageNames:
         for name in reloadOrder(packageName):

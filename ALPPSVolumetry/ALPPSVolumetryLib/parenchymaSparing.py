@@ -70,7 +70,7 @@ import numpy as np
 import SimpleITK as sitk
 import vtk
 
-from . import adequacy, couinaud, futureLiverRemnant, resectionPlans, syntheticPatient
+from . import clinicalCriteria, couinaud, futureLiverRemnant, resectionPlans, syntheticPatient
 from .geometry import imageToWorld, toWorldMatrix
 from .landmarkSegments import METHOD_TAG
 from .planDisplay import RESECTED_COLOR, RESECTED_OPACITY
@@ -96,8 +96,8 @@ MARGIN_CHOICES_MM = (DEFAULT_MARGIN_MM, WIDE_MARGIN_MM)
 MAXIMUM_MARGIN_MM = 20.0
 MAXIMUM_CONTACT_DISTANCE_MM = 5.0
 
-LAPAROSCOPIC_MAXIMUM_AREAS = 3
-LAPAROSCOPIC_SOURCE = "clinical reference section 9: laparoscopic parenchyma-sparing hepatectomy is advised for at most 3 resection areas"
+LAPAROSCOPIC_MAXIMUM_AREAS = int(clinicalCriteria.LAPAROSCOPIC_RESECTION_AREAS.threshold)
+LAPAROSCOPIC_SOURCE = clinicalCriteria.LAPAROSCOPIC_RESECTION_AREAS.source
 SECTION_9_SOURCE = "clinical reference section 9 (parenchyma-sparing hepatectomy; contact = distance <= 1 mm)"
 
 # Tag on segments this module adds, so that a later run replaces them instead of adding twice.
@@ -334,7 +334,7 @@ class ResectionArea:
 class LaparoscopicGuidance:
     areas: int
     maximumAreas: int
-    state: str  # adequacy.MET when areas <= maximumAreas, else NOT_MET
+    state: str  # clinicalCriteria's state of LAPAROSCOPIC_RESECTION_AREAS: met when areas <= maximumAreas
     source: str
 
     def describe(self):
@@ -1019,7 +1019,7 @@ def _marginPlanResult(segmentationNode, geometry, settings):
     laparoscopic = LaparoscopicGuidance(
         areas=areaCount,
         maximumAreas=LAPAROSCOPIC_MAXIMUM_AREAS,
-        state=adequacy.MET if areaCount <= LAPAROSCOPIC_MAXIMUM_AREAS else adequacy.NOT_MET,
+        state=clinicalCriteria.evaluate(clinicalCriteria.LAPAROSCOPIC_RESECTION_AREAS, areaCount).state,
         source=LAPAROSCOPIC_SOURCE,
     )
     warnings = []

@@ -3,12 +3,11 @@
 The ratios are not interchangeable, so each has one definition here (``RATIO_DEFINITIONS``)
 that tables, reports and JSON use to label the number with its unit and method (clinical
 reference section 2). Volumes are in mL, weight in kg, BSA in m2. Results are not rounded:
-rounding is for display (``RatioDefinition.decimals``).
+rounding is for display (``QuantityDefinition.decimals``).
 """
 
-from dataclasses import dataclass
-
 from .bodySize import checkedNumber, validateWeightKg
+from .quantityDefinition import QuantityDefinition
 
 SFLR = "sFLR"
 PERCENT_FLR = "percentFLR"
@@ -25,60 +24,58 @@ GRAMS_PER_KG = 1000.0
 _ROUNDING_TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True)
-class RatioDefinition:
-    key: str
-    label: str
-    unit: str
-    definition: str
-    decimals: int  # digits shown in tables and reports (the worked examples' precision)
-    shortLabel: str = ""  # as clinicians write it in a table (sFLR, FLR-BWR)
+CLINICAL_REFERENCE_2 = "clinical reference section 2"
 
 
 RATIO_DEFINITIONS = {
     ratio.key: ratio
     for ratio in (
-        RatioDefinition(
+        QuantityDefinition(
             SFLR,
             "Standardised future liver remnant (sFLR)",
             "%",
             "FLR / standard total liver volume (sTLV, estimated from body surface area) x 100; MD Anderson "
             "method, needs no measured total liver volume; the FLR is tumour-free when tumours are segmented",
-            2,
-            "sFLR",
+            CLINICAL_REFERENCE_2,
+            decimals=2,
+            shortLabel="sFLR",
         ),
-        RatioDefinition(
+        QuantityDefinition(
             PERCENT_FLR,
             "Measured future liver remnant (%FLR)",
             "%",
             "FLR / measured total liver volume (TLV) x 100; tumour counted as liver",
-            2,
-            "%FLR",
+            CLINICAL_REFERENCE_2,
+            decimals=2,
+            shortLabel="%FLR",
         ),
-        RatioDefinition(
+        QuantityDefinition(
             FUNCTIONAL_PERCENT_FLR,
             "Functional future liver remnant (functional %FLR)",
             "%",
             "(FLR - tumour inside the FLR) / (TLV - all tumour) x 100; measured, tumour excluded; preferred "
             "when tumours are segmented",
-            2,
-            "functional %FLR",
+            CLINICAL_REFERENCE_2,
+            decimals=2,
+            shortLabel="functional %FLR",
         ),
-        RatioDefinition(
+        QuantityDefinition(
             FLR_BWR,
             "FLR to body weight ratio (FLR-BWR)",
             "%",
             "FLR (mL) / (body weight (kg) x 1000) x 100; liver taken as 1 g/mL; the FLR is tumour-free when tumours are segmented",
-            3,
-            "FLR-BWR",
+            CLINICAL_REFERENCE_2,
+            decimals=3,
+            shortLabel="FLR-BWR",
         ),
-        RatioDefinition(
+        QuantityDefinition(
             FLR_PER_BSA,
             "FLR per body surface area (FLR/BSA)",
             "mL/m2",
             "FLR (mL) / body surface area (m2); the FLR is tumour-free when tumours are segmented",
-            1,
-            "FLR/BSA",
+            CLINICAL_REFERENCE_2,
+            decimals=1,
+            shortLabel="FLR/BSA",
         ),
     )
 }

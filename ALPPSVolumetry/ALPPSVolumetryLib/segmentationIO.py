@@ -7,7 +7,7 @@ import os
 import slicer
 import slicer.util
 
-from . import patientIdentity
+from . import dicomSegmentation, patientIdentity
 from .dicomSeries import readHeader, singleImageSeries
 from .segmentVolumes import labelHistogram
 
@@ -67,7 +67,7 @@ def loadVolume(scene, path, labelmap=False, name=None):
 
 
 def loadSegmentation(scene, path, labelNames=None, name=None):
-    """Load a segmentation from a ``.seg.nrrd`` file, or import a label map file.
+    """Load a segmentation from a ``.seg.nrrd`` or DICOM SEG file, or import a label map file.
 
     For a label map, ``labelNames`` maps label values to segment names; label values present in
     the file but not in the mapping are reported as an error rather than imported unnamed.
@@ -76,6 +76,8 @@ def loadSegmentation(scene, path, labelNames=None, name=None):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Segmentation file '{path}' does not exist")
     nodeName = name or _nodeName(path)
+    if dicomSegmentation.isDicomSegmentation(path):
+        return dicomSegmentation.loadDicomSegmentation(scene, path, nodeName)
     if path.lower().endswith(".seg.nrrd"):
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
         storageNode = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
@@ -135,7 +137,8 @@ def _rasBounds(node):
 def checkSegmentationOnVolume(segmentationNode, volumeNode):
     """Raise ValueError when the segmentation does not lie on the volume at all (unrelated
     geometry, e.g. a label map from another scan); return a warning text (or None) when part of
-    it lies outside the volume."""
+    it lies outside the volume. A segmentation read from DICOM SEG must reference the volume's series."""
+    dicomSegmentation.checkReferencesVolume(segmentationNode, volumeNode)
     segmentationBounds = _rasBounds(segmentationNode)
     volumeBounds = _rasBounds(volumeNode)
     overlap = 1.0

@@ -1,4 +1,4 @@
-"""Growth counted from stage 1 (clinical reference section 4, corrected): the worked examples
+"""Clinical criteria: growth counted from stage 1 (clinical reference section 4, corrected), the worked examples
 through the Lib and through `alpps hypertrophy --json`, the interval growth between later scans,
 what happens without a stage 1 date, and every growth and laboratory cut-off at, just below and
 just above its value as displayed."""
@@ -7,10 +7,9 @@ import datetime
 import json
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from ALPPSAssessmentLib import growthMetrics, timeline
-from ALPPSVolumetryLib import clinicalCriteria, couinaud, segmentationImport
+from ALPPSAssessmentLib import growthMetrics, selfTestScenarios, timeline
+from ALPPSVolumetryLib import clinicalCriteria
 
 from alpps import cli
 
@@ -133,17 +132,8 @@ def test_everyCutoffIsDefinedOnceWithItsSourcePopulationAndStatus():
 
 
 def _boxSegmentationFile(scene, path, remnantMl):
-    """Segments I-III hold ``remnantMl`` (slabs of 10 x 10 voxels of 0.1 mL), IV-VIII 1000 mL."""
-    remnantSlabs = int(round(remnantMl / 10.0))
-    counts = [remnantSlabs // 3, remnantSlabs // 3, remnantSlabs - 2 * (remnantSlabs // 3)] + [20] * 5
-    labels = np.zeros((sum(counts), 10, 10), dtype=np.uint8)
-    start = 0
-    for value, count in enumerate(counts, 1):
-        labels[start : start + count] = value
-        start += count
-    node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", str(path))
-    segmentationImport.importLabelArray(node, labels, np.diag([5.0, 5.0, 4.0, 1.0]),
-                                        {value: f"Segment {name}" for value, name in enumerate(couinaud.SEGMENT_IDS, 1)})
+    """Segments I-III hold ``remnantMl`` (slabs of 10 x 10 voxels of 0.1 mL), IV-VIII 1000 mL, saved as .seg.nrrd."""
+    node = selfTestScenarios.boxSegmentation(scene, str(path), remnantMl)
     storage = node.CreateDefaultStorageNode()
     storage.SetFileName(str(path))
     assert storage.WriteData(node)
@@ -202,3 +192,23 @@ def test_scansOnTheWrongSideOfStage1AreRefused(slicerContext):
               timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), node)]
     with pytest.raises(ValueError, match=r"pre-stage 1 \(2026-03-04\) scan is after the stage 1 date 2026-03-02"):
         timeline.checkCourse(points, STAGE_1)
+
+
+def test_section2WorkedExampleThroughTheVolumetryCommand(slicerContext, tmp_path, capsys):
+    """FLR 400 mL, 170 cm, 70 kg: BSA 1.8181 m2, sTLV 1509.66 mL, sFLR 26.50 %, FLR-BWR 0.571 %
+    (clinical reference section 2), through `alpps volumetry --json`."""
+    path = _boxSegmentationFile(slicerContext.scene, tmp_path / "flr400.seg.nrrd", 400.0)
+    jsonPath = tmp_path / "volumetry.json"
+    assert cli.main(["volumetry", "--segmentation", path, "--plan", "right_trisectionectomy", "--height", "170", "--weight", "70",
+                     "--json", str(jsonPath)]) == 0
+    document = json.loads(jsonPath.read_text())
+    assert f"{document['patient']['bsaM2']:.4f}" == "1.8181" and f"{document['patient']['standardLiverVolumeMl']:.2f}" == "1509.66"
+    plan = document["plans"]["right_trisectionectomy"]
+    assert plan["remnantMl"] == pytest.approx(400.0) and plan["tumourFlag"] is None
+    flags = {flag["criterion"]: flag for flag in plan["flags"]}
+    assert flags["sFLR"]["shownValue"] == "26.50" and flags["flrBwr"]["shownValue"] == "0.571"
+    # Vauthey's standard liver volume is unchecked in the clinical reference: the sFLR flag says so.
+    assert flags["sFLR"]["status"] == "unchecked" and flags["flrBwr"]["status"] == "checked"
+    low, high = plan["sFLRInterval"]
+    assert low < 26.496 < high
+    assert "sFLR 26.50 %" in capsys.readouterr().out

@@ -1,0 +1,47 @@
+"""The DICOM series a saved scene's scans were read from. A scene bundle keeps its scans as NRRD,
+and a DICOM SEG must reference the CT series itself: each time point's scan is matched to the
+series in a folder holding the same voxels on the same grid, and measured on that series."""
+
+import numpy as np
+from ALPPSVolumetryLib import dicomSeries, segmentationIO
+
+from .. import imageRegistration, timeline
+
+GEOMETRY_TOLERANCE_MM = 1e-3
+
+
+def _sameScan(volumeNode, candidate):
+    if volumeNode.GetImageData().GetDimensions() != candidate.GetImageData().GetDimensions():
+        return False
+    if not np.allclose(imageRegistration.nodeIjkToRas(volumeNode), imageRegistration.nodeIjkToRas(candidate), atol=GEOMETRY_TOLERANCE_MM):
+        return False
+    return np.array_equal(imageRegistration.volumeNodeArray(volumeNode), imageRegistration.volumeNodeArray(candidate))
+
+
+def timePointsOnDicomSeries(scene, folder):
+    """The scene's stored time points with each scan replaced by the DICOM series of ``folder``
+    holding the same voxels; ValueError naming a time point whose scan matches none."""
+    points = timeline.timePointsInScene(scene)
+    if not points:
+        raise ValueError("The scene holds no stored time points: store each scan with its segmentation as a time point")
+    series = list(dicomSeries.findImageSeries(folder).values())
+    loaded = {}
+    for point in points:
+        if point.volumeNode is None:
+            raise ValueError(f"The {point.label} time point has no scan stored with its segmentation: DICOM results reference their CT")
+        dimensions = point.volumeNode.GetImageData().GetDimensions()
+        match = None
+        for candidate in series:
+            header = dicomSeries.readHeader(candidate.files[0])
+            if len(candidate.files) != dimensions[2] or (int(header.Columns), int(header.Rows)) != dimensions[:2]:
+                continue
+            if candidate.seriesInstanceUID not in loaded:
+                loaded[candidate.seriesInstanceUID] = segmentationIO.loadVolume(scene, candidate.files, name=f"DICOM {candidate.description}")
+            if _sameScan(point.volumeNode, loaded[candidate.seriesInstanceUID]):
+                match = loaded[candidate.seriesInstanceUID]
+                break
+        if match is None:
+            raise ValueError(f"The {point.label} scan '{point.volumeNode.GetName()}' matches no DICOM series in '{folder}' (same voxels "
+                             "and grid): give the folder of the series the scene's scans were read from")
+        point.volumeNode = match
+    return points
