@@ -1,28 +1,28 @@
-import importlib
 import os
 import pathlib
 import re
-import sys
 import tempfile
 from typing import Annotated, Union
 
 import qt
 import slicer
 from ALPPSAssessmentLib import (
+    assessmentPanel,
     assessmentWorkflow,
     functionalOverlay,
     functionalWorkflow,
     imageRegistration,
     laboratoryScores,
+    loadedNodes,
     reportExport,
     selfTestScenarios,
     stageTwoReadiness,
     timeline,
 )
-from ALPPSVolumetryLib import adequacy, bodySize, resectionPlans
+from ALPPSVolumetryLib import adequacy, bodySize, libraryReload, panelBinding, resectionPlans
+from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,
-    vtkMRMLMarkupsFiducialNode,
     vtkMRMLPlotChartNode,
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
@@ -39,32 +39,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-_LIB_MODULES = (
-    "ALPPSAssessmentLib.timeline",
-    "ALPPSAssessmentLib.dicomIndex",
-    "ALPPSAssessmentLib.growthMetrics",
-    "ALPPSAssessmentLib.hypertrophy",
-    "ALPPSAssessmentLib.laboratoryScores",
-    "ALPPSAssessmentLib.stageTwoReadiness",
-    "ALPPSAssessmentLib.assessmentWorkflow",
-    "ALPPSAssessmentLib.imageRegistration",
-    "ALPPSAssessmentLib.mebrofeninUptake",
-    "ALPPSAssessmentLib.functionalSimulator",
-    "ALPPSAssessmentLib.gadoxetateIndices",
-    "ALPPSAssessmentLib.gadoxetateWorkflow",
-    "ALPPSAssessmentLib.remnantFunction",
-    "ALPPSAssessmentLib.dynamicSeries",
-    "ALPPSAssessmentLib.functionalOverlay",
-    "ALPPSAssessmentLib.functionalWorkflow",
-    "ALPPSAssessmentLib.patientReport",
-    "ALPPSAssessmentLib.reportCharts",
-    "ALPPSAssessmentLib.reportHtml",
-    "ALPPSAssessmentLib.reportImages",
-    "ALPPSAssessmentLib.reportExport",
-    "ALPPSAssessmentLib.reportInSlicer",
-    "ALPPSAssessmentLib.selfTestScenarios",
-)
 
 # Roles offered in the time point editor (more interstage scans can be typed in the batch tool).
 EDITOR_ROLES = ["pre-stage 1", "interstage", "interstage 2", "interstage 3", "pre-stage 2", "after stage 2"]
@@ -189,6 +163,16 @@ class ALPPSAssessmentParameterNode:
 # The charts are shown in the Plots layout, not in the panel.
 PARAMETERS_WITHOUT_WIDGET = ("growthChart", "timeActivityChart")
 
+# Labels showing results of the scene (cleared when it closes).
+RESULT_LABELS = (
+    "warningsLabel",
+    "registrationStatusLabel",
+    "overlayStatusLabel",
+    "gadoxetateStatusLabel",
+    "mebrofeninStatusLabel",
+    "reportStatusLabel",
+)
+
 
 class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def __init__(self, parent=None):
@@ -228,6 +212,8 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
+        # Reload and application exit: the old panel's widgets must stop writing the parameter node.
+        self.setParameterNode(None)
         self.removeObservers()
 
     def enter(self):
@@ -238,6 +224,9 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onSceneStartClose(self, caller, event):
         self.setParameterNode(None)
+        # Results belong to the patient of the closed scene: never leave them next to another one.
+        for name in RESULT_LABELS:
+            getattr(self.ui, name).text = ""
 
     def onSceneEndClose(self, caller, event):
         if self.parent.isEntered:
@@ -248,10 +237,11 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def setParameterNode(self, inputParameterNode):
         if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            panelBinding.disconnectPanel(self._parameterNode, self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
         self._parameterNode = inputParameterNode
         if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self._parameterNodeGuiTag = panelBinding.connectPanel(self._parameterNode, self.ui, qt.QLineEdit)
 
     def onTimePointSegmentationChanged(self, segmentationNode):
         # Show what is already stored on this scan, so that editing never starts from blank fields.
@@ -277,8 +267,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
             self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
-            flags = [flag.line() for flag in outputs.afterStage2Flags]
-            self.ui.warningsLabel.text = "\n".join(outputs.result.warnings + flags)
+            self.ui.warningsLabel.text = assessmentPanel.assessmentMessages(outputs)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
 
@@ -288,12 +277,10 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         combo = self.ui.dicomPatientComboBox
         combo.clear()
         if not database or not database.isOpen:
-            self.ui.dicomStatusLabel.text = _("The DICOM database is not open: import the studies in the DICOM module first")
+            self.ui.dicomStatusLabel.text = _(assessmentPanel.DICOM_DATABASE_NOT_OPEN)
             return
-        for patientUID in database.patients():
-            files = [f for study in database.studiesForPatient(patientUID) for s in database.seriesForStudy(study) for f in database.filesForSeries(s)[:1]]
-            name = database.fileValue(files[0], "0010,0010") if files else patientUID
-            combo.addItem(f"{name} ({database.fileValue(files[0], '0010,0020') if files else ''})", patientUID)
+        for label, patientUID in assessmentPanel.dicomPatientEntries(database):
+            combo.addItem(label, patientUID)
 
     def onDicomPatientChanged(self, index):
         table = self.ui.dicomStudiesTableWidget
@@ -306,25 +293,20 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             dicomIndex, self._proposals = assessmentWorkflow.proposalsForDatabasePatient(slicer.dicomDatabase, patientUID)
             table.setColumnCount(4)
             table.setHorizontalHeaderLabels([_("Study date"), _("Description"), _("Series to load"), _("Notes")])
-            for row, proposal in enumerate(self._proposals):
+            for row, texts in enumerate(assessmentPanel.studyRows(self._proposals)):
                 table.insertRow(row)
-                series = proposal.series.seriesDescription if proposal.series else _("none")
-                date = proposal.studyDate.isoformat() if proposal.studyDate else _("no StudyDate")
-                for column, text in enumerate((date, proposal.studyDescription, series, "; ".join([proposal.reason] + proposal.warnings))):
+                for column, text in enumerate(texts):
                     table.setItem(row, column, qt.QTableWidgetItem(text))
             self.ui.dicomStatusLabel.text = "\n".join(dicomIndex.warnings)
 
     def onLoadStudy(self):
         # Slicer's own DICOM loading files the scan under its patient and study in the subject hierarchy.
         with slicer.util.tryWithErrorDisplay(_("Failed to load the study."), waitCursor=True):
-            row = self.ui.dicomStudiesTableWidget.currentRow()
-            if row < 0 or row >= len(self._proposals) or self._proposals[row].series is None:
-                raise ValueError(_("Select a study with a CT or MR series to load"))
-            proposal = self._proposals[row]
+            proposal = assessmentPanel.proposalToLoad(self._proposals, self.ui.dicomStudiesTableWidget.currentRow())
             from DICOMLib import DICOMUtils
 
             loadedNodeIDs = DICOMUtils.loadSeriesByUID([proposal.series.seriesInstanceUID])
-            volumes = [slicer.mrmlScene.GetNodeByID(i) for i in loadedNodeIDs if slicer.mrmlScene.GetNodeByID(i).IsA("vtkMRMLScalarVolumeNode")]
+            volumes = loadedNodes.scalarVolumesAmong(slicer.mrmlScene, loadedNodeIDs)
             if not volumes:
                 raise ValueError(_("The series could not be loaded as a volume"))
             self._parameterNode.timePointVolume = volumes[0]
@@ -416,9 +398,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 name=segmentationNode.GetName(), folder=folder)
 
     def onReload(self):
-        for name in _LIB_MODULES:
-            if name in sys.modules:
-                importlib.reload(sys.modules[name])
+        libraryReload.reloadPackages("ALPPSVolumetryLib", "ALPPSAssessmentLib")
         ScriptedLoadableModuleWidget.onReload(self)
 
 
@@ -454,6 +434,15 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
     def loadTimePointIntoEditor(self, parameterNode, segmentationNode):
         point = timeline.timePointOfNode(segmentationNode)
         if point is None:
+            # A scan without a stored time point starts with an empty day: the previous scan's date
+            # and laboratory values must not be one click away from being filed for this one.
+            parameterNode.timePointDate = ""
+            parameterNode.timePointVolume = assessmentPanel.scanOfSegmentation(segmentationNode)
+            for name, unitField in LAB_PARAMETERS.items():
+                setattr(parameterNode, name, 0.0)
+                if unitField:
+                    setattr(parameterNode, unitField, "")
+            parameterNode.dialysis = False
             return
         if point.role not in EDITOR_ROLES:
             # Storing from the editor would overwrite the real role with one of its own.
@@ -543,6 +532,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             t1HbpMap=parameterNode.t1HbpMap,
             t1Unit=parameterNode.t1Unit,
         )
+        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
         parameterNode.gadoxetateTable = outcome.tableNode
         return outcome
 
@@ -566,6 +556,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             parameterNode.voiMarginMm,
             parameterNode.mebrofeninTable,
         )
+        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
         parameterNode.mebrofeninTable = outcome.tableNode
         parameterNode.timeActivityChart = outcome.chartNode
         return outcome
@@ -602,6 +593,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
 
     def storeMeasuredFunction(self, resultTable, parameterNode):
         """Store what a results table holds with the selected time point (ALPPS.RemnantFunction)."""
+        assessmentPanel.checkMeasuredFor(resultTable, parameterNode.timePointSegmentation)
         return functionalWorkflow.storeMeasuredFunction(resultTable, parameterNode.timePointSegmentation)
 
 

@@ -1,6 +1,3 @@
-import importlib
-import json
-import sys
 import tempfile
 from typing import Annotated, Union
 
@@ -10,16 +7,18 @@ import vtk
 from ALPPSVolumetryLib import (
     adequacy,
     bodySize,
+    libraryReload,
+    panelBinding,
     parenchymaSparing,
     planDisplay,
     resultsTable,
-    segmentRecognition,
     selfTestScenarios,
+    totalSegmentatorRun,
+    volumetryPanel,
     volumetryWorkflow,
 )
+from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
 from slicer import (
-    vtkMRMLMarkupsFiducialNode,
-    vtkMRMLMarkupsPlaneNode,
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
     vtkMRMLTableNode,
@@ -34,33 +33,6 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 from slicer.util import VTKObservationMixin
-
-# Submodules in dependency order, re-imported by Reload so that edits to the Lib take effect.
-_LIB_MODULES = (
-    "ALPPSVolumetryLib.couinaud",
-    "ALPPSVolumetryLib.segmentVolumes",
-    "ALPPSVolumetryLib.segmentRecognition",
-    "ALPPSVolumetryLib.bodySize",
-    "ALPPSVolumetryLib.remnantRatios",
-    "ALPPSVolumetryLib.adequacy",
-    "ALPPSVolumetryLib.resectionPlans",
-    "ALPPSVolumetryLib.segmentOverlap",
-    "ALPPSVolumetryLib.liverComposition",
-    "ALPPSVolumetryLib.futureLiverRemnant",
-    "ALPPSVolumetryLib.resultsTable",
-    "ALPPSVolumetryLib.segmentationImport",
-    "ALPPSVolumetryLib.dicomSeries",
-    "ALPPSVolumetryLib.patientIdentity",
-    "ALPPSVolumetryLib.segmentationIO",
-    "ALPPSVolumetryLib.planDisplay",
-    "ALPPSVolumetryLib.landmarkSegments",
-    "ALPPSVolumetryLib.virtualTransection",
-    "ALPPSVolumetryLib.parenchymaSparing",
-    "ALPPSVolumetryLib.volumetryWorkflow",
-    "ALPPSVolumetryLib.syntheticPatient",
-    "ALPPSVolumetryLib.syntheticPatientScene",
-    "ALPPSVolumetryLib.selfTestScenarios",
-)
 
 # Parameter-node field of each preset's check box.
 PLAN_FIELDS = {
@@ -77,6 +49,9 @@ PLAN_FIELDS = {
 # Bound by hand, not by connectGui: the segment role table is filled from the segmentation, and
 # the plans to show are the ones last computed.
 PARAMETERS_WITHOUT_WIDGET = ("segmentRoleOverrides", "planToShow")
+
+# Labels showing results of the scene (cleared when it closes).
+RESULT_LABELS = ("warningsLabel",)
 
 
 class ALPPSVolumetry(ScriptedLoadableModule):
@@ -153,6 +128,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
+        self._segmentationOfRoleCorrections = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -164,6 +140,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneEndImport)
         self.ui.computeVolumesButton.connect("clicked(bool)", self.onComputeVolumes)
         self.ui.openSegmentEditorButton.connect("clicked(bool)", self.onOpenSegmentEditor)
         self.ui.totalSegmentatorButton.connect("clicked(bool)", self.onTotalSegmentator)
@@ -179,6 +156,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
+        # Reload and application exit: the old panel's widgets must stop writing the parameter node.
+        self.setParameterNode(None)
         self.removeObservers()
 
     def enter(self):
@@ -189,42 +168,83 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onSceneStartClose(self, caller, event):
         self.setParameterNode(None)
+        # Results belong to the patient of the closed scene: never leave them next to another one.
+        for name in RESULT_LABELS:
+            getattr(self.ui, name).text = ""
 
     def onSceneEndClose(self, caller, event):
         if self.parent.isEntered:
             self.initializeParameterNode()
 
+    def onSceneEndImport(self, caller, event):
+        # A loaded scene's node references are resolved only now: offer its computed plans.
+        if self._parameterNode:
+            self._onParameterNodeModified()
+
     def initializeParameterNode(self):
         self.setParameterNode(self.logic.getParameterNode())
+        proposedScan, proposedSegmentation = volumetryPanel.proposedInputs(slicer.mrmlScene)
         if not self._parameterNode.sourceVolume:
-            self._parameterNode.sourceVolume = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            self._parameterNode.sourceVolume = proposedScan
         if not self._parameterNode.segmentation:
-            self._parameterNode.segmentation = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLSegmentationNode")
+            self._parameterNode.segmentation = proposedSegmentation
 
     def setParameterNode(self, inputParameterNode):
         if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
+            panelBinding.disconnectPanel(self._parameterNode, self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
+        # The corrections stored with the parameter node are those of its segmentation.
+        self._segmentationOfRoleCorrections = self._parameterNode.segmentation if self._parameterNode else None
+        if not self._parameterNode:
+            self._offerPlansToShow([])
         if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtonStates)
+            self._parameterNodeGuiTag = panelBinding.connectPanel(self._parameterNode, self.ui, qt.QLineEdit)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
+            self._offerPlansToShow(volumetryPanel.planKeysOfTable(self._parameterNode.planTable))
             self._updateButtonStates()
             self._updateSegmentRoleTable(self._parameterNode.segmentation)
 
+    def _onParameterNodeModified(self, caller=None, event=None):
+        # A scene loaded into the parameter node brings its plan table: offer its plans.
+        self._offerPlansToShow(volumetryPanel.planKeysOfTable(self._parameterNode.planTable))
+        self._followSelectedSegmentation()
+        self._updateButtonStates()
+
+    def _followSelectedSegmentation(self):
+        """Role corrections belong to the segmentation they were made in (see roleCorrectionsAfterSelection)."""
+        selected = self._parameterNode.segmentation
+        if selected is self._segmentationOfRoleCorrections:
+            return
+        previous = self._segmentationOfRoleCorrections
+        kept = volumetryPanel.roleCorrectionsAfterSelection(previous, selected, self._parameterNode.segmentRoleOverrides)
+        self._segmentationOfRoleCorrections = selected
+        with slicer.util.NodeModify(self._parameterNode.parameterNode):
+            if kept != self._parameterNode.segmentRoleOverrides:
+                self._parameterNode.segmentRoleOverrides = kept
+            if previous is not None:
+                # Show this segmentation's own results (or none yet): never another's.
+                for field, table in volumetryPanel.resultTablesOf(slicer.mrmlScene, selected).items():
+                    if getattr(self._parameterNode, field) is not table:
+                        setattr(self._parameterNode, field, table)
+        self._updateSegmentRoleTable(selected)
+
     def _updateButtonStates(self, caller=None, event=None):
-        hasSegmentation = bool(self._parameterNode and self._parameterNode.segmentation)
-        self.ui.computeVolumesButton.enabled = hasSegmentation
-        self.ui.computeVolumesButton.toolTip = (
-            _("Measure every segment and every selected plan") if hasSegmentation else _("Select a segmentation first")
+        parameters = self._parameterNode
+        states = volumetryPanel.buttonStates(
+            hasSegmentation=bool(parameters and parameters.segmentation),
+            hasSourceVolume=bool(parameters and parameters.sourceVolume),
+            hasPlanToShow=bool(parameters and parameters.planToShow),
+            hasLandmarks=bool(parameters and parameters.landmarks),
+            hasTransection=bool(parameters and parameters.transection),
+            hasRemnantPoint=bool(parameters and parameters.remnantPoint),
         )
-        self.ui.openSegmentEditorButton.enabled = hasSegmentation
-        self.ui.showPlanButton.enabled = hasSegmentation and bool(self._parameterNode.planToShow)
-        self.ui.totalSegmentatorButton.enabled = bool(self._parameterNode and self._parameterNode.sourceVolume)
-        self.ui.segmentsFromLandmarksButton.enabled = hasSegmentation and bool(self._parameterNode.landmarks)
-        self.ui.transectionButton.enabled = (
-            hasSegmentation and bool(self._parameterNode.transection) and bool(self._parameterNode.remnantPoint)
-        )
+        for name, state in states.items():
+            button = getattr(self.ui, name)
+            button.enabled = state.enabled
+            if state.toolTip is not None:
+                button.toolTip = _(state.toolTip)
 
     def _updateSegmentRoleTable(self, segmentationNode=None):
         """The correctable mapping: one row per segment, its recognised role, and the role used."""
@@ -232,15 +252,14 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         table.blockSignals(True)
         try:
             table.setRowCount(0)
-            if not segmentationNode or not self._parameterNode:
+            if not self._parameterNode:
                 return
-            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
-            roles = segmentRecognition.SegmentRoles(segmentationNode)
+            rows = volumetryPanel.segmentRoleRows(segmentationNode, self._parameterNode.segmentRoleOverrides)
             table.setColumnCount(3)
             table.setHorizontalHeaderLabels([_("Segment"), _("Recognised as"), _("Role used")])
-            for row, (segmentId, name, recognized, role) in enumerate(roles.asRows()):
+            for row, (segmentId, name, recognized, role) in enumerate(rows):
                 table.insertRow(row)
-                for column, text in enumerate((name, recognized, overrides.get(segmentId, role))):
+                for column, text in enumerate((name, recognized, role)):
                     item = qt.QTableWidgetItem(text)
                     item.setData(qt.Qt.UserRole, segmentId)
                     if column < 2:
@@ -254,13 +273,9 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if column != 2:
             return
         item = self.ui.segmentRolesTableWidget.item(row, column)
-        role = item.text().strip()
         with slicer.util.tryWithErrorDisplay(_("Unknown segment role."), waitCursor=False):
-            if role not in segmentRecognition.ROLES:
-                raise ValueError(_("Role '{role}' is unknown: expected one of {roles}").format(role=role, roles=", ".join(segmentRecognition.ROLES)))
-            overrides = volumetryWorkflow.roleOverridesFromText(self._parameterNode.segmentRoleOverrides)
-            overrides[item.data(qt.Qt.UserRole)] = role
-            self._parameterNode.segmentRoleOverrides = json.dumps(overrides)
+            self._parameterNode.segmentRoleOverrides = volumetryPanel.correctedRoles(
+                self._parameterNode.segmentRoleOverrides, item.data(qt.Qt.UserRole), item.text())
 
     def onComputeVolumes(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to compute the volumetry."), waitCursor=True):
@@ -270,10 +285,25 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             result = self.logic.computeVolumetry(self._parameterNode)
             self.ui.couinaudTableView.setMRMLTableNode(self._parameterNode.couinaudTable)
             self.ui.planTableView.setMRMLTableNode(self._parameterNode.planTable)
-            self.ui.planToShowComboBox.clear()
-            for plan in result.plans:
-                self.ui.planToShowComboBox.addItem(plan.key)
-            self.ui.warningsLabel.text = "\n".join(result.warnings + [w for plan in result.plans for w in plan.warnings])
+            self._offerPlansToShow([plan.key for plan in result.plans])
+            self.ui.warningsLabel.text = volumetryPanel.volumetryWarnings(result)
+
+    def _offerPlansToShow(self, computedPlanKeys):
+        """Fill the plan-to-show list, keeping the chosen plan while it is still offered."""
+        keys, shown = volumetryPanel.plansToOffer(computedPlanKeys, self._parameterNode.planToShow if self._parameterNode else "")
+        combo = self.ui.planToShowComboBox
+        if [combo.itemText(index) for index in range(combo.count)] == keys and combo.currentText == shown:
+            return
+        combo.blockSignals(True)  # refilling is not a choice of the user
+        try:
+            combo.clear()
+            for key in keys:
+                combo.addItem(key)
+            combo.currentIndex = combo.findText(shown)
+        finally:
+            combo.blockSignals(False)
+        if self._parameterNode and self._parameterNode.planToShow != shown:
+            self._parameterNode.planToShow = shown
 
     def onPlanToShowChanged(self, text):
         if self._parameterNode:
@@ -307,15 +337,44 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onTotalSegmentator(self):
         # TotalSegmentator is an optional extension: only offered when it is installed.
+        volumeNode = self._parameterNode.sourceVolume
+        task = totalSegmentatorRun.taskForModality(totalSegmentatorRun.scanModality(volumeNode))
+        if task is None:
+            task = totalSegmentatorRun.taskForModality(self._askCtOrMr(volumeNode.GetName()))
+            if task is None:
+                return
+        totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
         with slicer.util.tryWithErrorDisplay(_("TotalSegmentator failed."), waitCursor=True):
-            volumeNode = self._parameterNode.sourceVolume
+            # As TotalSegmentator's own panel does: PyTorch and TotalSegmentator are installed on
+            # first use, and some installations only work after a restart, which it asks for.
+            try:
+                totalSegmentatorLogic.setupPythonRequirements()
+            except Exception as error:
+                if not totalSegmentatorRun.restartRequired(error):
+                    raise
+                if slicer.util.confirmOkCancelDisplay(
+                    _("TotalSegmentator installed the Python packages it needs; Slicer must restart to use them.\nPress OK to restart."),
+                    _("Confirm application restart"),
+                    detailedText=str(error),
+                ):
+                    slicer.util.restart()
+                return
             segmentationNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLSegmentationNode", volumeNode.GetName() + " liver segments")
-            totalSegmentatorLogic = slicer.util.getModuleLogic("TotalSegmentator")
-            # As TotalSegmentator's own panel does: PyTorch and TotalSegmentator are installed on first use.
-            totalSegmentatorLogic.setupPythonRequirements()
-            totalSegmentatorLogic.process(volumeNode, segmentationNode, task=volumetryWorkflow.TOTALSEGMENTATOR_TASK)
+            totalSegmentatorLogic.process(volumeNode, segmentationNode, task=task)
             volumetryWorkflow.checkTotalSegmentatorLiverSegments(segmentationNode)
             self._parameterNode.segmentation = segmentationNode
+
+    def _askCtOrMr(self, volumeName):
+        """The scan's modality when its DICOM header is not at hand: 'CT', 'MR' or '' (cancelled)."""
+        box = qt.QMessageBox(slicer.util.mainWindow())
+        box.setWindowTitle(_("TotalSegmentator"))
+        box.setText(_("Is '{name}' a CT or an MR scan? TotalSegmentator has a liver segment model for each.").format(name=volumeName))
+        for modality in totalSegmentatorRun.TASK_BY_MODALITY:
+            box.addButton(modality, qt.QMessageBox.AcceptRole)
+        box.addButton(qt.QMessageBox.Cancel)
+        box.exec_()
+        clicked = box.clickedButton()
+        return clicked.text if clicked is not None and clicked.text in totalSegmentatorRun.TASK_BY_MODALITY else ""
 
     def onOpenSegmentEditor(self):
         # Painting belongs to the Segment Editor: hand it this segmentation and source volume.
@@ -328,9 +387,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             editor.setSourceVolumeNode(sourceVolumeNode)
 
     def onReload(self):
-        for name in _LIB_MODULES:
-            if name in sys.modules:
-                importlib.reload(sys.modules[name])
+        libraryReload.reloadPackages("ALPPSVolumetryLib")
         ScriptedLoadableModuleWidget.onReload(self)
 
 
@@ -346,6 +403,7 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
     def computeSegmentVolumes(self, segmentationNode, tableNode=None):
         """Voxel volume (mL) of every segment into ``tableNode`` (created when None); returns the table."""
         _, tableNode = resultsTable.measureSegmentVolumesIntoTable(segmentationNode, tableNode)
+        volumetryPanel.tagResultTable(tableNode, "segmentVolumeTable", segmentationNode)
         return tableNode
 
     @staticmethod
@@ -376,6 +434,9 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.couinaudTable,
             parameterNode.planTable,
         )
+        volumetryPanel.rememberPlanKeys(planTable, [plan.key for plan in result.plans])
+        volumetryPanel.tagResultTable(couinaudTable, "couinaudTable", parameterNode.segmentation)
+        volumetryPanel.tagResultTable(planTable, "planTable", parameterNode.segmentation)
         parameterNode.couinaudTable = couinaudTable
         parameterNode.planTable = planTable
         return result
@@ -398,6 +459,7 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.transectionTable,
         )
+        volumetryPanel.tagResultTable(tableNode, "transectionTable", parameterNode.segmentation)
         parameterNode.transectionTable = tableNode
         return plan
 
@@ -411,10 +473,12 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
         comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
         scene = segmentationNode.GetScene()
-        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS tumours and vessels")
+        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{segmentationNode.GetName()} tumours and vessels")
         parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
-            "vtkMRMLTableNode", "ALPPS parenchyma-sparing plans"
+            "vtkMRMLTableNode", f"{segmentationNode.GetName()} parenchyma-sparing plans"
         )
+        volumetryPanel.tagResultTable(parameterNode.tumourTable, "tumourTable", segmentationNode)
+        volumetryPanel.tagResultTable(parameterNode.sparingPlanTable, "sparingPlanTable", segmentationNode)
         parenchymaSparing.writeFindingsTable(parameterNode.tumourTable, findings)
         parenchymaSparing.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
         parenchymaSparing.addMarginSegments(

@@ -287,6 +287,37 @@ def checkNodeUnionsAllowNone(moduleDirectory):
     return problems
 
 
+# Classes of Slicer's loadable modules (Markups, Segmentations, Sequences, Volume rendering, ...):
+# they join the `slicer` namespace only when their module is created, after every "ALPPS..." module
+# (Slicer creates modules in alphabetical order). Core MRML classes (scalar volume, segmentation,
+# table, plot, sequence, transform) are always there.
+_LOADABLE_MODULE_CLASS = re.compile(
+    r"^vtkMRML(Markups|Annotation|SequenceBrowser|SegmentEditor|VolumeRendering|CropVolume|ColorLegend)\w*$|^vtkSlicer\w+(Logic|Widget)$"
+)
+
+
+def checkNoLoadableModuleClassAtImport(moduleDirectory):
+    """The module file must not take a loadable module's class from `slicer` while it runs (top-level
+    import, or a name evaluated at class creation such as a parameter annotation): Slicer would
+    report "Fail to instantiate module" at a normal start-up (issue 19)."""
+    moduleName, _ = cmakeListedFiles(moduleDirectory)
+    tree = ast.parse(_read(os.path.join(moduleDirectory, moduleName + ".py")))
+    problems = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "slicer":
+            problems += [f"{moduleName}.py:{node.lineno}: 'from slicer import {alias.name}' runs before the module providing it is loaded"
+                         for alias in node.names if _LOADABLE_MODULE_CLASS.match(alias.name)]
+    for classNode in _classes(tree):
+        for statement in classNode.body:
+            if isinstance(statement, ast.AnnAssign):
+                for part in ast.walk(statement.annotation):
+                    if (isinstance(part, ast.Attribute) and getattr(part.value, "id", "") == "slicer"
+                            and _LOADABLE_MODULE_CLASS.match(part.attr)):
+                        problems.append(f"{moduleName}.py:{statement.lineno}: annotation 'slicer.{part.attr}' is evaluated before the "
+                                        "module providing it is loaded")
+    return problems
+
+
 ALL_CHECKS = (
     checkCMakeListsCoverFiles,
     checkPython39Syntax,
@@ -294,6 +325,7 @@ ALL_CHECKS = (
     checkModuleMetadata,
     checkSelfTestRunsEveryScenario,
     checkNodeUnionsAllowNone,
+    checkNoLoadableModuleClassAtImport,
 )
 
 

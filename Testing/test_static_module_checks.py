@@ -141,3 +141,16 @@ def test_unionOfNodesWithoutNoneIsCaught(fixtureModule):
     assert checks.checkNodeUnionsAllowNone(str(fixtureModule)) == ["parameter 'source' is a Union of nodes without None: write Union[..., None]"]
     _edit(fixtureModule / "FixtureModule.py", "vtkMRMLLabelMapVolumeNode]", "vtkMRMLLabelMapVolumeNode, None]")
     assert checks.checkNodeUnionsAllowNone(str(fixtureModule)) == []
+
+
+@pytest.mark.parametrize("className", ["vtkMRMLMarkupsFiducialNode", "vtkSlicerSegmentationsModuleLogic"])
+def test_loadableModuleClassFromSlicerAtImportIsCaught(fixtureModule, className):
+    _edit(fixtureModule / "FixtureModule.py", "from slicer import vtkMRMLScalarVolumeNode", f"from slicer import vtkMRMLScalarVolumeNode, {className}")
+    (problem,) = checks.checkNoLoadableModuleClassAtImport(str(fixtureModule))
+    assert f"'from slicer import {className}' runs before the module providing it is loaded" in problem
+
+
+def test_loadableModuleClassInAnAnnotationIsCaught(fixtureModule):
+    _edit(fixtureModule / "FixtureModule.py", "inputVolume: vtkMRMLScalarVolumeNode", "inputVolume: slicer.vtkMRMLMarkupsPlaneNode")
+    (problem,) = checks.checkNoLoadableModuleClassAtImport(str(fixtureModule))
+    assert "annotation 'slicer.vtkMRMLMarkupsPlaneNode' is evaluated before" in problem

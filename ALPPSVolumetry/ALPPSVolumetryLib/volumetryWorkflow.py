@@ -15,8 +15,6 @@ from . import (
 from .couinaud import SEGMENT_IDS
 from .segmentRecognition import ROLE_LIVER, SegmentRoles
 
-TOTALSEGMENTATOR_TASK = "liver_segments"
-
 
 def plansFromSelection(presetKeys, caudateInRemnant=True, customPlanText=""):
     """Plans for the ticked presets, with segment I kept or resected, plus an optional custom
@@ -90,7 +88,7 @@ def runVolumetryIntoTables(segmentationNode, plans, settings, roleOverrides=None
 
 
 def checkTotalSegmentatorLiverSegments(segmentationNode):
-    """After TotalSegmentator's liver_segments task: all eight Couinaud segments must be there and
+    """After TotalSegmentator's liver segment task (liver_segments or liver_segments_mr): all eight Couinaud segments must be there and
     non-empty (the model can return empty segments); raises ValueError naming the bad ones."""
     roles = SegmentRoles(segmentationNode)
     units = roles.couinaudUnits()
@@ -104,7 +102,7 @@ def checkTotalSegmentatorLiverSegments(segmentationNode):
         problems.append(f"empty segment(s) {', '.join(empty)}")
     if problems:
         raise ValueError(
-            f"TotalSegmentator's {TOTALSEGMENTATOR_TASK} output '{segmentationNode.GetName()}' has {' and '.join(problems)}: "
+            f"TotalSegmentator's liver segment output '{segmentationNode.GetName()}' has {' and '.join(problems)}: "
             "paint them in the Segment Editor before volumetry"
         )
     return units
