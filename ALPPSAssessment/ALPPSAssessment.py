@@ -165,6 +165,7 @@ PARAMETERS_WITHOUT_WIDGET = ("growthChart", "timeActivityChart")
 
 # Labels showing results of the scene (cleared when it closes).
 RESULT_LABELS = (
+    "decisionSummaryLabel",
     "warningsLabel",
     "registrationStatusLabel",
     "overlayStatusLabel",
@@ -268,6 +269,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
             self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
             self.ui.warningsLabel.text = assessmentPanel.assessmentMessages(outputs)
+            self.ui.decisionSummaryLabel.text = assessmentPanel.decisionSummaryText(outputs)
             if self._parameterNode.growthChart:
                 slicer.modules.plots.logic().ShowChartInLayout(self._parameterNode.growthChart)
 

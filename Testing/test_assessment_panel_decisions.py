@@ -83,3 +83,27 @@ def test_resultsAreStoredOnlyWithTheTimePointTheyWereMeasuredFor(slicerContext):
         assessmentPanel.checkMeasuredFor(table, before)
     with pytest.raises(ValueError, match="not for 'no time point'"):
         assessmentPanel.checkMeasuredFor(table, None)
+
+
+def test_panelSummaryIsTheReportsPageOneSummary(slicerContext):
+    """The panel's summary comes from decisionSummary, like page 1 of the report: the same verdict
+    and figures for the same result."""
+    from ALPPSAssessmentLib import decisionSummary, hypertrophy, selfTestScenarios, stageTwoReadiness, timeline
+    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+
+    stage1 = datetime.date(2026, 1, 10)
+    points = [
+        timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=21), selfTestScenarios.boxSegmentation(slicerContext.scene, "Before", 300.0)),
+        timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), selfTestScenarios.boxSegmentation(slicerContext.scene, "After", 420.0)),
+    ]
+    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
+                                            futureLiverRemnant.VolumetrySettings(170, 70), stage1)
+    readiness = stageTwoReadiness.readinessChecklist(result, "no")
+
+    outputs = types.SimpleNamespace(result=result, readiness=readiness)
+    text = assessmentPanel.decisionSummaryText(outputs)
+    summary = decisionSummary.decisionSummary(decisionSummary.summaryDocument(result, readiness))
+    assert text.split("\n")[0] == summary.verdict
+    met = sum(1 for flag in readiness if flag.state == "met")
+    assert summary.verdict.startswith(f"Stage 2 readiness: {met} of {len(readiness)} criteria met")
+    assert "FLR growth: 5.71 %/day (7 days since stage 1)" in text and "FLR (tumour-free): 420.0 mL" in text

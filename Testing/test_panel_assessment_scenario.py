@@ -129,6 +129,11 @@ def test_assessmentPanelFollowsTheSyntheticPatient(tmp_path, binding):
         assert ui.growthTableView.mrmlTableNode() is parameterNode.growthTable
         assert ui.readinessTableView.mrmlTableNode() is parameterNode.readinessTable
         assert parameterNode.growthChart is not None and parameterNode.readinessTable.GetNumberOfRows() >= 5
+        # The summary at the top says what page 1 of the report says, counted from the checklist.
+        states = _column(parameterNode.readinessTable, "State")
+        summary = ui.decisionSummaryLabel.text.split("\n")
+        assert summary[0].startswith(f"Stage 2 readiness: {states.count('met')} of {len(states)} criteria met")
+        assert "FLR (tumour-free)" in summary[1] and "sFLR" in summary[1] and "KGR" in summary[1]
 
         # Remove and store again a time point.
         ui.timePointSegmentationSelector.setCurrentNode(nodes[2][1])

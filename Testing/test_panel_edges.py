@@ -200,7 +200,7 @@ def test_planToShowListFollowsTheScene(session, tmp_path):
 
 RESULT_LABELS = {
     "ALPPSVolumetry": ("warningsLabel",),
-    "ALPPSAssessment": ("warningsLabel", "registrationStatusLabel", "overlayStatusLabel", "gadoxetateStatusLabel",
+    "ALPPSAssessment": ("decisionSummaryLabel", "warningsLabel", "registrationStatusLabel", "overlayStatusLabel", "gadoxetateStatusLabel",
                         "mebrofeninStatusLabel", "reportStatusLabel"),
 }
 

@@ -1,6 +1,8 @@
 """What the ALPPS Assessment panel shows, decided without Qt so that it is tested headless: the
 DICOM patients offered, the studies table, the study to load, and the assessment's messages."""
 
+from . import decisionSummary
+
 DICOM_DATABASE_NOT_OPEN = "The DICOM database is not open: import the studies in the DICOM module first"
 
 
@@ -62,6 +64,12 @@ def checkMeasuredFor(resultTable, segmentationNode):
         selected = segmentationNode.GetName() if segmentationNode is not None else "no time point"
         raise ValueError(f"The results shown were measured for '{measuredFor.GetName()}', not for '{selected}': "
                          "select that time point to store them, or measure again for this one")
+
+
+def decisionSummaryText(outputs):
+    """The summary at the top of the panel: the same function, and so the same words, as page 1 of
+    the patient report."""
+    return "\n".join(decisionSummary.decisionSummary(decisionSummary.summaryDocument(outputs.result, outputs.readiness)).lines())
 
 
 def assessmentMessages(outputs):

@@ -64,8 +64,8 @@ def storeTimePointFromValues(segmentationNode, volumeNode, role, studyDateText, 
 @dataclass
 class AssessmentOutputs:
     result: object  # hypertrophy.HypertrophyResult
-    readiness: list  # stageTwoReadiness.ReadinessCriterion
-    afterStage2Flags: list  # laboratoryScores.LabFlag
+    readiness: list  # clinicalCriteria.Flag rows of the stage 2 readiness checklist
+    afterStage2Flags: list  # clinicalCriteria.Flag: 50-50 rule and peak bilirubin
     timePointTable: object
     growthTable: object
     readinessTable: object
