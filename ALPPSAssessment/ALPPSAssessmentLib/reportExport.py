@@ -117,7 +117,8 @@ def writeSegmentation(segmentationNode, path):
     scene = segmentationNode.GetScene()
     storage = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
     try:
-        storage.SetFileName(path)
+        # Slicer resolves a relative file name against the scene's root folder, not the working one.
+        storage.SetFileName(os.path.abspath(path))
         if not storage.WriteData(segmentationNode):
             raise IOError(f"Slicer could not write segmentation '{segmentationNode.GetName()}' to '{path}'")
     finally:
