@@ -4,12 +4,19 @@ Slicer's own storage nodes (the same readers Slicer's Add Data dialog uses)."""
 import colorsys
 import os
 
+import numpy as np
 import slicer
 import slicer.util
+import vtk
 
 from . import patientIdentity
-from .dicomSeries import readHeader, singleImageSeries
-from .segmentVolumes import labelHistogram
+from .dicomSeries import readHeader
+from .dicomSeriesChecks import checkedDicomSeries
+from .geometry import arrayFromVtkMatrix
+from .imageFileChecks import checkImageFile, imageFileFormat
+from .inputChecks import checkedInputFile
+from .segmentationGrid import gridDisagreement
+from .segmentationImport import importLabelArray
 
 _VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
 
@@ -22,22 +29,40 @@ def _nodeName(path):
     return name
 
 
-def loadVolume(scene, path, labelmap=False, name=None):
+def _checkedVolumeFiles(path, labelmap, what):
+    """The files to read (DICOM slices in anatomical order, or one image file), each checked
+    first (imageFileChecks, dicomSeriesChecks), the series' name, notes, and the file's summary."""
+    if isinstance(path, (list, tuple)):
+        files, notes = checkedDicomSeries(list(path), what)
+        return files, None, notes, None
+    if os.path.isdir(path):
+        files, notes = checkedDicomSeries(path, what)
+        header = readHeader(files[0])
+        description = str(header.get("SeriesDescription", "")).strip() if header is not None else ""
+        return files, description or os.path.basename(path.rstrip("/")), notes, None
+    checkedInputFile(path, what)
+    if imageFileFormat(path) == "DICOM":
+        files, notes = checkedDicomSeries([path], what)
+        return files, None, notes, None
+    return [path], None, [], checkImageFile(path, what, labelmap=labelmap)
+
+
+def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
     """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or DICOM.
 
     ``path`` may be a folder holding one DICOM series (its slices are put in anatomical order),
-    or a list of DICOM files already in slice order.
+    or a list of DICOM files. Every file is checked before Slicer's reader sees it; ``notes``
+    (a list) receives what was left aside (files beside the slices).
     """
-    if isinstance(path, str) and os.path.isdir(path):
-        series = singleImageSeries(path)
-        paths = series.files
-        name = name or (series.description or os.path.basename(path.rstrip("/")))
-    else:
-        paths = list(path) if isinstance(path, (list, tuple)) else [path]
-    for filePath in paths:
-        if not os.path.isfile(filePath):
-            raise FileNotFoundError(f"Volume file '{filePath}' does not exist")
-    isDicom = isinstance(path, str) and os.path.isdir(path) or all(p.lower().endswith(".dcm") for p in paths)
+    what = what or ("Label map" if labelmap else "Volume")
+    paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
+    if notes is not None:
+        notes.extend(seriesNotes)
+    return _readVolume(scene, paths, labelmap, name or seriesName)
+
+
+def _readVolume(scene, paths, labelmap, name):
+    isDicom = len(paths) > 1 or imageFileFormat(paths[0]) == "DICOM"
     className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
     volumeNode = scene.AddNewNodeByClass(className, name or _nodeName(paths[0]))
     storageNode = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
@@ -47,7 +72,7 @@ def loadVolume(scene, path, labelmap=False, name=None):
         storageNode.ResetFileNameList()
         for slicePath in paths:
             storageNode.AddFileName(slicePath)
-    storageNode.SetSingleFile(len(paths) == 1 and not paths[0].lower().endswith(".dcm"))
+    storageNode.SetSingleFile(len(paths) == 1 and not isDicom)
     storageNode.SetCenterImage(False)
     if labelmap:
         storageNode.SetUseOrientationFromFile(True)
@@ -66,17 +91,19 @@ def loadVolume(scene, path, labelmap=False, name=None):
     return volumeNode
 
 
-def loadSegmentation(scene, path, labelNames=None, name=None):
+def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignoreAbsent=False):
     """Load a segmentation from a ``.seg.nrrd`` file, or import a label map file.
 
-    For a label map, ``labelNames`` maps label values to segment names; label values present in
-    the file but not in the mapping are reported as an error rather than imported unnamed.
-    Without a mapping every non-zero label becomes a segment named 'Label <value>'.
+    For a label map, ``labelNames`` maps label values to segment names: label values present in
+    the file but not named are left out and listed in ``notes`` (a list); a named value without
+    voxels is an error unless ``ignoreAbsent`` (a preset naming a whole label table). Without a
+    mapping every non-zero label becomes a segment named 'Label <value>'. The file is checked
+    completely (imageFileChecks) before Slicer's reader sees it.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Segmentation file '{path}' does not exist")
+    checkedInputFile(path, "Segmentation file")
     nodeName = name or _nodeName(path)
     if path.lower().endswith(".seg.nrrd"):
+        checkImageFile(path, "Segmentation file", labelmap=True)
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
         storageNode = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
         storageNode.SetFileName(path)
@@ -85,37 +112,48 @@ def loadSegmentation(scene, path, labelNames=None, name=None):
             raise ValueError(f"'{path}' could not be read as a Slicer segmentation (.seg.nrrd)")
         segmentationNode.CreateDefaultDisplayNodes()
         return segmentationNode
-    labelmapNode = loadVolume(scene, path, labelmap=True, name=nodeName + " labels")
+    if os.path.isdir(path) or imageFileFormat(path) in (None, "DICOM"):
+        raise ValueError(f"Segmentation file '{path}': expected a .seg.nrrd or a label map (NRRD, NIfTI, MHA)")
+    summary = checkImageFile(path, "Label map", labelmap=True)
+    present = [value for value in summary.labels if value]
+    if not present:
+        raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
+    if labelNames is None:
+        labelNames = {value: f"Label {value}" for value in present}
+    ignored = sorted(set(present) - set(labelNames))
+    wanted = {value: segmentName for value, segmentName in labelNames.items() if value in present}
+    absent = sorted(set(labelNames) - set(present))
+    if absent and not ignoreAbsent:
+        raise ValueError(
+            f"Label map '{path}' has no voxels for label values {absent} "
+            f"({', '.join(labelNames[v] for v in absent)}) named in the label mapping"
+        )
+    if not wanted:
+        raise ValueError(f"Label map '{path}' holds none of the label values named in the label mapping ({sorted(labelNames)}); "
+                         f"it holds {present[:20]}")
+    if ignored and notes is not None:
+        shown = ", ".join(str(value) for value in ignored[:30]) + (" ..." if len(ignored) > 30 else "")
+        notes.append(f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
+    labelmapNode = _readVolume(scene, [path], True, nodeName + " labels")
     try:
-        present = [value for value, count in enumerate(labelHistogram(slicer.util.arrayFromVolume(labelmapNode))) if count and value]
-        if not present:
-            raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
-        if labelNames is None:
-            labelNames = {value: f"Label {value}" for value in present}
-        unnamed = sorted(set(present) - set(labelNames))
-        if unnamed:
-            raise ValueError(
-                f"Label map '{path}' has label values {unnamed} that the label mapping does not name; "
-                f"expected only {sorted(labelNames)}"
-            )
-        absent = sorted(set(labelNames) - set(present))
-        if absent:
-            raise ValueError(
-                f"Label map '{path}' has no voxels for label values {absent} "
-                f"({', '.join(labelNames[v] for v in absent)}) named in the label mapping"
-            )
-        colorNode = scene.AddNewNodeByClass("vtkMRMLColorTableNode", nodeName + " label names")
-        colorNode.SetTypeToUser()
-        colorNode.SetNumberOfColors(max(labelNames) + 1)
-        colorNode.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
-        for value, segmentName in labelNames.items():
-            colorNode.SetColor(value, segmentName, *_defaultColor(value), 1.0)
-        labelmapNode.GetDisplayNode().SetAndObserveColorNodeID(colorNode.GetID())
+        labels = slicer.util.arrayFromVolume(labelmapNode)
+        # Label values renumbered 1..n before Slicer's import, whose tables are as long as the
+        # largest label value (a single voxel labelled 2,000,000,000 would take 16 GB).
+        values = sorted(wanted)
+        allValues = np.array(summary.labels)
+        numberOf = np.array([values.index(value) + 1 if value in wanted else 0 for value in summary.labels], dtype=np.int16)
+        compact = np.zeros(labels.shape, dtype=np.int16)
+        for k in range(labels.shape[0]):  # a slice at a time: the temporary index stays small
+            compact[k] = numberOf[np.clip(np.searchsorted(allValues, labels[k]), 0, len(allValues) - 1)]
+        ijkToRAS = vtk.vtkMatrix4x4()
+        labelmapNode.GetIJKToRASMatrix(ijkToRAS)
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
         segmentationNode.CreateDefaultDisplayNodes()
-        if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmapNode, segmentationNode):
-            raise ValueError(f"Slicer could not import label map '{path}' into a segmentation")
-        scene.RemoveNode(colorNode)
+        importLabelArray(
+            segmentationNode, compact, arrayFromVtkMatrix(ijkToRAS),
+            {number: wanted[value] for number, value in enumerate(values, start=1)},
+            {number: _defaultColor(value) for number, value in enumerate(values, start=1)},
+        )
         return segmentationNode
     finally:
         scene.RemoveNode(labelmapNode)
@@ -133,27 +171,26 @@ def _rasBounds(node):
 
 
 def checkSegmentationOnVolume(segmentationNode, volumeNode):
-    """Raise ValueError when the segmentation does not lie on the volume at all (unrelated
-    geometry, e.g. a label map from another scan); return a warning text (or None) when part of
-    it lies outside the volume."""
+    """Raise ValueError when the segmentation was not made on the volume: no overlap at all
+    (unrelated geometry, e.g. a label map from another scan), or voxels that are not the
+    volume's voxels (spacing, directions, origin off the grid, or lying partly outside). Returns
+    None (a warning text in earlier versions)."""
     segmentationBounds = _rasBounds(segmentationNode)
     volumeBounds = _rasBounds(volumeNode)
-    overlap = 1.0
     for axis in range(3):
         low = max(segmentationBounds[2 * axis], volumeBounds[2 * axis])
         high = min(segmentationBounds[2 * axis + 1], volumeBounds[2 * axis + 1])
-        extent = segmentationBounds[2 * axis + 1] - segmentationBounds[2 * axis]
         if high <= low:
             raise ValueError(
                 f"Segmentation '{segmentationNode.GetName()}' does not overlap volume '{volumeNode.GetName()}' in patient "
                 f"space (RAS bounds {_formatBounds(segmentationBounds)} vs {_formatBounds(volumeBounds)}): "
                 "expected a segmentation made on this volume"
             )
-        overlap *= (high - low) / extent if extent > 0 else 1.0
-    if overlap < 0.9:
-        return (
-            f"Only {100 * overlap:.0f} % of segmentation '{segmentationNode.GetName()}' lies within volume "
-            f"'{volumeNode.GetName()}': check that it was made on this scan"
+    disagreement = gridDisagreement(segmentationNode, volumeNode)
+    if disagreement:
+        raise ValueError(
+            f"Segmentation '{segmentationNode.GetName()}' does not lie on the voxel grid of volume '{volumeNode.GetName()}': "
+            f"{disagreement}: expected a segmentation made on this volume"
         )
     return None
 
