@@ -1,26 +1,15 @@
 """The `alpps` batch command: the extension's logic without the Slicer application."""
 
-import argparse
 import json
 import sys
 
-from . import __version__
+from . import __version__, inputOptions
 from .printing import formatHypertrophy, formatSparing, formatVolumetry
 
 
 def _parseLabelMapping(text):
-    """'1=Segment I,2=Segment II' or a JSON file {"1": "Segment I", ...} -> {1: 'Segment I', ...}."""
-    if text is None:
-        return None
-    if text.lower().endswith(".json"):
-        with open(text, encoding="utf-8") as stream:
-            raw = json.load(stream)
-    else:
-        raw = dict(item.split("=", 1) for item in text.split(",") if item.strip())
-    try:
-        return {int(value): str(name).strip() for value, name in raw.items()}
-    except ValueError:
-        raise SystemExit(f"alpps: --labels '{text}' must map integer label values to names, e.g. 1=Segment I,2=Segment II")
+    """'1=Segment I,2=Segment II', a JSON file {"1": "Segment I", ...} or a preset -> {1: 'Segment I', ...}."""
+    return inputOptions.parseLabelMapping(text)
 
 
 def _commandDemo(arguments):
@@ -67,13 +56,7 @@ def _commandSegmentVolumes(arguments):
 
 
 def _parseRoleOverrides(items):
-    overrides = {}
-    for item in items or ():
-        segment, separator, role = item.rpartition("=")
-        if not separator or not segment.strip():
-            raise SystemExit(f"alpps: --role '{item}' must read SEGMENT=ROLE, e.g. 'Lesion 2=tumour' or 'S4=IV'")
-        overrides[segment.strip()] = role.strip()
-    return overrides
+    return inputOptions.parseRoleOverrides(items)
 
 
 def _settingsFromArguments(arguments):
@@ -155,6 +138,7 @@ def _inferredRoles(dates, stage1Date):
 def _parseLabs(items):
     """{date: labs} from 'DATE:QUANTITY=VALUE UNIT,...' (e.g. '2026-03-15:bilirubin=20 umol/L,inr=1.1')."""
     from ALPPSAssessmentLib import assessmentWorkflow, timeline
+    from ALPPSVolumetryLib import inputChecks
 
     labsByDate = {}
     for item in items or ():
@@ -166,10 +150,16 @@ def _parseLabs(items):
             quantity, _, valueText = part.partition("=")
             number, _, unit = valueText.strip().partition(" ")
             try:
-                entries[quantity.strip()] = (float(number), unit.strip())
+                value = float(number)
             except ValueError:
                 raise SystemExit(f"alpps: --labs value '{part}' must read QUANTITY=VALUE UNIT, e.g. bilirubin=20 umol/L") from None
-        labsByDate[timeline.parseStudyDate(dateText, f"date of the laboratory values '{item}'")] = assessmentWorkflow.labsFromValues(entries)
+            if quantity.strip() in entries:
+                raise ValueError(f"--labs '{item}' gives {quantity.strip()} twice: expected each quantity once per date")
+            entries[quantity.strip()] = (inputChecks.checkedNumber(value, f"--labs {quantity.strip()}", 0.0, None, unit.strip()), unit.strip())
+        date = timeline.parseStudyDate(dateText, f"date of the laboratory values '{item}'")
+        if date in labsByDate:
+            raise ValueError(f"--labs gives {date.isoformat()} twice: put every value of that day in one option")
+        labsByDate[date] = assessmentWorkflow.labsFromValues(entries)
     return labsByDate
 
 
@@ -212,6 +202,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
     entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
     dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
+    inputOptions.checkCourseDates(dates, stage1Date)
     roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), stage1Date)))
     labsByDate = _parseLabs(arguments.labs_of_day)
     functionByDate = functionByDate or {}
@@ -289,9 +280,7 @@ def _commandSparing(arguments):
     settings = _settingsFromArguments(arguments)
     vessels = None
     if arguments.vessel:
-        vessels = dict(item.split("=", 1) for item in arguments.vessel if "=" in item)
-        if len(vessels) != len(arguments.vessel):
-            raise SystemExit("alpps: --vessel must read NAME=SEGMENT, e.g. 'right hepatic vein=RHV'")
+        vessels = inputOptions.parseVessels(arguments.vessel)
     roles = _parseRoleOverrides(arguments.role)
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
@@ -369,11 +358,15 @@ def _readCurvesCsv(path):
 
     from ALPPSAssessmentLib import mebrofeninUptake
 
+    inputOptions.checkedInputFile(path, "Time-activity table")
     try:
-        with open(path, newline="", encoding="utf-8") as stream:
+        # utf-8-sig: Excel writes CSV with a byte-order mark.
+        with open(path, newline="", encoding="utf-8-sig") as stream:
             rows = list(csv.DictReader(stream))
     except OSError as error:
         raise ValueError(f"Time-activity table '{path}' cannot be read: {error}") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"Time-activity table '{path}' is not a UTF-8 CSV table ({error})") from None
     if not rows:
         raise ValueError(f"Time-activity table '{path}' is empty: expected a header and one row per frame")
     try:
@@ -517,13 +510,14 @@ def _commandBenchmark(arguments):
 
 
 def _writeJson(path, document):
+    text = json.dumps(document, indent=2, allow_nan=False)  # NaN is not JSON: never written
     with open(path, "w", encoding="utf-8") as stream:
-        json.dump(document, stream, indent=2)
+        stream.write(text)
     print(f"JSON written to {path}")
 
 
 def buildParser():
-    parser = argparse.ArgumentParser(
+    parser = inputOptions.OneLineParser(
         prog="alpps",
         description="ALPPS liver volumetry and assessment without the Slicer application (same logic as the Slicer extension).",
     )
@@ -567,7 +561,7 @@ def buildParser():
     volumetry.add_argument("--json", help="write the results as JSON to this path")
     volumetry.set_defaults(run=_commandVolumetry)
 
-    growth = subcommands.add_parser("hypertrophy", help="remnant growth between time points (DH, KGR, %/day, mL/day)")
+    growth = subcommands.add_parser("hypertrophy", help="remnant growth between time points (DH, KGR, %%/day, mL/day)")
     growth.add_argument(
         "--timepoint",
         action="append",
@@ -695,16 +689,14 @@ def buildParser():
     benchmark.add_argument("--repeats", type=int, default=3)
     benchmark.add_argument("--json", help="write the figures as JSON to this path")
     benchmark.set_defaults(run=_commandBenchmark)
+    inputOptions.describeSubcommands(parser)
+    inputOptions.addVerboseOption(parser)
     return parser
 
 
 def main(argv=None):
     arguments = buildParser().parse_args(argv)
-    try:
-        return arguments.run(arguments)
-    except (ValueError, FileNotFoundError, IOError) as error:
-        print(f"alpps {arguments.command}: {error}", file=sys.stderr)
-        return 2
+    return inputOptions.runChecked(arguments)
 
 
 if __name__ == "__main__":

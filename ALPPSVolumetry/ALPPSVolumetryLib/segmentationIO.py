@@ -2,6 +2,7 @@
 Slicer's own storage nodes (the same readers Slicer's Add Data dialog uses)."""
 
 import colorsys
+import logging
 import os
 
 import numpy as np
@@ -27,6 +28,15 @@ def _nodeName(path):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def _note(notes, text):
+    """What an import left aside: into ``notes`` when the caller collects them, else to the log
+    (Slicer's Python console; the command line prints it as a note)."""
+    if notes is not None:
+        notes.append(text)
+    else:
+        logging.getLogger(__name__).warning(text)
 
 
 def _checkedVolumeFiles(path, labelmap, what):
@@ -56,8 +66,8 @@ def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
     """
     what = what or ("Label map" if labelmap else "Volume")
     paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
-    if notes is not None:
-        notes.extend(seriesNotes)
+    for note in seriesNotes:
+        _note(notes, note)
     return _readVolume(scene, paths, labelmap, name or seriesName)
 
 
@@ -123,6 +133,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     ignored = sorted(set(present) - set(labelNames))
     wanted = {value: segmentName for value, segmentName in labelNames.items() if value in present}
     absent = sorted(set(labelNames) - set(present))
+    ignoreAbsent = ignoreAbsent or getattr(labelNames, "wholeTable", False)
     if absent and not ignoreAbsent:
         raise ValueError(
             f"Label map '{path}' has no voxels for label values {absent} "
@@ -131,9 +142,9 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     if not wanted:
         raise ValueError(f"Label map '{path}' holds none of the label values named in the label mapping ({sorted(labelNames)}); "
                          f"it holds {present[:20]}")
-    if ignored and notes is not None:
+    if ignored:
         shown = ", ".join(str(value) for value in ignored[:30]) + (" ..." if len(ignored) > 30 else "")
-        notes.append(f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
+        _note(notes, f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
     labelmapNode = _readVolume(scene, [path], True, nodeName + " labels")
     try:
         labels = slicer.util.arrayFromVolume(labelmapNode)
