@@ -313,9 +313,9 @@ def _commandReport(arguments):
         else:
             saved = {}
             stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
-            for point, segmentationPath in _loadTimePoints(scene, arguments, stage1Date):
+            # Each segmentation's file is listed with its node (segmentationIO.IMPORTED_FROM_ATTRIBUTE).
+            for point, _ in _loadTimePoints(scene, arguments, stage1Date):
                 timeline.storeTimePoint(point)
-                inputFiles.append((f"Segmentation file, {point.role}", segmentationPath))
 
         def value(option, field, convert=str):
             given = getattr(arguments, option)

@@ -19,6 +19,10 @@ from .inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
 from .segmentationImport import importLabelArray
 
+# The file a segmentation was imported from (a label map keeps no storage node of its own), so
+# that the report can list it with its checksum.
+IMPORTED_FROM_ATTRIBUTE = "ALPPS.importedFrom"
+
 _VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
 
 
@@ -165,6 +169,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
             {number: wanted[value] for number, value in enumerate(values, start=1)},
             {number: _defaultColor(value) for number, value in enumerate(values, start=1)},
         )
+        segmentationNode.SetAttribute(IMPORTED_FROM_ATTRIBUTE, os.path.abspath(path))
         return segmentationNode
     finally:
         scene.RemoveNode(labelmapNode)
