@@ -80,6 +80,44 @@ def damagedMiddle(source, target):
     return str(target)
 
 
+# --- a good course of scans ----------------------------------------------------------------------
+
+COUINAUD_LABELS = ",".join(f"{value}=Segment {numeral}" for value, numeral in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1))
+
+
+def writeOnGrid(path, labels, ijkToRAS):
+    """A label array [k, j, i] written by SimpleITK on the grid of the 4x4 IJK-to-RAS matrix."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(labels)
+    spacing = np.linalg.norm(ijkToRAS[:3, :3], axis=0)
+    lps = np.diag([-1.0, -1.0, 1.0])
+    image.SetSpacing(tuple(float(value) for value in spacing))
+    image.SetDirection(tuple(float(value) for value in (lps @ ijkToRAS[:3, :3] / spacing).ravel()))
+    image.SetOrigin(tuple(float(value) for value in lps @ ijkToRAS[:3, 3]))
+    sitk.WriteImage(image, str(path))
+    return str(path)
+
+
+def syntheticCourse(scene, folder, count=3, spacing=(4.0, 4.0, 4.0)):
+    """The synthetic patient's first ``count`` scans as CT .nrrd and Couinaud label map .nii.gz
+    files in ``folder``: (patient, [(date text, CT path, label map path)])."""
+    from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=spacing)
+    os.makedirs(folder, exist_ok=True)
+    entries = []
+    for index, point in enumerate(patient.timePoints[:count]):
+        volumeNode, _ = syntheticPatientScene.addTimePointNodes(scene, point, f"C{index}")
+        ct = os.path.join(folder, f"ct{index}.nrrd")
+        storage = volumeNode.CreateDefaultStorageNode()
+        storage.SetFileName(ct)
+        assert storage.WriteData(volumeNode)
+        labels = writeOnGrid(os.path.join(folder, f"labels{index}.nii.gz"), point.couinaudLabels, point.ijkToRAS)
+        entries.append((point.studyDate.isoformat(), ct, labels))
+    return patient, entries
+
+
 # --- DICOM -------------------------------------------------------------------------------------
 
 

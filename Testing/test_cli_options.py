@@ -178,3 +178,21 @@ def test_readerLogIsKeptBackWithoutColourCodes(capfd):
     summary = capture.summary("'x' could not be read as a volume")
     assert summary.startswith(" (reader log: ") and "\x1b[" not in summary and "log line(s) with --verbose" in summary
     assert capture.summary("Label map 'x' holds NaN voxel values") == ""
+
+
+def test_totalSegmentatorPresetsNameTheLabels(sharedData, tmp_path, capsys):
+    """Shared README: in TotalSegmentator's 'total' map of the example CT, label 5 (liver) is
+    699.44 mL; IRCAD's Couinaud labels 1-8 follow the 'liver_segments' numbering."""
+    total = os.path.join(sharedData, "totalsegmentator", "example_ct_dicom_seg.nii.gz")
+    jsonPath = str(tmp_path / "total.json")
+    assert cli.main(["segment-volumes", "--segmentation", total, "--labels", "total", "--json", jsonPath]) == 0
+    out = capsys.readouterr().out
+    segments = json.load(open(jsonPath))["segments"]
+    assert segments["Liver"]["volumeMl"] == pytest.approx(699.44, abs=0.005)
+    assert "Spleen" in segments and "note: label map" in out and "not named in the label mapping, left out" in out
+    ircad = os.path.join(sharedData, "ircad1", "couinaud_labels.nii.gz")
+    assert cli.main(["segment-volumes", "--segmentation", ircad, "--labels", "totalsegmentator:liver_segments", "--json", jsonPath]) == 0
+    segments = json.load(open(jsonPath))["segments"]
+    expected = {"Segment I": 40.60, "Segment II": 160.68, "Segment III": 65.71, "Segment IV": 165.84, "Segment V": 177.14,
+                "Segment VI": 149.86, "Segment VII": 390.94, "Segment VIII": 313.32}
+    assert {name: round(value["volumeMl"], 2) for name, value in segments.items()} == pytest.approx(expected, abs=0.011)

@@ -5,46 +5,19 @@ do not depend on the random segment IDs of an import."""
 import json
 import os
 
-import numpy as np
 import pytest
 from ALPPSAssessmentLib import patientReport
-from ALPPSVolumetryLib import segmentationIO, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib import segmentationIO
 
 import badInputs as bad
 from alpps import cli
 
-COUINAUD = ",".join(f"{value}=Segment {numeral}" for value, numeral in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1))
+COUINAUD = bad.COUINAUD_LABELS
 
 
 @pytest.fixture
 def courseFiles(slicerContext, tmp_path):
-    """The synthetic patient's first two scans as CT .nrrd and Couinaud label map .nii.gz files."""
-    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0))
-    folder = tmp_path / "inputs"
-    folder.mkdir()
-    entries = []
-    for index, point in enumerate(patient.timePoints[:2]):
-        volumeNode, _ = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, f"C{index}")
-        ct = str(folder / f"ct{index}.nrrd")
-        storage = volumeNode.CreateDefaultStorageNode()
-        storage.SetFileName(ct)
-        assert storage.WriteData(volumeNode)
-        labels = str(folder / f"labels{index}.nii.gz")
-        _writeOnGrid(labels, point.couinaudLabels, point.ijkToRAS)
-        entries.append((point.studyDate.isoformat(), ct, labels))
-    return patient, entries
-
-
-def _writeOnGrid(path, labels, ijkToRAS):
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(labels)
-    spacing = np.linalg.norm(ijkToRAS[:3, :3], axis=0)
-    lps = np.diag([-1.0, -1.0, 1.0])
-    image.SetSpacing(tuple(spacing))
-    image.SetDirection(tuple((lps @ ijkToRAS[:3, :3] / spacing).ravel()))
-    image.SetOrigin(tuple(lps @ ijkToRAS[:3, 3]))
-    sitk.WriteImage(image, path)
+    return bad.syntheticCourse(slicerContext.scene, str(tmp_path / "inputs"), count=2)
 
 
 def _reportInputs(arguments, out):

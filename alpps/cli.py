@@ -200,7 +200,13 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
     from ALPPSAssessmentLib import timeline
     from ALPPSVolumetryLib import segmentationIO
 
-    entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
+    manifest = getattr(arguments, "manifestEntries", None)
+    if manifest:
+        entries = [(entry.date, entry.volume, entry.segmentation, entry.role) for entry in manifest]
+    else:
+        entries = [_parseTimePointArgument(text) for text in arguments.timepoint or ()]
+    if not entries:
+        raise ValueError("no scans given: expected --timepoint DATE:VOLUME:SEGMENTATION (one per scan) or --timepoints FILE")
     dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
     inputOptions.checkCourseDates(dates, stage1Date)
     roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), stage1Date)))
@@ -214,8 +220,9 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
         )
     labelNames = _parseLabelMapping(arguments.labels)
     loaded = []
-    for (_, volumePath, segmentationPath, role), date in zip(entries, dates):
-        segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, labelNames)
+    entryLabels = [_parseLabelMapping(entry.labels) if entry.labels else labelNames for entry in manifest] if manifest else [labelNames] * len(entries)
+    for (_, volumePath, segmentationPath, role), date, names in zip(entries, dates, entryLabels):
+        segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, names)
         volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
         if volumeNode is not None:
             warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
@@ -301,8 +308,8 @@ def _commandReport(arguments):
 
     from .headless import SlicerContext
 
-    if bool(arguments.scene) == bool(arguments.timepoint):
-        raise SystemExit("alpps report: give either --scene BUNDLE.mrb or one --timepoint per scan")
+    if bool(arguments.scene) == bool(arguments.timepoint or arguments.timepoints):
+        raise SystemExit("alpps report: give either --scene BUNDLE.mrb, one --timepoint per scan, or --timepoints FILE")
     with SlicerContext() as context:
         scene = context.scene
         inputFiles = []
@@ -565,10 +572,10 @@ def buildParser():
     growth.add_argument(
         "--timepoint",
         action="append",
-        required=True,
         help="DATE:VOLUME:SEGMENTATION[:ROLE] (repeat; VOLUME may be empty; ROLE: pre-stage 1, interstage, "
         "interstage 2, pre-stage 2, after stage 2; inferred from the dates when left out)",
     )
+    growth.add_argument("--timepoints", help=inputOptions.TIMEPOINTS_HELP)
     growth.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is followed")
     growth.add_argument("--stage1-date", help="date of ALPPS stage 1 (YYYY-MM-DD)")
     growth.add_argument("--labels", help="label maps only: '1=Segment I,2=Segment II,...' or a JSON file")
@@ -658,6 +665,7 @@ def buildParser():
         "--timepoint", action="append",
         help="instead of --scene: DATE:VOLUME:SEGMENTATION[:ROLE] (repeat), as for 'alpps hypertrophy'",
     )
+    report.add_argument("--timepoints", help=inputOptions.TIMEPOINTS_HELP)
     report.add_argument("--out", required=True, help="output folder for the report files")
     report.add_argument("--plan", help="plan whose remnant is followed (default: the scene's panel value, else right_trisectionectomy)")
     report.add_argument("--compare-plan", action="append", help="another plan measured beside it at every scan (repeat)")

@@ -51,6 +51,10 @@ _EXAMPLES = {
 }
 
 
+TIMEPOINTS_HELP = ("instead of --timepoint: a CSV or JSON file listing the scans, one per row: date, role, volume, segmentation, "
+                   "labels, labs, remnant function (paths relative to the file; colons and spaces need no quoting)")
+
+
 def describeSubcommands(parser):
     """Give every subcommand (and sub-subcommand) a description and an example in its --help."""
     for action in parser._actions:
@@ -195,7 +199,9 @@ def _timepointPaths(text):
 
 
 def inputPaths(arguments):
-    paths = [getattr(arguments, option, None) for option in _INPUT_OPTIONS]
+    from .timePointManifest import manifestPaths
+
+    paths = [getattr(arguments, option, None) for option in _INPUT_OPTIONS] + manifestPaths(arguments)
     labels = getattr(arguments, "labels", None)
     if labels and labels.lower().endswith(".json"):
         paths.append(labels)
@@ -206,8 +212,11 @@ def inputPaths(arguments):
 
 def checkArguments(arguments):
     """Everything about the options that can be refused before any file is read."""
+    from .timePointManifest import mergeManifest
+
     _checkNumbers(arguments)
-    for option, what in (("curves", "--curves"), ("timepoints", "--timepoints")):
+    mergeManifest(arguments)
+    for option, what in (("curves", "--curves"),):
         if getattr(arguments, option, None):
             inputChecks.checkedInputFile(getattr(arguments, option), what)
     inputs = inputPaths(arguments)
