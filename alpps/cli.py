@@ -97,7 +97,7 @@ def _commandVolumetry(arguments):
         )
         geometryWarning = None
         if arguments.volume:
-            volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume)
+            volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")
             geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
         result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
     if geometryWarning:
@@ -114,6 +114,9 @@ def _commandVolumetry(arguments):
 def _parseTimePointArgument(text):
     """DATE:VOLUME:SEGMENTATION[:ROLE]; VOLUME may be empty."""
     parts = text.split(":")
+    if any(len(part) == 1 and part.isalpha() and following[:1] in ("\\", "/") for part, following in zip(parts[1:], parts[2:])):
+        raise SystemExit(f"alpps: --timepoint '{text}' holds a Windows path with a drive letter, whose colon splits the option: "
+                         "use --timepoints FILE (a CSV or JSON list of the scans)")
     if len(parts) not in (3, 4) or not parts[0] or not parts[2]:
         raise SystemExit(
             f"alpps: --timepoint '{text}' must read DATE:VOLUME:SEGMENTATION[:ROLE], "
@@ -223,7 +226,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
     entryLabels = [_parseLabelMapping(entry.labels) if entry.labels else labelNames for entry in manifest] if manifest else [labelNames] * len(entries)
     for (_, volumePath, segmentationPath, role), date, names in zip(entries, dates, entryLabels):
         segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, names)
-        volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
+        volumeNode = segmentationIO.loadVolume(scene, volumePath, what=f"Scan of {date.isoformat()}") if volumePath else None
         if volumeNode is not None:
             warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
             if warning:
@@ -398,9 +401,9 @@ def _commandFunctionMebrofenin(arguments):
     curves = _readCurvesCsv(arguments.curves)
     with SlicerContext() as context:
         scene = context.scene
-        ctNode = segmentationIO.loadVolume(scene, arguments.ct)
+        ctNode = segmentationIO.loadVolume(scene, arguments.ct, what="--ct")
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        spectNode = segmentationIO.loadVolume(scene, arguments.spect)
+        spectNode = segmentationIO.loadVolume(scene, arguments.spect, what="--spect")
         registration = None
         if not arguments.already_registered:
             registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
@@ -455,10 +458,10 @@ def _commandFunctionGadoxetate(arguments):
     with SlicerContext() as context:
         scene = context.scene
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        hbpNode = segmentationIO.loadVolume(scene, arguments.hbp)
-        preNode = segmentationIO.loadVolume(scene, arguments.pre) if arguments.pre else None
-        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre) if arguments.t1_pre else None
-        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp) if arguments.t1_hbp else None
+        hbpNode = segmentationIO.loadVolume(scene, arguments.hbp, what="--hbp")
+        preNode = segmentationIO.loadVolume(scene, arguments.pre, what="--pre") if arguments.pre else None
+        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre, what="--t1-pre") if arguments.t1_pre else None
+        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp, what="--t1-hbp") if arguments.t1_hbp else None
         document = gadoxetateWorkflow.measureGadoxetate(
             segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius,
             spleenPoints=spleenPoints, liverPoints=liverPoints, t1PreMap=t1Pre, t1HbpMap=t1Hbp, t1Unit=arguments.t1_unit,

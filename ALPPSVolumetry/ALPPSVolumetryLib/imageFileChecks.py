@@ -517,6 +517,9 @@ def _decodeStream(layout, stream, scan, expectedBytes):
                 break
     if not decoder.eof and decoded < wanted:
         layout.refuse(f"is truncated: its {what} stream ends after {max(decoded - skip, 0):,} of the {expectedBytes:,} bytes of voxel data")
+    if not decoder.eof:
+        # All voxels decoded but the stream's end (and its checksum) missing: cut in copying.
+        layout.refuse(f"is truncated: its {what} stream stops before its end marker and checksum")
     if decoded < wanted:
         layout.refuse(f"holds {max(decoded - skip, 0):,} bytes of voxel data: its header describes {expectedBytes:,} (truncated?)")
     return decoded

@@ -112,6 +112,24 @@ def _checkFileReferences(sceneFile, folder, bundlePath):
             raise ValueError(f"Scene bundle '{bundlePath}': the scene refers to '{reference}' outside the bundle")
 
 
+def _checkDataFiles(folder, bundlePath):
+    """Every image file of the bundle read completely before Slicer's readers see it (a truncated
+    .seg.nrrd inside a bundle would otherwise abort the process)."""
+    from .imageFileChecks import checkImageFile, imageFileFormat
+
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if imageFileFormat(path) in (None, "DICOM"):
+                continue
+            try:
+                checkImageFile(path, "Data file", labelmap=name.lower().endswith(".seg.nrrd"))
+            except ValueError as error:
+                entry = os.path.relpath(path, folder).replace(os.sep, "/")
+                message = str(error).replace(path, entry)
+                raise ValueError(f"Scene bundle '{bundlePath}': {message}") from None
+
+
 def _unpack(path, entries, folder):
     with zipfile.ZipFile(path) as archive:
         for info in entries:
@@ -146,6 +164,7 @@ class UnpackedSceneBundle:
                 raise ValueError(f"Scene bundle '{self.path}' cannot be unpacked ({error}): expected a .mrb saved by Slicer") from None
             sceneFile = _sceneFile(self.folder, self.path)
             _checkFileReferences(sceneFile, self.folder, self.path)
+            _checkDataFiles(self.folder, self.path)
             return sceneFile
         except BaseException:
             self.__exit__()
