@@ -238,3 +238,44 @@ def test_numberDateAndPathChecks(tmp_path):
     with pytest.raises(ValueError, match="lies inside the input folder"):
         inputChecks.checkedOutputPath(str(tmp_path / "out"), [str(tmp_path)], "--out")
     assert inputChecks.checkedOutputPath(str(tmp_path / "out.json"), [str(tmp_path / "in.nii.gz")]) == str(tmp_path / "out.json")
+
+
+def test_unevenSpacingIsResampledOnlyWhenAllowed(sharedData, tmp_path, slicerContext):
+    """Slices whose value is a linear function of their position (10 x z mm): interpolated
+    between neighbours, every resampled slice must hold 10 x its own z exactly."""
+    import slicer.util
+
+    files = bad.dicomCopy(bad.ircadSlices(sharedData), tmp_path / "series")
+    for index in range(5, 8):
+        _moveSlice(files, index, 0.5)  # gaps 1.6 mm, then 2.1 mm once, then 1.6 mm
+
+    def constant(dataset):
+        z = float(dataset.ImagePositionPatient[2])
+        dataset.RescaleSlope, dataset.RescaleIntercept = 1, 0
+        dataset.PixelData = np.full((dataset.Rows, dataset.Columns), round(10 * z), dtype=np.int16).tobytes()
+
+    for path in files:
+        bad.editDicom(path, constant)
+    with pytest.raises(ValueError, match=r"uneven slice spacing.*--allow-uneven-spacing"):
+        segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"), what="--volume")
+    notes = []
+    with segmentationIO.UnevenSpacingAllowed():
+        volumeNode = segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"), what="--volume", notes=notes)
+    assert notes and notes[0].startswith("--volume: slice spacing varies from 1.600 to 2.100 mm: 8 slices resampled to 8 slices 1.600 mm apart")
+    voxels = slicer.util.arrayFromVolume(volumeNode)
+    matrix = np.eye(4)
+    import vtk
+
+    m = vtk.vtkMatrix4x4()
+    volumeNode.GetIJKToRASMatrix(m)
+    for row in range(4):
+        for column in range(4):
+            matrix[row, column] = m.GetElement(row, column)
+    assert np.linalg.norm(matrix[:3, 2]) == pytest.approx(1.6, abs=1e-4)
+    for k in range(voxels.shape[0]):
+        z = (matrix @ [0, 0, k, 1])[2]
+        assert voxels[k].min() == voxels[k].max() == pytest.approx(10 * z, abs=0.51), k
+    with pytest.raises(ValueError, match=r"slice\(s\) missing"):
+        os.remove(files[3])
+        with segmentationIO.UnevenSpacingAllowed():
+            segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"))

@@ -255,6 +255,10 @@ def addVerboseOption(parser):
                 addVerboseOption(subparser)
             return
     parser.add_argument("--verbose", action="store_true", help="show the log of Slicer's readers (VTK, ITK) and tracebacks")
+    if any(option in parser._option_string_actions for option in ("--volume", "--ct", "--hbp", "--timepoint")):
+        parser.add_argument("--allow-uneven-spacing", action="store_true",
+                            help="resample a DICOM series whose slice spacing varies (linear interpolation between slices) "
+                                 "instead of refusing it; a note says so")
 
 
 def runChecked(arguments):
@@ -271,9 +275,14 @@ def runChecked(arguments):
     notes.setFormatter(logging.Formatter("note: %(message)s"))
     logger = logging.getLogger("ALPPSVolumetryLib")
     logger.addHandler(notes)
+    import contextlib
+
+    from ALPPSVolumetryLib.segmentationIO import UnevenSpacingAllowed
+
     capture = NativeLogCapture()
+    unevenSpacing = UnevenSpacingAllowed() if getattr(arguments, "allow_uneven_spacing", False) else contextlib.nullcontext()
     try:
-        with capture:
+        with capture, unevenSpacing:
             checkArguments(arguments)
             return arguments.run(arguments)
     except SystemExit as exit_:

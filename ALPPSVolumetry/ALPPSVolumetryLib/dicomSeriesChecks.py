@@ -17,6 +17,14 @@ import numpy as np
 _SLICE_SUFFIXES = (".dcm", ".ima", ".dicom")
 
 
+class UnevenSliceSpacing(ValueError):
+    """The only problem of a series is its uneven slice spacing: ``files`` could be resampled."""
+
+    def __init__(self, message, files):
+        super().__init__(message)
+        self.files = files
+
+
 def _index(source):
     from ALPPSAssessmentLib import dicomIndex  # the index lives in the Assessment module of this extension
 
@@ -70,6 +78,12 @@ def checkedDicomSeries(source, what="DICOM series"):
     if series.multiFrame:
         raise ValueError(f"{what} '{label}' is a multi-frame object ({series.sopClassName}): load it with Slicer's DICOM module")
     problems = [warning for warning in series.warnings if not warning.startswith("no SeriesInstanceUID")]
+    if problems and all(problem.startswith("uneven slice spacing") for problem in problems) and len(series.files) >= 2:
+        detail = _gapProblem(series)
+        raise UnevenSliceSpacing(
+            f"{what} '{label}': {problems[0]}" + (f"; {detail}" if detail else "") +
+            ": the slices do not form one evenly spaced volume (resample only if interpolated slices are acceptable: "
+            "alpps --allow-uneven-spacing)", list(series.files))
     if problems:
         detail = _gapProblem(series) if any("spacing" in p or "missing" in p for p in problems) else None
         raise ValueError(f"{what} '{label}': {problems[0]}" + (f"; {detail}" if detail else "") + ": the slices do not form one whole volume")

@@ -12,12 +12,13 @@ import vtk
 
 from . import patientIdentity
 from .dicomSeries import readHeader
-from .dicomSeriesChecks import checkedDicomSeries
+from .dicomSeriesChecks import UnevenSliceSpacing, checkedDicomSeries
 from .geometry import arrayFromVtkMatrix
 from .imageFileChecks import checkImageFile, imageFileFormat
 from .inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
-from .segmentationImport import importLabelArray
+from .segmentationImport import addVolumeFromArray, importLabelArray
+from .unevenSlices import resampledSeries
 
 # The file a segmentation was imported from (a label map keeps no storage node of its own), so
 # that the report can list it with its checksum.
@@ -69,10 +70,42 @@ def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
     (a list) receives what was left aside (files beside the slices).
     """
     what = what or ("Label map" if labelmap else "Volume")
-    paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
+    try:
+        paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
+    except UnevenSliceSpacing as uneven:
+        if not _UNEVEN_SPACING_ALLOWED or labelmap:
+            raise
+        return _resampledVolume(scene, uneven.files, name or _nodeName(uneven.files[0]), what, notes)
     for note in seriesNotes:
         _note(notes, note)
     return _readVolume(scene, paths, labelmap, name or seriesName)
+
+
+_UNEVEN_SPACING_ALLOWED = False
+
+
+class UnevenSpacingAllowed:
+    """``with UnevenSpacingAllowed():`` DICOM series with uneven slice spacing are resampled to
+    even spacing (with a note) instead of refused: only on the user's explicit request."""
+
+    def __enter__(self):
+        global _UNEVEN_SPACING_ALLOWED
+        self._before, _UNEVEN_SPACING_ALLOWED = _UNEVEN_SPACING_ALLOWED, True
+        return self
+
+    def __exit__(self, *excinfo):
+        global _UNEVEN_SPACING_ALLOWED
+        _UNEVEN_SPACING_ALLOWED = self._before
+
+
+def _resampledVolume(scene, files, name, what, notes):
+    voxels, ijkToRas, _, note = resampledSeries(files)
+    volumeNode = addVolumeFromArray(scene, name, voxels, ijkToRas)
+    header = readHeader(files[0])
+    if header is not None and scene.GetSubjectHierarchyNode() is not None:
+        patientIdentity.placeUnderPatientStudy(scene, volumeNode, patientIdentity.identityFromDicomDataset(header))
+    _note(notes, f"{what}: {note}")
+    return volumeNode
 
 
 def _readVolume(scene, paths, labelmap, name):
