@@ -302,6 +302,11 @@ _NRRD_HEADERS = {
     "NaN origin": (lambda h: {_line(h, "space origin"): "space origin: (nan,0,0)"}, r"space origin"),
     "no sizes field": (lambda h: {_line(h, "sizes"): "# sizes removed"}, r"has no 'sizes' field"),
     "dimension 2": (lambda h: {_line(h, "dimension"): "dimension: 2"}, r"has dimension 2"),
+    "kinds misspelt (was SIGABRT)": (lambda h: {_line(h, "kinds"): _line(h, "kinds").replace("domain", "dom0in", 1)},
+                                     r"header ITK cannot read .*couldn't parse \"dom0in\""),
+    "space misspelt (was SIGABRT)": (lambda h: {_line(h, "space"): "space: left-posterior-superio"},
+                                     r"header ITK cannot read .*couldn't parse space"),
+    "unknown field": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ncolour: red"}, r"header ITK cannot read"),
     "detached data file missing": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ndata file: elsewhere.raw.gz"},
                                    r"names data file 'elsewhere.raw.gz', which does not exist"),
 }

@@ -443,6 +443,23 @@ class _ValueScan:
             self.layout.refuse(f"holds more than {MAXIMUM_LABEL_COUNT} distinct values: expected a label map (an image given as a segmentation?)")
 
 
+def _checkWithItk(layout):
+    """ITK's own header parser (the one Slicer's readers use) on the header only, through
+    SimpleITK, which raises where Slicer's reader would abort the process (an unknown 'kinds'
+    or 'space' value, an inconsistent NIfTI orientation)."""
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(layout.path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = next((line for line in reversed(lines) if line.startswith("[")), None) or (lines[-1] if lines else "")
+        detail = re.sub(r"^.*?(\[\w+\].*)$", r"\1", detail)[:200]
+        layout.refuse(f"has a header ITK cannot read ({detail})")
+
+
 def _readData(layout, scan, expectedBytes):
     """Feed the whole data stream to ``scan``; returns the bytes decoded."""
     with open(layout.dataPath, "rb") as stream:
@@ -565,6 +582,7 @@ def checkImageFile(path, what="Image file", labelmap=False):
         _readData(layout, scan, expectedBytes)
     except OSError as error:
         raise ValueError(f"{fileFormat} file '{path}' cannot be read ({error.strerror or error})") from None
+    _checkWithItk(layout)
     return ImageFileSummary(
         path=path, format=fileFormat, size=tuple(layout.size), spacing=tuple(layout.spacing), dtype=str(layout.dtype),
         components=layout.components, minimum=None if scan.minimum == math.inf else scan.minimum,
