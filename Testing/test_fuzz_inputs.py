@@ -310,6 +310,46 @@ _NRRD_HEADERS = {
     "detached data file missing": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ndata file: elsewhere.raw.gz"},
                                    r"names data file 'elsewhere.raw.gz', which does not exist"),
 }
+def _segmentField(pattern, replacement):
+    def replace(header):
+        match = re.search(pattern, header)
+        return {match.group(0): re.sub(pattern, replacement, match.group(0))}
+    return replace
+
+
+# Slicer trusts these key/value pairs of a .seg.nrrd: each mutation below was measured wrong
+# (label value 'abc' counted the background: 5454 mL), dropped a segment, or aborted the process.
+for _name, _pattern, _replacement, _expected in (
+    ("segment label value 'abc' (was 5454 mL)", r"Segment0_LabelValue:=\d+", "Segment0_LabelValue:=abc", r"label value 'abc'"),
+    ("segment label value 0 (was 5454 mL)", r"Segment0_LabelValue:=\d+", "Segment0_LabelValue:=0", r"label value '0'"),
+    ("segment in layer 99 (was dropped)", r"Segment0_Layer:=\d+", "Segment0_Layer:=99", r"in layer '99': the file has \d+ layer"),
+    ("segment in layer -1 (was dropped)", r"Segment0_Layer:=\d+", "Segment0_Layer:=-1", r"in layer '-1'"),
+    ("segment extent beyond the image (was SIGABRT)", r"Segment0_Extent:=[^\n]*", "Segment0_Extent:=0 100000 0 100000 0 100000",
+     r"beyond the image"),
+    ("segment extent of two numbers", r"Segment0_Extent:=[^\n]*", "Segment0_Extent:=1 2", r"expected six whole numbers"),
+    ("segment without ID", r"Segment0_ID:=[^\n]*", "Segment0_ID:=", r"no ID"),
+    ("two segments, one ID (was dropped)", r"Segment1_ID:=[^\n]*", "Segment1_ID:=S_JKRbgqG5dzANhhmz", r"the ID .* of segment 0|ID"),
+    ("two segments, one label in one layer", r"Segment1_LabelValue:=\d+", "Segment1_LabelValue:=1", r"two segments would share their voxels"),
+    ("segments numbered with a gap", r"Segment1_", "Segment7_", r"numbers its segments"),
+    ("a value broken over two lines (was SIGSEGV)", r"Segmentation_ConversionParameters:=[^\n]{40}", None, r"NRRD does not define"),
+):
+    def _keyValueCase(w, pattern=_pattern, replacement=_replacement):
+        source = w.copy(w.demo["segmentation"], "source.seg.nrrd")
+        header = open(source, "rb").read().split(b"\n\n")[0].decode("latin-1")
+        match = re.search(pattern, header)
+        if replacement is None:
+            changes = {match.group(0): match.group(0)[:-10] + "\n much: " + match.group(0)[-10:]}
+        elif pattern == r"Segment1_ID:=[^\n]*":
+            first = re.search(r"Segment0_ID:=([^\n]*)", header).group(1)
+            changes = {match.group(0): f"Segment1_ID:={first}"}
+        elif pattern == "Segment1_":
+            changes = {line: line.replace("Segment1_", "Segment7_") for line in header.splitlines() if line.startswith("Segment1_")}
+        else:
+            changes = {match.group(0): re.sub(pattern, replacement, match.group(0))}
+        return Run(["segment-volumes", "--segmentation", bad.nrrdWithHeader(source, w.path("mutated.seg.nrrd"), changes)])
+    case(".seg.nrrd segment list", _name, _expected)(_keyValueCase)
+
+
 for _sourceKey in ("demo", "dcmqi"):
     for _name, (_replace, _expected) in _NRRD_HEADERS.items():
         case("NRRD header", f"{_sourceKey}: {_name}", _expected, shared=_sourceKey == "dcmqi")(_nrrd(_sourceKey, _replace))

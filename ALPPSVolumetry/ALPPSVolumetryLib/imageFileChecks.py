@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .inputChecks import checkedInputFile
+from .segmentationFileChecks import checkSegmentList
 
 # 2^31 voxels (e.g. 2048 x 2048 x 512): far above any CT or MRI of the liver, far below what
 # would exhaust memory before the reader fails.
@@ -70,6 +71,7 @@ class _Layout:
         self.encoding = "raw"
         self.scale = (1.0, 0.0)  # slope, intercept applied by the reader
         self.dataAtEnd = False
+        self.keyValues = {}
 
     def refuse(self, problem):
         raise ValueError(f"{self.format} file '{self.path}' {problem}")
@@ -109,6 +111,14 @@ for _names, _code in (
 ):
     for _name in _names:
         _NRRD_TYPES[_name] = _code
+# Every field the NRRD format defines (teem's nrrdField names and their accepted spellings).
+_NRRD_FIELDS = {
+    "content", "number", "type", "block size", "blocksize", "dimension", "space", "space dimension", "sizes", "spacings",
+    "thicknesses", "axis mins", "axismins", "axis maxs", "axismaxs", "centers", "centerings", "kinds", "labels", "units",
+    "min", "max", "old min", "oldmin", "old max", "oldmax", "endian", "encoding", "line skip", "lineskip", "byte skip",
+    "byteskip", "sample units", "sampleunits", "space units", "space origin", "space directions", "measurement frame",
+    "data file", "datafile",
+}
 _NRRD_ENCODINGS = {"raw": "raw", "gzip": "gzip", "gz": "gzip", "bzip2": "bzip2", "bz2": "bzip2", "ascii": "ascii", "text": "ascii",
                    "txt": "ascii"}
 
@@ -147,10 +157,16 @@ def _readNrrdHeader(path):
         if not line or line.startswith("#"):
             continue
         if ":=" in line and (": " not in line or line.index(":=") < line.index(": ")):
-            continue  # key/value pairs (segment names, colours) say nothing about the voxels
+            key, _, value = line.partition(":=")
+            layout.keyValues[key.strip()] = value  # segment names, label values, layers: checked for .seg.nrrd
+            continue
         key, separator, value = line.partition(": ")
         if not separator:
             layout.refuse(f"has a header line '{line[:60]}' that is not 'field: value'")
+        if key.strip().lower() not in _NRRD_FIELDS:
+            # teem reports some unknown fields and not others; Slicer's segmentation reader has
+            # crashed on such a line (a value broken over two lines).
+            layout.refuse(f"has a header line '{line[:60]}' whose field '{key.strip()[:40]}' NRRD does not define")
         fields[key.strip().lower()] = value.strip()
     try:
         dimension = int(fields["dimension"])
@@ -573,6 +589,8 @@ def checkImageFile(path, what="Image file", labelmap=False):
     except (struct.error, OSError, IndexError) as error:
         raise ValueError(f"{fileFormat} file '{path}' has an unreadable header ({error})") from None
     _checkGeometry(layout)
+    if path.lower().endswith(".seg.nrrd"):
+        checkSegmentList(layout.keyValues, layout.size, layout.components, layout.refuse)
     if layout.components > 1 and not path.lower().endswith(".seg.nrrd"):
         # .seg.nrrd keeps overlapping segments in layers; any other file must be one scalar volume.
         layout.refuse(f"holds {layout.components} values per voxel (a time series or colour image): expected one value per voxel")
