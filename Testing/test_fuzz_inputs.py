@@ -306,6 +306,7 @@ _NRRD_HEADERS = {
                                      r"header ITK cannot read .*couldn't parse \"dom0in\""),
     "space misspelt (was SIGABRT)": (lambda h: {_line(h, "space"): "space: left-posterior-superio"},
                                      r"header ITK cannot read .*couldn't parse space"),
+    "byte order flipped": (lambda h: {_line(h, "endian"): "endian: big"}, r"no segment claims|label value|Label"),
     "unknown field": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ncolour: red"}, r"header ITK cannot read"),
     "detached data file missing": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ndata file: elsewhere.raw.gz"},
                                    r"names data file 'elsewhere.raw.gz', which does not exist"),
@@ -352,6 +353,8 @@ for _name, _pattern, _replacement, _expected in (
 
 for _sourceKey in ("demo", "dcmqi"):
     for _name, (_replace, _expected) in _NRRD_HEADERS.items():
+        if _sourceKey == "dcmqi" and _name == "byte order flipped":
+            continue  # a plain label map has no segment list to contradict it: see the case with --labels
         case("NRRD header", f"{_sourceKey}: {_name}", _expected, shared=_sourceKey == "dcmqi")(_nrrd(_sourceKey, _replace))
 
 for _name, _build, _expected in (
@@ -715,6 +718,16 @@ for _name, _text, _expected, _suffix, _encoding in (
     ("manifest missing segmentation file", "date,segmentation\n2026-03-02,none.nii.gz\n", r"none.nii.gz' does not exist", ".csv", "utf-8"),
 ):
     case("time point manifest", _name, _expected)(_manifest(_text, _suffix, _encoding))
+
+
+def _flippedLiver(w):
+    source = w.copy(w.shared("dcmqi", "liver_seg.nrrd"))
+    header = open(source, "rb").read().split(b"\n\n")[0].decode("latin-1")
+    path = bad.nrrdWithHeader(source, w.path("flipped.nrrd"), {_line(header, "endian"): "endian: big"})
+    return Run(["segment-volumes", "--segmentation", path, "--labels", "1=Liver"])
+
+
+case("NRRD header", "dcmqi: byte order flipped, --labels 1=Liver", r"no voxels for label values \[1\] \(Liver\)", shared=True)(_flippedLiver)
 
 
 # --- good inputs among the bad: the right number --------------------------------------------------

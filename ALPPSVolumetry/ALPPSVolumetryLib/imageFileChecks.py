@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .inputChecks import checkedInputFile
-from .segmentationFileChecks import checkSegmentList
+from .segmentationFileChecks import checkLayerValues, checkSegmentList
 
 # 2^31 voxels (e.g. 2048 x 2048 x 512): far above any CT or MRI of the liver, far below what
 # would exhaust memory before the reader fails.
@@ -420,11 +420,13 @@ class _ValueScan:
         self.minimum = math.inf
         self.maximum = -math.inf
         self.labels = set()
+        self.layerLabels = [set() for _ in range(layout.components)]  # .seg.nrrd: the values of each layer
         self.floating = layout.dtype.kind == "f" or layout.scale != (1.0, 0.0)
 
     def add(self, data):
         data = self.remainder + data
-        usable = len(data) - len(data) % self.dtype.itemsize
+        # Whole voxels only (all layers of a .seg.nrrd voxel), so that each value keeps its layer.
+        usable = len(data) - len(data) % (self.dtype.itemsize * self.layout.components)
         self.remainder = data[usable:]
         if usable:
             self._values(np.frombuffer(data[:usable], dtype=self.dtype))
@@ -454,6 +456,10 @@ class _ValueScan:
         if self.floating and not np.array_equal(values, np.floor(values)):
             bad = values[values != np.floor(values)][0]
             self.layout.refuse(f"holds non-integer label value {bad:g}: expected whole label numbers")
+        if len(self.layerLabels) > 1 and values.size % len(self.layerLabels) == 0:
+            perLayer = values.reshape(-1, len(self.layerLabels))
+            for layer, found in enumerate(self.layerLabels):
+                found.update(np.unique(perLayer[:, layer]).astype(np.int64).tolist())
         self.labels.update(np.unique(values).astype(np.int64).tolist())
         if len(self.labels) > MAXIMUM_LABEL_COUNT:
             self.layout.refuse(f"holds more than {MAXIMUM_LABEL_COUNT} distinct values: expected a label map (an image given as a segmentation?)")
@@ -601,6 +607,9 @@ def checkImageFile(path, what="Image file", labelmap=False):
     except OSError as error:
         raise ValueError(f"{fileFormat} file '{path}' cannot be read ({error.strerror or error})") from None
     _checkWithItk(layout)
+    if path.lower().endswith(".seg.nrrd") and labelmap:
+        layers = scan.layerLabels if layout.components > 1 else [scan.labels]
+        checkLayerValues(layout.keyValues, layers, layout.refuse)
     return ImageFileSummary(
         path=path, format=fileFormat, size=tuple(layout.size), spacing=tuple(layout.spacing), dtype=str(layout.dtype),
         components=layout.components, minimum=None if scan.minimum == math.inf else scan.minimum,

@@ -61,3 +61,26 @@ def checkSegmentList(keyValues, size, layers, refuse):
                 low, high = extent[2 * axis], extent[2 * axis + 1]
                 if low <= high and (low < 0 or high >= size[axis]):
                     refuse(f"gives {what} the extent {extent}, beyond the image's {size[0]} x {size[1]} x {size[2]} voxels")
+
+
+def checkLayerValues(keyValues, layerValues, refuse):
+    """Every non-zero voxel value of each layer must be the label value of a segment of that
+    layer: otherwise the voxel type, byte order or segment list does not match the data (a
+    byte order flipped by damage turns label 1 into 256 and every segment reads empty)."""
+    segments = {}
+    for key, value in keyValues.items():
+        match = _SEGMENT_FIELD.match(key)
+        if match:
+            segments.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    if not segments:
+        return
+    named = {}
+    for fields in segments.values():
+        layer = _integers(fields.get("Layer", "0"), 1)[0]
+        named.setdefault(layer, set()).add(_integers(fields.get("LabelValue", ""), 1)[0])
+    for layer, values in enumerate(layerValues):
+        orphans = sorted(value for value in values if value and value not in named.get(layer, set()))
+        if orphans:
+            shown = ", ".join(str(value) for value in orphans[:8]) + (" ..." if len(orphans) > 8 else "")
+            refuse(f"has voxels of value {shown} in layer {layer} that no segment claims (segments of that layer: "
+                   f"{sorted(named.get(layer, set()))}): the voxel type, byte order or segment list does not match the data")
