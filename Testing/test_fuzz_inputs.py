@@ -290,7 +290,7 @@ def _sizes(factor):
 
 
 _NRRD_HEADERS = {
-    "fewer slices than the data": (_sizes(0.5), r"decodes to more voxel data"),
+    "fewer slices than the data": (_sizes(0.5), r"decodes to more voxel data|extent .* beyond the image"),
     "more slices than the data": (_sizes(2.0), r"holds .* bytes of voxel data: its header describes|is truncated"),
     "type block": (lambda h: {_line(h, "type"): "type: block"}, r"voxel type 'block'"),
     "encoding zip": (lambda h: {_line(h, "encoding"): "encoding: zip"}, r"encoding 'zip'"),
@@ -307,7 +307,7 @@ _NRRD_HEADERS = {
     "space misspelt (was SIGABRT)": (lambda h: {_line(h, "space"): "space: left-posterior-superio"},
                                      r"header ITK cannot read .*couldn't parse space"),
     "byte order flipped": (lambda h: {_line(h, "endian"): "endian: big"}, r"no segment claims|label value|Label"),
-    "unknown field": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ncolour: red"}, r"header ITK cannot read"),
+    "unknown field": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ncolour: red"}, r"field 'colour' NRRD does not define"),
     "detached data file missing": (lambda h: {_line(h, "encoding"): _line(h, "encoding") + "\ndata file: elsewhere.raw.gz"},
                                    r"names data file 'elsewhere.raw.gz', which does not exist"),
 }
