@@ -86,7 +86,7 @@ def checkedDicomSeries(source, what="DICOM series"):
             "alpps --allow-uneven-spacing)", list(series.files))
     if problems:
         detail = _gapProblem(series) if any("spacing" in p or "missing" in p for p in problems) else None
-        raise ValueError(f"{what} '{label}': {problems[0]}" + (f"; {detail}" if detail else "") + ": the slices do not form one whole volume")
+        raise ValueError(f"{what} '{label}': {problems[0]}" + (f"; {detail}" if detail else ""))
     if len(series.files) < 2:
         raise ValueError(f"{what} '{label}' holds {len(series.files)} slice(s): expected a volume of several slices")
     return list(series.files), notes
