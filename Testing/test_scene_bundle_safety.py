@@ -181,3 +181,36 @@ def test_notABundleIsNamed(sandbox):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         sandbox.slicer.loadSceneBundle(str(sandbox.root / "nowhere.mrb"))
     assert sandbox.writtenOutside() == [] and sandbox.unpackedLeft() == []
+
+
+def test_bundleDataFilesAreReadCompletelyYetMapsMayHoldUndefinedVoxels(sandbox):
+    """A relative-enhancement map saved by ALPPS marks undefined voxels NaN: the bundle still
+    opens; a segmentation cut short inside the bundle is refused, naming its entry."""
+    import numpy as np
+    from ALPPSVolumetryLib import segmentationImport
+
+    scene = sandbox.slicer.scene
+    voxels = np.linspace(-0.5, 2.0, 4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)
+    voxels[0, 0, :3] = np.nan
+    segmentationImport.addVolumeFromArray(scene, "RLE map", voxels, np.diag([2.0, 2.0, 3.0, 1.0]))
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Phantom")
+    labels = np.zeros((4, 5, 6), dtype=np.uint8)
+    labels[1:3, 1:4, 2:5] = 1
+    segmentationImport.importLabelArray(segmentationNode, labels, np.diag([2.0, 2.0, 3.0, 1.0]), {1: "Liver"})
+    bundle = sandbox.slicer.saveSceneBundle(str(sandbox.root / "maps.mrb"))
+    scene.Clear(False)
+    sandbox.slicer.loadSceneBundle(bundle)
+    from slicer.util import arrayFromVolume
+
+    reloaded = arrayFromVolume(scene.GetFirstNodeByName("RLE map"))
+    assert np.isnan(reloaded[0, 0, :3]).all() and np.array_equal(reloaded[1:], voxels[1:])
+    with zipfile.ZipFile(bundle) as original:
+        entry = next(name for name in original.namelist() if name.endswith(".seg.nrrd"))
+        cut = sandbox.root / "cut.mrb"
+        with zipfile.ZipFile(cut, "w") as copy:
+            for info in original.infolist():
+                data = original.read(info)
+                copy.writestr(info, data[: len(data) // 2] if info.filename == entry else data)
+    with pytest.raises(ValueError, match=r"cut.mrb': .*\.seg\.nrrd' (is truncated|ends after)"):
+        sandbox.slicer.loadSceneBundle(str(cut))
+    assert sandbox.unpackedLeft() == [] and sandbox.writtenOutside() == []

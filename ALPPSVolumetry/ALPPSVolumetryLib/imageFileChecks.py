@@ -412,9 +412,10 @@ def _readMetaHeader(path):
 
 
 class _ValueScan:
-    def __init__(self, layout, labelmap):
+    def __init__(self, layout, labelmap, finiteRequired=True):
         self.layout = layout
         self.labelmap = labelmap
+        self.finiteRequired = finiteRequired or labelmap
         self.dtype = layout.dtype
         self.remainder = b""
         self.minimum = math.inf
@@ -439,7 +440,9 @@ class _ValueScan:
             values = values.astype(np.float64) * self.layout.scale[0] + self.layout.scale[1]
         if self.floating:
             finite = np.isfinite(values)
-            if not finite.all():
+            if not finite.all() and not self.finiteRequired:
+                values = values[finite]  # maps ALPPS saves mark undefined voxels NaN (e.g. RLE where pre-contrast is 0)
+            elif not finite.all():
                 bad = values[~finite][0]
                 kind = "NaN" if np.isnan(bad) else "infinite"
                 self.layout.refuse(f"holds {kind} voxel values: expected finite numbers{' (whole label numbers)' if self.labelmap else ''}")
@@ -580,7 +583,7 @@ def imageFileFormat(path):
     return None
 
 
-def checkImageFile(path, what="Image file", labelmap=False):
+def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True):
     """Parse ``path`` completely (header and every voxel) and return an ImageFileSummary; refuse
     (ValueError naming the file) anything a reader could crash on or read wrong."""
     checkedInputFile(path, what)
@@ -601,7 +604,7 @@ def checkImageFile(path, what="Image file", labelmap=False):
         # .seg.nrrd keeps overlapping segments in layers; any other file must be one scalar volume.
         layout.refuse(f"holds {layout.components} values per voxel (a time series or colour image): expected one value per voxel")
     expectedBytes = int(np.prod(layout.size)) * layout.components * layout.dtype.itemsize
-    scan = _ValueScan(layout, labelmap)
+    scan = _ValueScan(layout, labelmap, finiteRequired)
     try:
         _readData(layout, scan, expectedBytes)
     except OSError as error:

@@ -123,7 +123,9 @@ def _checkDataFiles(folder, bundlePath):
             if imageFileFormat(path) in (None, "DICOM"):
                 continue
             try:
-                checkImageFile(path, "Data file", labelmap=name.lower().endswith(".seg.nrrd"))
+                isSegmentation = name.lower().endswith(".seg.nrrd")
+                # Scalar maps saved by ALPPS itself mark undefined voxels NaN: only segmentations must be finite.
+                checkImageFile(path, "Data file", labelmap=isSegmentation, finiteRequired=isSegmentation)
             except ValueError as error:
                 entry = os.path.relpath(path, folder).replace(os.sep, "/")
                 message = str(error).replace(path, entry)
