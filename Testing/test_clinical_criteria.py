@@ -212,3 +212,20 @@ def test_section2WorkedExampleThroughTheVolumetryCommand(slicerContext, tmp_path
     low, high = plan["sFLRInterval"]
     assert low < 26.496 < high
     assert "sFLR 26.50 %" in capsys.readouterr().out
+
+
+def test_twoScansOnOneDayGiveNoRateAndSayWhy(slicerContext, tmp_path, capsys):
+    """Two scans on one day, roles inferred: each gets its own role, and the growth between them
+    has no rate per day, with the reason, never a division by zero or an invented error."""
+    first = _boxSegmentationFile(slicerContext.scene, tmp_path / "a.seg.nrrd", 300.0)
+    second = _boxSegmentationFile(slicerContext.scene, tmp_path / "b.seg.nrrd", 420.0)
+    day = (STAGE_1 + datetime.timedelta(days=7)).isoformat()
+    jsonPath = tmp_path / "growth.json"
+    assert cli.main(["hypertrophy", "--height", "170", "--weight", "70", "--stage1-date", STAGE_1.isoformat(),
+                     "--timepoint", f"{day}::{first}", "--timepoint", f"{day}::{second}", "--json", str(jsonPath)]) == 0
+    document = json.loads(jsonPath.read_text())
+    assert [point["role"] for point in document["timePoints"]] == ["interstage", "interstage 2"]
+    (interval,) = document["intervals"]
+    assert interval["rateDays"] == 0 and interval["remnant"]["relativeGrowthPercentPerDay"] is None
+    assert "share the date" in interval["notComputed"]["relativeGrowthPercentPerDay"]
+    assert "share the date" in capsys.readouterr().out

@@ -19,7 +19,6 @@ from syntheticDicom import writeSyntheticPatient
 
 from alpps import cli
 from ALPPSAssessmentLib.dicomExport import encapsulatedReport, resultsExport
-from ALPPSVolumetryLib import syntheticPatient
 
 pytestmark = pytest.mark.skipif(orthancExecutable() is None, reason="Orthanc is not installed (apt-get install orthanc): PACS round trip skipped")
 PLAN = "right_trisectionectomy"

@@ -55,8 +55,12 @@ def test_liverMasksMatchSimpleITK(slicerContext, sharedData, relativePath, label
 
 def test_labelMappingMistakesAreNamed(slicerContext, sharedData):
     path = os.path.join(sharedData, "ircad1", "couinaud_labels.nii.gz")
-    with pytest.raises(ValueError, match=r"label values \[8\].*does not name"):
-        segmentationIO.loadSegmentation(slicerContext.scene, path, {v: n for v, n in COUINAUD_NAMES.items() if v != 8})
+    # Issue 15: a mapping may name only the labels wanted; the others are left out and listed.
+    notes = []
+    partial = segmentationIO.loadSegmentation(slicerContext.scene, path, {v: n for v, n in COUINAUD_NAMES.items() if v != 8}, notes=notes)
+    names = [partial.GetSegmentation().GetNthSegment(i).GetName() for i in range(partial.GetSegmentation().GetNumberOfSegments())]
+    assert names == [COUINAUD_NAMES[v] for v in range(1, 8)]
+    assert notes == [f"label map '{path}': label value(s) 8 not named in the label mapping, left out"]
     with pytest.raises(ValueError, match=r"no voxels for label values \[9\]"):
         segmentationIO.loadSegmentation(slicerContext.scene, path, {**COUINAUD_NAMES, 9: "Segment IX"})
 
@@ -66,5 +70,5 @@ def test_unreadableFilesAreNamed(slicerContext, sharedData, tmp_path):
         segmentationIO.loadSegmentation(slicerContext.scene, str(tmp_path / "nowhere.nii.gz"))
     notAnImage = tmp_path / "notes.nrrd"
     notAnImage.write_text("not an image")
-    with pytest.raises(ValueError, match="notes.nrrd.*could not be read as a volume"):
+    with pytest.raises(ValueError, match="notes.nrrd' does not start with 'NRRD000'"):
         segmentationIO.loadVolume(slicerContext.scene, str(notAnImage))

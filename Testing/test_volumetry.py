@@ -230,7 +230,19 @@ def test_segmentationUnrelatedToTheVolumeIsRefused(syntheticCase, slicerContext)
     partly = timePoint.ijkToRAS.copy()
     partly[:3, 3] += (0.0, 0.0, 120.0)
     partScan = segmentationImport.addVolumeFromArray(slicerContext.scene, "Part scan", timePoint.ct, partly)
-    assert "lies within volume 'Part scan'" in segmentationIO.checkSegmentationOnVolume(segmentationNode, partScan)
+    with pytest.raises(ValueError, match="'Part scan': part of its labelled voxels lie outside the volume"):
+        segmentationIO.checkSegmentationOnVolume(segmentationNode, partScan)
+    # Issue 15: a volume 10 % finer that still holds the segmentation, and one shifted by half a voxel.
+    finer = timePoint.ijkToRAS.copy()
+    finer[:3, :3] *= 1.1
+    finerScan = segmentationImport.addVolumeFromArray(slicerContext.scene, "Finer scan", timePoint.ct, finer)
+    with pytest.raises(ValueError, match=r"'Finer scan': its voxel spacing .* differs from the volume's"):
+        segmentationIO.checkSegmentationOnVolume(segmentationNode, finerScan)
+    halfVoxel = timePoint.ijkToRAS.copy()
+    halfVoxel[:3, 3] += 0.5 * timePoint.ijkToRAS[:3, 0]
+    shiftedScan = segmentationImport.addVolumeFromArray(slicerContext.scene, "Shifted scan", timePoint.ct, halfVoxel)
+    with pytest.raises(ValueError, match=r"'Shifted scan': its origin is 0.50 voxel off"):
+        segmentationIO.checkSegmentationOnVolume(segmentationNode, shiftedScan)
 
 
 # --- real data -----------------------------------------------------------------------------

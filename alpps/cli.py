@@ -1,26 +1,15 @@
 """The `alpps` batch command: the extension's logic without the Slicer application."""
 
-import argparse
 import json
 import sys
 
-from . import __version__
+from . import __version__, inputOptions
 from .printing import formatHypertrophy, formatSparing, formatVolumetry
 
 
 def _parseLabelMapping(text):
-    """'1=Segment I,2=Segment II' or a JSON file {"1": "Segment I", ...} -> {1: 'Segment I', ...}."""
-    if text is None:
-        return None
-    if text.lower().endswith(".json"):
-        with open(text, encoding="utf-8") as stream:
-            raw = json.load(stream)
-    else:
-        raw = dict(item.split("=", 1) for item in text.split(",") if item.strip())
-    try:
-        return {int(value): str(name).strip() for value, name in raw.items()}
-    except ValueError:
-        raise SystemExit(f"alpps: --labels '{text}' must map integer label values to names, e.g. 1=Segment I,2=Segment II")
+    """'1=Segment I,2=Segment II', a JSON file {"1": "Segment I", ...} or a preset -> {1: 'Segment I', ...}."""
+    return inputOptions.parseLabelMapping(text)
 
 
 def _commandDemo(arguments):
@@ -67,13 +56,7 @@ def _commandSegmentVolumes(arguments):
 
 
 def _parseRoleOverrides(items):
-    overrides = {}
-    for item in items or ():
-        segment, separator, role = item.rpartition("=")
-        if not separator or not segment.strip():
-            raise SystemExit(f"alpps: --role '{item}' must read SEGMENT=ROLE, e.g. 'Lesion 2=tumour' or 'S4=IV'")
-        overrides[segment.strip()] = role.strip()
-    return overrides
+    return inputOptions.parseRoleOverrides(items)
 
 
 def _settingsFromArguments(arguments):
@@ -114,7 +97,7 @@ def _commandVolumetry(arguments):
         )
         geometryWarning = None
         if arguments.volume:
-            volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume)
+            volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")
             geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
         result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
     if geometryWarning:
@@ -131,6 +114,9 @@ def _commandVolumetry(arguments):
 def _parseTimePointArgument(text):
     """DATE:VOLUME:SEGMENTATION[:ROLE]; VOLUME may be empty."""
     parts = text.split(":")
+    if any(len(part) == 1 and part.isalpha() and following[:1] in ("\\", "/") for part, following in zip(parts[1:], parts[2:])):
+        raise SystemExit(f"alpps: --timepoint '{text}' holds a Windows path with a drive letter, whose colon splits the option: "
+                         "use --timepoints FILE (a CSV or JSON list of the scans)")
     if len(parts) not in (3, 4) or not parts[0] or not parts[2]:
         raise SystemExit(
             f"alpps: --timepoint '{text}' must read DATE:VOLUME:SEGMENTATION[:ROLE], "
@@ -155,6 +141,7 @@ def _inferredRoles(dates, stage1Date):
 def _parseLabs(items):
     """{date: labs} from 'DATE:QUANTITY=VALUE UNIT,...' (e.g. '2026-03-15:bilirubin=20 umol/L,inr=1.1')."""
     from ALPPSAssessmentLib import assessmentWorkflow, timeline
+    from ALPPSVolumetryLib import inputChecks
 
     labsByDate = {}
     for item in items or ():
@@ -169,10 +156,16 @@ def _parseLabs(items):
                 continue
             number, _, unit = valueText.strip().partition(" ")
             try:
-                entries[quantity.strip()] = (float(number), unit.strip())
+                value = float(number)
             except ValueError:
                 raise SystemExit(f"alpps: --labs value '{part}' must read QUANTITY=VALUE UNIT, e.g. bilirubin=20 umol/L") from None
-        labsByDate[timeline.parseStudyDate(dateText, f"date of the laboratory values '{item}'")] = assessmentWorkflow.labsFromValues(entries)
+            if quantity.strip() in entries:
+                raise ValueError(f"--labs '{item}' gives {quantity.strip()} twice: expected each quantity once per date")
+            entries[quantity.strip()] = (inputChecks.checkedNumber(value, f"--labs {quantity.strip()}", 0.0, None, unit.strip()), unit.strip())
+        date = timeline.parseStudyDate(dateText, f"date of the laboratory values '{item}'")
+        if date in labsByDate:
+            raise ValueError(f"--labs gives {date.isoformat()} twice: put every value of that day in one option")
+        labsByDate[date] = assessmentWorkflow.labsFromValues(entries)
     return labsByDate
 
 
@@ -213,9 +206,19 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
     from ALPPSAssessmentLib import timeline
     from ALPPSVolumetryLib import segmentationIO
 
-    entries = [_parseTimePointArgument(text) for text in arguments.timepoint]
+    manifest = getattr(arguments, "manifestEntries", None)
+    if manifest:
+        entries = [(entry.date, entry.volume, entry.segmentation, entry.role) for entry in manifest]
+    else:
+        entries = [_parseTimePointArgument(text) for text in arguments.timepoint or ()]
+    if not entries:
+        raise ValueError("no scans given: expected --timepoint DATE:VOLUME:SEGMENTATION (one per scan) or --timepoints FILE")
     dates = [timeline.parseStudyDate(date, f"date of time point '{date}'") for date, _, _, _ in entries]
-    roleOfDate = dict(zip(sorted(dates), _inferredRoles(sorted(dates), stage1Date)))
+    inputOptions.checkCourseDates(dates, stage1Date)
+    # Roles follow the scans' order by date (then as given): two scans on one day get two roles, and
+    # the growth between them says why it has no rate.
+    order = sorted(range(len(dates)), key=lambda index: (dates[index], index))
+    roleOfEntry = dict(zip(order, _inferredRoles([dates[index] for index in order], stage1Date)))
     labsByDate = _parseLabs(arguments.labs_of_day)
     functionByDate = functionByDate or {}
     unmatched = sorted(date for date in functionByDate if date not in dates)
@@ -226,14 +229,15 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
         )
     labelNames = _parseLabelMapping(arguments.labels)
     loaded = []
-    for (_, volumePath, segmentationPath, role), date in zip(entries, dates):
-        segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, labelNames)
-        volumeNode = segmentationIO.loadVolume(scene, volumePath) if volumePath else None
+    entryLabels = [_parseLabelMapping(entry.labels) if entry.labels else labelNames for entry in manifest] if manifest else [labelNames] * len(entries)
+    for index, ((_, volumePath, segmentationPath, role), date, names) in enumerate(zip(entries, dates, entryLabels)):
+        segmentationNode = segmentationIO.loadSegmentation(scene, segmentationPath, names)
+        volumeNode = segmentationIO.loadVolume(scene, volumePath, what=f"Scan of {date.isoformat()}") if volumePath else None
         if volumeNode is not None:
             warning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
             if warning:
                 print(f"warning: {warning}")
-        point = timeline.TimePoint(role or roleOfDate[date], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {}),
+        point = timeline.TimePoint(role or roleOfEntry[index], date, segmentationNode, volumeNode, labs=labsByDate.pop(date, {}),
                                    remnantFunction=dict(functionByDate.get(date, {})))
         loaded.append((point, segmentationPath))
     if labsByDate:
@@ -291,9 +295,7 @@ def _commandSparing(arguments):
     settings = _settingsFromArguments(arguments)
     vessels = None
     if arguments.vessel:
-        vessels = dict(item.split("=", 1) for item in arguments.vessel if "=" in item)
-        if len(vessels) != len(arguments.vessel):
-            raise SystemExit("alpps: --vessel must read NAME=SEGMENT, e.g. 'right hepatic vein=RHV'")
+        vessels = inputOptions.parseVessels(arguments.vessel)
     roles = _parseRoleOverrides(arguments.role)
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
@@ -315,8 +317,8 @@ def _commandReport(arguments):
 
     from .headless import SlicerContext
 
-    if bool(arguments.scene) == bool(arguments.timepoint):
-        raise SystemExit("alpps report: give either --scene BUNDLE.mrb or one --timepoint per scan")
+    if bool(arguments.scene) == bool(arguments.timepoint or arguments.timepoints):
+        raise SystemExit("alpps report: give either --scene BUNDLE.mrb, one --timepoint per scan, or --timepoints FILE")
     with SlicerContext() as context:
         scene = context.scene
         inputFiles = []
@@ -327,9 +329,9 @@ def _commandReport(arguments):
         else:
             saved = {}
             stage1Date = timeline.parseStudyDate(arguments.stage1_date, "stage 1 date") if arguments.stage1_date else None
-            for point, segmentationPath in _loadTimePoints(scene, arguments, stage1Date):
+            # Each segmentation's file is listed with its node (segmentationIO.IMPORTED_FROM_ATTRIBUTE).
+            for point, _ in _loadTimePoints(scene, arguments, stage1Date):
                 timeline.storeTimePoint(point)
-                inputFiles.append((f"Segmentation file, {point.role}", segmentationPath))
 
         def value(option, field, convert=str):
             given = getattr(arguments, option)
@@ -373,11 +375,15 @@ def _readCurvesCsv(path):
 
     from ALPPSAssessmentLib import mebrofeninUptake
 
+    inputOptions.checkedInputFile(path, "Time-activity table")
     try:
-        with open(path, newline="", encoding="utf-8") as stream:
+        # utf-8-sig: Excel writes CSV with a byte-order mark.
+        with open(path, newline="", encoding="utf-8-sig") as stream:
             rows = list(csv.DictReader(stream))
     except OSError as error:
         raise ValueError(f"Time-activity table '{path}' cannot be read: {error}") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"Time-activity table '{path}' is not a UTF-8 CSV table ({error})") from None
     if not rows:
         raise ValueError(f"Time-activity table '{path}' is empty: expected a header and one row per frame")
     try:
@@ -402,9 +408,9 @@ def _commandFunctionMebrofenin(arguments):
     curves = _readCurvesCsv(arguments.curves)
     with SlicerContext() as context:
         scene = context.scene
-        ctNode = segmentationIO.loadVolume(scene, arguments.ct)
+        ctNode = segmentationIO.loadVolume(scene, arguments.ct, what="--ct")
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        spectNode = segmentationIO.loadVolume(scene, arguments.spect)
+        spectNode = segmentationIO.loadVolume(scene, arguments.spect, what="--spect")
         registration = None
         if not arguments.already_registered:
             registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
@@ -463,10 +469,10 @@ def _commandFunctionGadoxetate(arguments):
     with SlicerContext() as context:
         scene = context.scene
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        hbpNode = segmentationIO.loadVolume(scene, arguments.hbp)
-        preNode = segmentationIO.loadVolume(scene, arguments.pre) if arguments.pre else None
-        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre) if arguments.t1_pre else None
-        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp) if arguments.t1_hbp else None
+        hbpNode = segmentationIO.loadVolume(scene, arguments.hbp, what="--hbp")
+        preNode = segmentationIO.loadVolume(scene, arguments.pre, what="--pre") if arguments.pre else None
+        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre, what="--t1-pre") if arguments.t1_pre else None
+        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp, what="--t1-hbp") if arguments.t1_hbp else None
         document = gadoxetateWorkflow.measureGadoxetate(
             segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius,
             spleenPoints=spleenPoints, liverPoints=liverPoints, t1PreMap=t1Pre, t1HbpMap=t1Hbp, t1Unit=arguments.t1_unit,
@@ -525,13 +531,14 @@ def _commandBenchmark(arguments):
 
 
 def _writeJson(path, document):
+    text = json.dumps(document, indent=2, allow_nan=False)  # NaN is not JSON: never written
     with open(path, "w", encoding="utf-8") as stream:
-        json.dump(document, stream, indent=2)
+        stream.write(text)
     print(f"JSON written to {path}")
 
 
 def buildParser():
-    parser = argparse.ArgumentParser(
+    parser = inputOptions.OneLineParser(
         prog="alpps",
         description="ALPPS liver volumetry and assessment without the Slicer application (same logic as the Slicer extension).",
     )
@@ -575,14 +582,14 @@ def buildParser():
     volumetry.add_argument("--json", help="write the results as JSON to this path")
     volumetry.set_defaults(run=_commandVolumetry)
 
-    growth = subcommands.add_parser("hypertrophy", help="remnant growth between time points (DH, KGR, %/day, mL/day)")
+    growth = subcommands.add_parser("hypertrophy", help="remnant growth between time points (DH, KGR, %%/day, mL/day)")
     growth.add_argument(
         "--timepoint",
         action="append",
-        required=True,
         help="DATE:VOLUME:SEGMENTATION[:ROLE] (repeat; VOLUME may be empty; ROLE: pre-stage 1, interstage, "
         "interstage 2, pre-stage 2, after stage 2; inferred from the dates when left out)",
     )
+    growth.add_argument("--timepoints", help=inputOptions.TIMEPOINTS_HELP)
     growth.add_argument("--plan", default="right_trisectionectomy", help="resection plan whose remnant is followed")
     growth.add_argument(
         "--stage1-date",
@@ -684,6 +691,7 @@ def buildParser():
         "--timepoint", action="append",
         help="instead of --scene: DATE:VOLUME:SEGMENTATION[:ROLE] (repeat), as for 'alpps hypertrophy'",
     )
+    report.add_argument("--timepoints", help=inputOptions.TIMEPOINTS_HELP)
     report.add_argument("--out", required=True, help="output folder for the report files")
     report.add_argument("--plan", help="plan whose remnant is followed (default: the scene's panel value, else right_trisectionectomy)")
     report.add_argument("--compare-plan", action="append", help="another plan measured beside it at every scan (repeat)")
@@ -718,16 +726,14 @@ def buildParser():
     from .pacsCommands import addCommands
 
     addCommands(subcommands)  # dicom-export and pacs (issue 18)
+    inputOptions.describeSubcommands(parser)
+    inputOptions.addVerboseOption(parser)
     return parser
 
 
 def main(argv=None):
     arguments = buildParser().parse_args(argv)
-    try:
-        return arguments.run(arguments)
-    except (ValueError, FileNotFoundError, IOError) as error:
-        print(f"alpps {arguments.command}: {error}", file=sys.stderr)
-        return 2
+    return inputOptions.runChecked(arguments)
 
 
 if __name__ == "__main__":

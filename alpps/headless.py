@@ -95,11 +95,18 @@ class SlicerContext:
 
     def loadSceneBundle(self, path):
         """Replace the scene's content with a .mrb, as File > Load scene does in Slicer."""
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Scene bundle '{path}' does not exist")
-        self.scene.Clear(False)
-        self.scene.SetURL(path)
-        if not self.scene.ReadFromMRB(path):
+        from ALPPSVolumetryLib.sceneBundles import UnpackedSceneBundle
+
+        # Unpacked here (every entry checked first) rather than by Slicer's ReadFromMRB, which
+        # trusts entry names and changes the working directory while it unzips.
+        with UnpackedSceneBundle(path, self._subdirectory("bundles")) as sceneFile:
+            self.scene.Clear(False)
+            self.scene.SetURL(sceneFile)
+            connected = self.scene.Connect()
+            self.scene.SetURL(os.path.abspath(path))
+            # Relative file names are resolved against the root folder: never the removed unpacked one.
+            self.scene.SetRootDirectory(os.path.dirname(os.path.abspath(path)))
+        if not connected:
             raise IOError(f"Slicer could not read the scene bundle '{path}'")
         return self.scene
 

@@ -2,7 +2,6 @@
 hospital's PACS reached through DICOM networking. Registered into the `alpps` parser by
 ``addCommands``."""
 
-import os
 
 from . import __version__
 

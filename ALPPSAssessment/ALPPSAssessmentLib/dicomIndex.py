@@ -222,7 +222,14 @@ def _pixelDataProblem(dataset, path, offset, size):
     if length is None:
         return "truncated: the file ends inside the pixel data element"
     if length == 0xFFFFFFFF:
-        return None  # compressed (encapsulated) frames: their lengths are not checked here
+        # Compressed (encapsulated) frames end with a sequence delimiter; a file cut in copying lacks it.
+        with open(path, "rb") as stream:
+            stream.seek(max(size - 16, 0))
+            tail = stream.read()
+        delimiter = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00" if byteOrder == "<" else b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"
+        if delimiter not in tail:
+            return "truncated: its compressed pixel data does not end with the sequence delimiter"
+        return None
     available = size - offset - headerLength
     if available < length:
         return f"truncated: pixel data has {max(available, 0)} of {length} bytes"

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, geometry, patientIdentity, segmentVolumes
+from ALPPSVolumetryLib.segmentationIO import IMPORTED_FROM_ATTRIBUTE
 
 from . import hypertrophy, imageRegistration, stageTwoReadiness, timeline
 
@@ -66,10 +67,12 @@ def fileSha256(path, chunkBytes=1 << 20):
 def _storageFiles(node):
     """The files a node was read from (every slice of a DICOM series), those that still exist."""
     storage = node.GetStorageNode() if hasattr(node, "GetStorageNode") else None
-    if storage is None:
-        return []
-    names = [storage.GetNthFileName(index) for index in range(storage.GetNumberOfFileNames())] or [storage.GetFileName()]
-    return [name for name in dict.fromkeys(names) if name and os.path.isfile(name)]
+    names = []
+    if storage is not None:
+        names = [storage.GetNthFileName(index) for index in range(storage.GetNumberOfFileNames())] or [storage.GetFileName()]
+    names = [name for name in names if name] or [node.GetAttribute(IMPORTED_FROM_ATTRIBUTE) or ""]
+    # Absolute paths, each once: Slicer lists the archetype both as given and resolved.
+    return [name for name in dict.fromkeys(os.path.abspath(name) for name in names if name) if os.path.isfile(name)]
 
 
 def _geometryDigest(digest, ijkToRAS):
@@ -122,7 +125,8 @@ def contentSha256(node):
         for index in range(segmentation.GetNumberOfSegments()):
             segmentId = segmentation.GetNthSegmentID(index)
             segment = segmentation.GetSegment(segmentId)
-            digest.update(f"{segmentId}|{segment.GetName()}".encode())  # label values and layers are storage detail
+            # The name, not the ID (imports draw random IDs); label values and layers are storage detail.
+            digest.update(f"{segment.GetName()}".encode())
             labelmap = segment.GetRepresentation("Binary labelmap")
             if labelmap is not None:
                 _segmentDigest(digest, labelmap, segment.GetLabelValue())
@@ -141,9 +145,9 @@ def inputEntry(description, node=None, path=None):
         entry["contentSha256"] = contentSha256(node)
         files = _storageFiles(node)
     else:
-        files = [path] if path else []
+        files = [os.path.abspath(path)] if path else []
     if path and node is not None:
-        files = [path]
+        files = [os.path.abspath(path)]
     if files:
         entry["files"] = files
         if len(files) == 1:

@@ -7,6 +7,8 @@ import json
 import os
 import re
 
+from ALPPSVolumetryLib.imageFileChecks import checkImageFile
+
 from . import patientReport, reportHtml
 
 REPORT_HTML = "alpps-report.html"
@@ -127,9 +129,21 @@ def writeSegmentation(segmentationNode, path):
     scene = segmentationNode.GetScene()
     storage = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
     try:
-        storage.SetFileName(path)
-        if not storage.WriteData(segmentationNode):
-            raise IOError(f"Slicer could not write segmentation '{segmentationNode.GetName()}' to '{path}'")
+        # Slicer resolves a relative file name against the scene's root folder, not the working one.
+        storage.SetFileName(os.path.abspath(path))
+        written = storage.WriteData(segmentationNode)
+        # A full disk leaves a cut file behind (even after a reported success): read it back
+        # completely, and remove what is not whole so that no reader meets it later.
+        problem = None if written else "Slicer's writer failed"
+        if written:
+            try:
+                checkImageFile(os.path.abspath(path), "Written segmentation", labelmap=True)
+            except ValueError as error:
+                problem = str(error)
+        if problem:
+            if os.path.isfile(path):
+                os.remove(path)
+            raise IOError(f"Segmentation '{segmentationNode.GetName()}' could not be written whole to '{path}' (disk full?): {problem}")
     finally:
         scene.RemoveNode(storage)
     return path

@@ -233,9 +233,7 @@ def _liverCentroidAndBounds(layers, liverIds):
         labels = [value for segmentId, value in layer.labelOf.items() if segmentId in liverIds]
         if not labels:
             continue
-        lookup = np.zeros(max(int(layer.voxels.max()), max(labels)) + 1, dtype=bool)
-        lookup[labels] = True
-        mask = lookup[layer.voxels]
+        mask = np.isin(layer.voxels, labels)  # never a table as long as the largest label value
         # Profiles along each index axis give count, centroid and extent without listing voxels.
         perSlice = mask.sum(axis=(1, 2))
         count = int(perSlice.sum())
@@ -559,9 +557,7 @@ def _unionSurface(segmentationNode, segmentIds):
         if not np.allclose(relative[:3, :3], np.eye(3), atol=1e-6) or not np.allclose(relative[:3, 3], shift, atol=1e-3):
             return _segmentSurfaces(segmentationNode, segmentIds)
         labels = list(layer.labelOf.values())
-        lookup = np.zeros(max(int(layer.voxels.max()), max(labels)) + 1, dtype=bool)
-        lookup[labels] = True
-        mask = lookup[layer.voxels]
+        mask = np.isin(layer.voxels, labels)  # never a table as long as the largest label value
         nonzero = [np.nonzero(mask.any(axis=axes))[0] for axes in ((1, 2), (0, 2), (0, 1))]  # k, j, i
         if any(indices.size == 0 for indices in nonzero):
             continue

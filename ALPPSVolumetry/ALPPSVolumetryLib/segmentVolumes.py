@@ -71,23 +71,36 @@ def layerVoxels(orientedImageData):
     return numpy_support.vtk_to_numpy(scalars).reshape(dims)
 
 
-def labelHistogram(voxels):
-    """Count of every label value in a labelmap array, computed slab by slab."""
+# Label values up to this are counted with a table indexed by value; larger ones (a label map
+# whose values are IDs, or a damaged one) by sorting, so memory never grows with the value.
+_TABLE_LABEL_LIMIT = 1 << 16
+
+
+def labelCounts(voxels):
+    """{label value: voxel count} of a labelmap array, counted slab by slab."""
+    counts = {}
     if voxels is None:
-        return np.zeros(1, dtype=np.int64)
-    if voxels.min() < 0:
-        raise ValueError("Labelmap layer holds negative label values; expected labels >= 0")
-    counts = np.zeros(int(voxels.max()) + 1, dtype=np.int64)
+        return counts
     flat = voxels.reshape(-1)
     integral = np.issubdtype(flat.dtype, np.integer)
     for start in range(0, flat.size, _SLAB_VOXELS):
         slab = flat[start : start + _SLAB_VOXELS]
         if not integral:
             # Label maps saved as floating point (common in NIfTI) are fine if every value is whole.
-            if not np.array_equal(slab, np.floor(slab)):
-                raise ValueError("Label map holds non-integer values; expected whole label numbers")
+            if not np.all(np.isfinite(slab)) or not np.array_equal(slab, np.floor(slab)):
+                raise ValueError("Label map holds non-integer or non-finite values; expected whole label numbers")
             slab = slab.astype(np.int64)
-        counts += np.bincount(slab, minlength=counts.size)
+        low, high = int(slab.min()), int(slab.max())
+        if low < 0:
+            raise ValueError("Labelmap layer holds negative label values; expected labels >= 0")
+        if high < _TABLE_LABEL_LIMIT:
+            table = np.bincount(slab, minlength=high + 1)
+            values = np.flatnonzero(table)
+            found = table[values]
+        else:
+            values, found = np.unique(slab, return_counts=True)
+        for value, count in zip(values.tolist(), found.tolist()):
+            counts[value] = counts.get(value, 0) + count
     return counts
 
 
@@ -109,7 +122,7 @@ def segmentVolumes(segmentationNode, segmentIds=None):
         layerOfSegment[segmentId] = segmentation.GetLayerIndex(segmentId, labelmap)
     for layer in set(layerOfSegment.values()):
         image = segmentation.GetLayerDataObject(layer, labelmap)
-        histograms[layer] = labelHistogram(layerVoxels(image))
+        histograms[layer] = labelCounts(layerVoxels(image))
         voxelVolumes[layer] = voxelVolumeMl(image)
     results = []
     for segmentId in wanted:
@@ -117,7 +130,7 @@ def segmentVolumes(segmentationNode, segmentIds=None):
         layer = layerOfSegment[segmentId]
         histogram = histograms[layer]
         labelValue = segment.GetLabelValue()
-        count = int(histogram[labelValue]) if labelValue < histogram.size else 0
+        count = int(histogram.get(labelValue, 0))
         results.append(
             SegmentVolume(
                 segmentId=segmentId,

@@ -2,14 +2,27 @@
 Slicer's own storage nodes (the same readers Slicer's Add Data dialog uses)."""
 
 import colorsys
+import logging
 import os
 
+import numpy as np
 import slicer
 import slicer.util
+import vtk
 
 from . import dicomSegmentation, patientIdentity
-from .dicomSeries import readHeader, singleImageSeries
-from .segmentVolumes import labelHistogram
+from .dicomSeries import readHeader
+from .dicomSeriesChecks import UnevenSliceSpacing, checkedDicomSeries
+from .geometry import arrayFromVtkMatrix
+from .imageFileChecks import checkImageFile, imageFileFormat
+from .inputChecks import checkedInputFile
+from .segmentationGrid import gridDisagreement
+from .segmentationImport import addVolumeFromArray, importLabelArray
+from .unevenSlices import resampledSeries
+
+# The file a segmentation was imported from (a label map keeps no storage node of its own), so
+# that the report can list it with its checksum.
+IMPORTED_FROM_ATTRIBUTE = "ALPPS.importedFrom"
 
 _VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd", ".dcm")
 
@@ -22,22 +35,81 @@ def _nodeName(path):
     return name
 
 
-def loadVolume(scene, path, labelmap=False, name=None):
+def _note(notes, text):
+    """What an import left aside: into ``notes`` when the caller collects them, else to the log
+    (Slicer's Python console; the command line prints it as a note)."""
+    if notes is not None:
+        notes.append(text)
+    else:
+        logging.getLogger(__name__).warning(text)
+
+
+def _checkedVolumeFiles(path, labelmap, what):
+    """The files to read (DICOM slices in anatomical order, or one image file), each checked
+    first (imageFileChecks, dicomSeriesChecks), the series' name, notes, and the file's summary."""
+    if isinstance(path, (list, tuple)):
+        files, notes = checkedDicomSeries(list(path), what)
+        return files, None, notes, None
+    if os.path.isdir(path):
+        files, notes = checkedDicomSeries(path, what)
+        header = readHeader(files[0])
+        description = str(header.get("SeriesDescription", "")).strip() if header is not None else ""
+        return files, description or os.path.basename(path.rstrip("/")), notes, None
+    checkedInputFile(path, what)
+    if imageFileFormat(path) == "DICOM":
+        files, notes = checkedDicomSeries([path], what)
+        return files, None, notes, None
+    return [path], None, [], checkImageFile(path, what, labelmap=labelmap)
+
+
+def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
     """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or DICOM.
 
     ``path`` may be a folder holding one DICOM series (its slices are put in anatomical order),
-    or a list of DICOM files already in slice order.
+    or a list of DICOM files. Every file is checked before Slicer's reader sees it; ``notes``
+    (a list) receives what was left aside (files beside the slices).
     """
-    if isinstance(path, str) and os.path.isdir(path):
-        series = singleImageSeries(path)
-        paths = series.files
-        name = name or (series.description or os.path.basename(path.rstrip("/")))
-    else:
-        paths = list(path) if isinstance(path, (list, tuple)) else [path]
-    for filePath in paths:
-        if not os.path.isfile(filePath):
-            raise FileNotFoundError(f"Volume file '{filePath}' does not exist")
-    isDicom = isinstance(path, str) and os.path.isdir(path) or all(p.lower().endswith(".dcm") for p in paths)
+    what = what or ("Label map" if labelmap else "Volume")
+    try:
+        paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
+    except UnevenSliceSpacing as uneven:
+        if not _UNEVEN_SPACING_ALLOWED or labelmap:
+            raise
+        return _resampledVolume(scene, uneven.files, name or _nodeName(uneven.files[0]), what, notes)
+    for note in seriesNotes:
+        _note(notes, note)
+    return _readVolume(scene, paths, labelmap, name or seriesName)
+
+
+_UNEVEN_SPACING_ALLOWED = False
+
+
+class UnevenSpacingAllowed:
+    """``with UnevenSpacingAllowed():`` DICOM series with uneven slice spacing are resampled to
+    even spacing (with a note) instead of refused: only on the user's explicit request."""
+
+    def __enter__(self):
+        global _UNEVEN_SPACING_ALLOWED
+        self._before, _UNEVEN_SPACING_ALLOWED = _UNEVEN_SPACING_ALLOWED, True
+        return self
+
+    def __exit__(self, *excinfo):
+        global _UNEVEN_SPACING_ALLOWED
+        _UNEVEN_SPACING_ALLOWED = self._before
+
+
+def _resampledVolume(scene, files, name, what, notes):
+    voxels, ijkToRas, _, note = resampledSeries(files)
+    volumeNode = addVolumeFromArray(scene, name, voxels, ijkToRas)
+    header = readHeader(files[0])
+    if header is not None and scene.GetSubjectHierarchyNode() is not None:
+        patientIdentity.placeUnderPatientStudy(scene, volumeNode, patientIdentity.identityFromDicomDataset(header))
+    _note(notes, f"{what}: {note}")
+    return volumeNode
+
+
+def _readVolume(scene, paths, labelmap, name):
+    isDicom = len(paths) > 1 or imageFileFormat(paths[0]) == "DICOM"
     className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
     volumeNode = scene.AddNewNodeByClass(className, name or _nodeName(paths[0]))
     storageNode = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
@@ -47,7 +119,7 @@ def loadVolume(scene, path, labelmap=False, name=None):
         storageNode.ResetFileNameList()
         for slicePath in paths:
             storageNode.AddFileName(slicePath)
-    storageNode.SetSingleFile(len(paths) == 1 and not paths[0].lower().endswith(".dcm"))
+    storageNode.SetSingleFile(len(paths) == 1 and not isDicom)
     storageNode.SetCenterImage(False)
     if labelmap:
         storageNode.SetUseOrientationFromFile(True)
@@ -66,19 +138,21 @@ def loadVolume(scene, path, labelmap=False, name=None):
     return volumeNode
 
 
-def loadSegmentation(scene, path, labelNames=None, name=None):
+def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignoreAbsent=False):
     """Load a segmentation from a ``.seg.nrrd`` or DICOM SEG file, or import a label map file.
 
-    For a label map, ``labelNames`` maps label values to segment names; label values present in
-    the file but not in the mapping are reported as an error rather than imported unnamed.
-    Without a mapping every non-zero label becomes a segment named 'Label <value>'.
+    For a label map, ``labelNames`` maps label values to segment names: label values present in
+    the file but not named are left out and listed in ``notes`` (a list); a named value without
+    voxels is an error unless ``ignoreAbsent`` (a preset naming a whole label table). Without a
+    mapping every non-zero label becomes a segment named 'Label <value>'. The file is checked
+    completely (imageFileChecks) before Slicer's reader sees it.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Segmentation file '{path}' does not exist")
+    checkedInputFile(path, "Segmentation file")
     nodeName = name or _nodeName(path)
     if dicomSegmentation.isDicomSegmentation(path):
         return dicomSegmentation.loadDicomSegmentation(scene, path, nodeName)
     if path.lower().endswith(".seg.nrrd"):
+        checkImageFile(path, "Segmentation file", labelmap=True)
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
         storageNode = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
         storageNode.SetFileName(path)
@@ -87,37 +161,50 @@ def loadSegmentation(scene, path, labelNames=None, name=None):
             raise ValueError(f"'{path}' could not be read as a Slicer segmentation (.seg.nrrd)")
         segmentationNode.CreateDefaultDisplayNodes()
         return segmentationNode
-    labelmapNode = loadVolume(scene, path, labelmap=True, name=nodeName + " labels")
+    if os.path.isdir(path) or imageFileFormat(path) in (None, "DICOM"):
+        raise ValueError(f"Segmentation file '{path}': expected a .seg.nrrd, a DICOM SEG or a label map (NRRD, NIfTI, MHA)")
+    summary = checkImageFile(path, "Label map", labelmap=True)
+    present = [value for value in summary.labels if value]
+    if not present:
+        raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
+    if labelNames is None:
+        labelNames = {value: f"Label {value}" for value in present}
+    ignored = sorted(set(present) - set(labelNames))
+    wanted = {value: segmentName for value, segmentName in labelNames.items() if value in present}
+    absent = sorted(set(labelNames) - set(present))
+    ignoreAbsent = ignoreAbsent or getattr(labelNames, "wholeTable", False)
+    if absent and not ignoreAbsent:
+        raise ValueError(
+            f"Label map '{path}' has no voxels for label values {absent} "
+            f"({', '.join(labelNames[v] for v in absent)}) named in the label mapping"
+        )
+    if not wanted:
+        raise ValueError(f"Label map '{path}' holds none of the label values named in the label mapping ({sorted(labelNames)}); "
+                         f"it holds {present[:20]}")
+    if ignored:
+        shown = ", ".join(str(value) for value in ignored[:30]) + (" ..." if len(ignored) > 30 else "")
+        _note(notes, f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
+    labelmapNode = _readVolume(scene, [path], True, nodeName + " labels")
     try:
-        present = [value for value, count in enumerate(labelHistogram(slicer.util.arrayFromVolume(labelmapNode))) if count and value]
-        if not present:
-            raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
-        if labelNames is None:
-            labelNames = {value: f"Label {value}" for value in present}
-        unnamed = sorted(set(present) - set(labelNames))
-        if unnamed:
-            raise ValueError(
-                f"Label map '{path}' has label values {unnamed} that the label mapping does not name; "
-                f"expected only {sorted(labelNames)}"
-            )
-        absent = sorted(set(labelNames) - set(present))
-        if absent:
-            raise ValueError(
-                f"Label map '{path}' has no voxels for label values {absent} "
-                f"({', '.join(labelNames[v] for v in absent)}) named in the label mapping"
-            )
-        colorNode = scene.AddNewNodeByClass("vtkMRMLColorTableNode", nodeName + " label names")
-        colorNode.SetTypeToUser()
-        colorNode.SetNumberOfColors(max(labelNames) + 1)
-        colorNode.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
-        for value, segmentName in labelNames.items():
-            colorNode.SetColor(value, segmentName, *_defaultColor(value), 1.0)
-        labelmapNode.GetDisplayNode().SetAndObserveColorNodeID(colorNode.GetID())
+        labels = slicer.util.arrayFromVolume(labelmapNode)
+        # Label values renumbered 1..n before Slicer's import, whose tables are as long as the
+        # largest label value (a single voxel labelled 2,000,000,000 would take 16 GB).
+        values = sorted(wanted)
+        allValues = np.array(summary.labels)
+        numberOf = np.array([values.index(value) + 1 if value in wanted else 0 for value in summary.labels], dtype=np.int16)
+        compact = np.zeros(labels.shape, dtype=np.int16)
+        for k in range(labels.shape[0]):  # a slice at a time: the temporary index stays small
+            compact[k] = numberOf[np.clip(np.searchsorted(allValues, labels[k]), 0, len(allValues) - 1)]
+        ijkToRAS = vtk.vtkMatrix4x4()
+        labelmapNode.GetIJKToRASMatrix(ijkToRAS)
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
         segmentationNode.CreateDefaultDisplayNodes()
-        if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmapNode, segmentationNode):
-            raise ValueError(f"Slicer could not import label map '{path}' into a segmentation")
-        scene.RemoveNode(colorNode)
+        importLabelArray(
+            segmentationNode, compact, arrayFromVtkMatrix(ijkToRAS),
+            {number: wanted[value] for number, value in enumerate(values, start=1)},
+            {number: _defaultColor(value) for number, value in enumerate(values, start=1)},
+        )
+        segmentationNode.SetAttribute(IMPORTED_FROM_ATTRIBUTE, os.path.abspath(path))
         return segmentationNode
     finally:
         scene.RemoveNode(labelmapNode)
@@ -135,28 +222,28 @@ def _rasBounds(node):
 
 
 def checkSegmentationOnVolume(segmentationNode, volumeNode):
-    """Raise ValueError when the segmentation does not lie on the volume at all (unrelated
-    geometry, e.g. a label map from another scan); return a warning text (or None) when part of
-    it lies outside the volume. A segmentation read from DICOM SEG must reference the volume's series."""
+    """Raise ValueError when the segmentation was not made on the volume: no overlap at all
+    (unrelated geometry, e.g. a label map from another scan), voxels that are not the volume's
+    voxels (spacing, directions, origin off the grid, or lying partly outside), or a segmentation
+    read from DICOM SEG that does not reference the volume's series. Returns None (a warning text
+    in earlier versions)."""
     dicomSegmentation.checkReferencesVolume(segmentationNode, volumeNode)
     segmentationBounds = _rasBounds(segmentationNode)
     volumeBounds = _rasBounds(volumeNode)
-    overlap = 1.0
     for axis in range(3):
         low = max(segmentationBounds[2 * axis], volumeBounds[2 * axis])
         high = min(segmentationBounds[2 * axis + 1], volumeBounds[2 * axis + 1])
-        extent = segmentationBounds[2 * axis + 1] - segmentationBounds[2 * axis]
         if high <= low:
             raise ValueError(
                 f"Segmentation '{segmentationNode.GetName()}' does not overlap volume '{volumeNode.GetName()}' in patient "
                 f"space (RAS bounds {_formatBounds(segmentationBounds)} vs {_formatBounds(volumeBounds)}): "
                 "expected a segmentation made on this volume"
             )
-        overlap *= (high - low) / extent if extent > 0 else 1.0
-    if overlap < 0.9:
-        return (
-            f"Only {100 * overlap:.0f} % of segmentation '{segmentationNode.GetName()}' lies within volume "
-            f"'{volumeNode.GetName()}': check that it was made on this scan"
+    disagreement = gridDisagreement(segmentationNode, volumeNode)
+    if disagreement:
+        raise ValueError(
+            f"Segmentation '{segmentationNode.GetName()}' does not lie on the voxel grid of volume '{volumeNode.GetName()}': "
+            f"{disagreement}: expected a segmentation made on this volume"
         )
     return None
 
