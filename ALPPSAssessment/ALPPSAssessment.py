@@ -19,7 +19,7 @@ from ALPPSAssessmentLib import (
     stageTwoReadiness,
     timeline,
 )
-from ALPPSVolumetryLib import adequacy, bodySize, libraryReload, panelBinding, resectionPlans
+from ALPPSVolumetryLib import adequacy, bodySize, dicomSeriesChecks, libraryReload, panelBinding, resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,
@@ -307,6 +307,9 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             proposal = assessmentPanel.proposalToLoad(self._proposals, self.ui.dicomStudiesTableWidget.currentRow())
             from DICOMLib import DICOMUtils
 
+            # The same slice checks as the batch loader (missing, duplicate or truncated slices,
+            # uneven spacing, mixed orientation): a damaged series is refused by name, not measured.
+            dicomSeriesChecks.checkedDicomSeries(list(proposal.files), _("DICOM series of the study"))
             loadedNodeIDs = DICOMUtils.loadSeriesByUID([proposal.series.seriesInstanceUID])
             volumes = loadedNodes.scalarVolumesAmong(slicer.mrmlScene, loadedNodeIDs)
             if not volumes:

@@ -332,3 +332,27 @@ def test_functionMeasuredForOneTimePointIsNotStoredWithAnother(session):
     ui.storeGadoxetateButton.click()
     assert session.takeErrors() == []
     assert "gadoxetateFunctionalSharePercent" in timeline.timePointOfNode(nodes[1][1]).remnantFunction
+
+
+def test_damagedDicomSeriesIsRefusedBeforeSlicerLoadsIt(session, tmp_path):
+    """The panel's DICOM load goes through the same slice checks as the batch loader: a series
+    with a slice cut short (which the database leaves out) is refused as a series with a gap,
+    naming the slices on either side, and nothing is loaded."""
+    from test_patient_report import _writeDicomSeries
+
+    patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:1])
+    point = patient.timePoints[0]
+    folder = tmp_path / "dicom"
+    _writeDicomSeries(str(folder), point, syntheticPatientScene.syntheticIdentity(patient, point, 0))
+    names = sorted(os.listdir(folder))
+    damaged = folder / names[len(names) // 2]
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    session.openDicomDatabase([str(folder / name) for name in names])
+    ui = session.enter("ALPPSAssessment").ui
+    volumesBefore = slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")
+    ui.refreshDicomButton.click()
+    ui.dicomStudiesTableWidget.setCurrentCell(0, 0)
+    ui.loadStudyButton.click()
+    errors = session.takeErrors()
+    assert errors and all("slice(s) missing" in error and "the volume would have a gap" in error for error in errors)
+    assert slicer.mrmlScene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == volumesBefore

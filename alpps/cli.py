@@ -471,8 +471,9 @@ def _commandFunctionGadoxetate(arguments):
         segmentationNode = segmentationIO.loadSegmentation(scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
         hbpNode = segmentationIO.loadVolume(scene, arguments.hbp, what="--hbp")
         preNode = segmentationIO.loadVolume(scene, arguments.pre, what="--pre") if arguments.pre else None
-        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre, what="--t1-pre") if arguments.t1_pre else None
-        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp, what="--t1-hbp") if arguments.t1_hbp else None
+        # T1 maps mark voxels where the relaxation fit failed as NaN; the ROI statistics skip them.
+        t1Pre = segmentationIO.loadVolume(scene, arguments.t1_pre, what="--t1-pre", finiteRequired=False) if arguments.t1_pre else None
+        t1Hbp = segmentationIO.loadVolume(scene, arguments.t1_hbp, what="--t1-hbp", finiteRequired=False) if arguments.t1_hbp else None
         document = gadoxetateWorkflow.measureGadoxetate(
             segmentationNode, plan, hbpNode, preNode, arguments.spleen_segment, musclePoints, arguments.roi_radius,
             spleenPoints=spleenPoints, liverPoints=liverPoints, t1PreMap=t1Pre, t1HbpMap=t1Hbp, t1Unit=arguments.t1_unit,

@@ -44,7 +44,7 @@ def _note(notes, text):
         logging.getLogger(__name__).warning(text)
 
 
-def _checkedVolumeFiles(path, labelmap, what):
+def _checkedVolumeFiles(path, labelmap, what, finiteRequired=True):
     """The files to read (DICOM slices in anatomical order, or one image file), each checked
     first (imageFileChecks, dicomSeriesChecks), the series' name, notes, and the file's summary."""
     if isinstance(path, (list, tuple)):
@@ -59,11 +59,14 @@ def _checkedVolumeFiles(path, labelmap, what):
     if imageFileFormat(path) == "DICOM":
         files, notes = checkedDicomSeries([path], what)
         return files, None, notes, None
-    return [path], None, [], checkImageFile(path, what, labelmap=labelmap)
+    return [path], None, [], checkImageFile(path, what, labelmap=labelmap, finiteRequired=finiteRequired)
 
 
-def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
+def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None, finiteRequired=True):
     """Load a scalar volume (or label map) from NRRD, NIfTI, MetaImage, or DICOM.
+
+    ``finiteRequired`` False accepts NaN voxels, for maps that mark where a fit failed (T1 maps):
+    their statistics skip them.
 
     ``path`` may be a folder holding one DICOM series (its slices are put in anatomical order),
     or a list of DICOM files. Every file is checked before Slicer's reader sees it; ``notes``
@@ -71,7 +74,7 @@ def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None):
     """
     what = what or ("Label map" if labelmap else "Volume")
     try:
-        paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what)
+        paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what, finiteRequired)
     except UnevenSliceSpacing as uneven:
         if not _UNEVEN_SPACING_ALLOWED or labelmap:
             raise
