@@ -230,7 +230,7 @@ def test_pseudonymisedExportCarriesThePseudonymAndNewUidsEverywhere(exported, tm
         assert not [text for text in forbidden if text in data], path
         if path.endswith(".dcm"):
             dataset = pydicom.dcmread(path, stop_before_pixels=True)
-            assert str(dataset.PatientName) == dataset.PatientID == "ALPPS-007" and not dataset.get("PatientBirthDate"), path
+            assert dataset.PatientName.family_name == dataset.PatientID == "ALPPS-007" and str(dataset.PatientName) == "ALPPS-007^" and not dataset.get("PatientBirthDate"), path
             written_sops[dataset.SOPInstanceUID] = dataset
     for seg in [dataset for dataset in written_sops.values() if dataset.Modality == "SEG"]:
         # References resolve to the pseudonymised CT copies written beside the SEG.

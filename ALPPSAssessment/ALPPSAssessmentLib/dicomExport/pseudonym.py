@@ -53,7 +53,9 @@ class Pseudonymiser:
         for keyword in _EMPTIED:
             if keyword in dataset:
                 setattr(dataset, keyword, "")
-        dataset.PatientName, dataset.PatientID = self.pseudonym, self.pseudonym
+        # A pseudonym is one name component: the trailing caret says so (DICOM PS3.5 6.2.1.2).
+        dataset.PatientName = self.pseudonym if "^" in self.pseudonym else f"{self.pseudonym}^"
+        dataset.PatientID = self.pseudonym
         dataset.walk(self._remapUids)
         if getattr(dataset, "file_meta", None) is not None and "MediaStorageSOPInstanceUID" in dataset.file_meta:
             dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
