@@ -12,6 +12,7 @@ from ALPPSVolumetryLib import (
     parenchymaSparing,
     planDisplay,
     resultsTable,
+    segmentRecognition,
     selfTestScenarios,
     totalSegmentatorRun,
     volumetryPanel,
@@ -276,6 +277,8 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         with slicer.util.tryWithErrorDisplay(_("Unknown segment role."), waitCursor=False):
             self._parameterNode.segmentRoleOverrides = volumetryPanel.correctedRoles(
                 self._parameterNode.segmentRoleOverrides, item.data(qt.Qt.UserRole), item.text())
+            # Kept on the segment too, so the Assessment panel and the saved scene see the correction.
+            segmentRecognition.storeRoleCorrection(self._parameterNode.segmentation, item.data(qt.Qt.UserRole), item.text())
 
     def onComputeVolumes(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to compute the volumetry."), waitCursor=True):

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the panel harness needs it")
 
 import slicer  # noqa: E402
-from ALPPSVolumetryLib import bodySize, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
+from ALPPSVolumetryLib import bodySize, segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
 from ALPPSVolumetryLib.segmentationImport import importMaskArrays  # noqa: E402
 from panelSettings import boundWidgets, shownValue  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
@@ -94,8 +94,13 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         table.item(row, 2).setText("III")
         assert session.takeErrors() == []
         assert '"III"' in parameterNode.segmentRoleOverrides
+        segments = segmentationNode.GetSegmentation()
+        corrected = segments.GetSegment(segments.GetSegmentIdBySegmentName(table.item(row, 0).text()))
+        assert segmentRecognition.correctedRole(corrected) == "III"  # on the segment: saved with the scene
         table.item(row, 2).setText("segment nine")
         assert any("Unknown segment role" in error for error in session.takeErrors())
+        table.item(row, 2).setText("II")  # back to the recognised role: the correction is removed
+        assert session.takeErrors() == [] and segmentRecognition.correctedRole(corrected) is None
         parameterNode.segmentRoleOverrides = ""
 
         # Show a plan in 3D.

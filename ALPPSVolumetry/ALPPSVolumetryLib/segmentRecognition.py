@@ -94,10 +94,38 @@ def recognizedRole(segment):
     return ROLE_OTHER
 
 
+# A role the user corrected in the Volumetry panel, kept on the segment itself: saved with the
+# scene (and in .seg.nrrd files), so that the Assessment panel, the report and the batch tool see
+# the same correction.
+ROLE_TAG = "ALPPS.Role"
+
+
+def correctedRole(segment):
+    """The role stored on ``segment`` by a correction, or None."""
+    value = vtk.reference("")
+    return str(value) if segment.GetTag(ROLE_TAG, value) and str(value) else None
+
+
+def storeRoleCorrection(segmentationNode, segmentId, role):
+    """Keep the user's role for a segment on the segment; a role equal to the recognised one removes
+    the correction. ValueError for an unknown segment or role."""
+    segment = segmentationNode.GetSegmentation().GetSegment(segmentId) if segmentationNode is not None else None
+    if segment is None:
+        raise ValueError(f"Segment '{segmentId}' is not in the segmentation: expected a segment of '{getattr(segmentationNode, 'GetName', lambda: '')()}'")
+    role = str(role).strip()
+    if role not in ROLES:
+        raise ValueError(f"Role '{role}' is unknown: expected one of {', '.join(ROLES)}")
+    if role == recognizedRole(segment):
+        segment.RemoveTag(ROLE_TAG)
+    else:
+        segment.SetTag(ROLE_TAG, role)
+
+
 class SegmentRoles:
     """What each segment is: Couinaud unit, whole liver, tumour or other, after user corrections.
 
-    ``overrides`` maps a segment ID or name to a role (the mapping table the user corrects).
+    ``overrides`` maps a segment ID or name to a role (the mapping table the user corrects, or
+    --role of the batch tool); without one, a correction stored on the segment (ROLE_TAG) applies.
     """
 
     def __init__(self, segmentationNode, overrides=None):
@@ -112,7 +140,7 @@ class SegmentRoles:
             name = segment.GetName()
             self.names[segmentId] = name
             self.recognized[segmentId] = recognizedRole(segment)
-            role = overrides.pop(segmentId, overrides.pop(name, self.recognized[segmentId]))
+            role = overrides.pop(segmentId, overrides.pop(name, correctedRole(segment) or self.recognized[segmentId]))
             if role not in ROLES:
                 raise ValueError(f"Role '{role}' given for segment '{name}' is unknown: expected one of {', '.join(ROLES)}")
             self.roles[segmentId] = role
