@@ -56,3 +56,12 @@ def changeAsAUserWould(widget, folder):
     else:
         raise AssertionError(f"no user change for a {kind}")
     return shownValue(widget)
+
+
+def tableColumn(tableNode, name):
+    """The values of one column of a table node, by its name (failing with the names it has)."""
+    table = tableNode.GetTable()
+    array = table.GetColumnByName(name)
+    assert array is not None, f"no column '{name}' in {tableNode.GetName()}: " + ", ".join(
+        table.GetColumnName(c) for c in range(table.GetNumberOfColumns()))
+    return [array.GetValue(row) for row in range(table.GetNumberOfRows())]

@@ -17,7 +17,7 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the p
 import slicer  # noqa: E402
 from ALPPSAssessmentLib import functionalSimulator, selfTestScenarios, timeline  # noqa: E402
 from ALPPSVolumetryLib import couinaud, segmentationImport, syntheticPatient, syntheticPatientScene  # noqa: E402
-from panelSettings import boundWidgets, shownValue  # noqa: E402
+from panelSettings import boundWidgets, shownValue, tableColumn  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 
 MODULE = "ALPPSAssessment"
@@ -29,12 +29,7 @@ def binding(request):
     return request.param
 
 
-def _column(tableNode, name):
-    table = tableNode.GetTable()
-    array = table.GetColumnByName(name)
-    assert array is not None, f"no column '{name}' in {tableNode.GetName()}: " + ", ".join(
-        table.GetColumnName(c) for c in range(table.GetNumberOfColumns()))
-    return [array.GetValue(row) for row in range(table.GetNumberOfRows())]
+_column = tableColumn
 
 
 def _select(combo, text):

@@ -14,7 +14,7 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the p
 import slicer  # noqa: E402
 from ALPPSVolumetryLib import bodySize, segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
 from ALPPSVolumetryLib.segmentationImport import importMaskArrays  # noqa: E402
-from panelSettings import boundWidgets, shownValue  # noqa: E402
+from panelSettings import boundWidgets, shownValue, tableColumn  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 
 MODULE = "ALPPSVolumetry"
@@ -26,11 +26,7 @@ def binding(request):
     return request.param
 
 
-def _column(tableNode, name):
-    table = tableNode.GetTable()
-    array = table.GetColumnByName(name)
-    assert array is not None, f"no column '{name}' in {tableNode.GetName()}"
-    return [array.GetValue(row) for row in range(table.GetNumberOfRows())]
+_column = tableColumn
 
 
 def _rowsByFirstColumn(tableNode, valueColumn):

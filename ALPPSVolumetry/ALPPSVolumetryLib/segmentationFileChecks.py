@@ -19,14 +19,20 @@ def _integers(text, count):
     return values if len(values) == count else None
 
 
-def checkSegmentList(keyValues, size, layers, refuse):
-    """``keyValues``: the header's key:=value pairs; ``size``: voxels along i, j, k; ``layers``:
-    labelmap layers in the file. ``refuse(problem)`` raises the named refusal."""
+def _segmentFields(keyValues):
+    """{segment number: {field: value}} of the header's SegmentN_Field:=value pairs."""
     segments = {}
     for key, value in keyValues.items():
         match = _SEGMENT_FIELD.match(key)
         if match:
             segments.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    return segments
+
+
+def checkSegmentList(keyValues, size, layers, refuse):
+    """``keyValues``: the header's key:=value pairs; ``size``: voxels along i, j, k; ``layers``:
+    labelmap layers in the file. ``refuse(problem)`` raises the named refusal."""
+    segments = _segmentFields(keyValues)
     if not segments:
         return
     numbers = sorted(segments)
@@ -67,11 +73,7 @@ def checkLayerValues(keyValues, layerValues, refuse):
     """Every non-zero voxel value of each layer must be the label value of a segment of that
     layer: otherwise the voxel type, byte order or segment list does not match the data (a
     byte order flipped by damage turns label 1 into 256 and every segment reads empty)."""
-    segments = {}
-    for key, value in keyValues.items():
-        match = _SEGMENT_FIELD.match(key)
-        if match:
-            segments.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    segments = _segmentFields(keyValues)
     if not segments:
         return
     named = {}
