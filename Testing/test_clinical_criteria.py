@@ -229,3 +229,46 @@ def test_twoScansOnOneDayGiveNoRateAndSayWhy(slicerContext, tmp_path, capsys):
     assert interval["rateDays"] == 0 and interval["remnant"]["relativeGrowthPercentPerDay"] is None
     assert "share the date" in interval["notComputed"]["relativeGrowthPercentPerDay"]
     assert "share the date" in capsys.readouterr().out
+
+
+def test_borderlineIsDecidedOnTheIntervalAsDisplayed():
+    # Shown as 20.00-24.00 %: the reader sees the cut-off inside the interval, so does the state.
+    flag = clinicalCriteria.evaluate(clinicalCriteria.SFLR_NORMAL, 22.0, interval=(20.004, 24.0))
+    assert flag.state == "borderline" and "20.00-24.00 %" in flag.describe()
+    assert clinicalCriteria.evaluate(clinicalCriteria.SFLR_NORMAL, 22.0, interval=(20.006, 24.0)).state == "met"
+    assert clinicalCriteria.evaluate(clinicalCriteria.FLR_BWR_NORMAL, 0.52, interval=(0.5004, 0.54)).state == "borderline"
+
+
+def test_tumourLeftInTheRemnantIsNeverShownAsZero():
+    from ALPPSVolumetryLib import futureLiverRemnant
+
+    flag = futureLiverRemnant.tumourInRemnantFlag(0.004, "Plan")
+    assert flag.state == "not met" and flag.shownValue == "0.004" and "0.004 mL of tumour" in flag.reason
+    assert futureLiverRemnant.tumourInRemnantFlag(0.0, "Plan").state == "met"
+
+
+def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
+    """An entered FLR-F/BSA wins over the stored one in the checklist: the summary shows that value,
+    and the growth rates carry the status of what they are computed from."""
+    from ALPPSAssessmentLib import decisionSummary, hypertrophy, stageTwoReadiness
+    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+
+    points = [
+        timeline.TimePoint("pre-stage 1", STAGE_1 - datetime.timedelta(days=21), selfTestScenarios.boxSegmentation(slicerContext.scene, "B", 300.0)),
+        timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), selfTestScenarios.boxSegmentation(slicerContext.scene, "A", 420.0),
+                           remnantFunction={"flrFunctionPerBsa": 2.18}),
+    ]
+    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
+                                            futureLiverRemnant.VolumetrySettings(170, 70), STAGE_1)
+    readiness = stageTwoReadiness.readinessChecklist(result, "no", remnantFunctionPerBsa=2.8)
+    summary = decisionSummary.decisionSummary(decisionSummary.summaryDocument(result, readiness))
+    (function,) = [figure for figure in summary.figures if figure.label.startswith("Remnant function")]
+    assert function.value == 2.8
+    byKey = {flag.criterion: flag for flag in readiness}
+    assert byKey["remnantFunction"].state == "met"
+    # KGR rests on Vauthey's standard liver volume; Tomassini's %/day denominator is unchecked.
+    assert byKey["kineticGrowthRate"].status == "unchecked" and byKey["relativeGrowthPerDay"].status == "unchecked"
+    checked = futureLiverRemnant.VolumetrySettings(170, 70, stlvFormula="heinemann")
+    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), checked, STAGE_1)
+    byKey = {flag.criterion: flag for flag in stageTwoReadiness.readinessChecklist(result, "no")}
+    assert byKey["kineticGrowthRate"].status == "checked"

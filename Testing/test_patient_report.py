@@ -358,12 +358,17 @@ def _checkPageOne(pdf, report):
     low, high = latest["remnantIntervalMl"]
     assert f"FLR (tumour-free) {latest['tumourFreeRemnantMl']:.1f} mL" in flat
     assert f"resolution interval {low:.1f}-{high:.1f} mL" in flat
-    assert f"%FLR {latest['percentFLR']:.1f} %" in flat and f"sFLR {latest['sFLR']:.2f} %" in flat
+    if latest.get("functionalPercentFLR") is not None:  # tumours segmented: the functional %FLR
+        assert f"%FLR (functional) {latest['functionalPercentFLR']:.1f} %" in flat
+    else:
+        assert f"%FLR {latest['percentFLR']:.1f} %" in flat
+    assert f"sFLR {latest['sFLR']:.2f} %" in flat
     sinceStage1 = growth["sinceStage1"][-1]
     assert f"KGR {sinceStage1['kineticGrowthRatePercentPerWeek']:.2f} %/week" in flat
     assert f"FLR growth {sinceStage1['remnant']['relativeGrowthPercentPerDay']:.2f} %/day" in flat
     assert f"{sinceStage1['rateDays']} days since stage 1" in flat
-    function = report["functionalStudies"][-1]["remnantFunction"]["flrFunctionPerBsa"]
+    # The remnant function shown is the one the checklist compared.
+    (function,) = [item["value"] for item in readiness if item["criterion"] == "remnantFunction"]
     assert f"Remnant function FLR-F/BSA {function:.2f} %/min/m²" in flat
     assert "Stage 2 readiness checklist" in flat
     return flat

@@ -425,7 +425,7 @@ def _commandFunctionMebrofenin(arguments):
         f"Remnant function (FLR-F): {assessment.flrFunctionPercentPerMin:.2f} %/min",
     ]
     if assessment.flrFunctionPerBsa is not None:
-        lines.append(f"Remnant function per BSA: {assessment.flrFunctionPerBsa:.3f} %/min/m2 (BSA {bsa:.4f} m2, Mosteller)")
+        lines.append(f"Remnant function per BSA: {assessment.flrFunctionPerBsa:.2f} %/min/m2 (BSA {bsa:.4f} m2, Mosteller)")
     for flag in assessment.flags:
         lines.append(f"  {flag.describe()}")
     if registration is not None:

@@ -253,7 +253,8 @@ def formatDemoSummary(document):
         for name, segment in point["segments"].items():
             lines.append(f"  {name:<20} {segment['volumeMl']:>12.2f} {segment['trueVolumeMl']:>12.2f}")
         for key, plan in point["volumetry"]["plans"].items():
-            flags = ", ".join(f"{flag['label']} {flag['stateText']}" for flag in plan["flags"])
+            flags = ", ".join(f"{flag['label']} {flag['stateText']}" + (f" [{flag['status']}]" if flag["status"] != "checked" else "")
+                              for flag in plan["flags"])
             lines.append(
                 f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
                 f"sFLR {plan['sFLR']:.2f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"

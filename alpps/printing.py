@@ -29,7 +29,7 @@ def formatVolumetry(result):
         f"  {'plan':<32} {'FLR mL':>9} {'%FLR':>6} {'%FLRf':>6} {'sFLR %':>7} {'BWR %':>6} {'FLR/BSA':>8}  flags"
     )
     for plan in result.plans:
-        flags = "; ".join(f"{flag.label} {flag.stateText}" for flag in plan.flags)
+        flags = "; ".join(f"{flag.label} {flag.stateText}" + (f" [{flag.status}]" if flag.status != "checked" else "") for flag in plan.flags)
         lines.append(
             f"  {plan.key:<32} {plan.remnantMl:>9.2f} {plan.percentFLR:>6.1f} {formatNumber(plan.functionalPercentFLR, 1):>6} "
             f"{formatNumber(plan.sFLR, 2):>7} {formatNumber(plan.flrBwr, 3):>6} {formatNumber(plan.flrPerBsa, 0):>8}  {flags}"
@@ -56,11 +56,11 @@ def formatVolumetry(result):
 
 def formatHypertrophy(result):
     lines = [f"Time points ({result.planKey}: {result.planLabel})"]
-    lines.append(f"  {'time point':<16} {'date':<10} {'day':>4} {'FLR mL':>9} {'sFLR %':>7} {'TLV mL':>9}")
+    lines.append(f"  {'time point':<16} {'date':<10} {'day':>4} {'FLR mL':>9} {'gross':>9} {'sFLR %':>7} {'TLV mL':>9}")
     for point in result.timePoints:
         day = "-" if point.daysAfterStage1 is None else f"{point.daysAfterStage1:d}"
         lines.append(
-            f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.remnantMl:>9.1f} "
+            f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.ratioRemnantMl:>9.1f} {point.plan.remnantMl:>9.1f} "
             f"{formatNumber(point.plan.sFLR, 2):>7} {point.totalLiverMl:>9.1f}"
         )
     from ALPPSAssessmentLib import hypertrophy
@@ -73,6 +73,7 @@ def formatHypertrophy(result):
         lines.append("Interval growth between later scans (per day between them; not used by the checklist)")
         for interval in document["intervals"]:
             lines.append("  " + growthLine(interval))
+    lines.append("  FLR = tumour-free future liver remnant (the FLR of sFLR and growth); gross = with the tumour inside it")
     lines.append("  DH = sFLR difference (percentage points); KGR = DH per week since stage 1 (Shindoh 2013);")
     lines.append("  %/day and mL/day per day since stage 1, or per day between the scans for interval growth")
     for warning in result.warnings:

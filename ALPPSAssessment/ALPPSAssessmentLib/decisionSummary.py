@@ -94,7 +94,12 @@ def decisionSummary(document):
     summary.figures.append(SummaryFigure("FLR (tumour-free)" if point.get("tumourFreeRemnantMl") is not None else "FLR",
                                          _pointer(*base, "tumourFreeRemnantMl") if point.get("tumourFreeRemnantMl") is not None else _pointer(*base, "remnantMl"),
                                          1, "mL", point.get("tumourFreeRemnantMl", point["remnantMl"]), flrDetail))
-    summary.figures.append(SummaryFigure("%FLR", _pointer(*base, "percentFLR"), 1, "%", point["percentFLR"], "FLR / total liver volume"))
+    if point.get("functionalPercentFLR") is not None:
+        # With tumours segmented the functional %FLR is the one to prefer (clinical reference section 2).
+        summary.figures.append(SummaryFigure("%FLR (functional)", _pointer(*base, "functionalPercentFLR"), 1, "%",
+                                             point["functionalPercentFLR"], "tumour-free FLR / tumour-free liver"))
+    else:
+        summary.figures.append(SummaryFigure("%FLR", _pointer(*base, "percentFLR"), 1, "%", point["percentFLR"], "FLR / total liver volume"))
     summary.figures.append(SummaryFigure("sFLR", _pointer(*base, "sFLR"), 2, "%", point.get("sFLR"),
                                          _interval(point.get("sFLRInterval"), 2, "%") if point.get("sFLR") is not None else "needs height and weight"))
     since = [(number, item) for number, item in enumerate(growth.get("sinceStage1") or []) if item["to"]["studyDate"] == point["studyDate"]]
@@ -118,6 +123,12 @@ def decisionSummary(document):
 
 
 def _remnantFunctionFigure(document, point):
+    # The value the checklist compared comes first (it may be entered over the stored study's).
+    readiness = {item["criterion"]: (index, item) for index, item in enumerate(document["readiness"])}
+    if "remnantFunction" in readiness and readiness["remnantFunction"][1]["value"] is not None:
+        index, item = readiness["remnantFunction"]
+        return SummaryFigure("Remnant function FLR-F/BSA", _pointer("readiness", index, "value"), 2, "%/min/m2", item["value"],
+                             "mebrofenin, as the checklist compares it; normalisation unchecked")
     for number, study in enumerate(document.get("functionalStudies") or []):
         if study.get("studyDate") != point["studyDate"]:
             continue
@@ -129,11 +140,6 @@ def _remnantFunctionFigure(document, point):
             return SummaryFigure("Remnant functional share", _pointer("functionalStudies", number, "remnantFunction",
                                                                       "gadoxetateFunctionalSharePercent"),
                                  1, "%", function["gadoxetateFunctionalSharePercent"], "gadoxetate MRI")
-    readiness = {item["criterion"]: (index, item) for index, item in enumerate(document["readiness"])}
-    if "remnantFunction" in readiness and readiness["remnantFunction"][1]["value"] is not None:
-        index, item = readiness["remnantFunction"]
-        return SummaryFigure("Remnant function FLR-F/BSA", _pointer("readiness", index, "value"), 2, "%/min/m2", item["value"],
-                             "entered; normalisation unchecked")
     return SummaryFigure("Remnant function", None, 0, "", None, "no functional imaging stored with the scan")
 
 

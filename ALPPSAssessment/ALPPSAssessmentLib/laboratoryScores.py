@@ -789,7 +789,7 @@ def fiftyFiftyRule(prothrombinTimePercent, bilirubinUmolPerL, postoperativeDay):
             reason = ""
     return clinicalCriteria.Flag(
         criterion=definition.key,
-        label="50-50 rule",
+        label="No 50-50 sign of liver failure",
         value=None,
         unit=DIMENSIONLESS,
         threshold=None,

@@ -201,7 +201,7 @@ DEFINITIONS = {
         QuantityDefinition(FLR_F, "FLR function (FLR-F)", PERCENT_PER_MIN, "FLR-C (fraction) x MUR", CLINICAL_REFERENCE_5, UNCHECKED, 3,
                            note=clinicalCriteria.MUR_NORMALISATION_UNCHECKED),
         QuantityDefinition(
-            FLR_F_BSA, "FLR function per BSA (FLR-F/BSA)", PERCENT_PER_MIN_M2, "FLR-F / BSA", CLINICAL_REFERENCE_5, UNCHECKED, 3,
+            FLR_F_BSA, "FLR function per BSA (FLR-F/BSA)", PERCENT_PER_MIN_M2, "FLR-F / BSA", CLINICAL_REFERENCE_5, UNCHECKED, 2,
             note=clinicalCriteria.MUR_NORMALISATION_UNCHECKED,
         ),
         QuantityDefinition(

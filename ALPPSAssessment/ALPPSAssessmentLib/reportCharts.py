@@ -570,7 +570,8 @@ def _growthPoints(document):
                 "role": role,
                 "studyDate": _studyDate(item.get("studyDate"), index),
                 "daysAfterStage1": _finiteOrNone(item.get("daysAfterStage1")),
-                SERIES_REMNANT: _nonNegative(item.get("remnantMl"), "remnantMl", role, index),
+                # The FLR of sFLR and growth: tumour-free when the document has it.
+                SERIES_REMNANT: _nonNegative(item.get("tumourFreeRemnantMl", item.get("remnantMl")), "remnantMl", role, index),
                 SERIES_SFLR: _nonNegative(item.get("sFLR"), "sFLR", role, index),
             }
         )

@@ -57,6 +57,7 @@ table.kv td.n, table.kv th.n { width: 28%; white-space: normal; }
 .decision .verdict { font-size: 11.5pt; font-weight: 700; margin-bottom: 1.5mm; }
 .decision table { margin: 0; }
 .decision td { border: none; border-bottom: 1px solid #ddd; padding: 0.6mm 1.5mm; }
+.decision td:first-child { white-space: nowrap; }
 .alert { border: 2px solid #b00020; background: #fdecee; color: #8a0015; padding: 1.5mm 3mm; margin: 2mm 0; font-weight: 700; }
 .legend { display: flex; flex-wrap: wrap; gap: 1mm 4mm; font-size: 8pt; margin: 1mm 0 2mm 0; }
 .swatch { display: inline-block; width: 3.2mm; height: 3.2mm; border: 1px solid #555; margin-right: 1mm; vertical-align: -0.5mm; }
@@ -275,11 +276,12 @@ def _growth(page, chartSvg):
     document = page.document
     growth = document["hypertrophy"]
     page.add(f"<h2>Hypertrophy of the remnant ({_e(growth['plan']['label'])})</h2>")
-    page.add('<table><tr><th>Scan</th><th class="n">FLR (mL)</th><th class="n">TLV (mL)</th><th class="n">%FLR</th>'
-             '<th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th></tr>')
+    page.add('<table><tr><th>Scan</th><th class="n">FLR, tumour-free (mL)</th><th class="n">FLR, gross (mL)</th><th class="n">TLV (mL)</th>'
+             '<th class="n">%FLR</th><th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th></tr>')
     for index, point in enumerate(growth["timePoints"]):
         base = ("hypertrophy", "timePoints", index)
-        page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
+        page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('tumourFreeRemnantMl',), 1)}</td>"
+                 f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
                  f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
                  f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td></tr>")
     page.add("</table>")

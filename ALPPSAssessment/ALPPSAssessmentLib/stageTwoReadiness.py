@@ -86,8 +86,13 @@ def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerB
         kgrWhy = growth.notComputed.get("kineticGrowthRatePercentPerWeek", "")
         perDayWhy = growth.notComputed.get("relativeGrowthPercentPerDay", "")
     since = f"from the {growth.fromRole} scan ({growth.fromDate}), counted from stage 1" if growth else ""
-    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.KGR, kgr, reason=kgrWhy, note=f"{since}; {clinicalCriteria.KGR.note}" if since else ""))
-    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, perDay, reason=perDayWhy, note=since))
+    # KGR is a difference of sFLRs: as checked as the standard liver volume formula behind them.
+    stlvStatus = latest.volumetry.body.stlvFormula.status if latest.volumetry is not None and latest.volumetry.body else None
+    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.KGR, kgr, reason=kgrWhy, status=stlvStatus,
+                                              note=f"{since}; {clinicalCriteria.KGR.note}" if since else ""))
+    # Tomassini's denominator (days since stage 1) is unchecked (clinical reference section 4).
+    criteria.append(clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, perDay, reason=perDayWhy, note=since,
+                                              status=clinicalCriteria.UNCHECKED))
     meld = meldOfLabs(latest.labs)
     criteria.append(dataclasses.replace(laboratoryScores.meldBeforeStage2Flag(meld), criterion="meld"))
     failureState = {"no": MET, "yes": NOT_MET}.get(stage1LiverFailure, UNKNOWN)
@@ -112,7 +117,8 @@ def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerB
 
 def afterStage2Flags(result, stage2DateText=None):
     """Liver failure flags after stage 2 from the after-stage-2 time points' labs: the 50-50 rule on
-    postoperative day 5 and the peak bilirubin (risk flags: 'met' means the sign is present)."""
+    postoperative day 5 and the peak bilirubin, as every flag: 'met' means the sign of liver
+    failure is absent."""
     after = [point for point in result.timePoints if point.role == timeline.ROLE_AFTER_STAGE_2]
     stage2Date = timeline.parseStudyDate(stage2DateText, "stage 2 date") if stage2DateText else None
     bilirubins = [_labValue(point.labs, laboratoryScores.BILIRUBIN) for point in after]

@@ -105,6 +105,12 @@ def checkCourse(timePoints, stage1Date=None):
                 f"Dates out of order: the {later.label} scan is dated before or with the {earlier.label} scan; "
                 "check the study dates and roles"
             )
+        if later.role == ROLE_PRE_STAGE_1 and earlier.role == ROLE_PRE_STAGE_1:
+            # Files, tables and DICOM series are kept per role: one baseline per course.
+            raise ValueError(
+                f"Two scans before stage 1 ({earlier.studyDate} and {later.studyDate}): growth is counted from the last scan "
+                "before stage 1; give only that one as the pre-stage 1 time point"
+            )
         if roleOrder(later.role) == roleOrder(earlier.role):
             raise ValueError(f"Two time points have the role '{later.role}' ({earlier.studyDate} and {later.studyDate}): number interstage scans, e.g. 'interstage 2'")
     if stage1Date is not None:

@@ -270,7 +270,7 @@ def evaluate(cutoff, value, interval=None, reason="", status=None, note="", labe
         value = finiteNumber(value, cutoff.label, f"a value in {cutoff.unit or 'no unit'}")
     if value is None:
         state = UNKNOWN
-    elif interval is not None and min(interval) <= cutoff.threshold <= max(interval):
+    elif interval is not None and shownNumber(min(interval), cutoff.decimals) <= cutoff.threshold <= shownNumber(max(interval), cutoff.decimals):
         state = BORDERLINE
     else:
         state = NOT_MET if isInRiskGroup(cutoff, value) else MET
@@ -330,8 +330,8 @@ def flagCounts(flags):
 # --- The cut-offs ------------------------------------------------------------------------------------
 
 SFLR_NORMAL = Cutoff(
-    "sFLR", "sFLR", 20.0, "%", "<=", f"{KISHI_2009}; {VAUTHEY_2000}", "normal liver, major hepatectomy", CHECKED, 2,
-    note=f"many centres use sFLR > 25 % ({VAUTHEY_2000})",
+    "sFLR", "sFLR", 20.0, "%", "<=", f"{KISHI_2009}; {VAUTHEY_2000}", "normal liver, major hepatectomy", UNCHECKED, 2,
+    note=f"many centres use sFLR > 25 % ({VAUTHEY_2000}); citations as given in a review (PMC6422720), primary papers unchecked",
 )
 SFLR_CHEMOTHERAPY = Cutoff(
     "sFLR", "sFLR", 30.0, "%", "<=", SHINDOH_2013_CHEMOTHERAPY, "after extensive chemotherapy / steatosis", UNCHECKED, 2,

@@ -6,6 +6,7 @@ thresholds used are stored with the result.
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -150,6 +151,8 @@ TUMOUR_IN_REMNANT = "tumourInRemnant"
 def tumourInRemnantFlag(tumourInRemnantMl, planLabel):
     """The warning that a plan leaves tumour in its remnant: met when none is left."""
     left = tumourInRemnantMl > 0
+    # Enough digits that tumour left is never shown as 0.00 mL.
+    decimals = 2 if not left or tumourInRemnantMl >= 0.01 else min(4, -int(math.floor(math.log10(tumourInRemnantMl))))
     return clinicalCriteria.Flag(
         criterion=TUMOUR_IN_REMNANT,
         label="Tumour left in the remnant",
@@ -160,9 +163,9 @@ def tumourInRemnantFlag(tumourInRemnantMl, planLabel):
         state=clinicalCriteria.NOT_MET if left else clinicalCriteria.MET,
         source="clinical reference section 2 (tumour left in the remnant is not functioning liver)",
         status=clinicalCriteria.CHECKED,
-        decimals=2,
+        decimals=decimals,
         reason=(
-            f"'{planLabel}' leaves {tumourInRemnantMl:.2f} mL of tumour in the remnant: sFLR, FLR-BWR and FLR/BSA use the "
+            f"'{planLabel}' leaves {tumourInRemnantMl:.{decimals}f} mL of tumour in the remnant: sFLR, FLR-BWR and FLR/BSA use the "
             "tumour-free remnant"
         ) if left else "",
     )
