@@ -272,3 +272,12 @@ def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
     result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), checked, STAGE_1)
     byKey = {flag.criterion: flag for flag in stageTwoReadiness.readinessChecklist(result, "no")}
     assert byKey["kineticGrowthRate"].status == "checked"
+
+
+def test_aSecondScanBeforeStage1IsRefusedWithTheReason(slicerContext):
+    node = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "x")
+    points = [timeline.TimePoint("pre-stage 1", STAGE_1 - datetime.timedelta(days=20), node),
+              timeline.TimePoint("pre-stage 1", STAGE_1 - datetime.timedelta(days=2), node),
+              timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), node)]
+    with pytest.raises(ValueError, match=r"Two scans before stage 1 \(2026-02-10 and 2026-02-28\): growth is counted from the last"):
+        timeline.checkCourse(points, STAGE_1)
