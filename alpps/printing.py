@@ -113,19 +113,19 @@ def growthLine(interval):
     remnant = interval["remnant"]
     missing = interval.get("notComputed") or {}
 
-    def rate(key, value, decimals, unit):
+    def rate(value, decimals, unit):
         return f"{value:.{decimals}f} {unit}" if value is not None else f"{unit} not computed"
 
     text = (
         f"{interval['from']['role']} ({interval['from']['studyDate']}) -> {interval['to']['role']} ({interval['to']['studyDate']}): "
         f"FLR {remnant['beforeMl']:.1f} -> {remnant['afterMl']:.1f} mL, {remnant['relativeGrowthPercent']:+.1f} %, "
-        f"{rate('relativeGrowthPercentPerDay', remnant['relativeGrowthPercentPerDay'], 2, '%/day')}, "
-        f"{rate('absoluteGrowthMlPerDay', remnant['absoluteGrowthMlPerDay'], 1, 'mL/day')}"
+        f"{rate(remnant['relativeGrowthPercentPerDay'], 2, '%/day')}, "
+        f"{rate(remnant['absoluteGrowthMlPerDay'], 1, 'mL/day')}"
     )
     if interval["degreeOfHypertrophyPp"] is not None:
         text += f", DH {interval['degreeOfHypertrophyPp']:.1f} pp"
     if interval["timeBase"] == "since stage 1":
-        text += ", KGR " + rate("kineticGrowthRatePercentPerWeek", interval["kineticGrowthRatePercentPerWeek"], 2, "%/week")
+        text += ", KGR " + rate(interval["kineticGrowthRatePercentPerWeek"], 2, "%/week")
     text += f" [per {interval['timeBaseText']}" + (f": {interval['rateDays']} days]" if interval["rateDays"] is not None else "]")
     reasons = sorted(set(missing.values()))
     return text + (f" ({'; '.join(reasons)})" if reasons else "")

@@ -3,8 +3,8 @@ it (FLR, %FLR, sFLR, growth since stage 1, remnant function, tumour left in the 
 
 One function makes it from the report document (or the same parts of it that the Assessment panel
 has), so the first page of the report and the top of the panel say the same thing in the same
-words. Every figure keeps the JSON pointer of its number, so the report can show it with its
-pointer and the tests can check it against the JSON.
+words. Every figure keeps the path of its number in the report document, so the report shows it
+with its JSON pointer and the tests can check it against the JSON.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ from . import hypertrophy, stageTwoReadiness, timeline
 @dataclass
 class SummaryFigure:
     label: str
-    pointer: Optional[str]  # JSON pointer of the number in the report document; None: no number
+    keys: Optional[tuple]  # path of the number in the report document; None: no number
     decimals: int
     unit: str
     value: Optional[float]
@@ -45,10 +45,6 @@ class DecisionSummary:
         """The summary as plain lines (panel, console)."""
         return [self.verdict] + [f"{self.scan}: " + "; ".join(figure.text() for figure in self.figures)] + [
             f"Warning: {warning}" for warning in self.warnings]
-
-
-def _pointer(*keys):
-    return "".join("/" + str(key).replace("~", "~0").replace("/", "~1") for key in keys)
 
 
 def _interval(bounds, decimals, unit):
@@ -87,20 +83,19 @@ def decisionSummary(document):
     point = points[index]
     summary.scan = f"{point['role']} scan ({point['studyDate']}), {growth['plan']['label']}"
     base = ("hypertrophy", "timePoints", index)
-    hasTumour = point.get("tumourFreeRemnantMl") is not None and point["tumourFreeRemnantMl"] != point["remnantMl"]
+    tumourFree = point.get("tumourFreeRemnantMl") is not None
     flrDetail = _interval(point.get("remnantIntervalMl"), 1, "mL")
-    if hasTumour:
+    if tumourFree and point["tumourFreeRemnantMl"] != point["remnantMl"]:
         flrDetail = f"gross {clinicalCriteria.formatShown(point['remnantMl'], 1)} mL; {flrDetail}"
-    summary.figures.append(SummaryFigure("FLR (tumour-free)" if point.get("tumourFreeRemnantMl") is not None else "FLR",
-                                         _pointer(*base, "tumourFreeRemnantMl") if point.get("tumourFreeRemnantMl") is not None else _pointer(*base, "remnantMl"),
-                                         1, "mL", point.get("tumourFreeRemnantMl", point["remnantMl"]), flrDetail))
+    flrKey = "tumourFreeRemnantMl" if tumourFree else "remnantMl"
+    summary.figures.append(SummaryFigure("FLR (tumour-free)" if tumourFree else "FLR", base + (flrKey,), 1, "mL", point[flrKey], flrDetail))
     if point.get("functionalPercentFLR") is not None:
         # With tumours segmented the functional %FLR is the one to prefer (clinical reference section 2).
-        summary.figures.append(SummaryFigure("%FLR (functional)", _pointer(*base, "functionalPercentFLR"), 1, "%",
+        summary.figures.append(SummaryFigure("%FLR (functional)", base + ("functionalPercentFLR",), 1, "%",
                                              point["functionalPercentFLR"], "tumour-free FLR / tumour-free liver"))
     else:
-        summary.figures.append(SummaryFigure("%FLR", _pointer(*base, "percentFLR"), 1, "%", point["percentFLR"], "FLR / total liver volume"))
-    summary.figures.append(SummaryFigure("sFLR", _pointer(*base, "sFLR"), 2, "%", point.get("sFLR"),
+        summary.figures.append(SummaryFigure("%FLR", base + ("percentFLR",), 1, "%", point["percentFLR"], "FLR / total liver volume"))
+    summary.figures.append(SummaryFigure("sFLR", base + ("sFLR",), 2, "%", point.get("sFLR"),
                                          _interval(point.get("sFLRInterval"), 2, "%") if point.get("sFLR") is not None else "needs height and weight"))
     since = [(number, item) for number, item in enumerate(growth.get("sinceStage1") or []) if item["to"]["studyDate"] == point["studyDate"]]
     if since:
@@ -108,9 +103,9 @@ def decisionSummary(document):
         gbase = ("hypertrophy", "sinceStage1", number)
         why = "; ".join(sorted(set((item.get("notComputed") or {}).values())))
         days = f"{item['rateDays']} days since stage 1" if item.get("rateDays") is not None else why
-        summary.figures.append(SummaryFigure("KGR", _pointer(*gbase, "kineticGrowthRatePercentPerWeek"), 2, "%/week",
+        summary.figures.append(SummaryFigure("KGR", gbase + ("kineticGrowthRatePercentPerWeek",), 2, "%/week",
                                              item["kineticGrowthRatePercentPerWeek"], days))
-        summary.figures.append(SummaryFigure("FLR growth", _pointer(*gbase, "remnant", "relativeGrowthPercentPerDay"), 2, "%/day",
+        summary.figures.append(SummaryFigure("FLR growth", gbase + ("remnant", "relativeGrowthPercentPerDay"), 2, "%/day",
                                              item["remnant"]["relativeGrowthPercentPerDay"], days))
     else:
         summary.figures.append(SummaryFigure("Growth", None, 0, "", None, "needs the last scan before stage 1 and a scan after it"))
@@ -127,18 +122,17 @@ def _remnantFunctionFigure(document, point):
     readiness = {item["criterion"]: (index, item) for index, item in enumerate(document["readiness"])}
     if "remnantFunction" in readiness and readiness["remnantFunction"][1]["value"] is not None:
         index, item = readiness["remnantFunction"]
-        return SummaryFigure("Remnant function FLR-F/BSA", _pointer("readiness", index, "value"), 2, "%/min/m2", item["value"],
+        return SummaryFigure("Remnant function FLR-F/BSA", ("readiness", index, "value"), 2, "%/min/m2", item["value"],
                              "mebrofenin, as the checklist compares it; normalisation unchecked")
     for number, study in enumerate(document.get("functionalStudies") or []):
         if study.get("studyDate") != point["studyDate"]:
             continue
         function = study.get("remnantFunction") or {}
         if function.get("flrFunctionPerBsa") is not None:
-            return SummaryFigure("Remnant function FLR-F/BSA", _pointer("functionalStudies", number, "remnantFunction", "flrFunctionPerBsa"),
+            return SummaryFigure("Remnant function FLR-F/BSA", ("functionalStudies", number, "remnantFunction", "flrFunctionPerBsa"),
                                  2, "%/min/m2", function["flrFunctionPerBsa"], "mebrofenin; normalisation unchecked")
         if function.get("gadoxetateFunctionalSharePercent") is not None:
-            return SummaryFigure("Remnant functional share", _pointer("functionalStudies", number, "remnantFunction",
-                                                                      "gadoxetateFunctionalSharePercent"),
+            return SummaryFigure("Remnant functional share", ("functionalStudies", number, "remnantFunction", "gadoxetateFunctionalSharePercent"),
                                  1, "%", function["gadoxetateFunctionalSharePercent"], "gadoxetate MRI")
     return SummaryFigure("Remnant function", None, 0, "", None, "no functional imaging stored with the scan")
 

@@ -175,11 +175,7 @@ def _decision(page):
     if summary.scan:
         page.add(f'<div class="small">At the {_e(summary.scan)}:</div><table>')
         for figure in summary.figures:
-            if figure.pointer is not None:
-                keys = [int(key) if key.isdigit() else key.replace("~1", "/").replace("~0", "~") for key in figure.pointer.split("/")[1:]]
-                shown = page.number(tuple(keys), figure.decimals, figure.unit)
-            else:
-                shown = "–"
+            shown = "–" if figure.keys is None else page.number(figure.keys, figure.decimals, figure.unit)
             page.add(f"<tr><td>{_e(figure.label)}</td><td class='n'>{shown}</td><td class='small'>{_e(displayUnit(figure.detail))}</td></tr>")
         page.add("</table>")
     page.add("</div>")

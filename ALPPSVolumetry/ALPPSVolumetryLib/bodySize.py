@@ -8,13 +8,12 @@ formulas produced it. Units: height cm, weight kg, BSA m2, volumes mL.
 """
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 # CHECKED: seen in the source or in an independent implementation; UNCHECKED: widely quoted, not
 # confirmed against the primary paper, and shown as such.
-from .clinicalCriteria import CHECKED, UNCHECKED  # noqa: E402
+from .clinicalCriteria import CHECKED, UNCHECKED, checkedNumber  # noqa: E402,F401 (checkedNumber: re-exported)
 
 DEFAULT_BSA_FORMULA = "mosteller"
 DEFAULT_STLV_FORMULA = "vauthey"  # the standard for sFLR (MD Anderson method)
@@ -32,17 +31,6 @@ CM_PER_METRE = 100.0
 CM_PER_INCH = 2.54
 MM_PER_CM = 10.0
 POUNDS_PER_KG = 2.2046
-
-
-def checkedNumber(value, name, expected):
-    """``value`` as a float; ValueError naming ``name`` and what was ``expected`` when it is not a
-    finite number (booleans and text are refused: they are input mistakes, not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} {value!r} is not a number: expected {expected}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} {value} is not a finite number: expected {expected}")
-    return value
 
 
 def _inRange(value, bounds):

@@ -20,7 +20,9 @@ output shows that.
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Tuple
 
 CHECKED = "checked"
@@ -112,7 +114,7 @@ class Cutoff:
         """A copy with another threshold whose source says what it replaces."""
         if not isinstance(source, str) or not source.strip():
             raise ValueError(f"Threshold source {source!r} is empty: expected where the new threshold comes from")
-        value = finiteNumber(threshold, f"{self.label} threshold", f"a number in {self.unit or 'no unit'}")
+        value = checkedNumber(threshold, f"{self.label} threshold", f"a number in {self.unit or 'no unit'}")
         return dataclasses.replace(
             self,
             threshold=value,
@@ -131,33 +133,23 @@ def withUnit(text, unit):
     return f"{text} {unit}" if unit else f"{text}"
 
 
-def finiteNumber(value, name, expected):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} {value!r} is not a number: expected {expected}") from None
+def checkedNumber(value, name, expected):
+    """``value`` as a float; ValueError naming ``name`` and what was ``expected`` when it is not a
+    finite number (booleans and text are refused: they are input mistakes, not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} {value!r} is not a number: expected {expected}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{name} {value!r} is not a finite number: expected {expected}")
+        raise ValueError(f"{name} {value} is not a finite number: expected {expected}")
     return value
 
 
 def shownNumber(value, decimals):
-    """The number as displayed with ``decimals`` digits (halves away from zero, as a reader rounds)."""
+    """The number as displayed with ``decimals`` digits, halves up on its decimal text, as a reader
+    rounds (Python's round() and format() round halves to even and see binary fractions: 2.675 -> 2.67)."""
     if value is None:
         return None
-    text = f"{_roundHalfAway(value, decimals):.{decimals}f}"
-    return float(text)
-
-
-def _roundHalfAway(value, decimals):
-    # Python's round() and format() round halves to even and see binary fractions (2.675 -> 2.67);
-    # the decimal text of the value is what a reader rounds.
-    from decimal import ROUND_HALF_UP, Decimal
-
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def formatShown(value, decimals):
@@ -267,7 +259,7 @@ def evaluate(cutoff, value, interval=None, reason="", status=None, note="", labe
     """The flag of ``value`` against ``cutoff``; ``interval`` (low, high) is the value's resolution
     interval, ``status`` overrides the cut-off's when the value comes from an unchecked formula."""
     if value is not None:
-        value = finiteNumber(value, cutoff.label, f"a value in {cutoff.unit or 'no unit'}")
+        value = checkedNumber(value, cutoff.label, f"a value in {cutoff.unit or 'no unit'}")
     if value is None:
         state = UNKNOWN
     elif interval is not None and shownNumber(min(interval), cutoff.decimals) <= cutoff.threshold <= shownNumber(max(interval), cutoff.decimals):
@@ -276,9 +268,9 @@ def evaluate(cutoff, value, interval=None, reason="", status=None, note="", labe
         state = NOT_MET if isInRiskGroup(cutoff, value) else MET
     if value is None and not reason:
         reason = f"no {cutoff.label}"
-    worst = status or cutoff.status
-    if cutoff.status == UNCHECKED or cutoff.status == USER_DEFINED and worst == CHECKED:
-        worst = cutoff.status
+    # The flag is as checked as the least checked of its cut-off and the formula behind its value.
+    statuses = {cutoff.status, status or CHECKED}
+    worst = next(level for level in (UNCHECKED, USER_DEFINED, CHECKED) if level in statuses)
     return Flag(
         criterion=cutoff.key,
         label=label or cutoff.label,
@@ -303,11 +295,6 @@ def evaluate(cutoff, value, interval=None, reason="", status=None, note="", labe
 def _borderlineReason(cutoff, interval):
     low, high = (formatShown(bound, cutoff.decimals) for bound in (min(interval), max(interval)))
     return f"the cut-off {cutoff.thresholdText()} lies within the resolution interval {low}-{withUnit(high, cutoff.unit)}"
-
-
-def unknownFlag(criterion, label, reason, source="", status=CHECKED):
-    return Flag(criterion=criterion, label=label, value=None, unit="", threshold=None, comparison="", state=UNKNOWN,
-                source=source, status=status, reason=reason)
 
 
 def combinedState(states):

@@ -59,6 +59,7 @@ class SegmentOverlapHistogram:
         for _, patterns in self._slabs():
             self.histogram += np.bincount(patterns.reshape(-1), minlength=self.histogram.size)
         self._patterns = np.arange(self.histogram.size)
+        self._pairs = None  # neighbouring pattern pairs, counted when a boundary is first asked for
 
     @staticmethod
     def _onCommonGrid(segmentationNode, layers):
@@ -134,7 +135,7 @@ class SegmentOverlapHistogram:
     def _facePairs(self):
         # Counted once per segmentation, then any voxel set's boundary is a sum over the pairs of
         # different neighbouring patterns, which only the voxels on a boundary contribute to.
-        if getattr(self, "_pairs", None) is None:
+        if self._pairs is None:
             layers, low, high, _ = self._grid
             found = [{}, {}, {}]
 
