@@ -6,19 +6,10 @@ from typing import Annotated, Union
 
 import qt
 import slicer
-from ALPPSAssessmentLib import (
-    assessmentPanel,
-    assessmentWorkflow,
-    functionalOverlay,
-    functionalWorkflow,
-    imageRegistration,
-    laboratoryScores,
-    loadedNodes,
-    reportExport,
-    selfTestScenarios,
-    stageTwoReadiness,
-    timeline,
-)
+from ALPPSAssessmentLib import assessmentPanel, assessmentWorkflow, functionalWorkflow, loadedNodes, selfTestScenarios
+from ALPPSAssessmentLib.functional import functionalOverlay, imageRegistration
+from ALPPSAssessmentLib.course import laboratoryScores, stageTwoReadiness, timeline
+from ALPPSAssessmentLib.report import reportExport
 from ALPPSVolumetryLib import adequacy, bodySize, dicomSeriesChecks, libraryReload, panelBinding, resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
@@ -371,7 +362,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         points = timeline.timePointsInScene(slicer.mrmlScene)
         if not points or points[-1].volumeNode is None:
             return None
-        from ALPPSAssessmentLib import reportInSlicer
+        from ALPPSAssessmentLib.report import reportInSlicer
 
         try:
             return reportInSlicer.captureViewPictures(points[-1].volumeNode, points[-1].segmentationNode, self.logic.planOf(self._parameterNode))
@@ -392,7 +383,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onExportDicomSeg(self):
         # Slicer's own DICOM export: the SEG refers to the CT's DICOM images and joins its study.
         with slicer.util.tryWithErrorDisplay(_("Failed to export DICOM SEG."), waitCursor=True):
-            from ALPPSAssessmentLib import reportInSlicer
+            from ALPPSAssessmentLib.report import reportInSlicer
 
             segmentationNode = self._parameterNode.timePointSegmentation
             if segmentationNode is None:

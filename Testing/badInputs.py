@@ -123,7 +123,7 @@ def syntheticCourse(scene, folder, count=3, spacing=(4.0, 4.0, 4.0)):
 
 def ircadSlices(sharedData):
     """The IRCAD CT's slice files in anatomical order (names carry no order)."""
-    from ALPPSAssessmentLib import dicomIndex
+    from ALPPSAssessmentLib.dicom import dicomIndex
 
     index = dicomIndex.indexDicomFolder(os.path.join(sharedData, "ircad1", "PATIENT_DICOM"))
     return index.patients[0].studies[0].series[0].files

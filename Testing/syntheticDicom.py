@@ -5,8 +5,8 @@ saved as .seg.nrrd by Slicer. Shared by the DICOM export and PACS tests."""
 import os
 from dataclasses import dataclass
 
-from ALPPSAssessmentLib import reportExport
-from ALPPSAssessmentLib.dicomExport import imageSeries
+from ALPPSAssessmentLib.report import reportExport
+from ALPPSAssessmentLib.dicom import imageSeries
 from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 
 # Coarse voxels keep the objects small and the tests fast; the truth is counted on the same grid.

@@ -88,7 +88,9 @@ def test_resultsAreStoredOnlyWithTheTimePointTheyWereMeasuredFor(slicerContext):
 def test_panelSummaryIsTheReportsPageOneSummary(slicerContext):
     """The panel's summary comes from decisionSummary, like page 1 of the report: the same verdict
     and figures for the same result."""
-    from ALPPSAssessmentLib import decisionSummary, hypertrophy, selfTestScenarios, stageTwoReadiness, timeline
+    from ALPPSAssessmentLib.report import decisionSummary
+    from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
+    from ALPPSAssessmentLib import selfTestScenarios
     from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 
     stage1 = datetime.date(2026, 1, 10)
@@ -96,7 +98,7 @@ def test_panelSummaryIsTheReportsPageOneSummary(slicerContext):
         timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=21), selfTestScenarios.boxSegmentation(slicerContext.scene, "Before", 300.0)),
         timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), selfTestScenarios.boxSegmentation(slicerContext.scene, "After", 420.0)),
     ]
-    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
+    result = timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
                                             futureLiverRemnant.VolumetrySettings(170, 70), stage1)
     readiness = stageTwoReadiness.readinessChecklist(result, "no")
 

@@ -2,7 +2,8 @@
 and the whole update into tables, chart and sequence."""
 
 import pytest
-from ALPPSAssessmentLib import assessmentWorkflow, timeline
+from ALPPSAssessmentLib import assessmentWorkflow
+from ALPPSAssessmentLib.course import timeline
 from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetryWorkflow
 
 

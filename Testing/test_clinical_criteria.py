@@ -8,7 +8,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from ALPPSAssessmentLib import growthMetrics, selfTestScenarios, timeline
+from ALPPSAssessmentLib.course import hypertrophy, timeline
+from ALPPSAssessmentLib import selfTestScenarios
 from ALPPSVolumetryLib import clinicalCriteria
 
 from alpps import cli
@@ -25,8 +26,8 @@ def _scan(role, daysAfterStage1, flrMl, sflr=None):
 
 def test_workedExampleKgrIsPerWeekSinceStage1NotBetweenScans():
     # Baseline 21 days before stage 1, interstage scan 7 days after; sFLR 18 % -> 30 %.
-    growth = growthMetrics.growthInterval(_scan("pre-stage 1", -21, 300.0, 18.0), _scan("interstage", 7, 500.0, 30.0),
-                                          STAGE_1, growthMetrics.SINCE_STAGE_1)
+    growth = hypertrophy.growthInterval(_scan("pre-stage 1", -21, 300.0, 18.0), _scan("interstage", 7, 500.0, 30.0),
+                                          STAGE_1, hypertrophy.SINCE_STAGE_1)
     assert growth.degreeOfHypertrophyPp == pytest.approx(12.0)
     assert f"{growth.kineticGrowthRatePercentPerWeek:.2f}" == "12.00"  # not 3.00 over the 28 days between scans
     assert growth.days == 28 and growth.rateDays == 7 and growth.timeBase == "since stage 1"
@@ -35,8 +36,8 @@ def test_workedExampleKgrIsPerWeekSinceStage1NotBetweenScans():
 def test_workedExampleRelativeGrowthPerDaySinceStage1():
     # FLR 300 -> 500 mL, scan 9 days after stage 1: +66.67 %, 7.41 %/day, 22.2 mL/day, whatever the baseline's date.
     for baselineDay in (-1, -21, -40):
-        growth = growthMetrics.growthInterval(_scan("pre-stage 1", baselineDay, 300.0), _scan("interstage", 9, 500.0),
-                                              STAGE_1, growthMetrics.SINCE_STAGE_1)
+        growth = hypertrophy.growthInterval(_scan("pre-stage 1", baselineDay, 300.0), _scan("interstage", 9, 500.0),
+                                              STAGE_1, hypertrophy.SINCE_STAGE_1)
         assert f"{growth.remnant.relativeGrowthPercent:.2f}" == "66.67"
         assert f"{growth.remnant.relativeGrowthPercentPerDay:.2f}" == "7.41"
         assert f"{growth.remnant.absoluteGrowthMlPerDay:.1f}" == "22.2"
@@ -44,7 +45,7 @@ def test_workedExampleRelativeGrowthPerDaySinceStage1():
 
 def test_workedExampleIntervalGrowthBetweenTwoInterstageScans():
     # Day 7 (450 mL) and day 14 (520 mL): interval +15.56 %, 2.22 %/day.
-    growth = growthMetrics.growthInterval(_scan("interstage", 7, 450.0, 28.0), _scan("interstage 2", 14, 520.0, 32.0))
+    growth = hypertrophy.growthInterval(_scan("interstage", 7, 450.0, 28.0), _scan("interstage 2", 14, 520.0, 32.0))
     assert growth.timeBase == "interval" and growth.rateDays == 7
     assert f"{growth.remnant.relativeGrowthPercent:.2f}" == "15.56"
     assert f"{growth.remnant.relativeGrowthPercentPerDay:.2f}" == "2.22"
@@ -54,22 +55,22 @@ def test_workedExampleIntervalGrowthBetweenTwoInterstageScans():
 def test_theIssuesScheduleNoLongerUnderstatesGrowthFourfold():
     # Baseline 21 days before, interstage 7 days after, FLR 300 -> 420 mL, sTLV 1500 mL.
     before, after = _scan("pre-stage 1", -21, 300.0, 20.0), _scan("interstage", 7, 420.0, 28.0)
-    growth = growthMetrics.growthInterval(before, after, STAGE_1, growthMetrics.SINCE_STAGE_1)
+    growth = hypertrophy.growthInterval(before, after, STAGE_1, hypertrophy.SINCE_STAGE_1)
     assert growth.kineticGrowthRatePercentPerWeek == pytest.approx(8.0)  # was 2.00 over 28 days
     assert growth.remnant.relativeGrowthPercentPerDay == pytest.approx(40.0 / 7)  # 5.71, was 1.43
     assert clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, growth.remnant.relativeGrowthPercentPerDay).state == "met"
 
 
 def test_withoutAStage1DateRatesAreNotComputedAndSayWhy():
-    growth = growthMetrics.growthInterval(_scan("pre-stage 1", -21, 300.0, 20.0), _scan("interstage", 7, 420.0, 28.0),
-                                          None, growthMetrics.SINCE_STAGE_1)
+    growth = hypertrophy.growthInterval(_scan("pre-stage 1", -21, 300.0, 20.0), _scan("interstage", 7, 420.0, 28.0),
+                                          None, hypertrophy.SINCE_STAGE_1)
     assert growth.degreeOfHypertrophyPp == pytest.approx(8.0) and growth.remnant.relativeGrowthPercent == pytest.approx(40.0)
-    for key in growthMetrics.RATE_KEYS:
+    for key in hypertrophy.RATE_KEYS:
         assert "stage 1 date is not given" in growth.notComputed[key]
     assert growth.kineticGrowthRatePercentPerWeek is None and growth.remnant.relativeGrowthPercentPerDay is None
     assert growth.remnant.absoluteGrowthMlPerDay is None
-    onStage1 = growthMetrics.growthInterval(_scan("pre-stage 1", -2, 300.0, 20.0), _scan("interstage", 0, 310.0, 21.0),
-                                            STAGE_1, growthMetrics.SINCE_STAGE_1)
+    onStage1 = hypertrophy.growthInterval(_scan("pre-stage 1", -2, 300.0, 20.0), _scan("interstage", 0, 310.0, 21.0),
+                                            STAGE_1, hypertrophy.SINCE_STAGE_1)
     assert onStage1.kineticGrowthRatePercentPerWeek is None and "day of stage 1" in onStage1.notComputed["relativeGrowthPercentPerDay"]
 
 
@@ -250,7 +251,8 @@ def test_tumourLeftInTheRemnantIsNeverShownAsZero():
 def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
     """An entered FLR-F/BSA wins over the stored one in the checklist: the summary shows that value,
     and the growth rates carry the status of what they are computed from."""
-    from ALPPSAssessmentLib import decisionSummary, hypertrophy, stageTwoReadiness
+    from ALPPSAssessmentLib.report import decisionSummary
+    from ALPPSAssessmentLib.course import stageTwoReadiness, timePointCourse
     from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 
     points = [
@@ -258,7 +260,7 @@ def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
         timeline.TimePoint("interstage", STAGE_1 + datetime.timedelta(days=7), selfTestScenarios.boxSegmentation(slicerContext.scene, "A", 420.0),
                            remnantFunction={"flrFunctionPerBsa": 2.18}),
     ]
-    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
+    result = timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"),
                                             futureLiverRemnant.VolumetrySettings(170, 70), STAGE_1)
     readiness = stageTwoReadiness.readinessChecklist(result, "no", remnantFunctionPerBsa=2.8)
     summary = decisionSummary.decisionSummary(decisionSummary.summaryDocument(result, readiness))
@@ -269,7 +271,7 @@ def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
     # KGR rests on Vauthey's standard liver volume; Tomassini's %/day denominator is unchecked.
     assert byKey["kineticGrowthRate"].status == "unchecked" and byKey["relativeGrowthPerDay"].status == "unchecked"
     checked = futureLiverRemnant.VolumetrySettings(170, 70, stlvFormula="heinemann")
-    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), checked, STAGE_1)
+    result = timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), checked, STAGE_1)
     byKey = {flag.criterion: flag for flag in stageTwoReadiness.readinessChecklist(result, "no")}
     assert byKey["kineticGrowthRate"].status == "checked"
 

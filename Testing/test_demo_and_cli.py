@@ -74,7 +74,7 @@ def test_demoJsonAndCsvHoldTheTrueVolumes(demoOutput):
 
 def test_demoWritesThePatientReport(demoOutput):
     outputDirectory, stdout = demoOutput
-    from ALPPSAssessmentLib import reportExport
+    from ALPPSAssessmentLib.report import reportExport
 
     reportDirectory = os.path.join(outputDirectory, "report")
     for name in (reportExport.REPORT_HTML, reportExport.REPORT_JSON, reportExport.NUMBERS_CSV, "segmentation-pre-stage-2.seg.nrrd"):
@@ -120,7 +120,7 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
         assert scene.GetFirstNodeByName("Synthetic gadoxetate MRI hepatobiliary phase") is not None
         assert scene.GetFirstNodeByName("ALPPS parenchyma-sparing plans").GetNumberOfRows() == 4  # 2 major + 2 margins
         assert scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3
-        from ALPPSAssessmentLib import timeline
+        from ALPPSAssessmentLib.course import timeline
 
         assert [point.role for point in timeline.timePointsInScene(scene)] == ["pre-stage 1", "interstage", "pre-stage 2"]
 

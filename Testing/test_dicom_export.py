@@ -14,7 +14,7 @@ from dicomReaders import dcmqiSegments, dcmqiVoxelCounts, dciodvfyMessages, phys
 from syntheticDicom import writeSyntheticPatient
 
 from alpps import cli
-from ALPPSAssessmentLib.dicomExport import codes, encapsulatedReport, resultsExport
+from ALPPSAssessmentLib.dicom import codes, encapsulatedReport, resultsExport
 from ALPPSVolumetryLib import syntheticPatient
 
 PLAN = "right_trisectionectomy"
@@ -304,7 +304,7 @@ def test_refusedExportsLeaveNothingBehind(exported, tmp_path, capsys):
 def test_sceneBundleIsExportedOnTheDicomSeriesOfItsScans(tmp_path, capsys):
     """A saved scene keeps its scans as NRRD: each is matched to the DICOM series with its voxels."""
     from alpps.headless import SlicerContext
-    from ALPPSAssessmentLib import timeline
+    from ALPPSAssessmentLib.course import timeline
     from ALPPSVolumetryLib import syntheticPatientScene
 
     with SlicerContext(workDirectory=str(tmp_path / "slicer")) as context:

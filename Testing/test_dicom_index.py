@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import pydicom
 import pytest
-from ALPPSAssessmentLib import dicomIndex
+from ALPPSAssessmentLib.dicom import dicomIndex
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid

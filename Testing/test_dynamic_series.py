@@ -5,7 +5,7 @@ simulated one through either form, and every input mistake must be named."""
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import dynamicSeries, functionalSimulator, mebrofeninUptake
+from ALPPSAssessmentLib.functional import dynamicSeries, functionalSimulator, mebrofeninUptake
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray, importMaskArrays
 
 UPTAKE_PER_MIN = 0.12  # K: MUR 12 %/min

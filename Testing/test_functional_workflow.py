@@ -8,16 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import (
-    functionalOverlay,
-    functionalSimulator,
-    functionalWorkflow,
-    hypertrophy,
-    imageRegistration,
-    mebrofeninUptake,
-    stageTwoReadiness,
-    timeline,
-)
+from ALPPSAssessmentLib.functional import functionalOverlay, functionalSimulator, imageRegistration, mebrofeninUptake
+from ALPPSAssessmentLib import functionalWorkflow
+from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
 from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
 from ALPPSVolumetryLib.geometry import vtkMatrixFromArray
 
@@ -116,7 +109,7 @@ def test_mebrofeninFromTheDynamicSequenceStoredWithTheTimePoint(timePointCase):
     assert study["uptake"]["murPercentPerMin"] == outcome.uptake.murPercentPerMin and study["registration"] is None
     assert study["timeActivityCurves"]["liver"] == pytest.approx(_liverCurve(curves))
     assert study["remnantShare"]["percent"] == outcome.share.percent
-    result = hypertrophy.measureHypertrophy([reread], PLAN)
+    result = timePointCourse.measureHypertrophy([reread], PLAN)
     criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result)}
     assert criteria["remnantFunction"].value == pytest.approx(assessment.flrFunctionPerBsa)
     # Without BSA, FLR-F/BSA is not computed, so nothing is stored for it (never a 0).
@@ -159,7 +152,7 @@ def test_gadoxetateIntoTableAndTimePoint(timePointCase):
     markups = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "Paraspinal muscle")
     markups.AddControlPoint(*(point.ijkToRAS @ np.array([i, j, k, 1.0]))[:3])
     outcome = functionalWorkflow.measureGadoxetatePanel(segmentationNode, PLAN, hbpNode, preNode, "", markups, 5.0)
-    from ALPPSAssessmentLib import gadoxetateWorkflow
+    from ALPPSAssessmentLib.functional import gadoxetateWorkflow
 
     direct = gadoxetateWorkflow.measureGadoxetate(segmentationNode, PLAN, hbpNode, preNode, None, markups, 5.0)
     document = outcome.document

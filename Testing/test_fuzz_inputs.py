@@ -382,7 +382,7 @@ def _series(damage, option="--volume", source="ircad"):
         if source == "ircad":
             files = bad.dicomCopy(bad.ircadSlices(SHARED), folder)
         else:
-            from ALPPSAssessmentLib import dicomIndex
+            from ALPPSAssessmentLib.dicom import dicomIndex
 
             index = dicomIndex.indexDicomFolder(w.shared("totalsegmentator", "example_ct_dicom"))
             files = bad.dicomCopy(index.patients[0].studies[0].series[0].files, folder, count=20, start=0)

@@ -5,8 +5,8 @@ definitions table and the errors a user can run into."""
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import gadoxetateIndices as gx
-from ALPPSAssessmentLib import imageRegistration
+from ALPPSAssessmentLib.functional import gadoxetateIndices as gx
+from ALPPSAssessmentLib.functional import imageRegistration
 from ALPPSVolumetryLib import (
     couinaud,
     segmentationImport,

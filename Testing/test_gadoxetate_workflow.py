@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import functionalSimulator, gadoxetateWorkflow
+from ALPPSAssessmentLib.functional import functionalSimulator, gadoxetateWorkflow
 from ALPPSVolumetryLib import resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
 
 from alpps import cli

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from ALPPSAssessmentLib import growthMetrics, timeline
+from ALPPSAssessmentLib.course import hypertrophy, timeline
 from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 
 from alpps import cli
@@ -14,26 +14,26 @@ from alpps import cli
 
 def test_workedExampleDegreeOfHypertrophyAndKineticGrowthRate():
     """Clinical reference section 4: sFLR 18 % -> 30 % in 9 days: DH 12 pp, KGR 9.33 %/week."""
-    dh = growthMetrics.degreeOfHypertrophy(18.0, 30.0)
+    dh = hypertrophy.degreeOfHypertrophy(18.0, 30.0)
     assert dh == pytest.approx(12.0)
-    assert round(growthMetrics.kineticGrowthRate(dh, 9), 2) == 9.33
+    assert round(hypertrophy.kineticGrowthRate(dh, 9), 2) == 9.33
 
 
 def test_workedExampleRelativeGrowth():
     """FLR 300 -> 500 mL in 9 days: +66.67 %, 7.41 %/day, 22.2 mL/day."""
-    growth = growthMetrics.volumeGrowth(300.0, 500.0, 9)
+    growth = hypertrophy.volumeGrowth(300.0, 500.0, 9)
     assert round(growth.relativeGrowthPercent, 2) == 66.67
     assert round(growth.relativeGrowthPercentPerDay, 2) == 7.41
     assert round(growth.absoluteGrowthMlPerDay, 1) == 22.2
 
 
 def test_sameDayScansHaveNoRateAndBadVolumesAreNamed():
-    assert growthMetrics.volumeGrowth(300.0, 320.0, 0).relativeGrowthPercentPerDay is None
-    assert growthMetrics.kineticGrowthRate(5.0, 0) is None
+    assert hypertrophy.volumeGrowth(300.0, 320.0, 0).relativeGrowthPercentPerDay is None
+    assert hypertrophy.kineticGrowthRate(5.0, 0) is None
     with pytest.raises(ValueError, match="remnant before is 0"):
-        growthMetrics.volumeGrowth(0.0, 10.0, 3, "remnant")
+        hypertrophy.volumeGrowth(0.0, 10.0, 3, "remnant")
     with pytest.raises(ValueError, match="date order"):
-        growthMetrics.volumeGrowth(10.0, 12.0, -2)
+        hypertrophy.volumeGrowth(10.0, 12.0, -2)
 
 
 def test_rolesAndDates():
@@ -117,7 +117,7 @@ def test_hypertrophyCommandNamesBadTimePoints(capsys):
 
 
 def _measuredSyntheticCourse(scene, labsOfLast):
-    from ALPPSAssessmentLib import hypertrophy
+    from ALPPSAssessmentLib.course import timePointCourse
     from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(3.0, 3.0, 3.0))
@@ -127,11 +127,11 @@ def _measuredSyntheticCourse(scene, labsOfLast):
         labs = labsOfLast if index == len(patient.timePoints) - 1 else {}
         points.append(timeline.TimePoint(point.role, point.studyDate, segmentationNode, labs=labs))
     settings = futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
-    return hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
+    return timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
 
 
 def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
-    from ALPPSAssessmentLib import stageTwoReadiness
+    from ALPPSAssessmentLib.course import stageTwoReadiness
 
     # Bilirubin 20 umol/L, creatinine 1.2 mg/dL, INR 1.1: MELD = 9.57 ln 1.2 + 3.78 ln 1 + 11.2 ln 1.1 + 6.43
     # (bilirubin 1.169 mg/dL): 9.57*0.18232 + 3.78*0.15617 + 11.2*0.09531 + 6.43 = 9.83 -> 10.
@@ -159,7 +159,7 @@ def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
 
 
 def test_remnantFunctionPerTimePointGrowsAndFeedsTheChecklist(slicerContext):
-    from ALPPSAssessmentLib import hypertrophy, stageTwoReadiness
+    from ALPPSAssessmentLib.course import stageTwoReadiness, timePointCourse
     from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0))
@@ -171,11 +171,11 @@ def test_remnantFunctionPerTimePointGrowsAndFeedsTheChecklist(slicerContext):
         timeline.storeTimePoint(stored)
         points.append(timeline.timePointOfNode(segmentationNode))  # read back from the node's attributes
     settings = futureLiverRemnant.VolumetrySettings(heightCm=patient.heightCm, weightKg=patient.weightKg)
-    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
+    result = timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan("right_trisectionectomy"), settings, patient.stage1Date)
     first = result.sinceStage1[0].remnantFunctionGrowth
     assert first["before"] == 1.6 and first["after"] == 2.0
     assert first["relativeGrowthPercent"] == pytest.approx(25.0)
     assert first["relativeGrowthPercentPerDay"] == pytest.approx(2.5)  # 10 days apart
     criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result, "no")}
     assert criteria["remnantFunction"].value == 2.9 and criteria["remnantFunction"].state == "met"
-    assert hypertrophy.hypertrophyToDict(result)["timePoints"][0]["remnantFunction"] == {"flrFunctionPerBsa": 1.6}
+    assert timePointCourse.hypertrophyToDict(result)["timePoints"][0]["remnantFunction"] == {"flrFunctionPerBsa": 1.6}

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import vtk
-from ALPPSAssessmentLib import imageRegistration as registration
+from ALPPSAssessmentLib.functional import imageRegistration as registration
 from ALPPSVolumetryLib import segmentationImport, syntheticPatient
 
 SPECT_SIZE = 64

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from ALPPSAssessmentLib import patientReport
+from ALPPSAssessmentLib.report import patientReport
 from ALPPSVolumetryLib import segmentationIO
 
 import badInputs as bad

@@ -7,7 +7,7 @@ import re
 import math
 
 import pytest
-from ALPPSAssessmentLib import laboratoryScores as lab
+from ALPPSAssessmentLib.course import laboratoryScores as lab
 
 
 def close(value, expected, tolerance=1e-3):

@@ -69,10 +69,10 @@ sparing = sys.modules["ALPPSVolumetryLib.parenchymaSparing"]
 # parenchymaSparing took a value from syntheticPatient at import: it is the reloaded one's.
 assert sparing.BENCHMARK_VESSELS[0] is synthetic.HEPATIC_VEINS[0]
 # The Assessment package with its sub-package, as ALPPSAssessment's Reload does it.
-importlib.import_module("ALPPSAssessmentLib.dicomExport.resultsExport")
+importlib.import_module("ALPPSAssessmentLib.dicom.resultsExport")
 both = libraryReload.reloadPackages("ALPPSVolumetryLib", "ALPPSAssessmentLib")
-assert "ALPPSAssessmentLib.dicomExport.resultsExport" in both, both
-assert both.index("ALPPSAssessmentLib.patientReport") < both.index("ALPPSAssessmentLib.dicomExport.resultsExport")
+assert "ALPPSAssessmentLib.dicom.resultsExport" in both, both
+assert both.index("ALPPSAssessmentLib.report.patientReport") < both.index("ALPPSAssessmentLib.dicom.resultsExport")
 print("reloaded", len(reloaded))
 """
 

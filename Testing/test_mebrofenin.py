@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import functionalSimulator as sim
-from ALPPSAssessmentLib import mebrofeninUptake as hbs
+from ALPPSAssessmentLib.functional import functionalSimulator as sim
+from ALPPSAssessmentLib.functional import mebrofeninUptake as hbs
 from ALPPSVolumetryLib import bodySize, syntheticPatient
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED

@@ -15,7 +15,7 @@ sys.path[:0] = [{modules!r}]
 import numpy as np
 from alpps.headless import SlicerContext
 from ALPPSVolumetryLib import segmentationImport
-from ALPPSAssessmentLib import reportExport
+from ALPPSAssessmentLib.report import reportExport
 rng = np.random.default_rng(5)
 labels = rng.integers(0, 4, size=(60, 64, 64)).astype(np.int16)  # compresses poorly: far above the file size limit
 with SlicerContext() as context:

@@ -18,7 +18,7 @@ from orthancServer import AET, OrthancServer, orthancExecutable
 from syntheticDicom import writeSyntheticPatient
 
 from alpps import cli
-from ALPPSAssessmentLib.dicomExport import encapsulatedReport, resultsExport
+from ALPPSAssessmentLib.dicom import encapsulatedReport, resultsExport
 
 pytestmark = pytest.mark.skipif(orthancExecutable() is None, reason="Orthanc is not installed (apt-get install orthanc): PACS round trip skipped")
 PLAN = "right_trisectionectomy"
@@ -97,7 +97,7 @@ def test_syntheticPatientRoundTripThroughOrthanc(orthanc, synthetic, tmp_path, c
         latest = number == len(back) - 1
         assert modalities == {"CT", "SEG", "SR"} | ({"DOC"} if latest and withPdf else set())
         assert int(study["NumberOfStudyRelatedInstances"]) == slices + 2 + (1 if latest and withPdf else 0)
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     address = pacsNetwork.PacsAddress("127.0.0.1", orthanc.port, AET, "ALPPS", 10)
     assert pacsNetwork.findSeriesModalities(address, back[0]["StudyInstanceUID"]) == ["CT", "SEG", "SR"]

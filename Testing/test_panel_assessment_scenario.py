@@ -15,7 +15,9 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the panel harness needs it")
 
 import slicer  # noqa: E402
-from ALPPSAssessmentLib import functionalSimulator, selfTestScenarios, timeline  # noqa: E402
+from ALPPSAssessmentLib.functional import functionalSimulator
+from ALPPSAssessmentLib import selfTestScenarios
+from ALPPSAssessmentLib.course import timeline  # noqa: E402
 from ALPPSVolumetryLib import couinaud, segmentationImport, syntheticPatient, syntheticPatientScene  # noqa: E402
 from panelSettings import boundWidgets, shownValue, tableColumn  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the panel harness needs it")
 
 import slicer  # noqa: E402
-from ALPPSAssessmentLib import timeline  # noqa: E402
+from ALPPSAssessmentLib.course import timeline  # noqa: E402
 from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
 from panelSettings import boundWidgets, changeAsAUserWould, shownValue  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
@@ -307,7 +307,7 @@ def test_resultTablesBelongToTheirSegmentation(session):
 def test_functionMeasuredForOneTimePointIsNotStoredWithAnother(session):
     """Measured for the interstage scan, then another time point selected: Store must refuse
     instead of filing the interstage function under the other day."""
-    from ALPPSAssessmentLib import functionalSimulator
+    from ALPPSAssessmentLib.functional import functionalSimulator
     from ALPPSVolumetryLib import segmentationImport
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:2])

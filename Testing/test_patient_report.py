@@ -14,7 +14,8 @@ import subprocess
 import numpy as np
 import pydicom
 import pytest
-from ALPPSAssessmentLib import patientReport, reportExport, reportHtml, timeline
+from ALPPSAssessmentLib.report import patientReport, reportExport, reportHtml
+from ALPPSAssessmentLib.course import timeline
 from ALPPSVolumetryLib import couinaud, resectionPlans, syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid

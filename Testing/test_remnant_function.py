@@ -3,7 +3,7 @@ transform from the simulator or from registration, and the dynamic study's uptak
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import functionalSimulator, imageRegistration, remnantFunction
+from ALPPSAssessmentLib.functional import functionalSimulator, imageRegistration, mebrofeninWorkflow
 from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
 from ALPPSVolumetryLib.geometry import vtkMatrixFromArray
 
@@ -31,10 +31,10 @@ def test_remnantShareWithTheKnownTransform(interstageCase):
     scene, _, segmentationNode, spectNode, spect, truth = interstageCase
     _placeWithTransform(scene, spectNode, spect.matrixToParent)
     plan = resectionPlans.presetPlan("right_trisectionectomy")
-    share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectNode)
     # VOIs as drawn lose the thin left lobe's spill-out: low by up to ~2.5 points (simulator tests).
     assert -2.5 <= share.percent - 100 * truth <= 0.0
-    withMargin = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=9.0)
+    withMargin = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=9.0)
     assert abs(withMargin.percent - 100 * truth) <= 2.0
 
 
@@ -48,24 +48,24 @@ def test_remnantShareAfterRegistration(interstageCase):
     liverPoints = (point.ijkToRAS @ np.c_[i, j, k, np.ones(len(i))].T)[:3].T
     meanError, _ = imageRegistration.targetRegistrationErrorMm(found, spect.matrixToParent, liverPoints)
     assert meanError < 2.0, registered.result.describe()
-    share = remnantFunction.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), spectNode, outwardMarginMm=9.0)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), spectNode, outwardMarginMm=9.0)
     assert abs(share.percent - 100 * truth) <= 2.0
 
 
 def test_remnantFunctionFromTheDynamicStudy(interstageCase):
     scene, _, segmentationNode, spectNode, spect, truth = interstageCase
     _placeWithTransform(scene, spectNode, spect.matrixToParent)
-    share = remnantFunction.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), spectNode, outwardMarginMm=9.0)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), spectNode, outwardMarginMm=9.0)
     study = functionalSimulator.simulateDynamicStudy(0.12, seed=5)
-    uptake, assessment = remnantFunction.remnantFunction(study.curves, share, bsaM2=1.93)
+    uptake, assessment = mebrofeninWorkflow.remnantFunction(study.curves, share, bsaM2=1.93)
     assert uptake.murPercentPerMin == pytest.approx(study.expectedMurPercentPerMin, rel=0.05)
     assert assessment.flrFunctionPercentPerMin == pytest.approx(uptake.murPercentPerMin * share.fraction, rel=1e-9)
     assert assessment.flrFunctionPerBsa == pytest.approx(assessment.flrFunctionPercentPerMin / 1.93, rel=1e-9)
-    table, chart = remnantFunction.addTimeActivityChart(scene, study.curves)
+    table, chart = mebrofeninWorkflow.addTimeActivityChart(scene, study.curves)
     assert table.GetNumberOfRows() == len(study.curves.midTimesSeconds) and chart.GetNumberOfPlotSeriesNodes() == 3
     assert table.GetColumnUnitLabel("Liver") == "counts/s"
     with pytest.raises(ValueError, match="No SPECT volume"):
-        remnantFunction.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), None)
+        mebrofeninWorkflow.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), None)
 
 
 def _writeNode(node, path):

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import functionalSimulator, mebrofeninUptake
-from ALPPSAssessmentLib import reportCharts as charts
+from ALPPSAssessmentLib.functional import functionalSimulator, mebrofeninUptake
+from ALPPSAssessmentLib.report import reportCharts as charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 # Coordinates are written with 2 decimals: a drawn position is within 0.005 px of the exact one.

@@ -5,7 +5,7 @@ code under test), the same phantom stored with other voxel axes, and the 3D view
 import numpy as np
 import pytest
 import vtk
-from ALPPSAssessmentLib import reportImages
+from ALPPSAssessmentLib.report import reportImages
 from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
 from vtk.util import numpy_support
 

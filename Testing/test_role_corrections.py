@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from ALPPSAssessmentLib import hypertrophy, timeline
+from ALPPSAssessmentLib.course import timeline, timePointCourse
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans, segmentRecognition, syntheticPatient, syntheticPatientScene
 
 from alpps import cli
@@ -52,5 +52,5 @@ def test_correctionTravelsInTheFileToTheBatchToolAndTheAssessment(slicerContext,
     assert (roles["Finding A"]["recognizedRole"], roles["Finding A"]["role"]) == ("other", "tumour")
     # The Assessment's measurement passes no overrides: the segment's own correction applies.
     stored = timeline.TimePoint("pre-stage 1", datetime.date(2026, 3, 2), node)
-    result = hypertrophy.measureHypertrophy([stored], resectionPlans.presetPlan("right_hepatectomy"))
+    result = timePointCourse.measureHypertrophy([stored], resectionPlans.presetPlan("right_hepatectomy"))
     assert "Finding A" in result.timePoints[0].volumetry.tumourVolumesMl

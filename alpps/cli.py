@@ -140,7 +140,8 @@ def _inferredRoles(dates, stage1Date):
 
 def _parseLabs(items):
     """{date: labs} from 'DATE:QUANTITY=VALUE UNIT,...' (e.g. '2026-03-15:bilirubin=20 umol/L,inr=1.1')."""
-    from ALPPSAssessmentLib import assessmentWorkflow, timeline
+    from ALPPSAssessmentLib import assessmentWorkflow
+    from ALPPSAssessmentLib.course import timeline
     from ALPPSVolumetryLib import inputChecks
 
     labsByDate = {}
@@ -173,7 +174,8 @@ def _parseRemnantFunction(items):
     """{date: {key: value}} from 'DATE:flrFunctionPerBsa=2.4,murPercentPerMin=12,...' (repeatable):
     the remnant function measured at the time point of that date, under the keys the time points
     store (functionalWorkflow.REMNANT_FUNCTION_KEYS)."""
-    from ALPPSAssessmentLib import functionalWorkflow, timeline
+    from ALPPSAssessmentLib import functionalWorkflow
+    from ALPPSAssessmentLib.course import timeline
 
     keys = ", ".join(functionalWorkflow.REMNANT_FUNCTION_KEYS)
     functionByDate = {}
@@ -203,7 +205,7 @@ def _parseRemnantFunction(items):
 def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
     """The --timepoint scans read into ``scene`` as TimePoints (roles inferred from the dates when
     not given, --labs attached by date); returns [(TimePoint, segmentation path)]."""
-    from ALPPSAssessmentLib import timeline
+    from ALPPSAssessmentLib.course import timeline
     from ALPPSVolumetryLib import segmentationIO
 
     manifest = getattr(arguments, "manifestEntries", None)
@@ -246,7 +248,8 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 
 
 def _commandHypertrophy(arguments):
-    from ALPPSAssessmentLib import decisionSummary, hypertrophy, stageTwoReadiness, timeline
+    from ALPPSAssessmentLib.report import decisionSummary
+    from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
     from ALPPSVolumetryLib import resectionPlans
 
     from .headless import SlicerContext
@@ -257,7 +260,7 @@ def _commandHypertrophy(arguments):
     functionByDate = _parseRemnantFunction(arguments.remnant_function_of_day)
     with SlicerContext() as context:
         points = [point for point, _ in _loadTimePoints(context.scene, arguments, stage1Date, functionByDate)]
-        result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
+        result = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, arguments.allow_different_plans)
     print(formatHypertrophy(result))
     functionRows = [(point, (point.remnantFunction or {}).get("flrFunctionPerBsa")) for point in result.timePoints if point.remnantFunction]
     if functionRows:
@@ -275,7 +278,7 @@ def _commandHypertrophy(arguments):
         print(f"  {item.line()}" + (f" - {item.note}" if item.note else ""))
     print(decisionSummary.verdictOf(stageTwoReadiness.readinessToList(readiness))[0])
     if arguments.json:
-        document = hypertrophy.hypertrophyToDict(result)
+        document = timePointCourse.hypertrophyToDict(result)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
         document["software"] = {"name": "ALPPS", "version": __version__}
         _writeJson(arguments.json, document)
@@ -311,7 +314,8 @@ def _commandSparing(arguments):
 
 
 def _commandReport(arguments):
-    from ALPPSAssessmentLib import decisionSummary, reportExport, timeline
+    from ALPPSAssessmentLib.report import decisionSummary, reportExport
+    from ALPPSAssessmentLib.course import timeline
     from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
 
@@ -373,7 +377,7 @@ def _readCurvesCsv(path):
     """Time-activity curves from a CSV with a header (time in s, liver, blood, total)."""
     import csv
 
-    from ALPPSAssessmentLib import mebrofeninUptake
+    from ALPPSAssessmentLib.functional import mebrofeninUptake
 
     inputOptions.checkedInputFile(path, "Time-activity table")
     try:
@@ -394,7 +398,7 @@ def _readCurvesCsv(path):
 
 
 def _commandFunctionMebrofenin(arguments):
-    from ALPPSAssessmentLib import imageRegistration, remnantFunction
+    from ALPPSAssessmentLib.functional import imageRegistration, mebrofeninWorkflow
     from ALPPSVolumetryLib import bodySize, resectionPlans, segmentationIO
 
     from .headless import SlicerContext
@@ -414,9 +418,9 @@ def _commandFunctionMebrofenin(arguments):
         registration = None
         if not arguments.already_registered:
             registration = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode).result
-        share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=arguments.voi_margin)
-        uptake, assessment = remnantFunction.remnantFunction(
-            curves, share, bsa, arguments.mur_normalisation or remnantFunction.mebrofeninUptake.DEFAULT_MUR_NORMALISATION
+        share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectNode, outwardMarginMm=arguments.voi_margin)
+        uptake, assessment = mebrofeninWorkflow.remnantFunction(
+            curves, share, bsa, arguments.mur_normalisation or mebrofeninWorkflow.mebrofeninUptake.DEFAULT_MUR_NORMALISATION
         )
     lines = [
         f"Mebrofenin uptake rate (MUR): {uptake.murPercentPerMin:.2f} %/min (r^2 {uptake.rSquared:.4f}, {uptake.framesUsed} frames; "
@@ -445,7 +449,7 @@ def _commandFunctionMebrofenin(arguments):
 
 
 def _commandFunctionGadoxetate(arguments):
-    from ALPPSAssessmentLib import gadoxetateWorkflow
+    from ALPPSAssessmentLib.functional import gadoxetateWorkflow
     from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans, segmentationIO
 
@@ -500,7 +504,7 @@ def _commandFunctionGadoxetate(arguments):
 
 
 def _commandDicomIndex(arguments):
-    from ALPPSAssessmentLib import dicomIndex
+    from ALPPSAssessmentLib.dicom import dicomIndex
 
     index = dicomIndex.indexDicomFolder(arguments.folder)
     print(dicomIndex.formatIndex(index))
@@ -515,7 +519,7 @@ def _commandBenchmark(arguments):
 
     columns, rows, slices = arguments.size
     if arguments.what == "registration":
-        from ALPPSAssessmentLib import imageRegistration
+        from ALPPSAssessmentLib.functional import imageRegistration
 
         size = (columns, rows, slices) if arguments.size != [512, 512, 600] else (512, 512, 300)
         figures = imageRegistration.benchmarkRegistration(ctSize=size)

@@ -5,17 +5,15 @@ import csv
 import json
 import os
 
-from ALPPSAssessmentLib import (
+from ALPPSAssessmentLib.functional import (
     functionalOverlay,
     functionalSimulator,
     gadoxetateWorkflow,
-    hypertrophy,
     imageRegistration,
-    remnantFunction,
-    reportExport,
-    stageTwoReadiness,
-    timeline,
+    mebrofeninWorkflow,
 )
+from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
+from ALPPSAssessmentLib.report import reportExport
 from ALPPSVolumetryLib import (
     bodySize,
     clinicalCriteria,
@@ -119,11 +117,11 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None, with3D=True)
         timeline.storeTimePoint(points[-1])
         for modality in ("mebrofenin", "gadoxetate"):
             timeline.storeFunctionalStudy(segmentationNode, modality, document["function"][modality])
-        growth = hypertrophy.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
-        timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
-        hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
-        hypertrophy.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
-        document["hypertrophy"] = hypertrophy.hypertrophyToDict(growth)
+        growth = timePointCourse.measureHypertrophy(points, plans[0], settings, patient.stage1Date)
+        timePointTable = timePointCourse.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", TIME_POINT_TABLE), growth)
+        timePointCourse.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", GROWTH_TABLE), growth)
+        timePointCourse.addGrowthChart(scene, timePointTable, growth, settings.adequacyThresholds().sflrMinimumPercent)
+        document["hypertrophy"] = timePointCourse.hypertrophyToDict(growth)
         readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure="no")
         stageTwoReadiness.writeReadinessTable(scene.AddNewNodeByClass("vtkMRMLTableNode", READINESS_TABLE), readiness)
         document["readiness"] = stageTwoReadiness.readinessToList(readiness)
@@ -193,10 +191,10 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
         functionalOverlay.SPECT_LIVER_COUNTS, ctNode, spectNode, segmentationNode=segmentationNode, plan=plan, layoutNames=("Red", "Yellow")
     )
     study = functionalSimulator.simulateDynamicStudy(0.12, seed=11)
-    remnantFunction.addTimeActivityChart(scene, study.curves)
-    share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectNode)
+    mebrofeninWorkflow.addTimeActivityChart(scene, study.curves)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectNode)
     bsa = bodySize.bodySurfaceArea(patient.heightCm, patient.weightKg)
-    uptake, assessment = remnantFunction.remnantFunction(study.curves, share, bsa)
+    uptake, assessment = mebrofeninWorkflow.remnantFunction(study.curves, share, bsa)
     pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(timePoint, relativeFunction, seed=11)
     preNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI pre-contrast", pre, ijkToRAS)
     hbpNode = segmentationImport.addVolumeFromArray(scene, "Synthetic gadoxetate MRI hepatobiliary phase", hbp, ijkToRAS)

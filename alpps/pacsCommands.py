@@ -7,8 +7,8 @@ from . import __version__
 
 
 def _commandDicomExport(arguments):
-    from ALPPSAssessmentLib import timeline
-    from ALPPSAssessmentLib.dicomExport import resultsExport
+    from ALPPSAssessmentLib.course import timeline
+    from ALPPSAssessmentLib.dicom import resultsExport
     from ALPPSVolumetryLib import resectionPlans
 
     from . import cli
@@ -23,7 +23,7 @@ def _commandDicomExport(arguments):
     settings = cli._settingsFromArguments(arguments)
     with SlicerContext() as context:
         if arguments.scene:
-            from ALPPSAssessmentLib.dicomExport import sceneSources
+            from ALPPSAssessmentLib.dicom import sceneSources
 
             context.loadSceneBundle(arguments.scene)
             points = sceneSources.timePointsOnDicomSeries(context.scene, arguments.dicom)
@@ -42,7 +42,7 @@ def _commandDicomExport(arguments):
 
 
 def _address(arguments):
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     if not 0 < arguments.port < 65536:
         raise ValueError(f"--port {arguments.port} is not a TCP port: expected 1-65535")
@@ -55,13 +55,13 @@ def _address(arguments):
 
 
 def _dicomDate(text, option):
-    from ALPPSAssessmentLib import timeline
+    from ALPPSAssessmentLib.course import timeline
 
     return timeline.parseStudyDate(text, f"{option} date").strftime("%Y%m%d") if text else ""
 
 
 def _queriedStudies(arguments, address):
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     return pacsNetwork.findStudies(address, arguments.patient_id or "", arguments.patient_name or "",
                                    _dicomDate(arguments.date_from, "--from"), _dicomDate(arguments.date_to, "--to"))
@@ -82,7 +82,7 @@ def _commandPacsQuery(arguments):
 
 
 def _commandPacsPull(arguments):
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     address = _address(arguments)
     if arguments.study:
@@ -101,7 +101,7 @@ def _commandPacsPull(arguments):
 
 
 def _commandPacsPush(arguments):
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     address = _address(arguments)
     count = pacsNetwork.pushFolder(address, arguments.folder)
@@ -110,7 +110,7 @@ def _commandPacsPush(arguments):
 
 
 def _addPacsCommands(subcommands):
-    from ALPPSAssessmentLib.dicomExport import pacsNetwork
+    from ALPPSAssessmentLib.dicom import pacsNetwork
 
     pacs = subcommands.add_parser("pacs", help="query, pull from and push to a PACS (DICOM C-FIND, C-GET, C-STORE)")
     actions = pacs.add_subparsers(dest="action", required=True)

@@ -63,9 +63,9 @@ def formatHypertrophy(result):
             f"  {point.role:<16} {point.studyDate.isoformat():<10} {day:>4} {point.plan.ratioRemnantMl:>9.1f} {point.plan.remnantMl:>9.1f} "
             f"{formatNumber(point.plan.sFLR, 2):>7} {point.totalLiverMl:>9.1f}"
         )
-    from ALPPSAssessmentLib import hypertrophy
+    from ALPPSAssessmentLib.course import timePointCourse
 
-    document = hypertrophy.hypertrophyToDict(result)
+    document = timePointCourse.hypertrophyToDict(result)
     lines.append("Growth of the FLR since stage 1 (from the last scan before stage 1; the checklist reads these)")
     for interval in document["sinceStage1"]:
         lines.append("  " + growthLine(interval))

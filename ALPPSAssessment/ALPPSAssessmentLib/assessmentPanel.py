@@ -1,7 +1,7 @@
 """What the ALPPS Assessment panel shows, decided without Qt so that it is tested headless: the
 DICOM patients offered, the studies table, the study to load, and the assessment's messages."""
 
-from . import decisionSummary
+from .report import decisionSummary
 
 DICOM_DATABASE_NOT_OPEN = "The DICOM database is not open: import the studies in the DICOM module first"
 

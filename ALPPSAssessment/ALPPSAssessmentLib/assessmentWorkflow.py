@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
 
-from . import dicomIndex, hypertrophy, laboratoryScores, stageTwoReadiness, timeline
+from .dicom import dicomIndex
+from .course import laboratoryScores, stageTwoReadiness, timeline, timePointCourse
 
 # Laboratory values the panel asks for (keys of laboratoryScores.UNITS, where their units and
 # plausible ranges are defined).
@@ -63,7 +64,7 @@ def storeTimePointFromValues(segmentationNode, volumeNode, role, studyDateText, 
 
 @dataclass
 class AssessmentOutputs:
-    result: object  # hypertrophy.HypertrophyResult
+    result: object  # timePointCourse.HypertrophyResult
     readiness: list  # clinicalCriteria.Flag rows of the stage 2 readiness checklist
     afterStage2Flags: list  # clinicalCriteria.Flag: 50-50 rule and peak bilirubin
     timePointTable: object
@@ -82,18 +83,18 @@ def updateAssessment(scene, planKey, caudateInRemnant, settings, stage1DateText,
     if len(points) < 1:
         raise ValueError("No time points in the scene: store at least one scan as a time point")
     plan = resectionPlans.presetPlan(planKey, caudateInRemnant)
-    result = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides)
+    result = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides)
     readiness = stageTwoReadiness.readinessChecklist(result, stage1LiverFailure, remnantFunctionPerBsa)
     timePointTable = timePointTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS time points")
     growthTable = growthTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS growth")
     readinessTable = readinessTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS stage 2 readiness")
-    hypertrophy.writeTimePointTable(timePointTable, result)
-    hypertrophy.writeGrowthTable(growthTable, result)
+    timePointCourse.writeTimePointTable(timePointTable, result)
+    timePointCourse.writeGrowthTable(growthTable, result)
     stageTwoReadiness.writeReadinessTable(readinessTable, readiness)
     chart = None
     if stage1Date is not None:
-        chart = hypertrophy.addGrowthChart(scene, timePointTable, result, settings.adequacyThresholds().sflrMinimumPercent)
-        hypertrophy.addSegmentationSequence(scene, points, stage1Date)
+        chart = timePointCourse.addGrowthChart(scene, timePointTable, result, settings.adequacyThresholds().sflrMinimumPercent)
+        timePointCourse.addSegmentationSequence(scene, points, stage1Date)
     return AssessmentOutputs(
         result=result,
         readiness=readiness,

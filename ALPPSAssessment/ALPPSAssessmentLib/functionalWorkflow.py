@@ -22,7 +22,15 @@ import vtk
 from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import dynamicSeries, gadoxetateIndices, gadoxetateWorkflow, imageRegistration, mebrofeninUptake, remnantFunction, timeline
+from .functional import (
+    dynamicSeries,
+    gadoxetateIndices,
+    gadoxetateWorkflow,
+    imageRegistration,
+    mebrofeninUptake,
+    mebrofeninWorkflow,
+)
+from .course import timeline
 
 # Keys of the remnant function stored per time point (what hypertrophy, growthMetrics and
 # stageTwoReadiness read: flrFunctionPerBsa), with their units.
@@ -263,7 +271,7 @@ def writeGadoxetateTable(tableNode, document):
 def curvesFromTableNode(tableNode, timeIs=mebrofeninUptake.TIME_IS_MID, values=mebrofeninUptake.VALUES_PER_SECOND, decayCorrected=False):
     """Time-activity curves from a table node with columns time (s), liver, blood (heart), total
     (field of view) and optionally duration (s), named as ``timeActivityCurvesFromTable`` accepts
-    (the table of ``remnantFunction.addTimeActivityChart`` reads back as it was written)."""
+    (the table of ``mebrofeninWorkflow.addTimeActivityChart`` reads back as it was written)."""
     table = tableNode.GetTable()
     if table.GetNumberOfRows() == 0:
         raise ValueError(f"Time-activity table '{tableNode.GetName()}' has no rows: expected one row per frame")
@@ -296,7 +304,7 @@ def mebrofeninCurves(dynamicNode=None, regionSegmentation=None, liverSegment="",
 
 
 def replaceTimeActivityChart(scene, curves, name=TIME_ACTIVITY_CHART_NAME):
-    """``remnantFunction.addTimeActivityChart``, replacing an earlier chart of the same name with
+    """``mebrofeninWorkflow.addTimeActivityChart``, replacing an earlier chart of the same name with
     its series and table (a repeated measurement does not pile them up). Returns (table, chart)."""
     previous = scene.GetFirstNode(name, "vtkMRMLPlotChartNode")
     if previous is not None:
@@ -308,7 +316,7 @@ def replaceTimeActivityChart(scene, curves, name=TIME_ACTIVITY_CHART_NAME):
         for table in tables:
             scene.RemoveNode(table)
         scene.RemoveNode(previous)
-    return remnantFunction.addTimeActivityChart(scene, curves, name)
+    return mebrofeninWorkflow.addTimeActivityChart(scene, curves, name)
 
 
 @dataclass
@@ -333,8 +341,8 @@ def measureMebrofenin(segmentationNode, plan, spectVolumeNode, curves, bsaM2=Non
     ``resultTable`` (created when None) with the time-activity chart."""
     if segmentationNode is None:
         raise ValueError("No segmentation: select the time point's Couinaud segmentation in the Time point section")
-    share = remnantFunction.spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides, outwardMarginMm)
-    uptake, assessment = remnantFunction.remnantFunction(curves, share, bsaM2)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides, outwardMarginMm)
+    uptake, assessment = mebrofeninWorkflow.remnantFunction(curves, share, bsaM2)
     scene = segmentationNode.GetScene()
     tableNode = resultTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS mebrofenin remnant function")
     writeMebrofeninTable(tableNode, uptake, share, assessment, f"{plan.key}: {plan.label}")

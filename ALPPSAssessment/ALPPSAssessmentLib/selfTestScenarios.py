@@ -15,15 +15,9 @@ from ALPPSVolumetryLib import (
     syntheticPatientScene,
 )
 
-from . import (
-    functionalOverlay,
-    functionalSimulator,
-    functionalWorkflow,
-    hypertrophy,
-    imageRegistration,
-    stageTwoReadiness,
-    timeline,
-)
+from .functional import functionalOverlay, functionalSimulator, imageRegistration
+from . import functionalWorkflow
+from .course import stageTwoReadiness, timeline, timePointCourse
 
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
 PLAN = "right_trisectionectomy"
@@ -53,7 +47,7 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     patient = _syntheticTimeline(scene)
     points = timeline.timePointsInScene(scene)
     _check([point.role for point in points] == [point.role for point in patient.timePoints], "time points not found in the scene")
-    result = hypertrophy.measureHypertrophy(points, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
+    result = timePointCourse.measureHypertrophy(points, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
     flrTruth = [sum(point.trueVolumesMl[s] for s in ("I", "II", "III")) for point in patient.timePoints]
     for measured, truth, point in zip(result.timePoints, flrTruth, patient.timePoints):
         _check(math.isclose(measured.plan.remnantMl, truth, rel_tol=1e-12), f"{measured.role}: FLR {measured.plan.remnantMl}, truth {truth}")
@@ -75,14 +69,14 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     _check(interval.timeBase == "interval" and interval.rateDays == 3 and interval.kineticGrowthRatePercentPerWeek is None,
            "interval growth between the two later scans")
 
-    timePointTable = hypertrophy.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario time points"), result)
-    growthTable = hypertrophy.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario growth"), result)
-    chart = hypertrophy.addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=20.0)
-    sequence, _ = hypertrophy.addSegmentationSequence(scene, points, patient.stage1Date)
+    timePointTable = timePointCourse.writeTimePointTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario time points"), result)
+    growthTable = timePointCourse.writeGrowthTable(scene.AddNewNodeByClass("vtkMRMLTableNode", "Scenario growth"), result)
+    chart = timePointCourse.addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=20.0)
+    sequence, _ = timePointCourse.addSegmentationSequence(scene, points, patient.stage1Date)
     _check(sequence.GetNumberOfDataNodes() == 3 and sequence.GetNthIndexValue(1) == "7", "segmentations not browsable by day")
     _check(chart.GetNumberOfPlotSeriesNodes() == 3, "chart needs FLR, sFLR and the threshold line")
     _check(growthTable.GetNumberOfRows() == 3, "two rows since stage 1 and one interval")
-    bundle = os.path.join(temporaryDirectory, "hypertrophy.mrb")
+    bundle = os.path.join(temporaryDirectory, "timePointCourse.mrb")
     _check(scene.WriteToMRB(bundle), f"writing {bundle} failed")
     scene.Clear(False)
     _check(scene.ReadFromMRB(bundle), f"reading {bundle} failed")
@@ -90,7 +84,7 @@ def hypertrophyFollowsSyntheticGrowth(scene, temporaryDirectory):
     _check([(p.role, p.studyDate) for p in reloaded] == [(p.role, p.studyDate) for p in points], "time points lost on reload")
     _check(all(p.volumeNode is not None for p in reloaded), "source volume references lost on reload")
     _check(scene.GetFirstNodeByClass("vtkMRMLPlotChartNode").GetNumberOfPlotSeriesNodes() == 3, "chart lost on reload")
-    again = hypertrophy.measureHypertrophy(reloaded, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
+    again = timePointCourse.measureHypertrophy(reloaded, resectionPlans.presetPlan(PLAN), _settings(patient), patient.stage1Date)
     _check(math.isclose(again.sinceStage1[0].remnant.relativeGrowthPercent, expected, rel_tol=1e-9), "growth changed on reload")
 
 
@@ -119,7 +113,7 @@ def workedExampleOfTheReference(scene, temporaryDirectory):
     for baselineDaysBefore in (1, 21):
         before = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=baselineDaysBefore), boxSegmentation(scene, "Before", 300.0))
         after = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=9), boxSegmentation(scene, "After", 500.0))
-        result = hypertrophy.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
+        result = timePointCourse.measureHypertrophy([after, before], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
         growth = result.sinceStage1[0].remnant
         _check(math.isclose(growth.beforeMl, 300.0, rel_tol=1e-9) and math.isclose(growth.afterMl, 500.0, rel_tol=1e-9), "box volumes")
         _check(round(growth.relativeGrowthPercent, 2) == 66.67, f"relative growth {growth.relativeGrowthPercent}")
@@ -128,7 +122,7 @@ def workedExampleOfTheReference(scene, temporaryDirectory):
     first = timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), boxSegmentation(scene, "Day 7", 450.0))
     second = timeline.TimePoint("interstage 2", stage1 + datetime.timedelta(days=14), boxSegmentation(scene, "Day 14", 520.0))
     baseline = timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=2), boxSegmentation(scene, "Baseline", 300.0))
-    result = hypertrophy.measureHypertrophy([baseline, first, second], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
+    result = timePointCourse.measureHypertrophy([baseline, first, second], resectionPlans.presetPlan(PLAN), stage1Date=stage1)
     (interval,) = result.intervals
     _check(interval.timeBase == "interval" and interval.rateDays == 7, "interval growth between the interstage scans")
     _check(round(interval.remnant.relativeGrowthPercent, 2) == 15.56, f"interval growth {interval.remnant.relativeGrowthPercent}")
@@ -144,7 +138,7 @@ def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
     second = boxSegmentation(scene, "Second", 280.0)
     sameDay = [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), first),
                timeline.TimePoint("pre-stage 2", stage1 + datetime.timedelta(days=7), second)]
-    result = hypertrophy.measureHypertrophy(sameDay, plan, stage1Date=stage1)
+    result = timePointCourse.measureHypertrophy(sameDay, plan, stage1Date=stage1)
     interval = result.intervals[0]
     _check(interval.remnant.relativeGrowthPercentPerDay is None and interval.kineticGrowthRatePercentPerWeek is None, "rates on one day")
     _check(any("share the date" in warning for warning in result.warnings), "same-day scans not reported")
@@ -153,7 +147,7 @@ def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
                   timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second)]
     for points, expected in ((outOfOrder, "Dates out of order"),):
         try:
-            hypertrophy.measureHypertrophy(points, plan, stage1Date=stage1)
+            timePointCourse.measureHypertrophy(points, plan, stage1Date=stage1)
         except ValueError as error:
             _check(expected in str(error) and "pre-stage 1" in str(error), f"unclear message: {error}")
         else:
@@ -161,17 +155,17 @@ def impossibleTimelinesAreRefusedByName(scene, temporaryDirectory):
     differentPlans = [timeline.TimePoint("pre-stage 1", stage1 - datetime.timedelta(days=1), first),
                       timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second, planKey="right_hepatectomy")]
     try:
-        hypertrophy.measureHypertrophy(differentPlans, plan, stage1Date=stage1)
+        timePointCourse.measureHypertrophy(differentPlans, plan, stage1Date=stage1)
     except ValueError as error:
         _check("right_hepatectomy" in str(error) and "confirm" in str(error), f"unclear message: {error}")
     else:
         raise AssertionError("different plans were accepted without confirmation")
-    confirmed = hypertrophy.measureHypertrophy(differentPlans, plan, stage1Date=stage1, allowDifferentPlans=True)
+    confirmed = timePointCourse.measureHypertrophy(differentPlans, plan, stage1Date=stage1, allowDifferentPlans=True)
     _check(confirmed.timePoints[1].plan.key == "right_hepatectomy", "the confirmed plan was not used")
     segmentation = second.GetSegmentation()
     segmentation.RemoveSegment(segmentation.GetSegmentIdBySegmentName("Segment III"))
     try:
-        hypertrophy.measureHypertrophy(differentPlans[:1] + [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second)], plan, stage1Date=stage1)
+        timePointCourse.measureHypertrophy(differentPlans[:1] + [timeline.TimePoint("interstage", stage1 + datetime.timedelta(days=7), second)], plan, stage1Date=stage1)
     except ValueError as error:
         _check("interstage (2026-01-17)" in str(error) and "III" in str(error), f"unclear message: {error}")
     else:
@@ -231,7 +225,7 @@ def functionalImagingOfATimePoint(scene, temporaryDirectory):
     _check(math.isclose(stored.remnantFunction["flrFunctionPerBsa"], outcome.assessment.flrFunctionPerBsa, rel_tol=1e-12), "FLR-F/BSA not stored")
     study = timeline.functionalStudiesOfNode(segmentationNode).get("mebrofenin") or {}
     _check((study.get("registration") or {}).get("diceAfter") == registration.result.diceAfter, "the registration's figures did not reach the stored study")
-    result = hypertrophy.measureHypertrophy([stored], plan)
+    result = timePointCourse.measureHypertrophy([stored], plan)
     criteria = {item.criterion: item for item in stageTwoReadiness.readinessChecklist(result)}
     _check(math.isclose(criteria["remnantFunction"].value, outcome.assessment.flrFunctionPerBsa, rel_tol=1e-12), "readiness ignores the stored function")
 

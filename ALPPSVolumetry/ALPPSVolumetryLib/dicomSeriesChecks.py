@@ -1,6 +1,6 @@
 """A DICOM series given as a scan is loaded only when it forms one whole volume.
 
-The DICOM index (ALPPSAssessmentLib.dicomIndex, in the same extension) already finds every
+The DICOM index (ALPPSAssessmentLib.dicom.dicomIndex, in the same extension) already finds every
 problem a folder of slices can have: truncated or damaged slices, slices without position,
 missing, duplicate or unevenly spaced slices, mixed orientation, size or pixel spacing. A scan
 loaded anyway would be measured wrong without a word (a missing slice stretches the spacing, a
@@ -26,7 +26,7 @@ class UnevenSliceSpacing(ValueError):
 
 
 def _index(source):
-    from ALPPSAssessmentLib import dicomIndex  # the index lives in the Assessment module of this extension
+    from ALPPSAssessmentLib.dicom import dicomIndex  # the index lives in the Assessment module of this extension
 
     if isinstance(source, (list, tuple)):
         return dicomIndex.indexDicomFiles(list(source), source="the given DICOM files")
@@ -35,7 +35,7 @@ def _index(source):
 
 def _gapProblem(series):
     """The first pair of neighbouring slices whose distance differs from the usual spacing."""
-    from ALPPSAssessmentLib import dicomIndex
+    from ALPPSAssessmentLib.dicom import dicomIndex
 
     positions = np.asarray(series.slicePositions)
     if len(positions) < 3 or series.sliceSpacing is None:

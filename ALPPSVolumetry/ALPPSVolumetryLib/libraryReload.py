@@ -25,7 +25,8 @@ def _moduleFiles(package):
 
 def _importedNames(moduleName, path, isPackage, packages):
     """Absolute names of the modules (or module attributes) the file at ``path`` imports. For
-    `from <package> import x` only x counts: the package's __init__ may itself import the importer."""
+    `from <package> import x` from inside that package only x counts: the package's __init__ may
+    itself import the importer; a sub-package imported from outside it comes first."""
     with open(path, encoding="utf-8") as stream:
         tree = ast.parse(stream.read(), filename=path)
     anchor = moduleName if isPackage else moduleName.rsplit(".", 1)[0]
@@ -33,7 +34,7 @@ def _importedNames(moduleName, path, isPackage, packages):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = importlib.util.resolve_name("." * node.level + (node.module or ""), anchor) if node.level else (node.module or "")
-            if base not in packages:
+            if base not in packages or base != anchor and not anchor.startswith(base + "."):
                 found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):

@@ -17,7 +17,8 @@ import numpy as np
 from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, geometry, patientIdentity, segmentVolumes
 from ALPPSVolumetryLib.segmentationIO import IMPORTED_FROM_ATTRIBUTE
 
-from . import hypertrophy, imageRegistration, stageTwoReadiness, timeline
+from ..course import stageTwoReadiness, timeline, timePointCourse
+from ..functional import imageRegistration
 
 SCHEMA = "alpps-patient-report/1"
 DECISION_SUPPORT_STATEMENT = (
@@ -236,7 +237,7 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
         raise ValueError("No time points to report: store at least one scan with its segmentation as a time point")
     plans = [plan] + [other for other in comparisonPlans if other.key != plan.key]
     # One volumetry pass per scan gives the growth and every plan of the plan table.
-    growth = hypertrophy.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides, plans)
+    growth = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides, plans)
     readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure, remnantFunctionPerBsa)
     nodes = [node for point in points for node in (point.volumeNode, point.segmentationNode) if node is not None]
     identity = identity if identity is not None else patientIdentity.identityOfNodes(scene, nodes)
@@ -294,7 +295,7 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
                  "resectedSegments": list(plan.resectedSegments)},
         "comparisonPlans": [{"key": other.key, "label": other.label} for other in plans[1:]],
         "timePoints": timePointDocuments,
-        "hypertrophy": hypertrophy.hypertrophyToDict(growth),
+        "hypertrophy": timePointCourse.hypertrophyToDict(growth),
         "readiness": stageTwoReadiness.readinessToList(readiness),
         "stage1LiverFailure": stage1LiverFailure,
         "functionalStudies": functionalStudies,

@@ -12,8 +12,10 @@ from ALPPSVolumetryLib import couinaud
 from ALPPSVolumetryLib.dicomSegmentation import DERIVED_SEGMENT_FAMILY
 from ALPPSVolumetryLib.segmentRecognition import ROLE_TUMOUR, SegmentRoles
 
-from .. import imageRegistration
-from . import codes, requirePackage
+from ..functional import imageRegistration
+from ALPPSVolumetryLib.optionalPackages import requirePackage
+
+from . import codes
 
 SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 MANUFACTURER = "ALPPS extension for 3D Slicer"

@@ -25,7 +25,7 @@ from ALPPSVolumetryLib.geometry import imageToWorld, toWorldMatrix
 from ALPPSVolumetryLib.planDisplay import REMNANT_COLOR, RESECTED_COLOR
 from ALPPSVolumetryLib.segmentRecognition import COUINAUD_UNITS, ROLE_TUMOUR, SegmentRoles
 
-from .imageRegistration import checkedVolumeNode, nodeIjkToRas, rasBounds, volumeNodeArray
+from ..functional.imageRegistration import checkedVolumeNode, nodeIjkToRas, rasBounds, volumeNodeArray
 
 DEFAULT_WINDOW_HU = (-160, 240)
 SEGMENT_TINT_ALPHA = 0.35

@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 
-from .. import patientReport, reportExport
+from ..report import patientReport, reportExport
 from . import encapsulatedReport, measurementReport, pseudonym, segmentationObject
 
 MANIFEST = "alpps-dicom-export.json"

@@ -10,7 +10,8 @@ import socket
 import tempfile
 from dataclasses import dataclass
 
-from . import requirePackage
+from ALPPSVolumetryLib.optionalPackages import requirePackage
+
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 IMAGE_MODALITIES = ("CT", "MR")

@@ -5,7 +5,8 @@ series in a folder holding the same voxels on the same grid, and measured on tha
 import numpy as np
 from ALPPSVolumetryLib import dicomSeries, segmentationIO
 
-from .. import imageRegistration, timeline
+from ..functional import imageRegistration
+from ..course import timeline
 
 GEOMETRY_TOLERANCE_MM = 1e-3
 

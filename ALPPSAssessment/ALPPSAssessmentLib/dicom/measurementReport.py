@@ -6,7 +6,9 @@ table in ``codes``."""
 
 from pydicom.uid import generate_uid
 
-from . import codes, requirePackage
+from ALPPSVolumetryLib.optionalPackages import requirePackage
+
+from . import codes
 from .segmentationObject import LIVER_KEY
 
 COMPREHENSIVE_3D_SR_STORAGE = "1.2.840.10008.5.1.4.1.1.88.34"

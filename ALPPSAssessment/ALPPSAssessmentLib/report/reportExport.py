@@ -179,7 +179,7 @@ def createPatientReport(scene, outputDirectory, plan, settings, stage1Date=None,
     ``scene``, pictures of the latest scan (``pictures`` given by the caller, e.g. captured from
     Slicer's views, or drawn offscreen here), and the folder written. Returns (document, paths, notes);
     the document is the one written (anonymised when asked)."""
-    from . import timeline
+    from ..course import timeline
 
     points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
     document = patientReport.buildReportDocument(

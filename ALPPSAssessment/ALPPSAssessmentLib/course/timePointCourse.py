@@ -8,7 +8,7 @@ import vtk
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import growthMetrics, stageTwoReadiness, timeline
+from . import hypertrophy, stageTwoReadiness, timeline
 
 
 @dataclass
@@ -83,9 +83,9 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
     after = [point for point in measured if timeline.roleOrder(point.role) >= 1.0]
     baseline = before[-1] if before else None
     sinceStage1 = [
-        growthMetrics.growthInterval(baseline, point, stage1Date, growthMetrics.SINCE_STAGE_1) for point in after
+        hypertrophy.growthInterval(baseline, point, stage1Date, hypertrophy.SINCE_STAGE_1) for point in after
     ] if baseline else []
-    intervals = [growthMetrics.growthInterval(a, b, timeBase=growthMetrics.INTERVAL) for a, b in zip(after, after[1:])]
+    intervals = [hypertrophy.growthInterval(a, b, timeBase=hypertrophy.INTERVAL) for a, b in zip(after, after[1:])]
     warnings = []
     for item in sinceStage1 + intervals:
         warnings += [warning for warning in item.warnings if warning not in warnings]
@@ -124,11 +124,11 @@ GROWTH_COLUMNS = (
     ("To", vtk.vtkStringArray, "", "Later time point"),
     ("Time base", vtk.vtkStringArray, "", "What the rates are divided by: days since stage 1, or between two later scans (interval)"),
     ("Days", vtk.vtkDoubleArray, "days", "The rates' denominator: days since stage 1, or between the scans"),
-    ("FLR growth", vtk.vtkDoubleArray, "%", growthMetrics.GROWTH_DEFINITIONS["relativeGrowth"].definition + " (FLR)"),
-    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", growthMetrics.GROWTH_DEFINITIONS["relativeGrowthPerDay"].definition),
-    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", growthMetrics.GROWTH_DEFINITIONS["absoluteGrowthPerDay"].definition),
-    ("DH", vtk.vtkDoubleArray, "pp", growthMetrics.GROWTH_DEFINITIONS["degreeOfHypertrophy"].definition),
-    ("KGR", vtk.vtkDoubleArray, "%/week", growthMetrics.GROWTH_DEFINITIONS["kineticGrowthRate"].definition),
+    ("FLR growth", vtk.vtkDoubleArray, "%", hypertrophy.GROWTH_DEFINITIONS["relativeGrowth"].definition + " (FLR)"),
+    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", hypertrophy.GROWTH_DEFINITIONS["relativeGrowthPerDay"].definition),
+    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", hypertrophy.GROWTH_DEFINITIONS["absoluteGrowthPerDay"].definition),
+    ("DH", vtk.vtkDoubleArray, "pp", hypertrophy.GROWTH_DEFINITIONS["degreeOfHypertrophy"].definition),
+    ("KGR", vtk.vtkDoubleArray, "%/week", hypertrophy.GROWTH_DEFINITIONS["kineticGrowthRate"].definition),
     ("Total liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the total liver"),
     ("Deportalised liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the deportalised liver"),
 )
@@ -251,7 +251,7 @@ def hypertrophyToDict(result):
             "to": {"role": item.toRole, "studyDate": item.toDate},
             "days": item.days,
             "timeBase": item.timeBase,
-            "timeBaseText": growthMetrics.timeBaseText(item, result.stage1Date),
+            "timeBaseText": hypertrophy.timeBaseText(item, result.stage1Date),
             "rateDays": item.rateDays,
             "notComputed": item.notComputed,
             "remnant": growth(item.remnant),
@@ -293,7 +293,7 @@ def hypertrophyToDict(result):
         "intervals": [interval(item) for item in result.intervals],
         "warnings": result.warnings,
         "definitions": {
-            key: definition.summary() for key, definition in growthMetrics.GROWTH_DEFINITIONS.items()
+            key: definition.summary() for key, definition in hypertrophy.GROWTH_DEFINITIONS.items()
         },
     }
 

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant
 
-from . import hypertrophy, stageTwoReadiness, timeline
+from ..course import stageTwoReadiness, timeline, timePointCourse
 
 
 @dataclass
@@ -142,7 +142,7 @@ def summaryDocument(result, readiness):
     checklist (what the Assessment panel has after updating)."""
     return {
         "plan": {"key": result.planKey, "label": result.planLabel},
-        "hypertrophy": hypertrophy.hypertrophyToDict(result),
+        "hypertrophy": timePointCourse.hypertrophyToDict(result),
         "readiness": stageTwoReadiness.readinessToList(readiness),
         "timePoints": [{"volumetry": futureLiverRemnant.volumetryToDict(point.volumetry) if point.volumetry else None}
                        for point in result.timePoints],

@@ -1,7 +1,0 @@
-"""ALPPS results as DICOM objects for the hospital's PACS: the segmentation as DICOM SEG, the
-measurements as a TID 1500 structured report, the patient report as Encapsulated PDF, the whole
-set written by ``resultsExport``; query, pull and push through DICOM networking (``pacsNetwork``).
-
-highdicom and pynetdicom are not bundled with Slicer: imported lazily (optionalPackages)."""
-
-from ALPPSVolumetryLib.optionalPackages import requirePackage  # noqa: F401

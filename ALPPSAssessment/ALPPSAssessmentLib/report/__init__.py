@@ -1,0 +1,4 @@
+"""The patient report for the liver tumour board: one document built from the scene
+(``patientReport``), its first page's verdict (``decisionSummary``), HTML (``reportHtml``), charts
+(``reportCharts``), pictures (``reportImages``), the report folder with JSON and CSV
+(``reportExport``) and printing inside Slicer (``reportInSlicer``)."""
