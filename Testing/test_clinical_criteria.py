@@ -18,7 +18,7 @@ STAGE_1 = datetime.date(2026, 3, 2)
 
 
 def _scan(role, daysAfterStage1, flrMl, sflr=None):
-    """What growthMetrics reads of a measured time point."""
+    """What the hypertrophy formulas read of a measured time point."""
     plan = SimpleNamespace(ratioRemnantMl=flrMl, resectedMl=1000.0, sFLR=sflr)
     return SimpleNamespace(role=role, studyDate=STAGE_1 + datetime.timedelta(days=daysAfterStage1), plan=plan,
                            totalLiverMl=flrMl + 1000.0, remnantFunction={})

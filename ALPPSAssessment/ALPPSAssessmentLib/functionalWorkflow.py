@@ -32,7 +32,7 @@ from .functional import (
 )
 from .course import timeline
 
-# Keys of the remnant function stored per time point (what hypertrophy, growthMetrics and
+# Keys of the remnant function stored per time point (what timePointCourse, hypertrophy and
 # stageTwoReadiness read: flrFunctionPerBsa), with their units.
 MEBROFENIN_FUNCTION_KEYS = {
     "flrFunctionPerBsa": mebrofeninUptake.PERCENT_PER_MIN_M2,
