@@ -318,7 +318,28 @@ def checkNoLoadableModuleClassAtImport(moduleDirectory):
     return problems
 
 
+# House plan (README, "For developers"): a Lib file a reader can hold in mind, a thin module file.
+MAXIMUM_LIB_FILE_LINES = 700
+MAXIMUM_MODULE_FILE_LINES = 600
+
+
+def checkFileSizes(moduleDirectory):
+    """No Lib file over MAXIMUM_LIB_FILE_LINES lines, the module file under MAXIMUM_MODULE_FILE_LINES."""
+    problems = []
+    moduleName = os.path.basename(os.path.normpath(moduleDirectory))
+    for path in moduleFiles(moduleDirectory):
+        if not path.endswith(".py"):
+            continue
+        lines = _read(os.path.join(moduleDirectory, path)).count("\n")
+        if path == moduleName + ".py" and lines >= MAXIMUM_MODULE_FILE_LINES:
+            problems.append(f"{path}: {lines} lines, a module file stays under {MAXIMUM_MODULE_FILE_LINES} (move logic into the Lib)")
+        elif path != moduleName + ".py" and lines > MAXIMUM_LIB_FILE_LINES:
+            problems.append(f"{path}: {lines} lines, over {MAXIMUM_LIB_FILE_LINES} (split it by what it computes)")
+    return problems
+
+
 ALL_CHECKS = (
+    checkFileSizes,
     checkCMakeListsCoverFiles,
     checkPython39Syntax,
     checkUiMatchesCode,

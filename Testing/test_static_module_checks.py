@@ -43,6 +43,15 @@ def test_listedButMissingFileIsCaught(fixtureModule):
     assert any("Resources/UI/FixtureModule.ui: listed" in p for p in checks.checkCMakeListsCoverFiles(str(fixtureModule)))
 
 
+def test_oversizedLibFileAndModuleFileAreCaught(fixtureModule):
+    with open(fixtureModule / "FixtureModuleLib" / "selfTestScenarios.py", "a") as stream:
+        stream.write("\n" * checks.MAXIMUM_LIB_FILE_LINES)
+    with open(fixtureModule / "FixtureModule.py", "a") as stream:
+        stream.write("\n" * checks.MAXIMUM_MODULE_FILE_LINES)
+    problems = checks.checkFileSizes(str(fixtureModule))
+    assert [problem.split(":")[0] for problem in problems] == ["FixtureModule.py", "FixtureModuleLib/selfTestScenarios.py"]
+
+
 def test_python310SyntaxIsCaught(fixtureModule):
     with open(fixtureModule / "FixtureModuleLib" / "selfTestScenarios.py", "a") as stream:
         stream.write("\n\ndef kind(value):\n    match value:\n        case 1:\n            return 'one'\n")
