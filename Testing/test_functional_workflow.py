@@ -11,8 +11,8 @@ import pytest
 from ALPPSAssessmentLib.functional import functionalOverlay, functionalSimulator, imageRegistration, mebrofeninUptake
 from ALPPSAssessmentLib import functionalWorkflow
 from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
-from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
-from ALPPSVolumetryLib.geometry import vtkMatrixFromArray
+from ALPPSVolumetryLib import couinaud, imageGrid, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.imageGrid import vtkMatrixFromArray
 
 PLAN = resectionPlans.presetPlan("right_trisectionectomy")
 BSA = 1.93
@@ -170,7 +170,7 @@ def test_gadoxetateIntoTableAndTimePoint(timePointCase):
     # Measured again without muscle points: the map is replaced, LMR is missing with its reason.
     markups.RemoveAllControlPoints()
     again = functionalWorkflow.measureGadoxetatePanel(segmentationNode, PLAN, hbpNode, preNode, "Spleen", markups, 5.0, outcome.tableNode)
-    assert len(functionalWorkflow._mapNodes(scene)) == 1 and "No muscle ROI" in again.summary
+    assert len(gadoxetateWorkflow.enhancementMapNodes(scene)) == 1 and "No muscle ROI" in again.summary
     lmr = _row(_tableRows(again.tableNode), "Liver-to-muscle ratio (LMR)", "whole liver")
     assert np.isnan(lmr["Value"]) and lmr["Note"] == "no muscle signal (HBP)"
     # Stored beside an earlier mebrofenin value: both stay.
@@ -182,6 +182,38 @@ def test_gadoxetateIntoTableAndTimePoint(timePointCase):
     assert stored["remnantHuiLitres"] == pytest.approx(document["remnantHui"]["value"])  # already in litres
     with pytest.raises(ValueError, match="No hepatobiliary-phase MRI selected"):
         functionalWorkflow.measureGadoxetatePanel(segmentationNode, PLAN, None)
+
+
+def test_gadoxetateMeasurementAddsNoNodeAndThePanelShowsOneMap(timePointCase):
+    """Measuring returns the map as an array on the HBP grid and leaves the scene as it was; the
+    panel's workflow shows it as one volume, replaced when it measures again."""
+    from ALPPSAssessmentLib.functional import gadoxetateImages, gadoxetateWorkflow
+
+    scene, point, ctNode, segmentationNode, _, _, _ = timePointCase
+    pre, hbp, ijkToRAS = functionalSimulator.simulateGadoxetateMri(point, functionalSimulator.INTERSTAGE_RELATIVE_FUNCTION_PER_ML, seed=5)
+    preNode = segmentationImport.addVolumeFromArray(scene, "Pre twice", pre, ijkToRAS)
+    hbpNode = segmentationImport.addVolumeFromArray(scene, "HBP twice", hbp, ijkToRAS)
+    _placeWithTransform(scene, hbpNode, np.eye(4))
+    _placeWithTransform(scene, preNode, np.eye(4))
+    liver = point.couinaudLabels > 0
+    nodes = scene.GetNumberOfNodes()
+    measurement = gadoxetateWorkflow.measureGadoxetateWithMap(segmentationNode, PLAN, hbpNode, preNode)
+    spleenMap = gadoxetateImages.liverSpleenEnhancementMap(hbpNode, 370.0)
+    assert scene.GetNumberOfNodes() == nodes
+    rle = measurement.enhancementMap
+    assert rle.kind == "RLE" and rle.hbpImage is hbpNode and spleenMap.kind == "L/S - 1"
+    np.testing.assert_allclose(rle.ijkToRAS, ijkToRAS)
+    np.testing.assert_allclose(rle.array[liver], ((hbp - pre) / pre)[liver], rtol=1e-5)
+    np.testing.assert_allclose(spleenMap.array, hbp / np.float32(370.0) - 1.0, rtol=1e-6)
+
+    first = functionalWorkflow.measureGadoxetatePanel(segmentationNode, PLAN, hbpNode, preNode)
+    second = functionalWorkflow.measureGadoxetatePanel(segmentationNode, PLAN, hbpNode, preNode, resultTable=first.tableNode)
+    shown = [node for node in gadoxetateWorkflow.enhancementMapNodes(scene) if node.GetName() == "HBP twice RLE"]
+    assert [node.GetID() for node in shown] == [second.mapNode.GetID()] and scene.GetNodeByID(first.mapNode.GetID()) is None
+    assert second.mapNode.GetParentTransformNode() is hbpNode.GetParentTransformNode()
+    np.testing.assert_array_equal(imageGrid.volumeNodeArray(second.mapNode), rle.array)
+    np.testing.assert_allclose(imageGrid.nodeIjkToRas(second.mapNode), ijkToRAS)
+    assert second.document == measurement.document
 
 
 def test_storingNamesItsMistakes(timePointCase):
@@ -233,7 +265,7 @@ def test_overlayOnTheCtGrid(timePointCase):
     known[liver] = np.arange(1, int(liver.sum()) + 1)
     known[point.structures["Spleen"]] = 5.0e6
     knownNode = segmentationImport.addVolumeFromArray(scene, "Known counts", known, point.ijkToRAS)
-    composites = imageRegistration.sliceCompositeNodes(scene)
+    composites = functionalOverlay.sliceCompositeNodes(scene)
     outcome = functionalOverlay.showFunctionalOverlay(
         functionalOverlay.SPECT_LIVER_COUNTS, ctNode, knownNode, segmentationNode=segmentationNode, opacity=0.4, plan=PLAN,
         layoutNames=("Red", "Yellow"),
@@ -242,7 +274,7 @@ def test_overlayOnTheCtGrid(timePointCase):
     normalised = known / known[liver].astype(np.float64).mean()
     expected = np.percentile(normalised[liver], (5.0, 95.0))
     assert outcome.window == pytest.approx(tuple(expected), rel=1e-5) and outcome.liverVoxels == int(liver.sum())
-    np.testing.assert_allclose(imageRegistration.volumeNodeArray(outcome.mapNode)[liver], normalised[liver], rtol=1e-5)
+    np.testing.assert_allclose(imageGrid.volumeNodeArray(outcome.mapNode)[liver], normalised[liver], rtol=1e-5)
     assert outcome.mapNode.GetAttribute(functionalOverlay.UNIT_ATTRIBUTE) == functionalOverlay.NORMALISED_COUNTS_UNIT
     assert [composites[name].GetForegroundVolumeID() for name in ("Red", "Yellow", "Green")] == [outcome.mapNode.GetID()] * 2 + [None]
     assert composites["Red"].GetBackgroundVolumeID() == ctNode.GetID() and composites["Red"].GetForegroundOpacity() == pytest.approx(0.4)
@@ -253,7 +285,7 @@ def test_overlayOnTheCtGrid(timePointCase):
     displayNode = outcome.mapNode.GetDisplayNode()
     assert displayNode.GetWindowLevelMin() == pytest.approx(expected[0], rel=1e-5) and displayNode.GetWindowLevelMax() == pytest.approx(expected[1], rel=1e-5)
     assert outcome.display.colorName == "PET-Heat"
-    assert imageRegistration.volumeNodeArray(outcome.mapNode).shape == point.ct.shape
+    assert imageGrid.volumeNodeArray(outcome.mapNode).shape == point.ct.shape
     assert outcome.mapNode.GetAttribute(functionalOverlay.PRESET_ATTRIBUTE) == functionalOverlay.SPECT_LIVER_COUNTS
     again = functionalOverlay.showFunctionalOverlay(functionalOverlay.SPECT_LIVER_COUNTS, ctNode, knownNode, segmentationNode=segmentationNode)
     assert len([n for n in scene.GetNodesByName(again.mapNode.GetName())]) == 1
@@ -263,10 +295,10 @@ def test_overlayOnTheCtGrid(timePointCase):
     hbpNode = segmentationImport.addVolumeFromArray(scene, "HBP", hbp, ijkToRAS)
     rle = functionalOverlay.showFunctionalOverlay(functionalOverlay.MRI_RELATIVE_ENHANCEMENT, ctNode, None, hbpNode, preNode, segmentationNode)
     assert rle.window == (0.0, 1.5)
-    np.testing.assert_allclose(imageRegistration.volumeNodeArray(rle.mapNode)[liver], ((hbp - pre) / pre)[liver], rtol=1e-5)
+    np.testing.assert_allclose(imageGrid.volumeNodeArray(rle.mapNode)[liver], ((hbp - pre) / pre)[liver], rtol=1e-5)
     ratio = functionalOverlay.showFunctionalOverlay(functionalOverlay.MRI_LIVER_SPLEEN, ctNode, None, hbpNode, None, segmentationNode)
     spleenMean = hbp[point.structures["Spleen"]].astype(np.float64).mean()
-    np.testing.assert_allclose(imageRegistration.volumeNodeArray(ratio.mapNode)[liver], (hbp / spleenMean - 1.0)[liver], rtol=1e-4)
+    np.testing.assert_allclose(imageGrid.volumeNodeArray(ratio.mapNode)[liver], (hbp / spleenMean - 1.0)[liver], rtol=1e-4)
     assert scene.GetFirstNodeByName("__alpps_overlay_map__") is None
     with pytest.raises(ValueError, match="No CT selected"):
         functionalOverlay.showFunctionalOverlay(functionalOverlay.SPECT_LIVER_COUNTS, None, knownNode)

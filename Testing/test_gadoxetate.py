@@ -5,10 +5,12 @@ definitions table and the errors a user can run into."""
 
 import numpy as np
 import pytest
+from ALPPSAssessmentLib.functional import gadoxetateImages as images
 from ALPPSAssessmentLib.functional import gadoxetateIndices as gx
-from ALPPSAssessmentLib.functional import imageRegistration
+from ALPPSAssessmentLib.functional import gadoxetateWorkflow
 from ALPPSVolumetryLib import (
     couinaud,
+    imageGrid,
     segmentationImport,
     syntheticPatient,
     syntheticPatientScene,
@@ -110,9 +112,9 @@ def test_badSignalsAndVolumesAreRefused():
     with pytest.raises(ValueError, match="Volume unit 'cc'"):
         gx.remnantHui(600.0, "cc", 275.0, 250.0)
     with pytest.raises(ValueError, match="Spleen signal .HBP. is 0"):
-        gx.liverSpleenEnhancementMap((np.ones((2, 2, 2)), np.eye(4)), 0.0)
+        images.liverSpleenEnhancementMap((np.ones((2, 2, 2)), np.eye(4)), 0.0)
     with pytest.raises(ValueError, match="Pre-contrast image is missing"):
-        gx.relativeEnhancementMap(None, (np.ones((2, 2, 2)), np.eye(4)))
+        images.relativeEnhancementMap(None, (np.ones((2, 2, 2)), np.eye(4)))
 
 
 def test_definitionsTable(slicerContext):
@@ -211,7 +213,7 @@ def test_syntheticMriPairOnTheSegmentationGrid(case):
     liverMask = timePoint.couinaudLabels > 0
     flrMask = np.isin(timePoint.couinaudLabels, (2, 3))
 
-    perSegment = gx.meanSignalInSegments(hbpNode, segmentationNode, [ids["III"], ids["VII"], ids["Spleen"]])
+    perSegment = images.meanSignalInSegments(hbpNode, segmentationNode, [ids["III"], ids["VII"], ids["Spleen"]])
     assert perSegment[ids["III"]].mean == pytest.approx(HBP[3])  # no tumour in III
     # VII holds part of a tumour; the spleen segment touches segment II: exact means of those voxels.
     assert perSegment[ids["VII"]].mean == pytest.approx(hbp[timePoint.couinaudLabels == 7].mean(), rel=1e-6)
@@ -219,12 +221,12 @@ def test_syntheticMriPairOnTheSegmentationGrid(case):
     assert perSegment[ids["VII"]].volumeMl == pytest.approx(timePoint.trueVolumesMl["VII"])
     assert perSegment[ids["Spleen"]].label == "Spleen" and perSegment[ids["Spleen"]].unit == "a.u."
 
-    muscle = gx.meanSignalInSpheres(hbpNode, [(x, y, 0.0) for x, y in MUSCLE_CENTRES], radiusMm=6.0, label="Paraspinal muscle")
+    muscle = images.meanSignalInSpheres(hbpNode, [(x, y, 0.0) for x, y in MUSCLE_CENTRES], radiusMm=6.0, label="Paraspinal muscle")
     assert muscle.mean == pytest.approx(HBP[MUSCLE]) and len(muscle.perPoint) == 2
-    assert gx.meanSignalInSpheres(preNode, [(x, y, 0.0) for x, y in MUSCLE_CENTRES], 6.0).mean == pytest.approx(PRE[MUSCLE])
+    assert images.meanSignalInSpheres(preNode, [(x, y, 0.0) for x, y in MUSCLE_CENTRES], 6.0).mean == pytest.approx(PRE[MUSCLE])
 
-    liverHbp = gx.meanSignalInRegion(hbpNode, segmentationNode, _liverIds(case), label="Liver")
-    flrHbp = gx.meanSignalInRegion(hbpNode, segmentationNode, _flrIds(case), label="FLR")
+    liverHbp = images.meanSignalInRegion(hbpNode, segmentationNode, _liverIds(case), label="Liver")
+    flrHbp = images.meanSignalInRegion(hbpNode, segmentationNode, _flrIds(case), label="FLR")
     assert liverHbp.mean == pytest.approx(hbp[liverMask].mean(), rel=1e-6)
     assert flrHbp.mean == pytest.approx(hbp[flrMask].mean(), rel=1e-6)
     assert liverHbp.volumeMl == pytest.approx(timePoint.trueVolumesMl["Liver"])
@@ -239,11 +241,11 @@ def test_syntheticMriPairOnTheSegmentationGrid(case):
     assert gx.remnantHuiFlag(rhui).state == (NOT_MET if round(rhui.value, 3) < 0.410 else MET)
 
     # Voxel-wise RLE map: FLR share = sum over II+III / sum over the liver, against numpy on the known signals.
-    rleMap = gx.relativeEnhancementMap(preNode, hbpNode)
-    assert rleMap.node.GetAttribute("ALPPS.Gadoxetate.Map") == gx.RLE_MAP
+    rleMap = images.relativeEnhancementMap(preNode, hbpNode)
+    assert gadoxetateWorkflow.addEnhancementMapNode(rleMap).GetAttribute("ALPPS.Gadoxetate.Map") == gx.RLE_MAP
     assert rleMap.undefinedVoxels == int(np.count_nonzero(pre <= 0))
     rle = (hbp.astype(np.float64) - pre) / np.where(pre > 0, pre, 1.0)
-    share = gx.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case))
+    share = images.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case))
     expectedShare = rle[flrMask].sum() / rle[liverMask].sum()
     assert share.share == pytest.approx(expectedShare, rel=1e-5)
     assert share.mapKind == gx.RLE_MAP and share.liverVoxels == timePoint.trueVoxelCounts["Liver"]
@@ -255,18 +257,18 @@ def test_syntheticMriPairOnTheSegmentationGrid(case):
     denominator = sum(counts[s] * RLE_TRUE[s] for s in range(1, 9)) + tumourRle * np.count_nonzero(tumourMask & liverMask)
     assert share.share == pytest.approx(numerator / denominator, rel=1e-5)
     assert share.share > (timePoint.trueVolumesMl["II"] + timePoint.trueVolumesMl["III"]) / timePoint.trueVolumesMl["Liver"]
-    clipped = gx.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case), clipNegative=True)
+    clipped = images.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case), clipNegative=True)
     assert clipped.share == pytest.approx(rle[flrMask].clip(0).sum() / rle[liverMask].clip(0).sum(), rel=1e-5)
 
     # L/S - 1 map.
-    lsMap = gx.liverSpleenEnhancementMap(hbpNode, HBP[SPLEEN])
-    lsShare = gx.remnantFunctionalShare(lsMap, segmentationNode, _flrIds(case), _liverIds(case))
+    lsMap = images.liverSpleenEnhancementMap(hbpNode, HBP[SPLEEN])
+    lsShare = images.remnantFunctionalShare(lsMap, segmentationNode, _flrIds(case), _liverIds(case))
     ls = hbp.astype(np.float64) / HBP[SPLEEN] - 1.0
     assert lsShare.share == pytest.approx(ls[flrMask].sum() / ls[liverMask].sum(), rel=1e-5)
     assert lsShare.mapKind == gx.LIVER_SPLEEN_MAP
 
     # The indices of the whole liver and of the FLR, as shown per time point.
-    liverPre = gx.meanSignalInRegion(preNode, segmentationNode, _liverIds(case)).mean
+    liverPre = images.meanSignalInRegion(preNode, segmentationNode, _liverIds(case)).mean
     indices = gx.signalIndices(liverHbp.mean, HBP[SPLEEN], muscle.mean, liverPre, PRE[MUSCLE])
     assert indices["missing"] == {}
     assert indices["values"][gx.CEI] == pytest.approx((liverHbp.mean / HBP[MUSCLE]) / (liverPre / PRE[MUSCLE]))
@@ -296,12 +298,12 @@ def test_differentlyGriddedMriIsPairedInPhysicalSpace(case, underTransform):
     hbpNode = segmentationImport.addVolumeFromArray(scene, "HBP 1.5x1.5x4", _signals(mriLabels, HBP), mriToRAS)
     if underTransform:
         transformNode = scene.AddNewNodeByClass("vtkMRMLLinearTransformNode", "MRI to CT")
-        transformNode.SetMatrixTransformToParent(imageRegistration.vtkMatrixFromArray(toParent))
+        transformNode.SetMatrixTransformToParent(imageGrid.vtkMatrixFromArray(toParent))
         hbpNode.SetAndObserveTransformNodeID(transformNode.GetID())
     segmentationNode, ids = case["segmentation"], case["ids"]
 
     hbp = _signals(mriLabels, HBP)
-    signals = gx.meanSignalInSegments(hbpNode, segmentationNode, [ids["I"], ids["III"], ids["VII"], ids["Spleen"]])
+    signals = images.meanSignalInSegments(hbpNode, segmentationNode, [ids["I"], ids["III"], ids["VII"], ids["Spleen"]])
     # Segments I and III hold one signal each (no tumour): a voxel paired by index would spoil it.
     assert signals[ids["I"]].mean == pytest.approx(HBP[1], abs=1e-3)
     assert signals[ids["III"]].mean == pytest.approx(HBP[3], abs=1e-3)
@@ -316,20 +318,22 @@ def test_differentlyGriddedMriIsPairedInPhysicalSpace(case, underTransform):
 
     # The whole liver and the FLR: the MRI's own voxels, found by physical position.
     liverOnMri = _lookupOnGrid(timePoint.couinaudLabels > 0, timePoint.ijkToRAS, shape, toParent @ mriToRAS)
-    liver = gx.meanSignalInRegion(hbpNode, segmentationNode, _liverIds(case))
+    liver = images.meanSignalInRegion(hbpNode, segmentationNode, _liverIds(case))
     assert liver.mean == pytest.approx(hbp[liverOnMri].mean(), rel=1e-5)
     # ROI centres are world points: with the transform they still fall in the muscle.
-    muscle = gx.meanSignalInSpheres(hbpNode, [(x, y, 10.0) for x, y in MUSCLE_CENTRES], 5.0)
+    muscle = images.meanSignalInSpheres(hbpNode, [(x, y, 10.0) for x, y in MUSCLE_CENTRES], 5.0)
     assert muscle.mean == pytest.approx(HBP[MUSCLE])
 
     # RLE map with the pre-contrast series on the CT grid (400 a.u. in the body) and the HBP on the
     # MRI grid: the pre series is resampled onto the HBP grid in physical space.
     preNode = segmentationImport.addVolumeFromArray(scene, "pre on CT grid", np.where(timePoint.ct > -500, 400.0, 0.0).astype(np.float32), timePoint.ijkToRAS)
-    rleMap = gx.relativeEnhancementMap(preNode, hbpNode, name="RLE map")
-    assert rleMap.node.GetName() == "RLE map" and rleMap.array.shape == shape
+    rleMap = images.relativeEnhancementMap(preNode, hbpNode)
+    rleNode = gadoxetateWorkflow.addEnhancementMapNode(rleMap, "RLE map")
+    assert rleNode.GetName() == "RLE map" and rleMap.array.shape == shape
+    assert rleNode.GetParentTransformNode() is hbpNode.GetParentTransformNode()
     np.testing.assert_allclose(rleMap.ijkToRAS, mriToRAS)
     assert rleMap.undefinedVoxels > 0  # air around the body and beyond the pre series
-    share = gx.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case))
+    share = images.remnantFunctionalShare(rleMap, segmentationNode, _flrIds(case), _liverIds(case))
     rle = hbp.astype(np.float64) / 400.0 - 1.0
     flrOnMri = np.isin(_lookupOnGrid(case["timePoint"].couinaudLabels, timePoint.ijkToRAS, shape, toParent @ mriToRAS), (2, 3))
     assert share.share == pytest.approx(rle[flrOnMri].sum() / rle[liverOnMri].sum(), rel=1e-4)
@@ -342,7 +346,7 @@ def test_arrayAndGeometryInputsGiveTheSameMeans(case):
     mriLabels = _lookupOnGrid(case["labels"], timePoint.ijkToRAS, shape, mriToRAS)
     hbp = _signals(mriLabels, HBP)
     ids = case["ids"]
-    byArray = gx.meanSignalInSegments((hbp, mriToRAS), case["segmentation"], [ids["I"], ids["VIII"]])
+    byArray = images.meanSignalInSegments((hbp, mriToRAS), case["segmentation"], [ids["I"], ids["VIII"]])
     assert byArray[ids["I"]].mean == pytest.approx(HBP[1], abs=1e-3)
     onMri = _lookupOnGrid(timePoint.couinaudLabels == 8, timePoint.ijkToRAS, shape, mriToRAS)
     assert byArray[ids["VIII"]].mean == pytest.approx(hbp[onMri].mean(), rel=1e-6)
@@ -353,28 +357,28 @@ def test_sphericalRoisByHand(slicerContext):
     # 1 mm grid, values i^2: a 1 mm sphere around voxel (2, 2, 2) holds it and its 6 neighbours.
     i = np.indices((5, 5, 5))[2]
     image = ((i**2).astype(np.float32), np.eye(4))
-    signal = gx.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], 1.0)
+    signal = images.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], 1.0)
     assert signal.perPoint[0].voxelCount == 7
     assert signal.mean == pytest.approx((4 + 1 + 9 + 4 * 4) / 7.0)
-    assert gx.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], 0.4).mean == pytest.approx(4.0)
+    assert images.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], 0.4).mean == pytest.approx(4.0)
     # Two overlapping spheres: each point has its own mean, the pooled mean counts shared voxels once.
-    two = gx.meanSignalInSpheres(image, [(2.0, 2.0, 2.0), (3.0, 2.0, 2.0)], 1.0)
+    two = images.meanSignalInSpheres(image, [(2.0, 2.0, 2.0), (3.0, 2.0, 2.0)], 1.0)
     assert [part.voxelCount for part in two.perPoint] == [7, 7] and two.pooled.voxelCount == 12
     # Points placed as markups (world positions), as the user clicks them in Slicer.
     markups = slicerContext.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "spleen ROI")
     markups.AddControlPoint(2.0, 2.0, 2.0, "spleen 1")
     node = segmentationImport.addVolumeFromArray(slicerContext.scene, "image", image[0], image[1])
-    fromMarkups = gx.meanSignalInSpheres(node, markups, 1.0, label="Spleen")
+    fromMarkups = images.meanSignalInSpheres(node, markups, 1.0, label="Spleen")
     assert fromMarkups.mean == pytest.approx(signal.mean) and fromMarkups.perPoint[0].label == "Spleen spleen 1"
     with pytest.raises(ValueError, match=r"contains no voxel centre: expected a larger radius"):
-        gx.meanSignalInSpheres(image, [(2.5, 2.5, 2.5)], 0.2)
+        images.meanSignalInSpheres(image, [(2.5, 2.5, 2.5)], 0.2)
     with pytest.raises(ValueError, match="lies outside the image"):
-        gx.meanSignalInSpheres(image, [(50.0, 50.0, 50.0)], 2.0)
+        images.meanSignalInSpheres(image, [(50.0, 50.0, 50.0)], 2.0)
     with pytest.raises(ValueError, match="ROI radius -1 mm must be positive"):
-        gx.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], -1.0)
+        images.meanSignalInSpheres(image, [(2.0, 2.0, 2.0)], -1.0)
     empty = slicerContext.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "no points")
     with pytest.raises(ValueError, match="has no control points"):
-        gx.meanSignalInSpheres(node, empty, 1.0)
+        images.meanSignalInSpheres(node, empty, 1.0)
 
 
 def test_t1IndicesFromMaps(case):
@@ -382,11 +386,11 @@ def test_t1IndicesFromMaps(case):
     liver = timePoint.couinaudLabels > 0
     t1Pre = np.where(liver, 800.0, 1200.0).astype(np.float32)
     t1Hbp = np.where(liver, 320.0, 1100.0).astype(np.float32)
-    indices = gx.t1IndicesFromMaps((t1Pre, timePoint.ijkToRAS), (t1Hbp, timePoint.ijkToRAS), case["segmentation"], _liverIds(case), "ms")
+    indices = images.t1IndicesFromMaps((t1Pre, timePoint.ijkToRAS), (t1Hbp, timePoint.ijkToRAS), case["segmentation"], _liverIds(case), "ms")
     assert indices.deltaR1PerS == pytest.approx(1000.0 / 320.0 - 1000.0 / 800.0)
     assert indices.reductionRate == pytest.approx(0.6)
     with pytest.raises(ValueError, match="Pre-contrast T1 map is missing"):
-        gx.t1IndicesFromMaps(None, (t1Hbp, timePoint.ijkToRAS), case["segmentation"], _liverIds(case), "ms")
+        images.t1IndicesFromMaps(None, (t1Hbp, timePoint.ijkToRAS), case["segmentation"], _liverIds(case), "ms")
 
 
 def test_regionErrors(case):
@@ -396,13 +400,13 @@ def test_regionErrors(case):
     slab[:3, 3] = (-50.0, -50.0, 300.0)
     slabNode = segmentationImport.addVolumeFromArray(scene, "slab", np.ones((5, 50, 50), dtype=np.float32), slab)
     with pytest.raises(ValueError, match="no voxel of the image lies in"):
-        gx.meanSignalInRegion(slabNode, case["segmentation"], _liverIds(case), label="Liver")
+        images.meanSignalInRegion(slabNode, case["segmentation"], _liverIds(case), label="Liver")
     with pytest.raises(ValueError, match="has no segments with IDs"):
-        gx.meanSignalInSegments(slabNode, case["segmentation"], ["no such segment"])
+        images.meanSignalInSegments(slabNode, case["segmentation"], ["no such segment"])
     with pytest.raises(ValueError, match="expected a scalar volume node or"):
-        gx.meanSignalInSegments("image.nrrd", case["segmentation"], [case["ids"]["II"]])
+        images.meanSignalInSegments("image.nrrd", case["segmentation"], [case["ids"]["II"]])
     with pytest.raises(ValueError, match="liver segments cover no voxel"):
-        gx.remnantFunctionalShare(slabNode, case["segmentation"], _flrIds(case), _liverIds(case))
+        images.remnantFunctionalShare(slabNode, case["segmentation"], _flrIds(case), _liverIds(case))
     zeros = segmentationImport.addVolumeFromArray(scene, "zero map", np.zeros(timePoint.ct.shape, dtype=np.float32), timePoint.ijkToRAS)
     with pytest.raises(ValueError, match="Sum of the map over the liver is 0"):
-        gx.remnantFunctionalShare(zeros, case["segmentation"], _flrIds(case), _liverIds(case))
+        images.remnantFunctionalShare(zeros, case["segmentation"], _flrIds(case), _liverIds(case))

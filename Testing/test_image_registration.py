@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import vtk
+from ALPPSAssessmentLib.functional import functionalOverlay
 from ALPPSAssessmentLib.functional import imageRegistration as registration
-from ALPPSVolumetryLib import segmentationImport, syntheticPatient
+from ALPPSVolumetryLib import imageGrid, segmentationImport, syntheticPatient
+from alpps.benchmark import benchmarkRegistration
 
 SPECT_SIZE = 64
 SPECT_SPACING = 4.8
@@ -110,8 +112,8 @@ def test_rasLpsHelpersRoundTrip():
     ijkToRAS = np.eye(4)
     ijkToRAS[:3, :3] = _rotation((1.0, -2.0, 0.5), 20.0) @ np.diag([0.8, 1.1, 2.5])
     ijkToRAS[:3, 3] = (12.0, -40.0, 7.5)
-    image = registration.sitkImageFromArray(array, ijkToRAS)
-    back, matrix = registration.arrayAndIjkToRasFromSitk(image)
+    image = imageGrid.sitkImageFromArray(array, ijkToRAS)
+    back, matrix = imageGrid.arrayAndIjkToRasFromSitk(image)
     assert np.array_equal(back, array)
     np.testing.assert_allclose(matrix, ijkToRAS, atol=1e-9)
     # The same voxel in both conventions: LPS = RAS with x and y negated; index (i, j, k) -> array[k, j, i].
@@ -125,7 +127,7 @@ def test_slicerDefaultGridIsAnLpsAlignedItkImage():
     """A CT as Slicer holds it, IJK-to-RAS diag(-sx, -sy, sz), is stored LPS-aligned: ITK
     direction identity, origin with x and y negated."""
     shape, ijkToRAS = syntheticPatient.defaultGeometry((3.0, 3.0, 3.0))
-    image = registration.sitkImageFromArray(np.zeros(shape, dtype=np.int16), ijkToRAS)
+    image = imageGrid.sitkImageFromArray(np.zeros(shape, dtype=np.int16), ijkToRAS)
     np.testing.assert_allclose(image.GetDirection(), np.eye(3).ravel())
     np.testing.assert_allclose(image.GetOrigin(), (-ijkToRAS[0, 3], -ijkToRAS[1, 3], ijkToRAS[2, 3]))
     assert image.GetSize() == (shape[2], shape[1], shape[0])
@@ -133,23 +135,23 @@ def test_slicerDefaultGridIsAnLpsAlignedItkImage():
 
 def test_badGridsAreRefused():
     with pytest.raises(ValueError, match="3-D array"):
-        registration.sitkImageFromArray(np.zeros((4, 4)), np.eye(4))
+        imageGrid.sitkImageFromArray(np.zeros((4, 4)), np.eye(4))
     with pytest.raises(ValueError, match="4x4"):
-        registration.sitkImageFromArray(np.zeros((2, 2, 2)), np.eye(3))
+        imageGrid.sitkImageFromArray(np.zeros((2, 2, 2)), np.eye(3))
     sheared = np.eye(4)
     sheared[0, 1] = 0.5
     with pytest.raises(ValueError, match="sheared"):
-        registration.sitkImageFromArray(np.zeros((2, 2, 2)), sheared)
+        imageGrid.sitkImageFromArray(np.zeros((2, 2, 2)), sheared)
     with pytest.raises(ValueError, match="SimpleITK image"):
-        registration.arrayAndIjkToRasFromSitk(np.zeros((2, 2, 2)))
+        imageGrid.arrayAndIjkToRasFromSitk(np.zeros((2, 2, 2)))
 
 
 def test_transformDirectionConvention():
     """The SimpleITK transform maps CT (LPS) points to functional (LPS) points; the Slicer
     matrix maps functional RAS to CT RAS."""
     toParent = _rigid((5.0, -3.0, 2.0), (0.0, 1.0, 1.0), 7.0, (10.0, 20.0, 30.0))
-    transform = registration.sitkTransformFromToParent(toParent)
-    np.testing.assert_allclose(registration.toParentFromSitkTransform(transform), toParent, atol=1e-9)
+    transform = imageGrid.sitkTransformFromToParent(toParent)
+    np.testing.assert_allclose(imageGrid.toParentFromSitkTransform(transform), toParent, atol=1e-9)
     functionalRAS = np.array([31.0, -12.0, 44.0, 1.0])
     ctRAS = toParent @ functionalRAS
     mapped = transform.TransformPoint((-ctRAS[0], -ctRAS[1], ctRAS[2]))
@@ -161,9 +163,9 @@ def test_transformDirectionConvention():
 
 def _images(patient):
     timePoint = patient["timePoint"]
-    ct = registration.sitkImageFromArray(timePoint.ct, timePoint.ijkToRAS)
-    mask = registration.sitkImageFromArray(patient["liver"], timePoint.ijkToRAS)
-    spect = registration.sitkImageFromArray(patient["spect"], patient["spectToRAS"])
+    ct = imageGrid.sitkImageFromArray(timePoint.ct, timePoint.ijkToRAS)
+    mask = imageGrid.sitkImageFromArray(patient["liver"], timePoint.ijkToRAS)
+    spect = imageGrid.sitkImageFromArray(patient["spect"], patient["spectToRAS"])
     return ct, mask, spect
 
 
@@ -201,7 +203,7 @@ def test_nonOverlappingImageIsRefused(patient):
     ct, _, _ = _images(patient)
     farAway = patient["spectToRAS"].copy()
     farAway[2, 3] += 2000.0
-    spect = registration.sitkImageFromArray(patient["spect"], farAway)
+    spect = imageGrid.sitkImageFromArray(patient["spect"], farAway)
     with pytest.raises(ValueError, match=r"functional image does not overlap the CT \(RAS bounds"):
         registration.registerFunctionalToCt(ct, spect)
 
@@ -269,7 +271,7 @@ def test_transformNodeMovesTheFunctionalVolumeOntoTheCt(slicerContext, patient):
     assert max(abs(a - b) for a, b in zip(local, world)) > 10.0
 
     # On the CT grid the bright functional liver now lies on the CT liver.
-    onCt = registration.resampleOntoCt(spectNode, ctNode)
+    onCt = functionalOverlay.resampleOntoCt(spectNode, ctNode)
     values = slicerContextArray(onCt)
     bright = values > 0.5 * np.percentile(values[values > 0], 99.5)
     liver = patient["liver"]
@@ -285,7 +287,7 @@ def test_transformNodeMovesTheFunctionalVolumeOntoTheCt(slicerContext, patient):
 
 
 def slicerContextArray(volumeNode):
-    return np.array(registration.volumeNodeArray(volumeNode))
+    return np.array(imageGrid.volumeNodeArray(volumeNode))
 
 
 def test_resampleOntoCtGivesExpectedValuesAtKnownPoints(slicerContext):
@@ -299,17 +301,17 @@ def test_resampleOntoCtGivesExpectedValuesAtKnownPoints(slicerContext):
     functionalNode = segmentationImport.addVolumeFromArray(scene, "Ramp", ramp(points).reshape(shape).astype(np.float32), functionalToRAS)
     toParent = _rigid((6.0, -4.0, 3.0), (0.2, 1.0, 0.3), 8.0, (0.0, 0.0, 0.0))
     transformNode = scene.AddNewNodeByClass("vtkMRMLLinearTransformNode", "known")
-    transformNode.SetMatrixTransformToParent(registration.vtkMatrixFromArray(toParent))
+    transformNode.SetMatrixTransformToParent(imageGrid.vtkMatrixFromArray(toParent))
     functionalNode.SetAndObserveTransformNodeID(transformNode.GetID())
     ctToRAS = np.diag([-3.0, -3.0, 3.0, 1.0])
     ctToRAS[:3, 3] = (45.0, 45.0, -45.0)
     ctShape = (31, 31, 31)
     ctNode = segmentationImport.addVolumeFromArray(scene, "CT", np.zeros(ctShape, dtype=np.int16), ctToRAS)
 
-    onCt = registration.resampleOntoCt(functionalNode, ctNode, name="Ramp on CT")
+    onCt = functionalOverlay.resampleOntoCt(functionalNode, ctNode, name="Ramp on CT")
     values = slicerContextArray(onCt)
     assert values.shape == ctShape and onCt.GetName() == "Ramp on CT"
-    np.testing.assert_allclose(registration.nodeIjkToRas(onCt), ctToRAS)
+    np.testing.assert_allclose(imageGrid.nodeIjkToRas(onCt), ctToRAS)
     ctPoints = _voxelCentres(ctShape, ctToRAS)
     functionalPoints = (np.linalg.inv(toParent) @ np.c_[ctPoints, np.ones(len(ctPoints))].T)[:3].T
     expected = ramp(functionalPoints).reshape(ctShape)
@@ -320,32 +322,32 @@ def test_resampleOntoCtGivesExpectedValuesAtKnownPoints(slicerContext):
     assert values[15, 15, 15] == pytest.approx(20.0 + 0.5 * centre[0] - 0.25 * centre[1] + 0.1 * centre[2], abs=1e-3)
     # Outside the functional image: the default value.
     farNode = segmentationImport.addVolumeFromArray(scene, "Far CT", np.zeros((3, 3, 3), dtype=np.int16), np.diag([1.0, 1.0, 1.0, 1.0]) + np.c_[np.zeros((4, 3)), [500.0, 0.0, 0.0, 0.0]])
-    assert np.all(slicerContextArray(registration.resampleOntoCt(functionalNode, farNode, defaultValue=-1.0)) == -1.0)
+    assert np.all(slicerContextArray(functionalOverlay.resampleOntoCt(functionalNode, farNode, defaultValue=-1.0)) == -1.0)
 
 
 def test_showAsOverlayWorksHeadlessAndInSliceViews(slicerContext, patient):
     scene, ctNode, spectNode, _ = _sceneNodes(slicerContext, patient)
-    display = registration.showAsOverlay(spectNode, backgroundVolumeNode=ctNode)
+    display = functionalOverlay.showAsOverlay(spectNode, backgroundVolumeNode=ctNode)
     assert display.sliceViewsUpdated == 0
-    assert display.colorName in registration.OVERLAY_COLOR_NAMES
+    assert display.colorName in functionalOverlay.OVERLAY_COLOR_NAMES
     displayNode = spectNode.GetDisplayNode()
     assert displayNode.GetColorNodeID() == display.colorNodeId
     assert not displayNode.GetAutoWindowLevel()
     assert displayNode.GetWindow() == pytest.approx(display.windowMax - display.windowMin)
     # With slice views, as inside Slicer: the functional volume becomes the foreground at 0.5.
     compositeNodes = [scene.AddNewNodeByClass("vtkMRMLSliceCompositeNode") for _ in range(3)]
-    display = registration.showAsOverlay(spectNode, backgroundVolumeNode=ctNode, colorName="Grey", opacity=0.5)
+    display = functionalOverlay.showAsOverlay(spectNode, backgroundVolumeNode=ctNode, colorName="Grey", opacity=0.5)
     assert display.sliceViewsUpdated == 3 and display.colorName == "Grey"
     for compositeNode in compositeNodes:
         assert compositeNode.GetForegroundVolumeID() == spectNode.GetID()
         assert compositeNode.GetBackgroundVolumeID() == ctNode.GetID()
         assert compositeNode.GetForegroundOpacity() == pytest.approx(0.5)
     with pytest.raises(ValueError, match="Colour table 'NoSuchTable' is not in the scene"):
-        registration.showAsOverlay(spectNode, colorName="NoSuchTable")
+        functionalOverlay.showAsOverlay(spectNode, colorName="NoSuchTable")
 
 
 def test_benchmarkAtReducedSize():
-    figures = registration.benchmarkRegistration(ctSize=(192, 192, 110), functionalSize=64, printTime=False)
+    figures = benchmarkRegistration(ctSize=(192, 192, 110), functionalSize=64, printTime=False)
     assert figures["seconds"] < 10.0
     assert figures["treMeanMm"] < 2.0
     assert figures["registration"]["succeeded"]

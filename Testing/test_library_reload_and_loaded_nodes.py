@@ -53,17 +53,17 @@ def test_reloadOrderCoversEveryFileAfterItsImports(package):
                     assert position[other] < position[name], f"{name} is reloaded before {other}, which it imports"
     if package == "ALPPSVolumetryLib":
         assert position["ALPPSVolumetryLib.syntheticPatient"] < position["ALPPSVolumetryLib.parenchymaSparing"]
-        assert "ALPPSVolumetryLib.geometry" in position and "ALPPSVolumetryLib.quantityDefinition" in position
+        assert "ALPPSVolumetryLib.imageGrid" in position and "ALPPSVolumetryLib.quantityDefinition" in position
 
 
 _RELOAD_CHECK = """
 import importlib, sys
 sys.path[:0] = [{paths}]
-for name in ("parenchymaSparing", "quantityDefinition", "geometry"):
+for name in ("parenchymaSparing", "quantityDefinition", "imageGrid"):
     importlib.import_module("ALPPSVolumetryLib." + name)
 from ALPPSVolumetryLib import libraryReload
 reloaded = libraryReload.reloadPackages("ALPPSVolumetryLib")
-assert "ALPPSVolumetryLib.geometry" in reloaded and "ALPPSVolumetryLib.quantityDefinition" in reloaded, reloaded
+assert "ALPPSVolumetryLib.imageGrid" in reloaded and "ALPPSVolumetryLib.quantityDefinition" in reloaded, reloaded
 synthetic = sys.modules["ALPPSVolumetryLib.syntheticPatient"]
 sparing = sys.modules["ALPPSVolumetryLib.parenchymaSparing"]
 # parenchymaSparing took a value from syntheticPatient at import: it is the reloaded one's.

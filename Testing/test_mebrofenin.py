@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator as sim
 from ALPPSAssessmentLib.functional import mebrofeninUptake as hbs
-from ALPPSVolumetryLib import bodySize, syntheticPatient
+from ALPPSVolumetryLib import bodySize, imageGrid, syntheticPatient
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED
 
@@ -436,7 +436,7 @@ def test_spectShareErrors(coarsePatient):
     with pytest.raises(ValueError, match="negative"):
         hbs.remnantShareFromSpect(negative, remnant, liver)
     # A VOI that the transform puts outside the SPECT field of view.
-    shifted = sim.rigidTransformRAS(translationMm=(0.0, 0.0, 150.0)) @ spect.ctToSpectRAS
+    shifted = imageGrid.rigidTransformRAS(translationMm=(0.0, 0.0, 150.0)) @ spect.ctToSpectRAS
     with pytest.raises(ValueError, match="VOI outside the SPECT"):
         hbs.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, shifted)
     with pytest.raises(ValueError, match="no function share"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator, imageRegistration, mebrofeninWorkflow
 from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
-from ALPPSVolumetryLib.geometry import vtkMatrixFromArray
+from ALPPSVolumetryLib.imageGrid import toWorldMatrix, vtkMatrixFromArray
 
 
 @pytest.fixture
@@ -41,12 +41,12 @@ def test_remnantShareWithTheKnownTransform(interstageCase):
 def test_remnantShareAfterRegistration(interstageCase):
     scene, ctNode, segmentationNode, spectNode, spect, truth = interstageCase
     registered = imageRegistration.registerFunctionalVolume(ctNode, spectNode, "rigid", maskSegmentation=segmentationNode)
-    found = imageRegistration.toWorldMatrix(spectNode)
+    found = toWorldMatrix(spectNode)
     # Target registration error over the liver (CT voxel centres of segments I-VIII), from the known truth.
     point = syntheticPatient.makeTimePoint("interstage", 7, 1.222, spacing=(4.0, 4.0, 4.0))
     k, j, i = np.nonzero(point.couinaudLabels)
     liverPoints = (point.ijkToRAS @ np.c_[i, j, k, np.ones(len(i))].T)[:3].T
-    meanError, _ = imageRegistration.targetRegistrationErrorMm(found, spect.matrixToParent, liverPoints)
+    meanError, _ = functionalSimulator.targetRegistrationErrorMm(found, spect.matrixToParent, liverPoints)
     assert meanError < 2.0, registered.result.describe()
     share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, resectionPlans.presetPlan("right_trisectionectomy"), spectNode, outwardMarginMm=9.0)
     assert abs(share.percent - 100 * truth) <= 2.0

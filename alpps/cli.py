@@ -519,10 +519,10 @@ def _commandBenchmark(arguments):
 
     columns, rows, slices = arguments.size
     if arguments.what == "registration":
-        from ALPPSAssessmentLib.functional import imageRegistration
+        from .benchmark import benchmarkRegistration
 
         size = (columns, rows, slices) if arguments.size != [512, 512, 600] else (512, 512, 300)
-        figures = imageRegistration.benchmarkRegistration(ctSize=size)
+        figures = benchmarkRegistration(ctSize=size)
     elif arguments.what == "sparing":
         from ALPPSVolumetryLib import parenchymaSparing
 

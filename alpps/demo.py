@@ -186,7 +186,7 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
     # Slicer opens the saved scene with these layers: the SPECT (normalised to the liver mean) over
     # the CT in the axial and sagittal views with the remnant outlined, the MRI's relative
     # enhancement in the coronal view.
-    imageRegistration.sliceCompositeNodes(scene)
+    functionalOverlay.sliceCompositeNodes(scene)
     spectOverlay = functionalOverlay.showFunctionalOverlay(
         functionalOverlay.SPECT_LIVER_COUNTS, ctNode, spectNode, segmentationNode=segmentationNode, plan=plan, layoutNames=("Red", "Yellow")
     )
@@ -201,6 +201,8 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
     mriOverlay = functionalOverlay.showFunctionalOverlay(
         functionalOverlay.MRI_RELATIVE_ENHANCEMENT, ctNode, None, hbpNode, preNode, segmentationNode, layoutNames=("Green",)
     )
+    gadoxetate = gadoxetateWorkflow.measureGadoxetateWithMap(segmentationNode, plan, hbpNode, preNode)
+    gadoxetateWorkflow.addEnhancementMapNode(gadoxetate.enhancementMap)  # saved with the scene, on the MRI's own grid
     return {
         "scan": {"role": timePoint.role, "studyDate": timePoint.studyDate.isoformat()},
         "mebrofenin": {
@@ -214,7 +216,7 @@ def _functionalImaging(scene, patient, timePoint, ctNode, segmentationNode, plan
             "overlay": {"map": spectOverlay.mapNode.GetName(), "window": list(spectOverlay.window), "summary": spectOverlay.summary},
         },
         "gadoxetateOverlay": {"map": mriOverlay.mapNode.GetName(), "window": list(mriOverlay.window), "summary": mriOverlay.summary},
-        "gadoxetate": gadoxetateWorkflow.measureGadoxetate(segmentationNode, plan, hbpNode, preNode),
+        "gadoxetate": gadoxetate.document,
     }
 
 

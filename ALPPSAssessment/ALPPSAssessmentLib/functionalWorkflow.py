@@ -380,15 +380,6 @@ class GadoxetateOutcome:
         return gadoxetateFunctionValues(self.document)
 
 
-def _mapNodes(scene):
-    nodes = []
-    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")):
-        node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
-        if node.GetAttribute("ALPPS.Gadoxetate.Map") is not None:
-            nodes.append(node)
-    return nodes
-
-
 def _placedPoints(markups):
     return markups if markups is not None and markups.GetNumberOfControlPoints() > 0 else None
 
@@ -398,25 +389,20 @@ def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=
                            t1PreMap=None, t1HbpMap=None, t1Unit=None):
     """``gadoxetateWorkflow.measureGadoxetate`` with the panel's inputs: muscle ROI centres from a
     markups node (its points placed in the paraspinal muscle; none placed = no muscle signal),
-    results written to ``resultTable`` (created when None). The voxel-wise map the measurement
-    makes replaces an earlier one of the same name."""
+    results written to ``resultTable`` (created when None). The voxel-wise map the share was
+    summed from is shown as a volume, replacing an earlier one of the same name."""
     if segmentationNode is None:
         raise ValueError("No segmentation: select the time point's Couinaud segmentation (with a 'Spleen' segment) in the Time point section")
     if hbpVolumeNode is None:
         raise ValueError("No hepatobiliary-phase MRI selected: select the series acquired about 20 min after injection")
     points = muscleMarkups if muscleMarkups is not None and muscleMarkups.GetNumberOfControlPoints() > 0 else None
     scene = segmentationNode.GetScene()
-    before = {node.GetID() for node in _mapNodes(scene)}
-    document = gadoxetateWorkflow.measureGadoxetate(
+    measurement = gadoxetateWorkflow.measureGadoxetateWithMap(
         segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm, roleOverrides,
         _placedPoints(spleenMarkups), _placedPoints(liverMarkups), t1PreMap, t1HbpMap, t1Unit if t1PreMap is not None else None,
     )
-    made = [node for node in _mapNodes(scene) if node.GetID() not in before]
-    mapNode = made[-1] if made else None
-    if mapNode is not None:
-        for node in _mapNodes(scene):
-            if node.GetID() in before and node.GetName() == mapNode.GetName():
-                scene.RemoveNode(node)
+    document = measurement.document
+    mapNode = gadoxetateWorkflow.addEnhancementMapNode(measurement.enhancementMap) if measurement.enhancementMap is not None else None
     tableNode = resultTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS gadoxetate indices")
     writeGadoxetateTable(tableNode, document)
     _keepStudyDocument(tableNode, "gadoxetate", document)

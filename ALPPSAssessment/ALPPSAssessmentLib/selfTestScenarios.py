@@ -9,13 +9,14 @@ import numpy as np
 from ALPPSVolumetryLib import (
     couinaud,
     futureLiverRemnant,
+    imageGrid,
     resectionPlans,
     segmentationImport,
     syntheticPatient,
     syntheticPatientScene,
 )
 
-from .functional import functionalOverlay, functionalSimulator, imageRegistration
+from .functional import functionalOverlay, functionalSimulator
 from . import functionalWorkflow
 from .course import stageTwoReadiness, timeline, timePointCourse
 
@@ -207,7 +208,7 @@ def functionalImagingOfATimePoint(scene, temporaryDirectory):
     _check(spectNode.GetParentTransformNode() is registration.transformNode, "the SPECT is not under the registration transform")
     k, j, i = np.nonzero(point.couinaudLabels)
     liverPoints = (point.ijkToRAS @ np.c_[i, j, k, np.ones(len(i))].T)[:3].T
-    meanError, _ = imageRegistration.targetRegistrationErrorMm(imageRegistration.toWorldMatrix(spectNode), spect.matrixToParent, liverPoints)
+    meanError, _ = functionalSimulator.targetRegistrationErrorMm(imageGrid.toWorldMatrix(spectNode), spect.matrixToParent, liverPoints)
     _check(meanError < 2.0, f"target registration error over the liver {meanError:.2f} mm")
 
     study = functionalSimulator.simulateDynamicStudy(0.12, seed=11, makeFrames=True)

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import couinaud
-from .geometry import imageToWorld, toWorldMatrix
+from .imageGrid import imageToWorld, toWorldMatrix
 from .segmentationImport import importLabelArray
 from .segmentRecognition import couinaudIdOfSegment
 from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels

@@ -71,7 +71,7 @@ import SimpleITK as sitk
 import vtk
 
 from . import clinicalCriteria, couinaud, futureLiverRemnant, resectionPlans, syntheticPatient
-from .geometry import imageToWorld, toWorldMatrix
+from .imageGrid import imageToWorld, toWorldMatrix
 from .landmarkSegments import METHOD_TAG
 from .planDisplay import RESECTED_COLOR, RESECTED_OPACITY
 from .resultsTable import numberOrNaN, writeTableRows

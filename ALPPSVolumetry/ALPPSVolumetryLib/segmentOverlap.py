@@ -11,7 +11,7 @@ at one slab of patterns whatever the scan size.
 import numpy as np
 
 from . import segmentVolumes
-from .geometry import imageToWorld
+from .imageGrid import imageToWorld
 
 _SLAB_VOXELS = 1 << 21
 MAXIMUM_GROUPS = 16  # patterns are uint16

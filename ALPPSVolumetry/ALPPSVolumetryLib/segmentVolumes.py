@@ -14,7 +14,7 @@ import numpy as np
 import slicer
 from vtk.util import numpy_support
 
-from .geometry import imageToWorld
+from .imageGrid import imageToWorld
 
 VOLUME_METHOD = "voxel count x voxel volume on the segmentation's binary labelmap"
 

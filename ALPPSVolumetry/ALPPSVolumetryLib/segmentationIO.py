@@ -13,7 +13,7 @@ import vtk
 from . import dicomSegmentation, patientIdentity
 from .dicomSeries import readHeader
 from .dicomSeriesChecks import UnevenSliceSpacing, checkedDicomSeries
-from .geometry import arrayFromVtkMatrix
+from .imageGrid import arrayFromVtkMatrix
 from .imageFileChecks import checkImageFile, imageFileFormat
 from .inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement

@@ -2,29 +2,15 @@
 
 import numpy as np
 import slicer
-import vtk
-from vtk.util import numpy_support
 
-from .geometry import vtkMatrixFromArray
-
-
-def _setVolumeArray(volumeNode, voxels, ijkToRAS):
-    """Fill ``volumeNode`` with ``voxels`` (indexed [k, j, i]) placed by the 4x4 IJK-to-RAS matrix."""
-    voxels = np.ascontiguousarray(voxels)
-    imageData = vtk.vtkImageData()
-    imageData.SetDimensions(voxels.shape[2], voxels.shape[1], voxels.shape[0])
-    imageData.AllocateScalars(numpy_support.get_vtk_array_type(voxels.dtype), 1)
-    numpy_support.vtk_to_numpy(imageData.GetPointData().GetScalars())[:] = voxels.ravel()
-    volumeNode.SetAndObserveImageData(imageData)
-    volumeNode.SetIJKToRASMatrix(vtkMatrixFromArray(ijkToRAS))
-    volumeNode.Modified()
+from .imageGrid import setVolumeNodeArray
 
 
 def addVolumeFromArray(scene, name, voxels, ijkToRAS, labelmap=False):
     """Add a scalar (or labelmap) volume node holding ``voxels`` on the given grid."""
     className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
     volumeNode = scene.AddNewNodeByClass(className, name)
-    _setVolumeArray(volumeNode, voxels, ijkToRAS)
+    setVolumeNodeArray(volumeNode, voxels, ijkToRAS)
     volumeNode.CreateDefaultDisplayNodes()
     return volumeNode
 

@@ -3,9 +3,8 @@ and a DICOM SEG must reference the CT series itself: each time point's scan is m
 series in a folder holding the same voxels on the same grid, and measured on that series."""
 
 import numpy as np
-from ALPPSVolumetryLib import dicomSeries, segmentationIO
+from ALPPSVolumetryLib import dicomSeries, imageGrid, segmentationIO
 
-from ..functional import imageRegistration
 from ..course import timeline
 
 GEOMETRY_TOLERANCE_MM = 1e-3
@@ -14,9 +13,9 @@ GEOMETRY_TOLERANCE_MM = 1e-3
 def _sameScan(volumeNode, candidate):
     if volumeNode.GetImageData().GetDimensions() != candidate.GetImageData().GetDimensions():
         return False
-    if not np.allclose(imageRegistration.nodeIjkToRas(volumeNode), imageRegistration.nodeIjkToRas(candidate), atol=GEOMETRY_TOLERANCE_MM):
+    if not np.allclose(imageGrid.nodeIjkToRas(volumeNode), imageGrid.nodeIjkToRas(candidate), atol=GEOMETRY_TOLERANCE_MM):
         return False
-    return np.array_equal(imageRegistration.volumeNodeArray(volumeNode), imageRegistration.volumeNodeArray(candidate))
+    return np.array_equal(imageGrid.volumeNodeArray(volumeNode), imageGrid.volumeNodeArray(candidate))
 
 
 def timePointsOnDicomSeries(scene, folder):

@@ -8,11 +8,10 @@ slices; the voxel counts written are returned to check against the volumetry."""
 from collections import namedtuple
 
 import numpy as np
-from ALPPSVolumetryLib import couinaud
+from ALPPSVolumetryLib import couinaud, imageGrid
 from ALPPSVolumetryLib.dicomSegmentation import DERIVED_SEGMENT_FAMILY
 from ALPPSVolumetryLib.segmentRecognition import ROLE_TUMOUR, SegmentRoles
 
-from ..functional import imageRegistration
 from ALPPSVolumetryLib.optionalPackages import requirePackage
 
 from . import codes
@@ -66,7 +65,7 @@ def segmentMasks(segmentationNode, volumeNode, plan, roleOverrides=None):
                          "the DICOM SEG holds the segments the volumetry measured")
 
     def onGrid(segmentIds):
-        return imageRegistration.segmentMaskOnVolumeGrid(segmentationNode, segmentIds, volumeNode)
+        return imageGrid.segmentMaskOnVolumeGrid(segmentationNode, segmentIds, volumeNode)
 
     masks, unitMasks = [], {}
     order = [unit for unit in ("I", "II", "III", "IV", "IVa", "IVb", "V", "VI", "VII", "VIII") if unit in units]
@@ -99,7 +98,7 @@ def segmentMasks(segmentationNode, volumeNode, plan, roleOverrides=None):
 def checkSlicesMatchVolume(sourceDatasets, volumeNode):
     """The DICOM files must be the volume's slices, in its k order: else the SEG frames would lie
     on the wrong slices. ValueError naming the first slice that differs."""
-    ijkToRAS = imageRegistration.nodeIjkToRas(volumeNode)
+    ijkToRAS = imageGrid.nodeIjkToRas(volumeNode)
     dimensions = volumeNode.GetImageData().GetDimensions()
     if len(sourceDatasets) != dimensions[2]:
         raise ValueError(f"Scan '{volumeNode.GetName()}' has {dimensions[2]} slices but its DICOM series {len(sourceDatasets)} files")
@@ -159,7 +158,7 @@ def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, roleOv
         content_description=seriesDescription[:64],
         series_description=seriesDescription[:64],
     )
-    voxelVolumeMl = float(abs(np.linalg.det(imageRegistration.nodeIjkToRas(volumeNode)[:3, :3]))) / 1000.0
+    voxelVolumeMl = float(abs(np.linalg.det(imageGrid.nodeIjkToRas(volumeNode)[:3, :3]))) / 1000.0
     codes.declarePrivateScheme(dataset)
     return SegmentationObject(
         dataset,

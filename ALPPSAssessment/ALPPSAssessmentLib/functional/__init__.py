@@ -1,5 +1,7 @@
 """Functional imaging of a time point: registration of a functional image to the time point's CT
-(``imageRegistration``) and its overlay (``functionalOverlay``), 99mTc-mebrofenin uptake
-(``mebrofeninUptake``, dynamic series in ``dynamicSeries``, the remnant's share in
-``mebrofeninWorkflow``), gadoxetate MRI indices (``gadoxetateIndices``, ``gadoxetateWorkflow``)
-and the synthetic functional studies used by the demo and the tests (``functionalSimulator``)."""
+(``imageRegistration``) and its overlay and display (``functionalOverlay``), 99mTc-mebrofenin
+uptake (``mebrofeninUptake``, dynamic series in ``dynamicSeries``, the remnant's share in
+``mebrofeninWorkflow``), gadoxetate MRI indices (formulas in ``gadoxetateIndices``, measured on the
+images in ``gadoxetateImages``, the time point's measurement in ``gadoxetateWorkflow``) and the
+synthetic functional studies and images used by the demo, the tests and the benchmark
+(``functionalSimulator``). Image grids are ``ALPPSVolumetryLib.imageGrid``."""

@@ -32,11 +32,18 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from ALPPSVolumetryLib.geometry import imageToWorld, toWorldMatrix
+from ALPPSVolumetryLib.imageGrid import (
+    checkedVolumeNode,
+    imageToWorld,
+    nodeIjkToRas,
+    segmentMaskOnVolumeGrid,
+    toWorldMatrix,
+    volumeNodeArray,
+)
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
 from ALPPSVolumetryLib.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
-from . import imageRegistration, mebrofeninUptake
+from . import mebrofeninUptake
 
 SEQUENCE = "sequence"
 VOLUME = "volume"
@@ -196,13 +203,13 @@ def _frameOfDataNode(sequenceNode, index):
         raise ValueError(f"Frame {index} of the dynamic series '{name}' is {kind}: expected a scalar volume (one 2-D frame) per item")
     if node.GetImageData() is None:
         raise ValueError(f"Frame {index} of the dynamic series '{name}' has no image data: expected the frame's counts")
-    array = imageRegistration.volumeNodeArray(node)
+    array = volumeNodeArray(node)
     if array.shape[0] != 1:
         raise ValueError(
             f"Frame {index} of the dynamic series '{name}' has {array.shape[0]} slices: expected one 2-D frame per sequence item "
             "(a volume whose slices are the frames is read as the volume form)"
         )
-    return array[0], imageRegistration.nodeIjkToRas(node)
+    return array[0], nodeIjkToRas(node)
 
 
 def seriesFromSequence(sequenceNode, frameDurationSeconds=None, firstFrameStartSeconds=None):
@@ -249,21 +256,21 @@ def seriesFromVolume(volumeNode, frameDurationSeconds=None, firstFrameStartSecon
     """A ``DynamicSeries`` from one scalar volume whose slices (k) are the frames; the timing is
     entered: ``frameDurationSeconds`` (one value or one per frame) from ``firstFrameStartSeconds``
     (default 0 s, the injection)."""
-    imageRegistration.checkedVolumeNode(volumeNode, "Dynamic series volume")
+    checkedVolumeNode(volumeNode, "Dynamic series volume")
     name = volumeNode.GetName()
     if frameDurationSeconds is None:
         raise ValueError(
             f"Dynamic series '{name}' has no frame timing: a volume whose slices are the frames carries no times; enter the "
             "frame duration (s) and the start of the first frame (s after injection)"
         )
-    array = imageRegistration.volumeNodeArray(volumeNode)
+    array = volumeNodeArray(volumeNode)
     starts, durations, timing = _enteredTiming(array.shape[0], frameDurationSeconds, firstFrameStartSeconds, name)
     return DynamicSeries(
         frames=np.array(array, dtype=float),
         frameStartSeconds=starts,
         frameDurationSeconds=durations,
         regionGridShape=tuple(int(n) for n in array.shape),
-        regionGridIjkToWorld=toWorldMatrix(volumeNode) @ imageRegistration.nodeIjkToRas(volumeNode),
+        regionGridIjkToWorld=toWorldMatrix(volumeNode) @ nodeIjkToRas(volumeNode),
         kind=VOLUME,
         name=name,
         timing=timing + "; frames along the slice axis",
@@ -356,7 +363,7 @@ def regionMask(series, segmentationNode, segmentId, what):
     scene = segmentationNode.GetScene()
     reference = addVolumeFromArray(scene, "__alpps_dynamic_frame_grid__", np.zeros(series.regionGridShape, dtype=np.uint8), series.regionGridIjkToWorld)
     try:
-        mask = imageRegistration.segmentMaskOnVolumeGrid(segmentationNode, [segmentId], reference)
+        mask = segmentMaskOnVolumeGrid(segmentationNode, [segmentId], reference)
     finally:
         scene.RemoveNode(reference)
     projected = mask.any(axis=0)  # drawn on one frame, it applies to all (static camera)

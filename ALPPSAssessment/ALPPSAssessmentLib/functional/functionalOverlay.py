@@ -20,8 +20,18 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ALPPSVolumetryLib import planDisplay
+from ALPPSVolumetryLib.imageGrid import (
+    checkedVolumeNode,
+    nodeIjkToRas,
+    resampleArray,
+    resampledArray,
+    segmentMaskOnVolumeGrid,
+    toWorldMatrix,
+    volumeNodeArray,
+)
+from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
 
-from . import gadoxetateIndices, gadoxetateWorkflow, imageRegistration
+from . import gadoxetateImages, gadoxetateIndices, gadoxetateWorkflow, imageRegistration
 
 COUNTS = "counts"
 RELATIVE_ENHANCEMENT = gadoxetateIndices.RLE_MAP
@@ -109,48 +119,157 @@ def presetWindow(preset, values, liverMask=None):
 
 
 def _colorName(scene, preset):
-    for name in preset.colorNames:
-        for index in range(scene.GetNumberOfNodesByClass("vtkMRMLColorNode")):
-            if scene.GetNthNodeByClass(index, "vtkMRMLColorNode").GetName() == name:
-                return name
-    return None  # showAsOverlay falls back to its own list
+    # None: showAsOverlay falls back to its own list.
+    return next((name for name in preset.colorNames if _colorNodeByName(scene, name) is not None), None)
+
+# --- Display of a volume as an overlay ----------------------------------------------------------------
+
+# Colour tables for functional overlays, by name, best first. Inside Slicer 'Inferno' exists (a
+# colour file); slicer-core builds the procedural and built-in tables only ('PET-Heat', 'Iron',
+# 'Rainbow', 'Grey').
+OVERLAY_COLOR_NAMES = ("Inferno", "PET-Heat", "Iron", "Rainbow", "Grey")
+
+
+@dataclass
+class OverlayDisplay:
+    colorNodeId: str
+    colorName: str
+    windowMin: float
+    windowMax: float
+    sliceViewsUpdated: int
+
+
+def _colorNodeByName(scene, name):
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLColorNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLColorNode")
+        if node.GetName() == name:
+            return node
+    return None
+
+
+def showAsOverlay(functionalVolumeNode, backgroundVolumeNode=None, colorName=None, windowMin=None, windowMax=None, opacity=0.5, hideBelowFraction=0.05,
+                  layoutNames=None):
+    """Show a functional volume as a coloured overlay: a colour table (``colorName``, or the first
+    of ``OVERLAY_COLOR_NAMES`` present in the scene), a window from ``windowMin`` to ``windowMax``
+    (default 0 to the 99.5th percentile of the positive voxels) and voxels below
+    ``hideBelowFraction`` of the window hidden; in every slice view (when there are any, as
+    inside Slicer) the volume becomes the foreground at ``opacity`` over ``backgroundVolumeNode``.
+    ``layoutNames`` ('Red', 'Green', ...) limits the views. Headless scenes have no slice views
+    unless they were made (``sliceCompositeNodes``): then only the display node is set."""
+    checkedVolumeNode(functionalVolumeNode, "Functional volume")
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"Overlay opacity {opacity!r} is out of range: expected a fraction from 0 to 1")
+    scene = functionalVolumeNode.GetScene()
+    if colorName is not None:
+        colorNode = _colorNodeByName(scene, colorName)
+        if colorNode is None:
+            raise ValueError(f"Colour table '{colorName}' is not in the scene: expected one of the scene's colour nodes")
+    else:
+        colorNode = next((node for node in (_colorNodeByName(scene, name) for name in OVERLAY_COLOR_NAMES) if node), None)
+        if colorNode is None:
+            raise ValueError(f"None of the colour tables {', '.join(OVERLAY_COLOR_NAMES)} is in the scene: expected Slicer's default colour nodes")
+    values = volumeNodeArray(functionalVolumeNode)
+    positive = values[values > 0]
+    low = 0.0 if windowMin is None else float(windowMin)
+    high = (float(np.percentile(positive, imageRegistration.ROBUST_MAXIMUM_PERCENTILE)) if positive.size else 1.0) if windowMax is None else float(windowMax)
+    if not high > low:
+        raise ValueError(f"Overlay window {low:g}..{high:g} is empty: expected windowMax above windowMin")
+    displayNode = functionalVolumeNode.GetDisplayNode()
+    if displayNode is None:
+        functionalVolumeNode.CreateDefaultDisplayNodes()
+        displayNode = functionalVolumeNode.GetDisplayNode()
+    displayNode.SetAndObserveColorNodeID(colorNode.GetID())
+    displayNode.AutoWindowLevelOff()
+    displayNode.SetWindowLevelMinMax(low, high)
+    displayNode.SetApplyThreshold(1 if hideBelowFraction > 0 else 0)
+    if hideBelowFraction > 0:
+        displayNode.SetThreshold(low + hideBelowFraction * (high - low), float(values.max()) + 1.0)
+    updated = 0
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode")):
+        compositeNode = scene.GetNthNodeByClass(index, "vtkMRMLSliceCompositeNode")
+        if layoutNames is not None and compositeNode.GetLayoutName() not in layoutNames:
+            continue
+        if backgroundVolumeNode is not None:
+            compositeNode.SetBackgroundVolumeID(backgroundVolumeNode.GetID())
+        compositeNode.SetForegroundVolumeID(functionalVolumeNode.GetID())
+        compositeNode.SetForegroundOpacity(float(opacity))
+        updated += 1
+    return OverlayDisplay(colorNode.GetID(), colorNode.GetName(), low, high, updated)
+
+
+def sliceCompositeNodes(scene, layoutNames=("Red", "Yellow", "Green")):
+    """The slice views' composite nodes, made when the scene has none (a headless scene): saved
+    with the scene, they make Slicer open it with the same layers in each view, as a scene saved
+    from Slicer does."""
+    nodes = {}
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLSliceCompositeNode")
+        nodes[node.GetLayoutName()] = node
+    for name in layoutNames:
+        if name not in nodes:
+            node = scene.CreateNodeByClass("vtkMRMLSliceCompositeNode")
+            node.SetLayoutName(name)  # also its singleton tag: Slicer merges it into its own view on load
+            nodes[name] = scene.AddNode(node)
+            node.UnRegister(None)
+    return nodes
+
+
+def _volumeOnCtGrid(ctVolumeNode, name, array):
+    """A new scalar volume node holding ``array`` on the CT grid, under the CT's parent transform."""
+    node = addVolumeFromArray(ctVolumeNode.GetScene(), name, array, nodeIjkToRas(ctVolumeNode))
+    parent = ctVolumeNode.GetParentTransformNode()
+    if parent is not None:
+        node.SetAndObserveTransformNodeID(parent.GetID())
+    return node
+
+
+def resampleOntoCt(functionalVolumeNode, ctVolumeNode, name=None, defaultValue=0.0):
+    """A new scalar volume node with the functional values on the CT grid (linear interpolation,
+    world coordinates, so the functional volume's registration transform is applied), for
+    voxel-wise maps and overlays. It sits under the CT's parent transform, if any."""
+    array = resampledArray(functionalVolumeNode, ctVolumeNode, "linear", defaultValue)
+    return _volumeOnCtGrid(ctVolumeNode, name or f"{functionalVolumeNode.GetName()} on {ctVolumeNode.GetName()} grid", array)
 
 
 @dataclass
 class OverlayOutcome:
     mapNode: object  # scalar volume on the CT grid
-    display: object  # imageRegistration.OverlayDisplay
+    display: OverlayDisplay
     window: Tuple[float, float]
     preset: OverlayPreset
     liverVoxels: Optional[int]
     summary: str
 
 
-def _sourceMap(preset, functionalVolumeNode, hbpVolumeNode, preVolumeNode, segmentationNode, spleenSegment):
-    """The map to show, on its own grid: (node, temporary) where a temporary node is removed
-    after resampling."""
+def _mapOnCtGrid(preset, ctVolumeNode, functionalVolumeNode, hbpVolumeNode, preVolumeNode, segmentationNode, spleenSegment):
+    """The preset's map resampled onto the CT grid in world coordinates (float32 [k, j, i])."""
     if preset.source == COUNTS:
         if functionalVolumeNode is None:
             raise ValueError(f"The preset '{preset.key}' shows the SPECT: select the functional volume (registered to the CT) first")
-        return imageRegistration.checkedVolumeNode(functionalVolumeNode, "Functional volume"), False
+        return resampledArray(checkedVolumeNode(functionalVolumeNode, "Functional volume"), ctVolumeNode, "linear", 0.0)
     if hbpVolumeNode is None:
         raise ValueError(f"The preset '{preset.key}' needs the hepatobiliary-phase MRI: select it in the Gadoxetate MRI section")
     if preset.source == RELATIVE_ENHANCEMENT:
         if preVolumeNode is None:
             raise ValueError(f"The preset '{preset.key}' needs the pre-contrast MRI; without one use '{MRI_LIVER_SPLEEN}'")
-        return gadoxetateIndices.relativeEnhancementMap(preVolumeNode, hbpVolumeNode, "__alpps_overlay_map__").node, True
-    spleenId = gadoxetateWorkflow._spleenSegmentId(segmentationNode, spleenSegment) if segmentationNode is not None else None
-    if spleenId is None:
-        raise ValueError(f"The preset '{preset.key}' needs the spleen signal: expected a segment named 'Spleen' (or enter its name)")
-    spleen = gadoxetateIndices.meanSignalInRegion(hbpVolumeNode, segmentationNode, [spleenId], "spleen (HBP)")
-    return gadoxetateIndices.liverSpleenEnhancementMap(hbpVolumeNode, spleen.mean, "__alpps_overlay_map__").node, True
+        enhancement = gadoxetateImages.relativeEnhancementMap(preVolumeNode, hbpVolumeNode)
+    else:
+        spleenId = gadoxetateWorkflow._spleenSegmentId(segmentationNode, spleenSegment) if segmentationNode is not None else None
+        if spleenId is None:
+            raise ValueError(f"The preset '{preset.key}' needs the spleen signal: expected a segment named 'Spleen' (or enter its name)")
+        spleen = gadoxetateImages.meanSignalInRegion(hbpVolumeNode, segmentationNode, [spleenId], "spleen (HBP)")
+        enhancement = gadoxetateImages.liverSpleenEnhancementMap(hbpVolumeNode, spleen.mean)
+    # CT local RAS -> world -> HBP local RAS: the map lies where the HBP volume does.
+    ctToHbp = np.linalg.inv(toWorldMatrix(hbpVolumeNode)) @ toWorldMatrix(ctVolumeNode)
+    ctShape = volumeNodeArray(ctVolumeNode).shape
+    return resampleArray(enhancement.array, enhancement.ijkToRAS, ctShape, nodeIjkToRas(ctVolumeNode), "linear", 0.0, ctToHbp)
 
 
 def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hbpVolumeNode=None, preVolumeNode=None,
                           segmentationNode=None, spleenSegment="", opacity=0.5, name=None, plan=None, layoutNames=None):
     """Resample the preset's map onto the CT grid (world coordinates: the functional image's
     registration transform applied), window it by the preset and show it over the CT
-    (``imageRegistration.showAsOverlay``). The liver segments of ``segmentationNode`` (on the CT)
+    (``showAsOverlay``). The liver segments of ``segmentationNode`` (on the CT)
     give the SPECT's normalisation and percentile window. With ``plan`` the remnant and resected
     liver are outlined over it (``planDisplay.showPlanOutline``). ``layoutNames`` limits the slice
     views ('Red', 'Green'...) that show it. A previous overlay of the same name is replaced.
@@ -158,24 +277,20 @@ def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hb
     preset = overlayPreset(presetKey)
     if ctVolumeNode is None:
         raise ValueError("No CT selected: choose the time point's scan in the Time point section")
-    imageRegistration.checkedVolumeNode(ctVolumeNode, "CT volume")
+    checkedVolumeNode(ctVolumeNode, "CT volume")
     scene = ctVolumeNode.GetScene()
-    source, temporary = _sourceMap(preset, functionalVolumeNode, hbpVolumeNode, preVolumeNode, segmentationNode, spleenSegment)
+    array = _mapOnCtGrid(preset, ctVolumeNode, functionalVolumeNode, hbpVolumeNode, preVolumeNode, segmentationNode, spleenSegment)
     baseName = (functionalVolumeNode if preset.source == COUNTS else hbpVolumeNode).GetName()
     outputName = name or f"{baseName} {preset.source} overlay on {ctVolumeNode.GetName()}"
-    try:
-        mapNode = imageRegistration.resampleOntoCt(source, ctVolumeNode, outputName)
-    finally:
-        if temporary:
-            scene.RemoveNode(source)
+    mapNode = _volumeOnCtGrid(ctVolumeNode, outputName, array)
     # Undefined voxels (no pre-contrast signal, outside the functional field of view) show nothing.
-    values = imageRegistration.volumeNodeArray(mapNode)
+    values = volumeNodeArray(mapNode)
     values[~np.isfinite(values)] = 0.0
     mapNode.GetImageData().Modified()
     liverMask = None
     if segmentationNode is not None and preset.windowKind == LIVER_PERCENTILES:
         ids = imageRegistration.liverSegmentIds(segmentationNode)
-        liverMask = imageRegistration.segmentMaskOnVolumeGrid(segmentationNode, ids, mapNode)
+        liverMask = segmentMaskOnVolumeGrid(segmentationNode, ids, mapNode)
     unit = gadoxetateIndices.SIGNAL_UNIT if preset.source != COUNTS else "counts"
     if preset.source == COUNTS and liverMask is not None:
         liverMean = float(values[liverMask].mean()) if liverMask.any() else 0.0
@@ -193,7 +308,7 @@ def showFunctionalOverlay(presetKey, ctVolumeNode, functionalVolumeNode=None, hb
         if node is not mapNode and node.GetName() == outputName and node.GetAttribute(PRESET_ATTRIBUTE) is not None:
             scene.RemoveNode(node)
     mapNode.SetAttribute(PRESET_ATTRIBUTE, preset.key)
-    display = imageRegistration.showAsOverlay(
+    display = showAsOverlay(
         mapNode, ctVolumeNode, _colorName(scene, preset), window[0], window[1], opacity, preset.hideBelowFraction, layoutNames
     )
     if plan is not None and segmentationNode is not None:

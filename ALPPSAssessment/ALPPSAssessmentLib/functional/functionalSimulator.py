@@ -29,6 +29,9 @@ for the blur and the resampling (x and y negated). The misalignment is returned 
 ``ctToSpectRAS`` maps a CT point to where the SPECT sees it (x_SPECT = ctToSpectRAS @ x_CT), and
 ``matrixToParent`` = its inverse maps SPECT RAS to CT RAS (x_CT = matrixToParent @ x_SPECT): the
 transform-to-parent that registration (``imageRegistration``) must recover.
+
+SPECT-like image (``makeSpectLikeImage``): a synthetic time point's structures with relative
+mebrofenin activities, seen through a known misalignment, for the registration benchmark and tests.
 """
 
 import math
@@ -39,6 +42,13 @@ import numpy as np
 import SimpleITK as sitk
 from ALPPSVolumetryLib.bodySize import checkedNumber
 from ALPPSVolumetryLib.couinaud import SEGMENT_IDS
+from ALPPSVolumetryLib.imageGrid import (
+    checkedMatrix,
+    rasBounds,
+    rigidTransformRAS,
+    sitkImageFromArray,
+    sitkTransformFromRasMatrix,
+)
 
 from .mebrofeninUptake import (
     SECONDS_PER_MINUTE,
@@ -76,9 +86,6 @@ DEFAULT_MAX_SPECT_DIMENSION = 128
 # than the portally perfused remnant (I-III). Illustrative numbers for tests and demos, not data.
 INTERSTAGE_RELATIVE_FUNCTION_PER_ML = {"I": 1.0, "II": 1.0, "III": 1.0, "IV": 0.5, "V": 0.5, "VI": 0.5, "VII": 0.5, "VIII": 0.5}
 RIGHT_TRISECTIONECTOMY_REMNANT = ("I", "II", "III")
-
-_FLIP4 = np.diag([-1.0, -1.0, 1.0, 1.0])  # RAS <-> LPS
-
 
 # --- Dynamic study ------------------------------------------------------------------------------
 
@@ -308,32 +315,6 @@ def trueRemnantShare(segmentFunctionShares, remnantSegments):
 # --- SPECT --------------------------------------------------------------------------------------
 
 
-def rigidTransformRAS(translationMm=(0.0, 0.0, 0.0), rotationDegrees=(0.0, 0.0, 0.0), centreRAS=(0.0, 0.0, 0.0)):
-    """4x4 RAS matrix: rotation by ``rotationDegrees`` about the x (R), y (A) and z (S) axes in this
-    order (R = Rz Ry Rx) around ``centreRAS``, then the translation (mm)."""
-    ax, ay, az = (math.radians(checkedNumber(angle, "Rotation", "degrees")) for angle in rotationDegrees)
-    rx = np.array([[1, 0, 0], [0, math.cos(ax), -math.sin(ax)], [0, math.sin(ax), math.cos(ax)]])
-    ry = np.array([[math.cos(ay), 0, math.sin(ay)], [0, 1, 0], [-math.sin(ay), 0, math.cos(ay)]])
-    rz = np.array([[math.cos(az), -math.sin(az), 0], [math.sin(az), math.cos(az), 0], [0, 0, 1]])
-    rotation = rz @ ry @ rx
-    centre = np.array([checkedNumber(value, "Rotation centre", "RAS mm") for value in centreRAS])
-    shift = np.array([checkedNumber(value, "Translation", "mm") for value in translationMm])
-    matrix = np.eye(4)
-    matrix[:3, :3] = rotation
-    matrix[:3, 3] = centre - rotation @ centre + shift
-    return matrix
-
-
-def _sitkImage(array, ijkToRAS):
-    spacing = np.linalg.norm(ijkToRAS[:3, :3], axis=0)
-    direction = ijkToRAS[:3, :3] / spacing
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
-    image.SetSpacing([float(value) for value in spacing])
-    image.SetDirection([float(value) for value in (np.diag([-1.0, -1.0, 1.0]) @ direction).ravel()])
-    image.SetOrigin([float(value) for value in (np.diag([-1.0, -1.0, 1.0]) @ ijkToRAS[:3, 3])])
-    return image
-
-
 @dataclass(frozen=True)
 class SimulatedSpect:
     """A simulated mebrofenin SPECT and what produced it.
@@ -440,16 +421,12 @@ def simulateSpect(
 
     # Blur on the CT grid (activity per voxel / voxel volume = per mL), then resample.
     voxelMl = abs(np.linalg.det(matrix[:3, :3])) / MM3_PER_ML
-    image = _sitkImage((activity / voxelMl).astype(np.float64), matrix)
+    image = sitkImageFromArray((activity / voxelMl).astype(np.float64), matrix)
     if fwhm > 0:
         image = sitk.SmoothingRecursiveGaussian(image, fwhm / FWHM_PER_SIGMA)
-    reference = _sitkImage(np.zeros(sizes[::-1], dtype=np.float64), spectMatrix)
+    reference = sitkImageFromArray(np.zeros(sizes[::-1], dtype=np.float64), spectMatrix)
     spectToCt = np.linalg.inv(ctToSpect)
-    lps = _FLIP4 @ spectToCt @ _FLIP4  # SPECT LPS -> CT LPS, the resampling direction
-    transform = sitk.AffineTransform(3)
-    transform.SetMatrix([float(value) for value in lps[:3, :3].ravel()])
-    transform.SetTranslation([float(value) for value in lps[:3, 3]])
-    resampled = sitk.Resample(image, reference, transform, sitk.sitkLinear, 0.0, sitk.sitkFloat64)
+    resampled = sitk.Resample(image, reference, sitkTransformFromRasMatrix(spectToCt), sitk.sitkLinear, 0.0, sitk.sitkFloat64)
     spectVoxelMl = spacing**3 / MM3_PER_ML
     expected = np.clip(sitk.GetArrayFromImage(resampled), 0.0, None) * spectVoxelMl * counts + background
     if noise:
@@ -473,6 +450,66 @@ def simulateSpect(
         noise=bool(noise),
         seed=seed,
     )
+
+
+# --- SPECT-like image seen in a displaced frame (registration tests and benchmark) ---------------
+
+# Relative activity of 99mTc-mebrofenin at the SPECT time (about 10-15 min) in the synthetic
+# patient's structures: the liver takes it up, tumours hardly, blood pool and background little.
+SPECT_ACTIVITY = {"liver": 1.0, "tumour": 0.1, "blood": 0.15, "spleen": 0.05, "body": 0.03}
+
+
+def spectLikeActivity(timePoint):
+    """Relative activity on a synthetic time point's CT grid (syntheticPatient.SyntheticTimePoint)."""
+    activity = np.zeros(timePoint.ct.shape, dtype=np.float32)
+    activity[timePoint.ct > -500] = SPECT_ACTIVITY["body"]
+    activity[timePoint.structures["Spleen"]] = SPECT_ACTIVITY["spleen"]
+    for name in ("Inferior vena cava", "Portal vein", "Hepatic veins"):
+        activity[timePoint.structures[name]] = SPECT_ACTIVITY["blood"]
+    liver = (timePoint.couinaudLabels > 0) & ~timePoint.structures["Hepatic veins"] & ~timePoint.structures["Portal vein"]
+    activity[liver] = SPECT_ACTIVITY["liver"]
+    for name, mask in timePoint.structures.items():
+        if name.startswith("Tumour"):
+            activity[mask] = SPECT_ACTIVITY["tumour"]
+    return activity
+
+
+def makeSpectLikeImage(activity, ijkToRAS, matrixToParent, size=128, spacingMm=4.8, fwhmMm=12.0, liverCounts=200.0, seed=0):
+    """A SPECT-like SimpleITK image of ``activity`` (numpy [k, j, i] on ``ijkToRAS``) seen in a
+    frame displaced by a known transform: ``matrixToParent`` (RAS, functional -> CT) is the
+    answer a registration must find. The grid (``size``^3 voxels of ``spacingMm``, axes as a
+    scanner stores them) is centred on the activity grid's centre in its own frame; the activity
+    is blurred (Gaussian, ``fwhmMm``), sampled, and given Poisson noise with ``liverCounts``
+    expected counts where the activity is 1."""
+    activityImage = sitkImageFromArray(np.asarray(activity, dtype=np.float32), ijkToRAS)
+    sigma = fwhmMm / FWHM_PER_SIGMA
+    blurred = sitk.SmoothingRecursiveGaussian(activityImage, sigma)
+    low, high = rasBounds(np.asarray(activity).shape, ijkToRAS)
+    centre = (low + high) / 2.0
+    spectToRAS = np.diag([-spacingMm, -spacingMm, spacingMm, 1.0])
+    spectToRAS[:3, 3] = centre - spectToRAS[:3, :3] @ np.full(3, (size - 1) / 2.0)
+    reference = sitkImageFromArray(np.zeros((size, size, size), dtype=np.float32), spectToRAS)
+    # Resampling maps each SPECT point q (functional frame) to the CT point matrixToParent @ q.
+    transform = sitkTransformFromRasMatrix(checkedMatrix(matrixToParent, "Misalignment matrix"))
+    expected = sitk.GetArrayFromImage(sitk.Resample(blurred, reference, transform, sitk.sitkLinear, 0.0, sitk.sitkFloat32))
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(np.clip(expected, 0.0, None) * liverCounts).astype(np.float32)
+    return sitkImageFromArray(counts, spectToRAS)
+
+
+def targetRegistrationErrorMm(estimatedToParent, trueToParent, pointsRAS):
+    """Mean and maximum distance (mm) between where the estimated and the true transform put the
+    functional points that truly correspond to ``pointsRAS`` (CT RAS, N x 3)."""
+    points = np.c_[np.asarray(pointsRAS, dtype=float), np.ones(len(pointsRAS))]
+    functional = (np.linalg.inv(trueToParent) @ points.T)
+    distances = np.linalg.norm((np.asarray(estimatedToParent) @ functional)[:3].T - points[:, :3], axis=1)
+    return float(distances.mean()), float(distances.max())
+
+
+def upsampledNearest(array, shape):
+    """``array`` [k, j, i] on a finer grid of ``shape`` covering the same box (nearest voxel)."""
+    indices = [np.minimum(((np.arange(n) + 0.5) * array.shape[axis] / n).astype(int), array.shape[axis] - 1) for axis, n in enumerate(shape)]
+    return array[indices[0]][:, indices[1]][:, :, indices[2]]
 
 
 def remnantLabelValues(remnantSegments: Iterable[str]):

@@ -1,12 +1,19 @@
 """Gadoxetate MRI of a time point: signal indices of the liver and the plan's remnant, HUI and
 remnant HUI with their volumes from the volumetry logic, and the remnant's functional share from
-the voxel-wise enhancement map; the one path the batch command and the tests share."""
+the voxel-wise enhancement map; the one path the panel, the batch command and the tests share.
+Measuring adds no node to the scene; ``addEnhancementMapNode`` shows the map where it is wanted."""
 
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
 from ALPPSVolumetryLib import futureLiverRemnant
+from ALPPSVolumetryLib.imageGrid import nodeIjkToRas
 from ALPPSVolumetryLib.liverComposition import UNITS_OF_SEGMENT
+from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
 from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
 
-from . import gadoxetateIndices
+from . import gadoxetateImages, gadoxetateIndices
 
 
 def _spleenSegmentId(segmentationNode, spleenSegment):
@@ -26,8 +33,8 @@ def _segmentSignals(hbpImage, preImage, segmentationNode, units, spleenMean):
     """Mean HBP (and pre-contrast) signal of each Couinaud segment, with its relative enhancement
     and liver-to-spleen ratio minus one where the inputs allow (None otherwise, never 0)."""
     segmentOfId = {segmentId: unit for unit, segmentId in units.items()}
-    hbp = gadoxetateIndices.meanSignalInSegments(hbpImage, segmentationNode, list(segmentOfId))
-    pre = gadoxetateIndices.meanSignalInSegments(preImage, segmentationNode, list(segmentOfId)) if preImage is not None else {}
+    hbp = gadoxetateImages.meanSignalInSegments(hbpImage, segmentationNode, list(segmentOfId))
+    pre = gadoxetateImages.meanSignalInSegments(preImage, segmentationNode, list(segmentOfId)) if preImage is not None else {}
     signals = {}
     for segmentId, unit in segmentOfId.items():
         hbpMean = hbp[segmentId].mean
@@ -42,12 +49,26 @@ def _segmentSignals(hbpImage, preImage, segmentationNode, units, spleenMean):
     return signals
 
 
-def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSegment=None, musclePoints=None,
-                      roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None,
-                      t1PreMap=None, t1HbpMap=None, t1Unit=None):
-    """Indices for the liver (union of I-VIII) and the remnant of ``plan``; a dictionary with the
-    signals, indices (or why each is missing), HUI and rHUI (litres) with the rHUI flag, and the
-    remnant functional share. The images may lie on any grid: segments are paired in physical space.
+@dataclass
+class GadoxetateMeasurement:
+    document: dict  # what ``measureGadoxetate`` returns
+    enhancementMap: Optional[gadoxetateImages.EnhancementMap]  # the map the remnant share was summed from
+
+
+def measureGadoxetate(*arguments, **options):
+    """The document of ``measureGadoxetateWithMap``: indices for the liver and the plan's remnant."""
+    return measureGadoxetateWithMap(*arguments, **options).document
+
+
+def measureGadoxetateWithMap(segmentationNode, plan, hbpImage, preImage=None, spleenSegment=None, musclePoints=None,
+                             roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None,
+                             t1PreMap=None, t1HbpMap=None, t1Unit=None):
+    """Indices for the liver (union of I-VIII) and the remnant of ``plan``: a ``GadoxetateMeasurement``
+    whose document (a dictionary) holds the signals, indices (or why each is missing), HUI and rHUI
+    (litres) with the rHUI flag, and the remnant functional share, and whose enhancement map (RLE
+    with the pre-contrast image, else L/S - 1 with the spleen signal, else None) is the voxel-wise
+    map that share was summed from. The images may lie on any grid: segments are paired in
+    physical space.
 
     ROIs the radiologist places (spheres of ``roiRadiusMm`` around RAS points or markups points):
     ``musclePoints`` in the paraspinal muscle; ``spleenPoints`` in the spleen, used instead of the
@@ -66,21 +87,21 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
     remnantIds = [units[unit] for name in plan.remnantSegments for unit in UNITS_OF_SEGMENT.get(name, (name,)) if unit in units]
     volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, [plan], roleOverrides=roleOverrides)
     planResult = volumetry.plans[0]
-    liverHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, liverIds, "liver (HBP)")
-    remnantHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, remnantIds, "remnant (HBP)")
+    liverHbp = gadoxetateImages.meanSignalInRegion(hbpImage, segmentationNode, liverIds, "liver (HBP)")
+    remnantHbp = gadoxetateImages.meanSignalInRegion(hbpImage, segmentationNode, remnantIds, "remnant (HBP)")
     spleenId = None if spleenPoints else _spleenSegmentId(segmentationNode, spleenSegment)
     if spleenPoints:
-        spleenHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, spleenPoints, roiRadiusMm, "spleen ROI (HBP)")
+        spleenHbp = gadoxetateImages.meanSignalInSpheres(hbpImage, spleenPoints, roiRadiusMm, "spleen ROI (HBP)")
         spleenSource = f"ROIs placed in the spleen (radius {roiRadiusMm:g} mm)"
     else:
-        spleenHbp = gadoxetateIndices.meanSignalInRegion(hbpImage, segmentationNode, [spleenId], "spleen (HBP)") if spleenId else None
+        spleenHbp = gadoxetateImages.meanSignalInRegion(hbpImage, segmentationNode, [spleenId], "spleen (HBP)") if spleenId else None
         spleenSource = f"segment '{segmentationNode.GetSegmentation().GetSegment(spleenId).GetName()}'" if spleenId else None
-    muscleHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, musclePoints, roiRadiusMm, "muscle (HBP)") if musclePoints else None
+    muscleHbp = gadoxetateImages.meanSignalInSpheres(hbpImage, musclePoints, roiRadiusMm, "muscle (HBP)") if musclePoints else None
     liverPre = remnantPre = musclePre = None
     if preImage is not None:
-        liverPre = gadoxetateIndices.meanSignalInRegion(preImage, segmentationNode, liverIds, "liver (pre)")
-        remnantPre = gadoxetateIndices.meanSignalInRegion(preImage, segmentationNode, remnantIds, "remnant (pre)")
-        musclePre = gadoxetateIndices.meanSignalInSpheres(preImage, musclePoints, roiRadiusMm, "muscle (pre)") if musclePoints else None
+        liverPre = gadoxetateImages.meanSignalInRegion(preImage, segmentationNode, liverIds, "liver (pre)")
+        remnantPre = gadoxetateImages.meanSignalInRegion(preImage, segmentationNode, remnantIds, "remnant (pre)")
+        musclePre = gadoxetateImages.meanSignalInSpheres(preImage, musclePoints, roiRadiusMm, "muscle (pre)") if musclePoints else None
 
     def mean(signal):
         if signal is None:
@@ -89,8 +110,8 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
 
     liverRoi = None
     if liverPoints:
-        roiHbp = gadoxetateIndices.meanSignalInSpheres(hbpImage, liverPoints, roiRadiusMm, "liver ROI (HBP)")
-        roiPre = gadoxetateIndices.meanSignalInSpheres(preImage, liverPoints, roiRadiusMm, "liver ROI (pre)") if preImage is not None else None
+        roiHbp = gadoxetateImages.meanSignalInSpheres(hbpImage, liverPoints, roiRadiusMm, "liver ROI (HBP)")
+        roiPre = gadoxetateImages.meanSignalInSpheres(preImage, liverPoints, roiRadiusMm, "liver ROI (pre)") if preImage is not None else None
         liverRoi = {
             "hbp": mean(roiHbp), "pre": mean(roiPre), "radiusMm": roiRadiusMm, "points": len(roiHbp.perPoint),
             "indices": gadoxetateIndices.signalIndices(mean(roiHbp), mean(spleenHbp), mean(muscleHbp), mean(roiPre), mean(musclePre)),
@@ -111,8 +132,8 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
         "remnantMl": planResult.remnantMl,
     }
     document["t1Indices"] = None if t1PreMap is None else {
-        "liver": gadoxetateIndices.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, liverIds, t1Unit).asDict(),
-        "remnant": gadoxetateIndices.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, remnantIds, t1Unit).asDict(),
+        "liver": gadoxetateImages.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, liverIds, t1Unit).asDict(),
+        "remnant": gadoxetateImages.t1IndicesFromMaps(t1PreMap, t1HbpMap, segmentationNode, remnantIds, t1Unit).asDict(),
     }
     if spleenHbp is not None:
         hui = gadoxetateIndices.hepatocellularUptakeIndex(volumetry.totalLiverMl, "mL", mean(liverHbp), mean(spleenHbp))
@@ -124,12 +145,51 @@ def measureGadoxetate(segmentationNode, plan, hbpImage, preImage=None, spleenSeg
         document["hui"] = document["remnantHui"] = None
         document["remnantHuiFlag"] = gadoxetateIndices.remnantHuiFlag(None).asDict()
     if preImage is not None:
-        enhancement = gadoxetateIndices.relativeEnhancementMap(preImage, hbpImage)
+        enhancement = gadoxetateImages.relativeEnhancementMap(preImage, hbpImage)
     elif spleenHbp is not None:
-        enhancement = gadoxetateIndices.liverSpleenEnhancementMap(hbpImage, mean(spleenHbp))
+        enhancement = gadoxetateImages.liverSpleenEnhancementMap(hbpImage, mean(spleenHbp))
     else:
         enhancement = None
     document["remnantFunctionalShare"] = (
-        gadoxetateIndices.remnantFunctionalShare(enhancement, segmentationNode, remnantIds, liverIds).asDict() if enhancement is not None else None
+        gadoxetateImages.remnantFunctionalShare(enhancement, segmentationNode, remnantIds, liverIds).asDict() if enhancement is not None else None
     )
-    return document
+    return GadoxetateMeasurement(document, enhancement)
+
+
+def enhancementMapNodes(scene):
+    """The scene's volumes showing a gadoxetate map (made by ``addEnhancementMapNode``)."""
+    nodes = []
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
+        if node.GetAttribute(gadoxetateImages.MAP_ATTRIBUTE) is not None:
+            nodes.append(node)
+    return nodes
+
+
+def addEnhancementMapNode(enhancementMap, name=None):
+    """A scalar volume showing a voxel-wise map measured on an HBP volume node: on that volume's
+    grid and under its parent transform, named ``name`` (default "<HBP> <kind>"), windowed on
+    its 1st-99th percentile. An earlier map of the same name is replaced (a repeated measurement
+    does not pile them up)."""
+    hbp = enhancementMap.hbpImage
+    if not hasattr(hbp, "IsA"):
+        raise ValueError(f"The {enhancementMap.kind} map was measured on an array, not a volume node: expected an HBP volume in a scene to show it")
+    scene = hbp.GetScene()
+    name = name or f"{hbp.GetName()} {enhancementMap.kind}"
+    for earlier in enhancementMapNodes(scene):
+        if earlier.GetName() == name:
+            scene.RemoveNode(earlier)
+    node = addVolumeFromArray(scene, name, enhancementMap.array, nodeIjkToRas(hbp))
+    parent = hbp.GetParentTransformNode()
+    if parent is not None:
+        node.SetAndObserveTransformNodeID(parent.GetID())
+    node.SetAttribute(gadoxetateImages.MAP_ATTRIBUTE, enhancementMap.kind)
+    node.SetAttribute("ALPPS.Gadoxetate.UndefinedVoxels", str(enhancementMap.undefinedVoxels))
+    finite = enhancementMap.array[np.isfinite(enhancementMap.array)]
+    displayNode = node.GetDisplayNode()
+    if displayNode is not None and finite.size:
+        # Set explicitly: undefined voxels are NaN, which automatic window/level would not skip.
+        low, high = (float(value) for value in np.percentile(finite, (1.0, 99.0)))
+        displayNode.AutoWindowLevelOff()
+        displayNode.SetWindowLevelMinMax(low, high if high > low else low + 1.0)
+    return node

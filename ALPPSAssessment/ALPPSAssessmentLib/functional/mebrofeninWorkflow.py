@@ -4,12 +4,12 @@ the one path the panel, the batch command and the tests share."""
 
 import numpy as np
 import vtk
-from ALPPSVolumetryLib.geometry import toWorldMatrix
+from ALPPSVolumetryLib.imageGrid import nodeIjkToRas, toWorldMatrix, volumeNodeArray
 from ALPPSVolumetryLib.liverComposition import LiverComposition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
 
-from . import imageRegistration, mebrofeninUptake
+from . import mebrofeninUptake
 
 REMNANT_LABEL = 2
 OTHER_LIVER_LABEL = 1
@@ -30,9 +30,9 @@ def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=Non
     labels = np.where(remnant, REMNANT_LABEL, np.where(liver, OTHER_LIVER_LABEL, 0)).astype(np.uint8)
     labelsIjkToWorld = toWorldMatrix(segmentationNode) @ ijkToRAS
     worldToSpect = np.linalg.inv(toWorldMatrix(spectVolumeNode))
-    counts = imageRegistration.volumeNodeArray(spectVolumeNode)
+    counts = volumeNodeArray(spectVolumeNode)
     voi = mebrofeninUptake.voiOnSpectGrid(
-        labels, labelsIjkToWorld, counts.shape, imageRegistration.nodeIjkToRas(spectVolumeNode), worldToSpect, outwardMarginMm
+        labels, labelsIjkToWorld, counts.shape, nodeIjkToRas(spectVolumeNode), worldToSpect, outwardMarginMm
     )
     return mebrofeninUptake.remnantShareFromSpect(counts, voi == REMNANT_LABEL, voi > 0)
 

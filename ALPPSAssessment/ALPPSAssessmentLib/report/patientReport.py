@@ -14,11 +14,10 @@ import os
 import re
 
 import numpy as np
-from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, geometry, patientIdentity, segmentVolumes
+from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, imageGrid, patientIdentity, segmentVolumes
 from ALPPSVolumetryLib.segmentationIO import IMPORTED_FROM_ATTRIBUTE
 
 from ..course import stageTwoReadiness, timeline, timePointCourse
-from ..functional import imageRegistration
 
 SCHEMA = "alpps-patient-report/1"
 DECISION_SUPPORT_STATEMENT = (
@@ -96,7 +95,7 @@ def _segmentDigest(digest, labelmap, labelValue):
     mask cropped to its bounding box, placed by the box's IJK position."""
     from vtk.util import numpy_support
 
-    _geometryDigest(digest, geometry.imageToWorld(labelmap))
+    _geometryDigest(digest, imageGrid.imageToWorld(labelmap))
     scalars = labelmap.GetPointData().GetScalars()
     extent = labelmap.GetExtent()
     if scalars is None or extent[1] < extent[0]:
@@ -132,7 +131,7 @@ def contentSha256(node):
             if labelmap is not None:
                 _segmentDigest(digest, labelmap, segment.GetLabelValue())
     elif node.IsA("vtkMRMLVolumeNode") and node.GetImageData() is not None:
-        _imageDigest(digest, node.GetImageData(), imageRegistration.nodeIjkToRas(node))
+        _imageDigest(digest, node.GetImageData(), imageGrid.nodeIjkToRas(node))
     else:
         raise ValueError(f"'{node.GetName()}' is neither a volume nor a segmentation: no content checksum")
     return digest.hexdigest()

@@ -21,11 +21,9 @@ from typing import List, Optional, Tuple
 import numpy as np
 import vtk
 from ALPPSVolumetryLib import couinaud, segmentVolumes
-from ALPPSVolumetryLib.geometry import imageToWorld, toWorldMatrix
+from ALPPSVolumetryLib.imageGrid import checkedVolumeNode, imageToWorld, nodeIjkToRas, rasBounds, toWorldMatrix, volumeNodeArray
 from ALPPSVolumetryLib.planDisplay import REMNANT_COLOR, RESECTED_COLOR
 from ALPPSVolumetryLib.segmentRecognition import COUINAUD_UNITS, ROLE_TUMOUR, SegmentRoles
-
-from ..functional.imageRegistration import checkedVolumeNode, nodeIjkToRas, rasBounds, volumeNodeArray
 
 DEFAULT_WINDOW_HU = (-160, 240)
 SEGMENT_TINT_ALPHA = 0.35
