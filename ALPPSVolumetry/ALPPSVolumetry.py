@@ -9,7 +9,6 @@ from ALPPSVolumetryLib import (
     bodySize,
     libraryReload,
     panelBinding,
-    parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentRecognition,
@@ -19,6 +18,7 @@ from ALPPSVolumetryLib import (
     volumetryWorkflow,
 )
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
+from ALPPSVolumetryLib.sparing import marginVolumetry, sparingDisplay, tumourVesselAnalysis
 from slicer import (
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
@@ -472,9 +472,9 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         settings = self._settingsOf(parameterNode)
         overrides = volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides)
         segmentationNode = parameterNode.segmentation
-        findings = parenchymaSparing.tumourFindings(segmentationNode, None, parameterNode.contactDistanceMm, overrides)
+        findings = tumourVesselAnalysis.tumourFindings(segmentationNode, None, parameterNode.contactDistanceMm, overrides)
         margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
-        comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
+        comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
         scene = segmentationNode.GetScene()
         parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{segmentationNode.GetName()} tumours and vessels")
         parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
@@ -482,9 +482,9 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         )
         volumetryPanel.tagResultTable(parameterNode.tumourTable, "tumourTable", segmentationNode)
         volumetryPanel.tagResultTable(parameterNode.sparingPlanTable, "sparingPlanTable", segmentationNode)
-        parenchymaSparing.writeFindingsTable(parameterNode.tumourTable, findings)
-        parenchymaSparing.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
-        parenchymaSparing.addMarginSegments(
+        sparingDisplay.writeFindingsTable(parameterNode.tumourTable, findings)
+        sparingDisplay.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
+        sparingDisplay.addMarginSegments(
             segmentationNode, parameterNode.sparingMarginMm, settings, overrides, None, parameterNode.contactDistanceMm
         )
         return comparison
