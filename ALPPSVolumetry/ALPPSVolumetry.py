@@ -18,7 +18,6 @@ from ALPPSVolumetryLib import (
     volumetryWorkflow,
 )
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
-from ALPPSVolumetryLib.sparing import marginVolumetry, sparingDisplay, tumourVesselAnalysis
 from slicer import (
     vtkMRMLScalarVolumeNode,
     vtkMRMLSegmentationNode,
@@ -469,24 +468,21 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
     def analyseParenchymaSparing(self, parameterNode):
         """Tumour-vessel distances and the margin-based plan beside the selected major plans; the
         resection areas and vessel contacts become segments (replacing earlier ones)."""
-        settings = self._settingsOf(parameterNode)
-        overrides = volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides)
         segmentationNode = parameterNode.segmentation
-        findings = tumourVesselAnalysis.tumourFindings(segmentationNode, None, parameterNode.contactDistanceMm, overrides)
-        margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
-        comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
-        scene = segmentationNode.GetScene()
-        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{segmentationNode.GetName()} tumours and vessels")
-        parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
-            "vtkMRMLTableNode", f"{segmentationNode.GetName()} parenchyma-sparing plans"
+        comparison, tumourTable, sparingPlanTable = volumetryWorkflow.runParenchymaSparing(
+            segmentationNode,
+            parameterNode.sparingMarginMm,
+            self.plansOf(parameterNode),
+            self._settingsOf(parameterNode),
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+            parameterNode.contactDistanceMm,
+            parameterNode.tumourTable,
+            parameterNode.sparingPlanTable,
         )
-        volumetryPanel.tagResultTable(parameterNode.tumourTable, "tumourTable", segmentationNode)
-        volumetryPanel.tagResultTable(parameterNode.sparingPlanTable, "sparingPlanTable", segmentationNode)
-        sparingDisplay.writeFindingsTable(parameterNode.tumourTable, findings)
-        sparingDisplay.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
-        sparingDisplay.addMarginSegments(
-            segmentationNode, parameterNode.sparingMarginMm, settings, overrides, None, parameterNode.contactDistanceMm
-        )
+        volumetryPanel.tagResultTable(tumourTable, "tumourTable", segmentationNode)
+        volumetryPanel.tagResultTable(sparingPlanTable, "sparingPlanTable", segmentationNode)
+        parameterNode.tumourTable = tumourTable
+        parameterNode.sparingPlanTable = sparingPlanTable
         return comparison
 
     def showPlan(self, parameterNode):

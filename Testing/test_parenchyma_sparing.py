@@ -15,13 +15,16 @@ import vtk
 from ALPPSVolumetryLib import (
     futureLiverRemnant,
     landmarkSegments,
+    resectionPlans,
     segmentationImport,
     segmentationIO,
     syntheticPatient,
     syntheticPatientScene,
+    volumetryWorkflow,
 )
 from ALPPSVolumetryLib.sparing import (
     majorVessels,
+    marginGeometry,
     marginVolumetry,
     sparingDisplay,
     sparingInputs,
@@ -531,6 +534,45 @@ def test_syntheticPatientPlansSideBySide(slicerContext, syntheticTimePoint):
     assert table.GetColumnByName("Resection areas").GetValue(2) == 3
     document = json.loads(json.dumps(sparingResults.comparisonToDict(comparison)))
     assert [plan["key"] for plan in document["parenchymaSparing"]] == ["parenchyma_sparing_1mm", "parenchyma_sparing_10mm"]
+
+
+def test_onePanelRunMeasuresTheTumoursAndEachMarginOnce(slicerContext, syntheticTimePoint, monkeypatch):
+    """The panel's parenchyma-sparing run (volumetryWorkflow.runParenchymaSparing) fills the tables
+    and draws the segments from one analysis of the tumours and one geometry per margin: the
+    segments are drawn from the plan and the findings in the tables, not from a second measurement."""
+    _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, syntheticTimePoint, "Synthetic, one run")
+    analyses, geometries, drawn = [], [], []
+    analyse = tumourVesselAnalysis.analyseTumours
+    measure = marginGeometry.MarginGeometry.__init__
+    addSegments = sparingDisplay.addSparingSegments
+
+    def countedAnalysis(*arguments):
+        analyses.append(analyse(*arguments))
+        return analyses[-1]
+
+    def countedGeometry(self, *arguments):
+        measure(self, *arguments)
+        geometries.append(self.marginMm)
+
+    def countedSegments(*arguments):
+        drawn.append(addSegments(*arguments))
+        return drawn[-1]
+
+    monkeypatch.setattr(tumourVesselAnalysis, "analyseTumours", countedAnalysis)
+    monkeypatch.setattr(marginGeometry.MarginGeometry, "__init__", countedGeometry)
+    monkeypatch.setattr(sparingDisplay, "addSparingSegments", countedSegments)
+    plans = [resectionPlans.presetPlan("right_hepatectomy")]
+    comparison, tumourTable, planTable = volumetryWorkflow.runParenchymaSparing(
+        segmentationNode, 10.0, plans, futureLiverRemnant.VolumetrySettings()
+    )
+    assert len(analyses) == 1 and sorted(geometries) == [1.0, 10.0]
+    (segments,) = drawn
+    chosen = comparison.marginPlanFor(10.0)
+    assert segments["plan"] is chosen and segments["findings"] is analyses[0].findings
+    segmentation = segmentationNode.GetSegmentation()
+    assert [segmentation.GetSegment(s).GetName() for s in segments["areas"]] == [area.name for area in chosen.areas]
+    assert tumourTable.GetTable().GetNumberOfRows() == len(analyses[0].findings) == len(syntheticPatient.TUMOURS)
+    assert planTable.GetTable().GetNumberOfRows() == 3  # right hepatectomy, 1 mm and 10 mm margins
 
 
 # --- the real vessel mask of 3D-IRCADb-01 patient 1 ----------------------------------------------

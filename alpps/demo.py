@@ -164,13 +164,13 @@ def _storePanelValues(scene, patient, plan):
 
 def _parenchymaSparing(scene, segmentationNode, plans, settings):
     """Before stage 1: would a parenchyma-sparing resection clear the tumours with more liver left?"""
-    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode)
     comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, (1.0, 10.0), plans, settings)
-    sparingDisplay.writeFindingsTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_FINDINGS_TABLE), findings)
+    sparingDisplay.writeFindingsTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_FINDINGS_TABLE), analysis.findings)
     sparingDisplay.writeComparisonTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_PLANS_TABLE), comparison)
-    sparingDisplay.addMarginSegments(segmentationNode, 1.0, settings)
+    sparingDisplay.addSparingSegments(segmentationNode, comparison.marginPlanFor(1.0), analysis)
     document = sparingResults.comparisonToDict(comparison)
-    document["tumours"] = sparingResults.findingsToDict(findings)["tumours"]
+    document["tumours"] = sparingResults.findingsToDict(analysis.findings)["tumours"]
     return document
 
 

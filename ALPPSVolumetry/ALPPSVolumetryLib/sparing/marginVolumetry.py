@@ -8,7 +8,7 @@ comparison with the major hepatectomy and ALPPS plans.
 """
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from .. import clinicalCriteria, futureLiverRemnant, resectionPlans
 from ..segmentOverlap import SegmentOverlapHistogram
 from ..segmentRecognition import SegmentRoles
 from .marginGeometry import MarginGeometry
+from .segmentBoxes import BoxLabelmap
 from .sparingInputs import DEFAULT_MARGIN_MM, MARGIN_CHOICES_MM, checkedMargin, marginText, planKey
 
 LAPAROSCOPIC_MAXIMUM_AREAS = int(clinicalCriteria.LAPAROSCOPIC_RESECTION_AREAS.threshold)
@@ -56,6 +57,9 @@ class MarginPlanResult:
     liverDefinition: str
     totalLiverMl: float
     warnings: List[str] = field(default_factory=list)
+    # The areas voxel by voxel (the area number of each voxel of the margins' box): the segments
+    # for the 3D view are drawn from the plan as measured, without measuring it again.
+    areaLabels: Optional[BoxLabelmap] = field(default=None, repr=False, compare=False)
 
     @property
     def areaCount(self):
@@ -70,6 +74,15 @@ class SparingComparison:
     @property
     def plans(self):
         return list(self.volumetry.plans) + [result.plan for result in self.marginPlans]
+
+    def marginPlanFor(self, marginMm):
+        """The MarginPlanResult of the margin ``marginMm``; ValueError when it was not compared."""
+        margin = checkedMargin(marginMm)
+        for result in self.marginPlans:
+            if result.marginMm == margin:
+                return result
+        compared = ", ".join(marginText(result.marginMm) for result in self.marginPlans)
+        raise ValueError(f"The {marginText(margin)} margin is not among the compared margins ({compared})")
 
 
 def _areaName(number, marginMm):
@@ -152,6 +165,7 @@ def _marginPlanResult(segmentationNode, geometry, settings):
         liverDefinition=geometry.liverDefinition,
         totalLiverMl=liverVoxels * volume,
         warnings=warnings,
+        areaLabels=BoxLabelmap(geometry.areaLabels, grid.boxIjkToRAS(geometry.box)),
     )
 
 

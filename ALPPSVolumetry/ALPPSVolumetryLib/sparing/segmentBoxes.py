@@ -5,6 +5,8 @@ around the tumour, never on the whole scan.
 A box is (lo, hi): integer arrays (i, j, k), lo inclusive, hi exclusive, in the index space of
 the grid's reference layer. Masks over a box are indexed [k, j, i] like Slicer's arrays."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import SimpleITK as sitk
 
@@ -219,3 +221,11 @@ def boxMaximum(mask):
         result = shifted
     return result
 
+
+@dataclass
+class BoxLabelmap:
+    """Label values over a box ([k, j, i], 0 = none) and the ijkToRAS placing it in the world:
+    what a segment for the 3D view is imported from."""
+
+    labels: np.ndarray
+    ijkToRAS: np.ndarray

@@ -1,29 +1,17 @@
 """What the parenchyma-sparing analysis puts into the scene: the tumour and plan tables, the
-resection areas of a margin plan and the vessel contacts as segments for the 3D view."""
+resection areas of a margin plan and the vessel contacts as segments for the 3D view. Everything
+is measured before (tumourVesselAnalysis, marginVolumetry); nothing here measures again."""
 
 import numpy as np
 
-from .. import futureLiverRemnant
 from ..landmarkSegments import METHOD_TAG
 from ..planDisplay import RESECTED_COLOR, RESECTED_OPACITY
 from ..resultsTable import thresholdAttributes, writeTableRows
 from ..segmentationImport import importLabelArray
-from ..segmentRecognition import SegmentRoles
 from ..segmentVolumes import VOLUME_METHOD
-from .marginGeometry import MarginGeometry
-from .marginVolumetry import _marginPlanResult
-from .segmentBoxes import boxShape, boxSlices, boxUnion
-from .sparingInputs import (
-    CONTACT_DISTANCE_MM,
-    DEFAULT_MARGIN_MM,
-    GENERATED_TAG,
-    SECTION_9_SOURCE,
-    checkedContactDistance,
-    isGenerated,
-    marginText,
-)
+from . import marginVolumetry, tumourVesselAnalysis
+from .sparingInputs import CONTACT_DISTANCE_MM, DEFAULT_MARGIN_MM, GENERATED_TAG, SECTION_9_SOURCE, isGenerated, marginText
 from .sparingResults import DEFINITIONS, comparisonTableRows, findingsTableRows
-from .tumourVesselAnalysis import analyseTumours
 
 PLAN_TAG = "ALPPS.Plan"
 CONTACT_COLOR = (1.0, 0.0, 0.0)
@@ -60,23 +48,29 @@ def addMarginSegments(
     vesselSegmentIds=None,
     contactDistanceMm=CONTACT_DISTANCE_MM,
 ):
-    """Add the resection areas of the margin plan as segments 'Resection area 1 (1 mm margin)',
-    ... (red, translucent in 3D) and, when a tumour touches a major vessel, a segment
-    'Vessel contact (<= 1 mm)' holding the tumour voxels within the contact distance (opaque
-    red: the contact surface to look at in 3D).
+    """Measure the margin plan of ``marginMm`` and the tumour findings, and add their segments
+    (see addSparingSegments, which takes both when they are already measured)."""
+    result = marginVolumetry.marginPlan(segmentationNode, marginMm, settings, roleOverrides)
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides)
+    return addSparingSegments(segmentationNode, result, analysis)
+
+
+def addSparingSegments(segmentationNode, marginPlanResult, analysis):
+    """Add the resection areas of a measured margin plan (marginVolumetry.MarginPlanResult) as
+    segments 'Resection area 1 (1 mm margin)', ... (red, translucent in 3D) and, when a tumour
+    touches a major vessel (tumourVesselAnalysis.TumourAnalysis), a segment 'Vessel contact
+    (<= 1 mm)' holding the tumour voxels within the contact distance (opaque red: the contact
+    surface to look at in 3D).
 
     Segments added by an earlier call (tag ALPPS.ParenchymaSparing) are replaced; a segment of
     the same name that this function did not add is refused (ValueError), never duplicated.
     Returns ``{'areas': [segment IDs], 'contact': segment ID or None, 'plan': MarginPlanResult,
     'findings': [TumourFinding]}``.
     """
-    roles = SegmentRoles(segmentationNode, roleOverrides)
-    geometry = MarginGeometry(segmentationNode, marginMm, roles)
-    result = _marginPlanResult(segmentationNode, geometry, settings or futureLiverRemnant.VolumetrySettings())
-    findings, contactMasks, findingsGrid = analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides)
-    contactMm = checkedContactDistance(contactDistanceMm)
+    findings = analysis.findings
+    contactMm = analysis.contactDistanceMm
     segmentation = segmentationNode.GetSegmentation()
-    names = [area.name for area in result.areas] + [contactSegmentName(contactMm)]
+    names = [area.name for area in marginPlanResult.areas] + [contactSegmentName(contactMm)]
     generated = [segmentId for segmentId in segmentation.GetSegmentIDs() if isGenerated(segmentation.GetSegment(segmentId))]
     clashing = [
         f"'{segmentation.GetSegment(segmentId).GetName()}'"
@@ -91,45 +85,39 @@ def addMarginSegments(
     for segmentId in generated:
         segmentation.RemoveSegment(segmentId)
 
-    margin = geometry.marginMm
+    margin = marginPlanResult.marginMm
     method = (
         f"parenchyma-sparing margin {marginText(margin)}: voxels within {marginText(margin)} of the painted tumour "
-        f"(distance map, physical spacing), clipped to the liver ({geometry.liverDefinition}); one area per connected "
+        f"(distance map, physical spacing), clipped to the liver ({marginPlanResult.liverDefinition}); one area per connected "
         "component (26-connectivity)"
     )
-    grid = geometry.grid
-    areaNames = {area.number: area.name for area in result.areas}
+    areaNames = {area.number: area.name for area in marginPlanResult.areas}
     imported = importLabelArray(
         segmentationNode,
-        geometry.areaLabels.astype(np.int16),
-        grid.boxIjkToRAS(geometry.box),
+        marginPlanResult.areaLabels.labels.astype(np.int16),
+        marginPlanResult.areaLabels.ijkToRAS,
         areaNames,
         {number: AREA_COLOR for number in areaNames},
     )
     displayNode = segmentationNode.GetDisplayNode()
     areaIds = []
-    for area in result.areas:
+    for area in marginPlanResult.areas:
         segmentId = imported[area.number]
         segment = segmentation.GetSegment(segmentId)
         segment.SetTag(GENERATED_TAG, "resection area")
         segment.SetTag(METHOD_TAG, method + f"; tumours: {', '.join(area.tumours)}")
-        segment.SetTag(PLAN_TAG, result.plan.key)
+        segment.SetTag(PLAN_TAG, marginPlanResult.plan.key)
         segment.SetColor(*AREA_COLOR)
         if displayNode is not None:
             displayNode.SetSegmentOpacity3D(segmentId, RESECTED_OPACITY)
         areaIds.append(segmentId)
 
     contactId = None
-    if any(mask.any() for mask, _ in contactMasks):
-        box = contactMasks[0][1]
-        for _, tumourBox in contactMasks[1:]:
-            box = boxUnion(box, tumourBox)
-        contact = np.zeros(boxShape(box), dtype=np.int16)
-        for mask, tumourBox in contactMasks:
-            contact[boxSlices(tumourBox, box)][mask] = 1
+    if analysis.contactLabels is not None:
         vessels = sorted({distance.vessel for finding in findings for distance in finding.contacts})
         contactName = contactSegmentName(contactMm)
-        contactId = importLabelArray(segmentationNode, contact, findingsGrid.boxIjkToRAS(box), {1: contactName}, {1: CONTACT_COLOR})[1]
+        contact = analysis.contactLabels
+        contactId = importLabelArray(segmentationNode, contact.labels, contact.ijkToRAS, {1: contactName}, {1: CONTACT_COLOR})[1]
         segment = segmentation.GetSegment(contactId)
         segment.SetTag(GENERATED_TAG, "vessel contact")
         segment.SetTag(
@@ -139,4 +127,4 @@ def addMarginSegments(
         segment.SetColor(*CONTACT_COLOR)
         if displayNode is not None:
             displayNode.SetSegmentOpacity3D(contactId, 1.0)
-    return {"areas": areaIds, "contact": contactId, "plan": result, "findings": findings}
+    return {"areas": areaIds, "contact": contactId, "plan": marginPlanResult, "findings": findings}

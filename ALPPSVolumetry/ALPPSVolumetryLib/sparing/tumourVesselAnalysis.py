@@ -26,18 +26,20 @@ shortest distance to each major vessel, with the contact flag and the tumour vox
 
 import math
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
 from ..segmentRecognition import COUINAUD_UNITS, SegmentRoles
 from .majorVessels import recognizeVessels
 from .segmentBoxes import (
+    BoxLabelmap,
     SegmentGrid,
     boxIntersection,
     boxMaximum,
     boxMinimum,
     boxOfMask,
+    boxShape,
     boxSlices,
     boxUnion,
     distanceMap,
@@ -80,6 +82,16 @@ class TumourFinding:
     @property
     def nearestVessel(self):
         return min(self.vesselDistances, key=lambda distance: distance.distanceMm) if self.vesselDistances else None
+
+
+@dataclass
+class TumourAnalysis:
+    """The findings of every tumour, and the tumour voxels within the contact distance of a vessel
+    (label 1 over the tumours' box; None when no tumour touches a vessel) to show in 3D."""
+
+    findings: List[TumourFinding]
+    contactDistanceMm: float
+    contactLabels: Optional[BoxLabelmap]
 
 
 # The 13 lattice directions of the 26-neighbourhood, one of each opposite pair.
@@ -189,7 +201,9 @@ def _couinaudOrder(unit):
     return COUINAUD_UNITS.index(unit)
 
 
-def analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides):
+def analyseTumours(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM, roleOverrides=None):
+    """The TumourAnalysis of every tumour segment: its findings (see tumourFindings) and the
+    tumour voxels in contact with a vessel, measured once for the tables and the 3D view."""
     contactMm = checkedContactDistance(contactDistanceMm)
     roles = SegmentRoles(segmentationNode, roleOverrides)
     tumours = tumourSegments(segmentationNode, roles)
@@ -283,7 +297,16 @@ def analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOv
             )
         )
         contactMasks.append((contactMask, box))
-    return findings, contactMasks, grid
+    contactLabels = None
+    if any(mask.any() for mask, _ in contactMasks):
+        box = contactMasks[0][1]
+        for _, tumourBox in contactMasks[1:]:
+            box = boxUnion(box, tumourBox)
+        contact = np.zeros(boxShape(box), dtype=np.int16)
+        for mask, tumourBox in contactMasks:
+            contact[boxSlices(tumourBox, box)][mask] = 1
+        contactLabels = BoxLabelmap(contact, grid.boxIjkToRAS(box))
+    return TumourAnalysis(findings, contactMm, contactLabels)
 
 
 def tumourFindings(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM, roleOverrides=None):
@@ -296,5 +319,4 @@ def tumourFindings(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CO
     no tumour, an empty tumour or vessel, a tumour outside the liver, no liver segments, or a
     contact distance out of range.
     """
-    findings, _, _ = analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides)
-    return findings
+    return analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides).findings
