@@ -1,6 +1,7 @@
 """What the parenchyma-sparing analysis puts into the scene: the tumour and plan tables, the
-resection areas of a margin plan and the vessel contacts as segments for the 3D view. Everything
-is measured before (tumourVesselAnalysis, marginVolumetry); nothing here measures again."""
+resection areas of a margin plan and the vessel contacts as segments for the 3D view. The segments
+are drawn from a plan and findings already measured (addSparingSegments), so that they show what
+the tables show; addMarginSegments measures both first, for a caller that has not."""
 
 import numpy as np
 
