@@ -9,7 +9,6 @@ from ALPPSVolumetryLib import (
     bodySize,
     libraryReload,
     panelBinding,
-    parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentRecognition,
@@ -469,24 +468,21 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
     def analyseParenchymaSparing(self, parameterNode):
         """Tumour-vessel distances and the margin-based plan beside the selected major plans; the
         resection areas and vessel contacts become segments (replacing earlier ones)."""
-        settings = self._settingsOf(parameterNode)
-        overrides = volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides)
         segmentationNode = parameterNode.segmentation
-        findings = parenchymaSparing.tumourFindings(segmentationNode, None, parameterNode.contactDistanceMm, overrides)
-        margins = sorted({parameterNode.sparingMarginMm, 1.0, 10.0})
-        comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, margins, self.plansOf(parameterNode), settings, overrides)
-        scene = segmentationNode.GetScene()
-        parameterNode.tumourTable = parameterNode.tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{segmentationNode.GetName()} tumours and vessels")
-        parameterNode.sparingPlanTable = parameterNode.sparingPlanTable or scene.AddNewNodeByClass(
-            "vtkMRMLTableNode", f"{segmentationNode.GetName()} parenchyma-sparing plans"
+        comparison, tumourTable, sparingPlanTable = volumetryWorkflow.runParenchymaSparing(
+            segmentationNode,
+            parameterNode.sparingMarginMm,
+            self.plansOf(parameterNode),
+            self._settingsOf(parameterNode),
+            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
+            parameterNode.contactDistanceMm,
+            parameterNode.tumourTable,
+            parameterNode.sparingPlanTable,
         )
-        volumetryPanel.tagResultTable(parameterNode.tumourTable, "tumourTable", segmentationNode)
-        volumetryPanel.tagResultTable(parameterNode.sparingPlanTable, "sparingPlanTable", segmentationNode)
-        parenchymaSparing.writeFindingsTable(parameterNode.tumourTable, findings)
-        parenchymaSparing.writeComparisonTable(parameterNode.sparingPlanTable, comparison)
-        parenchymaSparing.addMarginSegments(
-            segmentationNode, parameterNode.sparingMarginMm, settings, overrides, None, parameterNode.contactDistanceMm
-        )
+        volumetryPanel.tagResultTable(tumourTable, "tumourTable", segmentationNode)
+        volumetryPanel.tagResultTable(sparingPlanTable, "sparingPlanTable", segmentationNode)
+        parameterNode.tumourTable = tumourTable
+        parameterNode.sparingPlanTable = sparingPlanTable
         return comparison
 
     def showPlan(self, parameterNode):

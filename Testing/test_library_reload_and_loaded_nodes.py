@@ -52,22 +52,22 @@ def test_reloadOrderCoversEveryFileAfterItsImports(package):
                 if other != name:
                     assert position[other] < position[name], f"{name} is reloaded before {other}, which it imports"
     if package == "ALPPSVolumetryLib":
-        assert position["ALPPSVolumetryLib.syntheticPatient"] < position["ALPPSVolumetryLib.parenchymaSparing"]
+        assert position["ALPPSVolumetryLib.planDisplay"] < position["ALPPSVolumetryLib.sparing.sparingDisplay"]
         assert "ALPPSVolumetryLib.imageGrid" in position and "ALPPSVolumetryLib.quantityDefinition" in position
 
 
 _RELOAD_CHECK = """
 import importlib, sys
 sys.path[:0] = [{paths}]
-for name in ("parenchymaSparing", "quantityDefinition", "imageGrid"):
+for name in ("sparing.sparingDisplay", "quantityDefinition", "imageGrid"):
     importlib.import_module("ALPPSVolumetryLib." + name)
 from ALPPSVolumetryLib import libraryReload
 reloaded = libraryReload.reloadPackages("ALPPSVolumetryLib")
 assert "ALPPSVolumetryLib.imageGrid" in reloaded and "ALPPSVolumetryLib.quantityDefinition" in reloaded, reloaded
-synthetic = sys.modules["ALPPSVolumetryLib.syntheticPatient"]
-sparing = sys.modules["ALPPSVolumetryLib.parenchymaSparing"]
-# parenchymaSparing took a value from syntheticPatient at import: it is the reloaded one's.
-assert sparing.BENCHMARK_VESSELS[0] is synthetic.HEPATIC_VEINS[0]
+planDisplay = sys.modules["ALPPSVolumetryLib.planDisplay"]
+sparingDisplay = sys.modules["ALPPSVolumetryLib.sparing.sparingDisplay"]
+# sparing.sparingDisplay took a value from planDisplay (outside its sub-package) at import: it is the reloaded one's.
+assert sparingDisplay.AREA_COLOR is planDisplay.RESECTED_COLOR
 # The Assessment package with its sub-package, as ALPPSAssessment's Reload does it.
 importlib.import_module("ALPPSAssessmentLib.dicom.resultsExport")
 both = libraryReload.reloadPackages("ALPPSVolumetryLib", "ALPPSAssessmentLib")

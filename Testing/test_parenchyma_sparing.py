@@ -15,12 +15,23 @@ import vtk
 from ALPPSVolumetryLib import (
     futureLiverRemnant,
     landmarkSegments,
-    parenchymaSparing,
+    resectionPlans,
     segmentationImport,
     segmentationIO,
     syntheticPatient,
     syntheticPatientScene,
+    volumetryWorkflow,
 )
+from ALPPSVolumetryLib.sparing import (
+    majorVessels,
+    marginGeometry,
+    marginVolumetry,
+    sparingDisplay,
+    sparingInputs,
+    sparingResults,
+    tumourVesselAnalysis,
+)
+from alpps.benchmark import benchmarkSparing
 
 # --- independent oracles (voxel pairs) ---------------------------------------------------------
 
@@ -182,7 +193,7 @@ def _segmentation(scene, masks, name="Phantom", ijkToRAS=IJK_TO_RAS):
 
 
 def test_vesselNamesAreRecognisedAsCliniciansTypeThem():
-    label = lambda name: parenchymaSparing.vesselFromName(name).label
+    label = lambda name: majorVessels.vesselFromName(name).label
     assert label("RHV") == label("Right hepatic vein (RHV)") == label("right_hepatic-vein") == "right hepatic vein"
     assert label("MHV") == "middle hepatic vein" and label("LHV") == "left hepatic vein"
     assert label("V8") == label("Accessory vein of segment VIII") == "accessory vein of segment VIII (V8)"
@@ -191,13 +202,13 @@ def test_vesselNamesAreRecognisedAsCliniciansTypeThem():
     assert label("portal_vein_and_splenic_vein") == label("Portal vein") == "portal vein"
     assert label("Hepatic veins") == "hepatic veins" and label("liver_vessels").startswith("liver vessels")
     for other in ("Portal vein tumour thrombus", "Inferior vena cava", "Tumour 1", "Segment VIII", "Liver"):
-        assert parenchymaSparing.vesselFromName(other) is None, other
+        assert majorVessels.vesselFromName(other) is None, other
 
 
 def test_distancesOnTheAnalyticPhantom(slicerContext, phantomMasks):
     segmentationNode, _ = _segmentation(slicerContext.scene, phantomMasks)
     started = time.perf_counter()
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
     seconds = time.perf_counter() - started
     assert [finding.name for finding in findings] == list(TUMOURS)
     vesselLabels = {"RHV": "right hepatic vein", "MHV": "middle hepatic vein", "Right portal pedicle": "right portal pedicle"}
@@ -250,7 +261,7 @@ def test_touchingAcrossThickSlicesIsAContact(slicerContext):
     segmentationNode, _ = _segmentation(
         slicerContext.scene, {"Liver": liver, "Lesion": tumour, "Middle hepatic vein": vessel}, ijkToRAS=ijkToRAS
     )
-    (finding,) = parenchymaSparing.tumourFindings(segmentationNode)
+    (finding,) = tumourVesselAnalysis.tumourFindings(segmentationNode)
     (distance,) = finding.vesselDistances
     assert distance.distanceMm == 0.0 and distance.centreDistanceMm == pytest.approx(3.0)
     assert distance.contact and distance.overlapMl == 0.0
@@ -268,7 +279,7 @@ def test_marginVolumeOfAnIsolatedSphere(slicerContext):
     half = DIAGONAL_MM / 2.0
     for margin in (1.0, 10.0):
         started = time.perf_counter()
-        result = parenchymaSparing.marginPlan(segmentationNode, margin)
+        result = marginVolumetry.marginPlan(segmentationNode, margin)
         seconds = time.perf_counter() - started
         oracle = marginOracle(tumour, SPACING_KJI, margin)
         analytic = 4.0 / 3.0 * math.pi * (radius + margin) ** 3 / 1000.0
@@ -286,7 +297,7 @@ def test_marginVolumeOfAnIsolatedSphere(slicerContext):
         # Measured bias of the painted-voxel definition: outwards, a fraction of a voxel.
         assert 0.0 <= result.plan.resectedMl / analytic - 1 <= (0.30 if margin == 1.0 else 0.15)
         assert result.areaCount == 1 and result.areas[0].tumours == ("Tumour",)
-        assert result.plan.key == parenchymaSparing.planKey(margin)
+        assert result.plan.key == sparingInputs.planKey(margin)
         assert result.plan.tumourInRemnantMl == 0.0
 
 
@@ -301,13 +312,13 @@ def test_marginsThatMeetMakeOneResectionArea(slicerContext):
         "Tumour C": _sphere(r, (3.5, 0.0, 0.0), 4.0),
     }
     segmentationNode, _ = _segmentation(slicerContext.scene, masks)
-    one = parenchymaSparing.marginPlan(segmentationNode, 1.0)
+    one = marginVolumetry.marginPlan(segmentationNode, 1.0)
     assert [area.tumours for area in one.areas] == [("Tumour A", "Tumour B"), ("Tumour C",)]
     union = marginOracle(masks["Tumour A"] | masks["Tumour B"] | masks["Tumour C"], SPACING_KJI, 1.0)
     assert one.areaCount == components26(union) == 2
     assert sum(area.voxelCount for area in one.areas) == np.count_nonzero(union)
     assert one.laparoscopic.state == "met" and one.laparoscopic.maximumAreas == 3
-    ten = parenchymaSparing.marginPlan(segmentationNode, 10.0)
+    ten = marginVolumetry.marginPlan(segmentationNode, 10.0)
     assert ten.areaCount == 1 and ten.areas[0].tumours == ("Tumour A", "Tumour B", "Tumour C")
     assert ten.plan.resectedMl > one.plan.resectedMl
 
@@ -318,7 +329,7 @@ def test_fourSeparateAreasExceedTheLaparoscopicGuidance(slicerContext):
     for index, x in enumerate((-35.0, -15.0, 5.0, 25.0), 1):
         masks[f"Tumour {index}"] = _sphere(r, (x, 0.0, 0.0), 3.0)
     segmentationNode, _ = _segmentation(slicerContext.scene, masks)
-    result = parenchymaSparing.marginPlan(segmentationNode, 1.0)
+    result = marginVolumetry.marginPlan(segmentationNode, 1.0)
     assert result.areaCount == 4
     assert [area.name for area in result.areas] == [f"Resection area {n} (1 mm margin)" for n in range(1, 5)]
     assert result.laparoscopic.state == "not met"
@@ -329,7 +340,7 @@ def test_fourSeparateAreasExceedTheLaparoscopicGuidance(slicerContext):
 def test_marginsAreClippedToTheLiverAndMeasuredLikeThePlans(slicerContext, phantomMasks):
     segmentationNode, _ = _segmentation(slicerContext.scene, phantomMasks)
     settings = futureLiverRemnant.VolumetrySettings(heightCm=172.0, weightKg=78.0)
-    result = parenchymaSparing.marginPlan(segmentationNode, 10.0, settings)
+    result = marginVolumetry.marginPlan(segmentationNode, 10.0, settings)
     liver = phantomMasks["Liver"]
     voxelMl = 0.8 * 0.7 * 1.5 / 1000.0
     union = np.zeros(SHAPE, dtype=bool)
@@ -355,13 +366,13 @@ def test_addMarginSegmentsShowsAreasAndContactsAndReplacesThem(slicerContext, ph
     segmentationNode, ids = _segmentation(slicerContext.scene, phantomMasks)
     segmentation = segmentationNode.GetSegmentation()
     before = segmentation.GetNumberOfSegments()
-    added = parenchymaSparing.addMarginSegments(segmentationNode, 1.0)
+    added = sparingDisplay.addMarginSegments(segmentationNode, 1.0)
     plan = added["plan"]
     assert len(added["areas"]) == plan.areaCount == 3
     names = [segmentation.GetSegment(segmentId).GetName() for segmentId in added["areas"]]
     assert names == [f"Resection area {n} (1 mm margin)" for n in (1, 2, 3)]
     tag = vtk.reference("")
-    assert segmentation.GetSegment(added["areas"][0]).GetTag(parenchymaSparing.GENERATED_TAG, tag) and str(tag) == "resection area"
+    assert segmentation.GetSegment(added["areas"][0]).GetTag(sparingInputs.GENERATED_TAG, tag) and str(tag) == "resection area"
     contact = segmentation.GetSegment(added["contact"])
     assert contact.GetName() == "Vessel contact (<= 1 mm)" and tuple(contact.GetColor()) == pytest.approx((1.0, 0.0, 0.0))
     # The contact segment holds tumour 2 voxels only, as many as its contact with the MHV.
@@ -373,35 +384,35 @@ def test_addMarginSegmentsShowsAreasAndContactsAndReplacesThem(slicerContext, ph
     tumour2 = next(finding for finding in added["findings"] if finding.name == "Tumour 2")
     assert np.count_nonzero(contactMask) == tumour2.contacts[0].contactVoxels
     # The added segments are neither tumours nor vessels for a new analysis, and change no result.
-    again = parenchymaSparing.tumourFindings(segmentationNode)
+    again = tumourVesselAnalysis.tumourFindings(segmentationNode)
     assert [finding.name for finding in again] == list(TUMOURS)
-    assert parenchymaSparing.marginPlan(segmentationNode, 1.0).plan.resectedMl == pytest.approx(plan.plan.resectedMl)
+    assert marginVolumetry.marginPlan(segmentationNode, 1.0).plan.resectedMl == pytest.approx(plan.plan.resectedMl)
     # A second run replaces the generated segments instead of adding beside them.
-    wide = parenchymaSparing.addMarginSegments(segmentationNode, 10.0)
+    wide = sparingDisplay.addMarginSegments(segmentationNode, 10.0)
     allNames = [segmentation.GetSegment(s).GetName() for s in segmentation.GetSegmentIDs()]
     assert not any("(1 mm margin)" in name for name in allNames)
     assert segmentation.GetNumberOfSegments() == before + len(wide["areas"]) + 1
     # A segment of that name the user made is refused, not duplicated.
     segmentation.AddEmptySegment("", "Resection area 1 (10 mm margin)")
     with pytest.raises(ValueError, match=r"already has segment\(s\) 'Resection area 1 \(10 mm margin\)'"):
-        parenchymaSparing.addMarginSegments(segmentationNode, 10.0)
+        sparingDisplay.addMarginSegments(segmentationNode, 10.0)
 
 
 def test_tableAndJson(slicerContext, phantomMasks):
     segmentationNode, _ = _segmentation(slicerContext.scene, phantomMasks)
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
     tableNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLTableNode", "Tumours")
-    parenchymaSparing.writeFindingsTable(tableNode, findings)
+    sparingDisplay.writeFindingsTable(tableNode, findings)
     table = tableNode.GetTable()
     assert table.GetNumberOfRows() == 3
     columns = [table.GetColumnName(c) for c in range(table.GetNumberOfColumns())]
     assert "Distance to right hepatic vein" in columns and tableNode.GetColumnUnitLabel("Largest diameter") == "mm"
     contactColumn = table.GetColumnByName("Vessel contact")
     assert contactColumn.GetValue(1).startswith("middle hepatic vein") and contactColumn.GetValue(0) == "none"
-    document = json.loads(json.dumps(parenchymaSparing.findingsToDict(findings)))
+    document = json.loads(json.dumps(sparingResults.findingsToDict(findings)))
     assert document["tumours"][1]["vessels"][1]["contact"] is True
     assert "distanceMm" in document["definitions"]
-    plan = json.loads(json.dumps(parenchymaSparing.marginPlanToDict(parenchymaSparing.marginPlan(segmentationNode, 1.0))))
+    plan = json.loads(json.dumps(sparingResults.marginPlanToDict(marginVolumetry.marginPlan(segmentationNode, 1.0))))
     assert plan["key"] == "parenchyma_sparing_1mm" and plan["laparoscopic"]["state"] == "met"
 
 
@@ -425,7 +436,7 @@ def test_tumourCarvedOutOfTheSegmentsLiesInTheSegmentsAroundIt(slicerContext):
     masks = {name: mask & ~tumour for name, mask in _couinaudSlabs(SHAPE).items()}
     masks["Tumour"] = tumour
     segmentationNode, _ = _segmentation(slicerContext.scene, masks)
-    (finding,) = parenchymaSparing.tumourFindings(segmentationNode)
+    (finding,) = tumourVesselAnalysis.tumourFindings(segmentationNode)
     shell = np.zeros(SHAPE, dtype=bool)
     k, j, i = np.nonzero(tumour)
     for a in (-1, 0, 1):
@@ -439,7 +450,7 @@ def test_tumourCarvedOutOfTheSegmentsLiesInTheSegmentsAroundIt(slicerContext):
     assert finding.couinaudSegmentsMl == {} and finding.outsideLiverMl == pytest.approx(finding.volumeMl)
     assert any("painted without overlap" in warning for warning in finding.warnings)
     # The margin plan keeps the liver the major plans use (segments I-VIII, without the tumour).
-    result = parenchymaSparing.marginPlan(segmentationNode, 1.0)
+    result = marginVolumetry.marginPlan(segmentationNode, 1.0)
     voxelMl = 0.8 * 0.7 * 1.5 / 1000.0
     liver = np.logical_or.reduce([mask for name, mask in masks.items() if name != "Tumour"])
     assert result.totalLiverMl == pytest.approx(np.count_nonzero(liver) * voxelMl, rel=1e-9)
@@ -451,7 +462,7 @@ def test_liverSegmentsInSeveralLayersCountOnce(slicerContext):
     masks = _couinaudSlabs(SHAPE, overlapSlices=5)
     masks["Tumour"] = _sphere(r, (-2.0, 0.0, 2.0), 5.0)
     segmentationNode, _ = _segmentation(slicerContext.scene, masks)
-    result = parenchymaSparing.marginPlan(segmentationNode, 1.0)
+    result = marginVolumetry.marginPlan(segmentationNode, 1.0)
     volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, [])
     voxelMl = 0.8 * 0.7 * 1.5 / 1000.0
     assert result.liverDefinition == "union of Couinaud segments I-VIII"
@@ -470,7 +481,7 @@ def syntheticTimePoint():
 def test_syntheticPatientTumoursAgainstItsVeins(slicerContext, syntheticTimePoint):
     point = syntheticTimePoint
     _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, "Synthetic")
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
     spacing = (3.0, 2.5, 2.5)
     print()
     for finding, (name, _, radius) in zip(findings, syntheticPatient.TUMOURS):
@@ -498,7 +509,7 @@ def test_syntheticPatientPlansSideBySide(slicerContext, syntheticTimePoint):
     _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, "Synthetic")
     settings = futureLiverRemnant.VolumetrySettings(heightCm=syntheticPatient.PATIENT_HEIGHT_CM, weightKg=syntheticPatient.PATIENT_WEIGHT_KG)
     started = time.perf_counter()
-    comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, (1.0, 10.0), settings=settings)
+    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, (1.0, 10.0), settings=settings)
     print(f"\nmajor plans and two margin plans: {time.perf_counter() - started:.3f} s")
     keys = [plan.key for plan in comparison.plans]
     assert keys == ["right_hepatectomy", "right_trisectionectomy", "parenchyma_sparing_1mm", "parenchyma_sparing_10mm"]
@@ -516,13 +527,52 @@ def test_syntheticPatientPlansSideBySide(slicerContext, syntheticTimePoint):
     major = {plan.key: plan for plan in comparison.volumetry.plans}
     assert major["right_trisectionectomy"].remnantMl < major["right_hepatectomy"].remnantMl < sparing[10.0].remnantMl < sparing[1.0].remnantMl
     tableNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLTableNode", "Plans")
-    parenchymaSparing.writeComparisonTable(tableNode, comparison)
+    sparingDisplay.writeComparisonTable(tableNode, comparison)
     table = tableNode.GetTable()
     assert table.GetNumberOfRows() == 4
     assert math.isnan(table.GetColumnByName("Resection areas").GetValue(0))
     assert table.GetColumnByName("Resection areas").GetValue(2) == 3
-    document = json.loads(json.dumps(parenchymaSparing.comparisonToDict(comparison)))
+    document = json.loads(json.dumps(sparingResults.comparisonToDict(comparison)))
     assert [plan["key"] for plan in document["parenchymaSparing"]] == ["parenchyma_sparing_1mm", "parenchyma_sparing_10mm"]
+
+
+def test_onePanelRunMeasuresTheTumoursAndEachMarginOnce(slicerContext, syntheticTimePoint, monkeypatch):
+    """The panel's parenchyma-sparing run (volumetryWorkflow.runParenchymaSparing) fills the tables
+    and draws the segments from one analysis of the tumours and one geometry per margin: the
+    segments are drawn from the plan and the findings in the tables, not from a second measurement."""
+    _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, syntheticTimePoint, "Synthetic, one run")
+    analyses, geometries, drawn = [], [], []
+    analyse = tumourVesselAnalysis.analyseTumours
+    measure = marginGeometry.MarginGeometry.__init__
+    addSegments = sparingDisplay.addSparingSegments
+
+    def countedAnalysis(*arguments):
+        analyses.append(analyse(*arguments))
+        return analyses[-1]
+
+    def countedGeometry(self, *arguments):
+        measure(self, *arguments)
+        geometries.append(self.marginMm)
+
+    def countedSegments(*arguments):
+        drawn.append(addSegments(*arguments))
+        return drawn[-1]
+
+    monkeypatch.setattr(tumourVesselAnalysis, "analyseTumours", countedAnalysis)
+    monkeypatch.setattr(marginGeometry.MarginGeometry, "__init__", countedGeometry)
+    monkeypatch.setattr(sparingDisplay, "addSparingSegments", countedSegments)
+    plans = [resectionPlans.presetPlan("right_hepatectomy")]
+    comparison, tumourTable, planTable = volumetryWorkflow.runParenchymaSparing(
+        segmentationNode, 10.0, plans, futureLiverRemnant.VolumetrySettings()
+    )
+    assert len(analyses) == 1 and sorted(geometries) == [1.0, 10.0]
+    (segments,) = drawn
+    chosen = comparison.marginPlanFor(10.0)
+    assert segments["plan"] is chosen and segments["findings"] is analyses[0].findings
+    segmentation = segmentationNode.GetSegmentation()
+    assert [segmentation.GetSegment(s).GetName() for s in segments["areas"]] == [area.name for area in chosen.areas]
+    assert tumourTable.GetTable().GetNumberOfRows() == len(analyses[0].findings) == len(syntheticPatient.TUMOURS)
+    assert planTable.GetTable().GetNumberOfRows() == 3  # right hepatectomy, 1 mm and 10 mm margins
 
 
 # --- the real vessel mask of 3D-IRCADb-01 patient 1 ----------------------------------------------
@@ -580,7 +630,7 @@ def test_ircadVesselMaskDistances(slicerContext, sharedData):
     matrix[:3, 3] += matrix[:3, :3] @ np.array([i[0], j[0], k[0]], dtype=float)
     segmentationImport.importMaskArrays(segmentationNode, {name: mask[window] for name, mask in masks.items()}, matrix)
     started = time.perf_counter()
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
     seconds = time.perf_counter() - started
     spacingKji = spacing[::-1]
     print(f"\n3D-IRCADb-01 vessel mask ({np.count_nonzero(vessel)} voxels), findings in {seconds:.3f} s")
@@ -604,7 +654,7 @@ def test_ircadVesselMaskDistances(slicerContext, sharedData):
     # The centres were chosen about 12 mm and 5.6 mm from the nearest vessel voxel centre.
     assert findings[0].vesselDistances[0].centreDistanceMm == pytest.approx(12.0 - 5.0, abs=1.0)
     assert findings[1].vesselDistances[0].centreDistanceMm == pytest.approx(5.6 - 4.5, abs=1.0)
-    result = parenchymaSparing.marginPlan(segmentationNode, 1.0)
+    result = marginVolumetry.marginPlan(segmentationNode, 1.0)
     both = tumours["Tumour A"] | tumours["Tumour B"]
     near, nearLiver = _cropAround(both, np.array([4, 6, 6]), liver)
     union = marginOracle(near, spacingKji, 1.0)
@@ -619,36 +669,36 @@ def test_badInputsAreNamed(slicerContext, phantomMasks):
     scene = slicerContext.scene
     noTumour, _ = _segmentation(scene, {"Liver": phantomMasks["Liver"], "RHV": phantomMasks["RHV"]}, "No tumour")
     with pytest.raises(ValueError, match="'No tumour' has no tumour segments"):
-        parenchymaSparing.tumourFindings(noTumour)
+        tumourVesselAnalysis.tumourFindings(noTumour)
     with pytest.raises(ValueError, match="no tumour segments"):
-        parenchymaSparing.marginPlan(noTumour)
+        marginVolumetry.marginPlan(noTumour)
 
     segmentationNode, ids = _segmentation(scene, phantomMasks, "Phantom")
     for margin, message in ((0.0, "out of range"), (-1.0, "out of range"), (50.0, r"<= 20 mm"), (float("nan"), "finite"), ("1 cm", "number")):
         with pytest.raises(ValueError, match=f"Resection margin.*{message}"):
-            parenchymaSparing.marginPlan(segmentationNode, margin)
+            marginVolumetry.marginPlan(segmentationNode, margin)
     with pytest.raises(ValueError, match="Contact distance -1 mm is out of range"):
-        parenchymaSparing.tumourFindings(segmentationNode, contactDistanceMm=-1.0)
+        tumourVesselAnalysis.tumourFindings(segmentationNode, contactDistanceMm=-1.0)
     with pytest.raises(ValueError, match=r"Vessel 'LHV'.*no segment with ID or name 'Left vein'"):
-        parenchymaSparing.tumourFindings(segmentationNode, vesselSegmentIds={"LHV": "Left vein"})
+        tumourVesselAnalysis.tumourFindings(segmentationNode, vesselSegmentIds={"LHV": "Left vein"})
     # Explicit vessels replace the recognition; a name is enough.
-    (first, *_) = parenchymaSparing.tumourFindings(segmentationNode, vesselSegmentIds={"RHV": "RHV", "IVC": ids["MHV"]})
+    (first, *_) = tumourVesselAnalysis.tumourFindings(segmentationNode, vesselSegmentIds={"RHV": "RHV", "IVC": ids["MHV"]})
     assert [d.vessel for d in first.vesselDistances] == ["right hepatic vein", "IVC"]
 
     segmentation = segmentationNode.GetSegmentation()
     emptyVessel = segmentation.AddEmptySegment("", "LHV")
     with pytest.raises(ValueError, match=r"Vessel segment 'LHV' \(left hepatic vein\).*is empty"):
-        parenchymaSparing.tumourFindings(segmentationNode)
+        tumourVesselAnalysis.tumourFindings(segmentationNode)
     segmentation.RemoveSegment(emptyVessel)
     segmentation.AddEmptySegment("", "Right hepatic vein")
     with pytest.raises(ValueError, match="right hepatic vein: 'RHV', 'Right hepatic vein'"):
-        parenchymaSparing.tumourFindings(segmentationNode)
+        tumourVesselAnalysis.tumourFindings(segmentationNode)
     segmentation.RemoveSegment(segmentation.GetSegmentIdBySegmentName("Right hepatic vein"))
     emptyTumour = segmentation.AddEmptySegment("", "Metastasis 4")
     with pytest.raises(ValueError, match="Tumour segment 'Metastasis 4'.*is empty"):
-        parenchymaSparing.tumourFindings(segmentationNode)
+        tumourVesselAnalysis.tumourFindings(segmentationNode)
     with pytest.raises(ValueError, match="Tumour segment 'Metastasis 4'.*is empty"):
-        parenchymaSparing.marginPlan(segmentationNode)
+        marginVolumetry.marginPlan(segmentationNode)
     segmentation.RemoveSegment(emptyTumour)
 
     r = _ras()
@@ -656,24 +706,24 @@ def test_badInputsAreNamed(slicerContext, phantomMasks):
     assert not np.any(outside & phantomMasks["Liver"])
     segmentationImport.importMaskArrays(segmentationNode, {"Lesion outside": outside}, IJK_TO_RAS)
     with pytest.raises(ValueError, match="Tumour 'Lesion outside' lies outside the liver"):
-        parenchymaSparing.tumourFindings(segmentationNode)
+        tumourVesselAnalysis.tumourFindings(segmentationNode)
     with pytest.raises(ValueError, match="Tumour 'Lesion outside' lies outside the liver"):
-        parenchymaSparing.marginPlan(segmentationNode, 1.0)
+        marginVolumetry.marginPlan(segmentationNode, 1.0)
 
     noLiver, _ = _segmentation(scene, {"Tumour": phantomMasks["Tumour 1"]}, "No liver")
     with pytest.raises(ValueError, match="neither a whole-liver segment nor Couinaud segments"):
-        parenchymaSparing.tumourFindings(noLiver)
+        tumourVesselAnalysis.tumourFindings(noLiver)
     with pytest.raises(ValueError, match="neither a whole-liver segment nor Couinaud segments"):
-        parenchymaSparing.marginPlan(noLiver)
+        marginVolumetry.marginPlan(noLiver)
 
     wholeLiver, _ = _segmentation(scene, {"Liver": phantomMasks["Liver"], "Tumour": phantomMasks["Liver"].copy()}, "All tumour")
     with pytest.raises(ValueError, match="take in the whole liver"):
-        parenchymaSparing.marginPlan(wholeLiver, 1.0)
+        marginVolumetry.marginPlan(wholeLiver, 1.0)
 
 
 def test_benchmarkRunsAtASmallSize(slicerContext):
     lines = []
-    figures = parenchymaSparing.benchmarkSparing(slicerContext.scene, shape=(40, 64, 64), marginsMm=(1.0,), printer=lines.append)
+    figures = benchmarkSparing(slicerContext.scene, shape=(40, 64, 64), marginsMm=(1.0,), printer=lines.append)
     assert figures["tumours"] == 3 and figures["vessels"] == 5 and figures["areas1mm"] >= 1
     assert figures["findingsSeconds"] > 0 and figures["marginPlan1mmSeconds"] > 0
     assert any(line.startswith("distances + 1 mm margin plan") for line in lines)

@@ -5,6 +5,7 @@ import time
 import tracemalloc
 
 import numpy as np
+import SimpleITK as sitk
 import slicer
 import slicer.util
 from ALPPSVolumetryLib import (
@@ -14,6 +15,8 @@ from ALPPSVolumetryLib import (
     segmentationImport,
     syntheticPatient,
 )
+from ALPPSVolumetryLib.segmentOverlap import SegmentOverlapHistogram
+from ALPPSVolumetryLib.sparing import marginVolumetry, sparingInputs, tumourVesselAnalysis
 
 from .headless import SlicerContext
 
@@ -204,3 +207,167 @@ def benchmarkRegistration(ctSize=(512, 512, 300), functionalSize=128, functional
             f"{result.iterations} iterations; liver Dice {result.diceAfter if result.diceAfter is not None else float('nan'):.3f}"
         )
     return figures
+
+
+# --- parenchyma-sparing benchmark ---
+
+# The synthetic patient's named veins as capsules (name, start, end, radius; RAS mm); the portal
+# trunk is left out: it is not a pedicle a tumour is detached from.
+BENCHMARK_VESSELS = syntheticPatient.HEPATIC_VEINS + syntheticPatient.PORTAL_VEINS[1:]
+
+
+def _drawCapsule(labels, ijkToRAS, start, end, radius, value, only=None):
+    """Set ``value`` on the voxels whose centre lies within ``radius`` of the segment start-end,
+    computed within the capsule's bounding box only (``only``: a mask the capsule is kept within)."""
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    corners = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)], dtype=float)
+    low, high = np.minimum(start, end) - radius, np.maximum(start, end) + radius
+    ras = low + corners * (high - low)
+    toIjk = np.linalg.inv(ijkToRAS)
+    ijk = (toIjk[:3, :3] @ ras.T).T + toIjk[:3, 3]
+    shape = labels.shape
+    lo = np.maximum(np.floor(ijk.min(axis=0)).astype(int), 0)
+    hi = np.minimum(np.ceil(ijk.max(axis=0)).astype(int) + 1, (shape[2], shape[1], shape[0]))
+    if np.any(hi <= lo):
+        return
+    k, j, i = np.meshgrid(*(np.arange(lo[a], hi[a], dtype=np.float32) for a in (2, 1, 0)), indexing="ij")
+    m = ijkToRAS.astype(np.float32)
+    points = [m[a, 0] * i + m[a, 1] * j + m[a, 2] * k + m[a, 3] for a in range(3)]
+    axis = (end - start).astype(np.float32)
+    length2 = float(axis @ axis)
+    # A capsule of zero length is a sphere.
+    t = np.clip(sum((points[a] - start[a]) * axis[a] for a in range(3)) / length2, 0.0, 1.0) if length2 > 0 else 0.0
+    inside = sum((points[a] - start[a] - t * axis[a]) ** 2 for a in range(3)) <= radius * radius
+    window = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+    if only is not None:
+        inside &= only[window]
+    labels[window][inside] = value
+
+
+def benchmarkSegmentation(scene, shape=(300, 512, 512)):
+    """A segmentation of ``shape`` ([k, j, i]) voxels covering the synthetic patient's field of
+    view: Couinaud segments I-VIII drawn four times coarser and repeated (cheap), its three
+    tumours and five named vessels (RHV, MHV, LHV, right and left portal pedicles) drawn at full
+    resolution. Returns (segmentationNode, build seconds)."""
+    started = time.perf_counter()
+    factor = 4
+    extentMm = np.array([320.0, 260.0, 220.0])  # x, y, z of the synthetic field of view
+    spacing = extentMm / np.array(shape[::-1], dtype=float)
+    coarse = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=tuple(spacing * factor))
+    ijkToRAS = coarse.ijkToRAS.copy()
+    ijkToRAS[:3, :3] /= factor
+    # Fine voxel 0 sits (factor - 1) / 2 fine steps before the centre of coarse voxel 0.
+    ijkToRAS[:3, 3] = coarse.ijkToRAS[:3, 3] - ijkToRAS[:3, :3] @ np.full(3, (factor - 1) / 2.0)
+    labels = np.zeros(shape, dtype=np.uint8)
+    block = coarse.couinaudLabels.repeat(factor, 0).repeat(factor, 1).repeat(factor, 2)
+    common = tuple(slice(0, min(a, b)) for a, b in zip(shape, block.shape))
+    labels[common] = block[common]
+    del block
+    liver = labels > 0
+    structures = np.zeros(shape, dtype=np.uint8)
+    names = {}
+    for value, (name, start, end, radius) in enumerate(BENCHMARK_VESSELS, 1):
+        _drawCapsule(structures, ijkToRAS, start, end, radius, value, only=liver)
+        names[value] = name
+    for value, (name, centre, radius) in enumerate(syntheticPatient.TUMOURS, len(BENCHMARK_VESSELS) + 1):
+        _drawCapsule(structures, ijkToRAS, centre, centre, radius, value, only=liver)
+        names[value] = name
+    present = set(np.unique(structures).tolist())
+    names = {value: name for value, name in names.items() if value in present}
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Parenchyma-sparing benchmark")
+    couinaudNames = {value: f"Segment {segmentId}" for value, segmentId in enumerate(couinaud.SEGMENT_IDS, 1)}
+    # Labels on the corners keep the layers at the full grid, as after painting in the Segment
+    # Editor: the worst case for finding segments.
+    for k in (0, -1):
+        for j in (0, -1):
+            for i in (0, -1):
+                labels[k, j, i] = 9
+                structures[k, j, i] = 20
+    couinaudNames[9] = "Field of view corners"
+    names[20] = "Other corners"
+    segmentationImport.importLabelArray(segmentationNode, labels, ijkToRAS, couinaudNames)
+    del labels, liver
+    segmentationImport.importLabelArray(segmentationNode, structures, ijkToRAS, names)
+    return segmentationNode, time.perf_counter() - started
+
+
+def benchmarkSparing(scene, shape=(300, 512, 512), marginsMm=sparingInputs.MARGIN_CHOICES_MM, repeats=1, printer=print):
+    """Time the tumour findings (distances to five named vessels) and the margin plans on a
+    segmentation of ``shape`` built by benchmarkSegmentation in ``scene``; prints and returns the
+    figures (seconds, best of ``repeats``)."""
+    segmentationNode, buildSeconds = benchmarkSegmentation(scene, shape)
+    segmentation = segmentationNode.GetSegmentation()
+    printer(
+        f"input: {shape[2]}x{shape[1]}x{shape[0]} voxels, {segmentation.GetNumberOfSegments()} segments "
+        f"(built in {buildSeconds:.1f} s)"
+    )
+    figures = {"voxels": int(np.prod(shape)), "shape": list(shape), "buildSeconds": buildSeconds, "threads": sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()}
+
+    def best(function):
+        timings, value = [], None
+        for _ in range(max(1, repeats)):
+            started = time.perf_counter()
+            value = function()
+            timings.append(time.perf_counter() - started)
+        return min(timings), value
+
+    seconds, findings = best(lambda: tumourVesselAnalysis.tumourFindings(segmentationNode))
+    figures["findingsSeconds"] = seconds
+    figures["tumours"] = len(findings)
+    figures["vessels"] = len(findings[0].vesselDistances) if findings else 0
+    printer(f"tumour findings ({figures['tumours']} tumours x {figures['vessels']} vessels): {seconds:.3f} s")
+    for finding in findings:
+        nearest = finding.nearestVessel
+        printer(
+            f"  {finding.name}: {finding.volumeMl:.1f} mL, diameter {finding.largestDiameterMm:.1f} mm, "
+            f"segments {', '.join(finding.couinaudSegments)}, nearest {nearest.vessel if nearest else '-'} "
+            f"{nearest.distanceMm if nearest else float('nan'):.1f} mm"
+        )
+    for margin in marginsMm:
+        seconds, result = best(lambda margin=margin: marginVolumetry.marginPlan(segmentationNode, margin))
+        key = f"marginPlan{margin:g}mmSeconds".replace(".", "p")
+        figures[key] = seconds
+        figures[f"areas{margin:g}mm".replace(".", "p")] = result.areaCount
+        printer(
+            f"margin plan {sparingInputs.marginText(margin)}: {seconds:.3f} s; resected {result.plan.resectedMl:.1f} mL in {result.areaCount} "
+            f"area(s), remnant {result.plan.remnantMl:.1f} mL ({result.plan.percentFLR:.1f} %)"
+        )
+    figures["findingsAndDefaultMarginSeconds"] = figures["findingsSeconds"] + figures.get(
+        f"marginPlan{sparingInputs.DEFAULT_MARGIN_MM:g}mmSeconds".replace(".", "p"), 0.0
+    )
+    printer(f"distances + {sparingInputs.marginText(sparingInputs.DEFAULT_MARGIN_MM)} margin plan: {figures['findingsAndDefaultMarginSeconds']:.3f} s")
+    seconds, naive = _naiveVesselDistances(segmentationNode, findings)
+    figures["naiveDistancesSeconds"] = seconds
+    figures["speedupOverNaiveDistances"] = seconds / figures["findingsSeconds"]
+    printer(
+        f"reference: a whole-grid distance map per vessel, read at the tumour voxels: {seconds:.3f} s "
+        f"({figures['speedupOverNaiveDistances']:.1f}x slower); nearest distances agree within {naive:.3f} mm"
+    )
+    return figures
+
+
+def _naiveVesselDistances(segmentationNode, findings):
+    """The straightforward way, for the benchmark's comparison: one distance map of each vessel over
+    the whole grid (no cropping), minimum over each tumour's voxel centres. Returns (seconds, the
+    largest difference in mm from the centre distances of ``findings``)."""
+    vessels = {(d.vessel, d.segmentId) for finding in findings for d in finding.vesselDistances}
+    tumours = [finding.segmentId for finding in findings]
+    groups = {f"t{index}": [segmentId] for index, segmentId in enumerate(tumours)}
+    groups.update({f"v{index}": [segmentId] for index, (_, segmentId) in enumerate(sorted(vessels))})
+    started = time.perf_counter()
+    overlap = SegmentOverlapHistogram(segmentationNode, groups)
+    bits = overlap.bits
+    masks, ijkToRAS = overlap.masks([lambda p, bit=bit: (p & bit) != 0 for bit in bits.values()])
+    byName = dict(zip(bits, masks))
+    spacing = [float(np.linalg.norm(ijkToRAS[:3, axis])) for axis in range(3)]
+    largestDifference = 0.0
+    for index, (vesselName, _) in enumerate(sorted(vessels)):
+        image = sitk.GetImageFromArray(byName[f"v{index}"].astype(np.uint8))
+        image.SetSpacing(spacing)
+        distanceImage = sitk.SignedMaurerDistanceMap(image, insideIsPositive=False, squaredDistance=False, useImageSpacing=True)
+        distance = sitk.GetArrayViewFromImage(distanceImage)  # a view: distanceImage must stay alive while it is read
+        for tumourIndex, finding in enumerate(findings):
+            nearest = float(max(0.0, distance[byName[f"t{tumourIndex}"]].min()))
+            reported = next(d.centreDistanceMm for d in finding.vesselDistances if d.vessel == vesselName)
+            largestDifference = max(largestDifference, abs(nearest - reported))
+    return time.perf_counter() - started, largestDifference

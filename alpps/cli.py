@@ -287,14 +287,14 @@ def _commandHypertrophy(arguments):
 
 def _commandSparing(arguments):
     from ALPPSVolumetryLib import (
-        parenchymaSparing,
         resectionPlans,
         segmentationIO,
     )
+    from ALPPSVolumetryLib.sparing import marginVolumetry, sparingResults, tumourVesselAnalysis
 
     from .headless import SlicerContext
 
-    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(parenchymaSparing.DEFAULT_MAJOR_PLANS))]
+    plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(marginVolumetry.DEFAULT_MAJOR_PLANS))]
     settings = _settingsFromArguments(arguments)
     vessels = None
     if arguments.vessel:
@@ -302,12 +302,12 @@ def _commandSparing(arguments):
     roles = _parseRoleOverrides(arguments.role)
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        findings = parenchymaSparing.tumourFindings(segmentationNode, vessels, arguments.contact_distance, roles)
-        comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, arguments.margin or [1.0, 10.0], plans, settings, roles)
+        findings = tumourVesselAnalysis.tumourFindings(segmentationNode, vessels, arguments.contact_distance, roles)
+        comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, arguments.margin or [1.0, 10.0], plans, settings, roles)
     print(formatSparing(findings, comparison))
     if arguments.json:
-        document = parenchymaSparing.comparisonToDict(comparison)
-        document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
+        document = sparingResults.comparisonToDict(comparison)
+        document["tumours"] = sparingResults.findingsToDict(findings)["tumours"]
         document["software"] = {"name": "ALPPS", "version": __version__}
         _writeJson(arguments.json, document)
     return 0
@@ -514,7 +514,7 @@ def _commandDicomIndex(arguments):
 
 
 def _commandBenchmark(arguments):
-    from .benchmark import runBenchmark
+    from .benchmark import benchmarkSparing, runBenchmark
     from .headless import SlicerContext
 
     columns, rows, slices = arguments.size
@@ -524,10 +524,8 @@ def _commandBenchmark(arguments):
         size = (columns, rows, slices) if arguments.size != [512, 512, 600] else (512, 512, 300)
         figures = benchmarkRegistration(ctSize=size)
     elif arguments.what == "sparing":
-        from ALPPSVolumetryLib import parenchymaSparing
-
         with SlicerContext() as context:
-            figures = parenchymaSparing.benchmarkSparing(context.scene, shape=(slices, rows, columns), repeats=arguments.repeats)
+            figures = benchmarkSparing(context.scene, shape=(slices, rows, columns), repeats=arguments.repeats)
     else:
         figures = runBenchmark(shape=(slices, rows, columns), repeats=arguments.repeats)
     if arguments.json:

@@ -19,7 +19,6 @@ from ALPPSVolumetryLib import (
     clinicalCriteria,
     couinaud,
     futureLiverRemnant,
-    parenchymaSparing,
     planDisplay,
     resultsTable,
     segmentationImport,
@@ -28,6 +27,7 @@ from ALPPSVolumetryLib import (
     syntheticPatientScene,
     volumetryWorkflow,
 )
+from ALPPSVolumetryLib.sparing import marginVolumetry, sparingDisplay, sparingResults, tumourVesselAnalysis
 
 from . import __version__
 from .printing import growthLine
@@ -164,13 +164,13 @@ def _storePanelValues(scene, patient, plan):
 
 def _parenchymaSparing(scene, segmentationNode, plans, settings):
     """Before stage 1: would a parenchyma-sparing resection clear the tumours with more liver left?"""
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
-    comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, (1.0, 10.0), plans, settings)
-    parenchymaSparing.writeFindingsTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_FINDINGS_TABLE), findings)
-    parenchymaSparing.writeComparisonTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_PLANS_TABLE), comparison)
-    parenchymaSparing.addMarginSegments(segmentationNode, 1.0, settings)
-    document = parenchymaSparing.comparisonToDict(comparison)
-    document["tumours"] = parenchymaSparing.findingsToDict(findings)["tumours"]
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode)
+    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, (1.0, 10.0), plans, settings)
+    sparingDisplay.writeFindingsTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_FINDINGS_TABLE), analysis.findings)
+    sparingDisplay.writeComparisonTable(scene.AddNewNodeByClass("vtkMRMLTableNode", SPARING_PLANS_TABLE), comparison)
+    sparingDisplay.addSparingSegments(segmentationNode, comparison.marginPlanFor(1.0), analysis)
+    document = sparingResults.comparisonToDict(comparison)
+    document["tumours"] = sparingResults.findingsToDict(analysis.findings)["tumours"]
     return document
 
 

@@ -12,7 +12,6 @@ from . import (
     couinaud,
     futureLiverRemnant,
     landmarkSegments,
-    parenchymaSparing,
     planDisplay,
     resectionPlans,
     resultsTable,
@@ -23,6 +22,7 @@ from . import (
     syntheticPatientScene,
     volumetryWorkflow,
 )
+from .sparing import marginVolumetry, sparingDisplay, tumourVesselAnalysis
 
 # A coarse grid keeps the scenarios fast inside Slicer; truth is exact at any spacing.
 SCENARIO_SPACING = (2.5, 2.5, 3.0)
@@ -246,17 +246,17 @@ def parenchymaSparingBesideMajorPlans(scene, temporaryDirectory):
     plan leaves more liver than a right hepatectomy, its parts add up to the liver, and its
     resection areas become segments."""
     timePoint, _, segmentationNode = _syntheticTimePointInScene(scene)
-    findings = parenchymaSparing.tumourFindings(segmentationNode)
+    findings = tumourVesselAnalysis.tumourFindings(segmentationNode)
     _check([finding.name for finding in findings] == [name for name, _, _ in syntheticPatient.TUMOURS], "tumours not all found")
     for finding, (name, _, radiusMm) in zip(findings, syntheticPatient.TUMOURS):
         _check(math.isclose(finding.volumeMl, timePoint.trueVolumesMl[name], rel_tol=1e-12), f"{name}: volume differs from truth")
         _check(finding.largestDiameterMm <= 2 * radiusMm + 1e-6, f"{name}: diameter {finding.largestDiameterMm} mm beyond the sphere's")
         _check(len(finding.vesselDistances) >= 2, f"{name}: distances to the veins missing")
-    comparison = parenchymaSparing.compareWithMajorPlans(segmentationNode, (1.0,), [resectionPlans.presetPlan("right_hepatectomy")])
+    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, (1.0,), [resectionPlans.presetPlan("right_hepatectomy")])
     major, sparing = comparison.plans
     _check(sparing.remnantMl > major.remnantMl, "a 1 mm margin resection must leave more liver than a right hepatectomy")
     _check(math.isclose(sparing.remnantMl + sparing.resectedMl, timePoint.trueVolumesMl["Liver"], rel_tol=1e-9), "FLR + resected != liver")
-    created = parenchymaSparing.addMarginSegments(segmentationNode, 1.0)
+    created = sparingDisplay.addMarginSegments(segmentationNode, 1.0)
     _check(len(created["areas"]) == comparison.marginPlans[0].areaCount, "one segment per resection area expected")
 
 

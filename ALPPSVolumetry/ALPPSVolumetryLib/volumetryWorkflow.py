@@ -14,6 +14,7 @@ from . import (
 )
 from .couinaud import SEGMENT_IDS
 from .segmentRecognition import ROLE_LIVER, SegmentRoles
+from .sparing import marginVolumetry, sparingDisplay, sparingInputs, tumourVesselAnalysis
 
 
 def plansFromSelection(presetKeys, caudateInRemnant=True, customPlanText=""):
@@ -154,3 +155,34 @@ def runTransection(segmentationNode, transectionNode, remnantPointNode, settings
     body = futureLiverRemnant.standardLiverVolumeFor(settings)
     resultsTable.writePlanRows(planTable, [plan], settings, body)
     return plan, planTable
+
+
+def runParenchymaSparing(
+    segmentationNode,
+    marginMm,
+    plans,
+    settings,
+    roleOverrides=None,
+    contactDistanceMm=sparingInputs.CONTACT_DISTANCE_MM,
+    tumourTable=None,
+    sparingPlanTable=None,
+):
+    """Tumour-vessel distances and the margin plans (the chosen margin, 1 and 10 mm) beside the
+    major plans, into the tumour and plan tables (created in the segmentation's scene when None);
+    the chosen margin's resection areas and the vessel contacts become segments, replacing
+    earlier ones. The tumours and each margin are measured once: the segments show the plan and
+    the findings of the tables. Returns (comparison, tumourTable, sparingPlanTable)."""
+    if segmentationNode is None:
+        raise ValueError("No segmentation selected: choose the segmentation holding the liver, its tumours and vessels")
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, None, contactDistanceMm, roleOverrides)
+    margins = sorted({marginMm, *sparingInputs.MARGIN_CHOICES_MM})
+    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, margins, plans, settings, roleOverrides)
+    # Segments first: a segment name already taken refuses the run before any table is made.
+    sparingDisplay.addSparingSegments(segmentationNode, comparison.marginPlanFor(marginMm), analysis)
+    scene = segmentationNode.GetScene()
+    name = segmentationNode.GetName()
+    tumourTable = tumourTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{name} tumours and vessels")
+    sparingPlanTable = sparingPlanTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{name} parenchyma-sparing plans")
+    sparingDisplay.writeFindingsTable(tumourTable, analysis.findings)
+    sparingDisplay.writeComparisonTable(sparingPlanTable, comparison)
+    return comparison, tumourTable, sparingPlanTable
