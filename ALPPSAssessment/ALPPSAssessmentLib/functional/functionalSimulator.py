@@ -40,7 +40,7 @@ import SimpleITK as sitk
 from ALPPSVolumetryLib.bodySize import checkedNumber
 from ALPPSVolumetryLib.couinaud import SEGMENT_IDS
 
-from .mebrofeninUptake import (
+from .mebrofeninCurves import (
     SECONDS_PER_MINUTE,
     TC99M_DECAY_CONSTANT_PER_SECOND,
     TimeActivityCurves,
