@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
 
-from .dicom import dicomIndex
+from .dicom import dicomIndex, timePointProposals
 from .course import laboratoryUnits, meldScore, stageTwoReadiness, timeline, timePointCourse
 
 # Laboratory values the panel asks for (keys of laboratoryUnits.UNITS, where their units and
@@ -133,7 +133,7 @@ def proposalsForDatabasePatient(database, patientUID):
     if not index.patients:
         raise ValueError(f"The DICOM database files of patient '{patientUID}' hold no image series")
     patient = index.patients[0]
-    return index, dicomIndex.proposedTimePoints(index, patient.patientId, patient.patientName)
+    return index, timePointProposals.proposedTimePoints(index, patient.patientId, patient.patientName)
 
 
 def createSegmentationForScan(volumeNode):
