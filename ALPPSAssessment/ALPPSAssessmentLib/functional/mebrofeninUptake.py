@@ -1,11 +1,12 @@
 """MUR, the mebrofenin uptake rate of the whole liver (clinical reference section 5), and its
 normalisation to the injected activity.
 
-MUR (%/min) comes from the Ekman 1996 method over the 150-350 s window of the dynamic series: L(t) = k x integral_0^t B + a x B(t), fitted as the straight line
-L/B = k x (integral_0^t B)/B + a; k (1/s) is converted to 1/min (x 60 s/min) and normalised to
-the percentage of the injected activity taken up per minute (see "Normalisation" below).
-The curves (``mebrofeninCurves``) are corrected for 99mTc decay to injection time before the fit.
-MUR_BSA, FLR-F and the flags that use MUR are in ``mebrofeninRemnantFunction``.
+MUR (%/min) comes from the Ekman 1996 method over the 150-350 s window of the dynamic series:
+L(t) = k x integral_0^t B + a x B(t), fitted as the straight line L/B = k x (integral_0^t B)/B + a;
+k (1/s) is converted to 1/min (x 60 s/min) and normalised to the percentage of the injected
+activity taken up per minute (see "Normalisation" below). The curves (``mebrofeninCurves``) are
+corrected for 99mTc decay to injection time before the fit. MUR_BSA, FLR-F and the flags that use
+MUR are in ``mebrofeninRemnantFunction``.
 
 Normalisation (details of the Ekman method as used here: [unchecked] against Ekman 1996).
 k relates liver counts to heart-ROI counts, a ratio that depends on the ROIs. To make it the
