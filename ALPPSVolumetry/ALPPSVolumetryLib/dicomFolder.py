@@ -141,6 +141,8 @@ class DicomFileHeader:
 
 @dataclass
 class DicomFolder:
+    """What a folder (or a list of files) holds, as its headers tell."""
+
     source: str  # the folder, or what the list of files came from
     fileCount: int = 0
     headers: List[DicomFileHeader] = field(default_factory=list)  # every DICOM file read, in reading order
