@@ -8,7 +8,7 @@ import qt
 import slicer
 from ALPPSAssessmentLib import assessmentPanel, assessmentWorkflow, functionalWorkflow, loadedNodes, selfTestScenarios
 from ALPPSAssessmentLib.functional import functionalOverlay, imageRegistration
-from ALPPSAssessmentLib.course import laboratoryScores, stageTwoReadiness, timeline
+from ALPPSAssessmentLib.course import laboratoryUnits, meldScore, stageTwoReadiness, timeline
 from ALPPSAssessmentLib.report import reportExport
 from ALPPSVolumetryLib import adequacy, bodySize, dicomSeriesChecks, libraryReload, panelBinding, resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
@@ -93,11 +93,11 @@ class ALPPSAssessmentParameterNode:
     timePointDate: str = ""
     # Laboratory values of that day; 0 means not measured.
     bilirubin: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    bilirubinUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["bilirubin"].units))] = ""
+    bilirubinUnit: Annotated[str, Choice([""] + list(laboratoryUnits.UNITS["bilirubin"].units))] = ""
     creatinine: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
-    creatinineUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["creatinine"].units))] = ""
+    creatinineUnit: Annotated[str, Choice([""] + list(laboratoryUnits.UNITS["creatinine"].units))] = ""
     albumin: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
-    albuminUnit: Annotated[str, Choice([""] + list(laboratoryScores.UNITS["albumin"].units))] = ""
+    albuminUnit: Annotated[str, Choice([""] + list(laboratoryUnits.UNITS["albumin"].units))] = ""
     inr: Annotated[float, WithinRange(0.0, 20.0)] = 0.0
     prothrombinTimePercent: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
     sodium: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
@@ -411,10 +411,10 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
     def _labsOf(parameterNode):
         # Unit selectors start empty: a value whose unit was not chosen is refused by name.
         values = {
-            name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryScores.UNITS[name].canonicalUnit)
+            name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryUnits.UNITS[name].canonicalUnit)
             for name, unitField in LAB_PARAMETERS.items()
         }
-        values[laboratoryScores.DIALYSIS] = (parameterNode.dialysis, "")
+        values[meldScore.DIALYSIS] = (parameterNode.dialysis, "")
         return assessmentWorkflow.labsFromValues(values)
 
     def storeTimePoint(self, parameterNode):
@@ -454,7 +454,7 @@ class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
             setattr(parameterNode, name, float(value))
             if unitField:
                 setattr(parameterNode, unitField, unit or "")
-        parameterNode.dialysis = laboratoryScores.dialysisOfLabs(point.labs)
+        parameterNode.dialysis = meldScore.dialysisOfLabs(point.labs)
 
     def updateAssessment(self, parameterNode):
         """Measure every stored time point into the tables and the growth chart; returns the result."""

@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import pydicom
 import pytest
-from ALPPSAssessmentLib.dicom import dicomIndex
+from ALPPSAssessmentLib.dicom import dicomIndex, timePointProposals
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -62,7 +62,7 @@ def test_ircadSeriesIsIndexedInSliceOrder(sharedData):
     import SimpleITK as sitk
 
     assert series.files == list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder))
-    (proposal,) = dicomIndex.proposedTimePoints(index, "", "liver_01^patient")
+    (proposal,) = timePointProposals.proposedTimePoints(index, "", "liver_01^patient")
     assert proposal.files == series.files and proposal.studyDate == datetime.date(2009, 5, 27)
 
 
@@ -81,7 +81,7 @@ def test_jpeg2000SeriesHeadersAreIndexedWithoutADecoder(sharedData):
     assert study.studyInstanceUID == "" and series.seriesInstanceUID == ""
     assert any("no SeriesInstanceUID" in warning for warning in series.warnings)
     assert any("no StudyInstanceUID" in warning for warning in study.warnings)
-    (proposal,) = dicomIndex.proposedTimePoints(index, "")
+    (proposal,) = timePointProposals.proposedTimePoints(index, "")
     assert proposal.series is series and len(proposal.files) == 20
 
 
@@ -99,7 +99,7 @@ def test_dicomSegIsAnOtherObjectNotAnImageSeries(sharedData):
     assert seg.referencedSeriesUIDs == [series.seriesInstanceUID], "the SEG names the CT it was drawn on"
     assert study.otherObjects == [seg]
     assert [os.path.basename(item.path) for item in index.skippedFiles] == ["liver_seg.nrrd"]
-    (proposal,) = dicomIndex.proposedTimePoints(index, "99000")
+    (proposal,) = timePointProposals.proposedTimePoints(index, "99000")
     assert proposal.series is series, "the SEG is never proposed as the time point's volume"
 
 
@@ -388,7 +388,7 @@ def test_generatedFolderIsIndexedByPatientStudyAndSeries(generatedFolder):
 def test_proposedTimePointsAreTheStudiesInDateOrderWithTheirVolumeSeries(generatedFolder):
     index = dicomIndex.indexDicomFolder(generatedFolder["root"])
     plans = generatedFolder["series"]
-    proposals = dicomIndex.proposedTimePoints(index, "ALPPS-001")
+    proposals = timePointProposals.proposedTimePoints(index, "ALPPS-001")
     assert [proposal.studyDate for proposal in proposals] == [
         datetime.date(2024, 1, 5),
         datetime.date(2024, 1, 12),
@@ -405,13 +405,13 @@ def test_proposedTimePointsAreTheStudiesInDateOrderWithTheirVolumeSeries(generat
     assert proposals[3].warnings[0].startswith("no StudyDate") and proposals[3].studyDate is None
     assert not hasattr(proposals[0], "role"), "roles are the user's choice"
     # The enhanced object is noted but not proposed as the volume to load.
-    (staging,) = dicomIndex.proposedTimePoints(index, "ALPPS-002")
+    (staging,) = timePointProposals.proposedTimePoints(index, "ALPPS-002")
     assert staging.series.seriesDescription == "Staging" and not staging.series.multiFrame
     assert any("uneven slice spacing" in warning for warning in staging.warnings)
-    document = json.loads(json.dumps([dicomIndex.proposalToDict(proposal) for proposal in proposals]))
+    document = json.loads(json.dumps([timePointProposals.proposalToDict(proposal) for proposal in proposals]))
     assert document[0]["studyDate"] == "2024-01-05" and document[3]["studyDate"] is None
     with pytest.raises(ValueError, match="Patient ID 'ALPPS-999' is not in the DICOM index .*'ALPPS-001'"):
-        dicomIndex.proposedTimePoints(index, "ALPPS-999")
+        timePointProposals.proposedTimePoints(index, "ALPPS-999")
 
 
 def test_tiedSliceCountsAreSaidNotHidden(tmp_path):
@@ -422,7 +422,7 @@ def test_tiedSliceCountsAreSaidNotHidden(tmp_path):
     names = iter(range(100))
     for plan in study.series:
         _writeImageSeries(plan, patient, study, lambda: str(tmp_path / f"{next(names):03d}"))
-    (proposal,) = dicomIndex.proposedTimePoints(dicomIndex.indexDicomFolder(str(tmp_path)), "ALPPS-003")
+    (proposal,) = timePointProposals.proposedTimePoints(dicomIndex.indexDicomFolder(str(tmp_path)), "ALPPS-003")
     assert proposal.series.seriesDescription == "Arterial", "lowest series number among equals"
     assert "1 other series have as many slices" in proposal.reason and "choose the phase" in proposal.reason
 

@@ -10,7 +10,10 @@ import math
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator as sim
+from ALPPSAssessmentLib.functional import mebrofeninCurves as tac
+from ALPPSAssessmentLib.functional import mebrofeninRemnantFunction as flrf
 from ALPPSAssessmentLib.functional import mebrofeninUptake as hbs
+from ALPPSAssessmentLib.functional import remnantCountShare as flrc
 from ALPPSVolumetryLib import bodySize, imageGrid, syntheticPatient
 from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED
@@ -74,10 +77,10 @@ def test_decayCorrection():
     ignored = hbs.mebrofeninUptakeRate(dataclasses.replace(decayed.curves, decayCorrected=True))
     assert 0.001 < abs(ignored.murPercentPerMin / 10.0 - 1.0) < 0.01
     # Factors: one half-life later the rate doubles.
-    halfLife = hbs.TC99M_HALF_LIFE_SECONDS
-    curves = hbs.timeActivityCurvesFromTable({"time": [5.0, 15.0, halfLife], "liver": [1, 1, 1], "blood": [1, 1, 1], "total": [1, 1, 1]})
+    halfLife = tac.TC99M_HALF_LIFE_SECONDS
+    curves = tac.timeActivityCurvesFromTable({"time": [5.0, 15.0, halfLife], "liver": [1, 1, 1], "blood": [1, 1, 1], "total": [1, 1, 1]})
     assert curves.decayCorrectionFactors()[2] == pytest.approx(2.0)
-    assert hbs.TC99M_DECAY_CONSTANT_PER_SECOND == pytest.approx(math.log(2) / (6.01 * 3600.0))
+    assert tac.TC99M_DECAY_CONSTANT_PER_SECOND == pytest.approx(math.log(2) / (6.01 * 3600.0))
 
 
 def test_uptakeRateFromPlanarFrames():
@@ -85,7 +88,7 @@ def test_uptakeRateFromPlanarFrames():
     assert study.frames.shape == (36, 64, 64)
     assert study.liverMask.any() and study.bloodPoolMask.any() and not (study.liverMask & study.bloodPoolMask).any()
     # The curves are ROI sums / frame duration, rebuilt here from the frames themselves.
-    again = hbs.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
+    again = tac.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
     np.testing.assert_allclose(again.liver, study.frames[:, study.liverMask].sum(axis=1) / 10.0)
     np.testing.assert_allclose(again.midTimesSeconds, np.arange(36) * 10.0 + 5.0)
     result = hbs.mebrofeninUptakeRate(again)
@@ -102,18 +105,18 @@ def test_curvesFromTables():
         "Heart": curves.bloodPool.tolist(),
         "FOV": curves.totalFieldOfView.tolist(),
     }
-    fromColumns = hbs.timeActivityCurvesFromTable(columns)
+    fromColumns = tac.timeActivityCurvesFromTable(columns)
     assert fromColumns.frameDurationsSeconds is None
     assert hbs.mebrofeninUptakeRate(fromColumns).murPercentPerMin == pytest.approx(reference, rel=1e-3)
     rows = list(zip(curves.midTimesSeconds, curves.liver, curves.bloodPool, curves.totalFieldOfView))
-    assert hbs.mebrofeninUptakeRate(hbs.timeActivityCurvesFromTable(rows)).murPercentPerMin == pytest.approx(reference, rel=1e-3)
+    assert hbs.mebrofeninUptakeRate(tac.timeActivityCurvesFromTable(rows)).murPercentPerMin == pytest.approx(reference, rel=1e-3)
     # Start times and counts per frame, as dict rows.
     starts = curves.midTimesSeconds - 5.0
     dictRows = [
         {"start": s, "duration": 10.0, "liver": l * 10.0, "bloodPool": b * 10.0, "total": f * 10.0}
         for s, l, b, f in zip(starts, curves.liver, curves.bloodPool, curves.totalFieldOfView)
     ]
-    perFrame = hbs.timeActivityCurvesFromTable(dictRows, timeIs="start", values="countsPerFrame")
+    perFrame = tac.timeActivityCurvesFromTable(dictRows, timeIs="start", values="countsPerFrame")
     np.testing.assert_allclose(perFrame.liver, curves.liver)
     assert hbs.mebrofeninUptakeRate(perFrame).murPercentPerMin == pytest.approx(reference, rel=1e-9)
 
@@ -134,34 +137,34 @@ def _columns(times, liver=None, blood=None, total=None):
 def test_errorsWithoutTiming():
     study = sim.simulateDynamicStudy(0.1, noise=False, makeFrames=True)
     with pytest.raises(ValueError, match="no frame timing"):
-        hbs.timeActivityCurvesFromFrames(study.frames, None, 10.0, study.liverMask, study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(study.frames, None, 10.0, study.liverMask, study.bloodPoolMask)
     with pytest.raises(ValueError, match="Frame durations are missing"):
-        hbs.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, None, study.liverMask, study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, None, study.liverMask, study.bloodPoolMask)
     with pytest.raises(ValueError, match="no frame timing"):
-        hbs.TimeActivityCurves(midTimesSeconds=None, liver=[1, 2, 3], bloodPool=[1, 2, 3], totalFieldOfView=[1, 2, 3])
+        tac.TimeActivityCurves(midTimesSeconds=None, liver=[1, 2, 3], bloodPool=[1, 2, 3], totalFieldOfView=[1, 2, 3])
     with pytest.raises(ValueError, match="no time column"):
-        hbs.timeActivityCurvesFromTable({"liver": [1, 2, 3], "blood": [1, 2, 3], "total": [1, 2, 3]})
+        tac.timeActivityCurvesFromTable({"liver": [1, 2, 3], "blood": [1, 2, 3], "total": [1, 2, 3]})
     with pytest.raises(ValueError, match="without a duration column"):
-        hbs.timeActivityCurvesFromTable(_columns([0.0, 10.0, 20.0]), timeIs="start")
+        tac.timeActivityCurvesFromTable(_columns([0.0, 10.0, 20.0]), timeIs="start")
     with pytest.raises(ValueError, match="one value per frame"):
-        hbs.timeActivityCurvesFromTable(_columns([5.0, 15.0, 25.0], liver=[1.0, 2.0]))
+        tac.timeActivityCurvesFromTable(_columns([5.0, 15.0, 25.0], liver=[1.0, 2.0]))
 
 
 def test_errorsForNonIncreasingTimes():
     with pytest.raises(ValueError, match="not increasing.*frame 2 at 15 s follows frame 1 at 15 s"):
-        hbs.timeActivityCurvesFromTable(_columns([5.0, 15.0, 15.0, 25.0]))
+        tac.timeActivityCurvesFromTable(_columns([5.0, 15.0, 15.0, 25.0]))
     study = sim.simulateDynamicStudy(0.1, noise=False, makeFrames=True)
     starts = study.frameStartSeconds.copy()
     starts[4] = starts[3]
     with pytest.raises(ValueError, match="not increasing"):
-        hbs.timeActivityCurvesFromFrames(study.frames, starts, 10.0, study.liverMask, study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(study.frames, starts, 10.0, study.liverMask, study.bloodPoolMask)
     with pytest.raises(ValueError, match="overlap"):
-        hbs.TimeActivityCurves(
+        tac.TimeActivityCurves(
             midTimesSeconds=[5.0, 12.0, 25.0], frameDurationsSeconds=[10.0, 10.0, 10.0], liver=[1, 1, 1], bloodPool=[1, 1, 1],
             totalFieldOfView=[1, 1, 1],
         )
     with pytest.raises(ValueError, match="before the injection"):
-        hbs.timeActivityCurvesFromTable(_columns([-5.0, 5.0, 15.0]))
+        tac.timeActivityCurvesFromTable(_columns([-5.0, 5.0, 15.0]))
 
 
 def test_errorsForWindowNotCovered():
@@ -170,7 +173,7 @@ def test_errorsForWindowNotCovered():
         hbs.mebrofeninUptakeRate(short.curves)
     full = sim.simulateDynamicStudy(0.1, noise=False)
     # A series that starts late misses the blood integral from injection.
-    late = hbs.TimeActivityCurves(
+    late = tac.TimeActivityCurves(
         midTimesSeconds=full.curves.midTimesSeconds[10:], liver=full.curves.liver[10:], bloodPool=full.curves.bloodPool[10:],
         totalFieldOfView=full.curves.totalFieldOfView[10:],
     )
@@ -180,7 +183,7 @@ def test_errorsForWindowNotCovered():
         hbs.mebrofeninUptakeRate(full.curves, windowSeconds=(350.0, 150.0))
     # A series with a gap: 10 s frames to 150 s, then mid-times 250 and 400 s only.
     times = [5.0 + 10.0 * index for index in range(15)] + [250.0, 400.0]
-    gap = hbs.timeActivityCurvesFromTable(_columns(times, liver=[100.0 + t for t in times], blood=[500.0 - t for t in times]))
+    gap = tac.timeActivityCurvesFromTable(_columns(times, liver=[100.0 + t for t in times], blood=[500.0 - t for t in times]))
     with pytest.raises(ValueError, match="holds 1 frame mid-time.*expected at least 3 frames"):
         hbs.mebrofeninUptakeRate(gap)
 
@@ -190,31 +193,31 @@ def test_errorsForEmptyRegionsAndZeroCounts():
     frames = study.frames.copy()
     frames[:, study.liverMask] = 0.0
     with pytest.raises(ValueError, match="Liver ROI has zero counts in every frame"):
-        hbs.timeActivityCurvesFromFrames(frames, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(frames, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
     with pytest.raises(ValueError, match="Liver ROI is empty"):
-        hbs.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, np.zeros((64, 64), bool), study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, np.zeros((64, 64), bool), study.bloodPoolMask)
     with pytest.raises(ValueError, match="shape"):
-        hbs.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, np.ones((32, 32), bool), study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(study.frames, study.frameStartSeconds, 10.0, np.ones((32, 32), bool), study.bloodPoolMask)
     negative = study.frames.copy()
     negative[3, 0, 0] = -1.0
     with pytest.raises(ValueError, match="frame 3 has negative counts"):
-        hbs.timeActivityCurvesFromFrames(negative, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
+        tac.timeActivityCurvesFromFrames(negative, study.frameStartSeconds, 10.0, study.liverMask, study.bloodPoolMask)
     curves = study.curves
     times = curves.midTimesSeconds
-    zeroLiver = hbs.TimeActivityCurves(
+    zeroLiver = tac.TimeActivityCurves(
         midTimesSeconds=times, liver=np.where(times > 100, 0.0, curves.liver), bloodPool=curves.bloodPool,
         totalFieldOfView=curves.totalFieldOfView,
     )
     with pytest.raises(ValueError, match="Liver curve has zero counts in the uptake window"):
         hbs.mebrofeninUptakeRate(zeroLiver)
-    bloodToZero = hbs.TimeActivityCurves(
+    bloodToZero = tac.TimeActivityCurves(
         midTimesSeconds=times, liver=curves.liver, bloodPool=np.where(times > 250, 0.0, curves.bloodPool),
         totalFieldOfView=curves.totalFieldOfView,
     )
     with pytest.raises(ValueError, match="Blood-pool curve is zero at 255 s .* must not decay to zero"):
         hbs.mebrofeninUptakeRate(bloodToZero)
     with pytest.raises(ValueError, match="Blood-pool curve has negative counts"):
-        hbs.timeActivityCurvesFromTable(_columns([5.0, 15.0, 25.0], blood=[1.0, -2.0, 3.0]))
+        tac.timeActivityCurvesFromTable(_columns([5.0, 15.0, 25.0], blood=[1.0, -2.0, 3.0]))
     with pytest.raises(ValueError, match="TimeActivityCurves"):
         hbs.mebrofeninUptakeRate({"time": [1, 2, 3]})
 
@@ -232,10 +235,10 @@ def test_simulatorRefusesUnitMistakes():
 def test_workedExample():
     bsa = bodySize.bodySurfaceArea(170, 70)  # Mosteller
     assert round(bsa, 4) == 1.8181
-    assert hbs.remnantFunction(8.5, 0.30) == pytest.approx(2.55)
-    assert round(hbs.remnantFunctionPerBsa(8.5, 0.30, 1.8181), 3) == 1.403
-    assert hbs.murPerBsa(8.5, 1.8181) == pytest.approx(8.5 / 1.8181)
-    assessment = hbs.remnantFunctionAssessment(8.5, 0.30, 1.8181)
+    assert flrf.remnantFunction(8.5, 0.30) == pytest.approx(2.55)
+    assert round(flrf.remnantFunctionPerBsa(8.5, 0.30, 1.8181), 3) == 1.403
+    assert flrf.murPerBsa(8.5, 1.8181) == pytest.approx(8.5 / 1.8181)
+    assessment = flrf.remnantFunctionAssessment(8.5, 0.30, 1.8181)
     assert assessment.flrFunctionPercentPerMin == pytest.approx(2.55)
     assert round(assessment.flrFunctionPerBsa, 3) == 1.403
     # 1.403 is in both risk groups (< 2.69, <= 2.7): neither go-ahead criterion is met.
@@ -246,7 +249,7 @@ def test_workedExample():
     assert document["flags"][0]["source"].startswith("de Graaf") and "14:369" in document["flags"][0]["source"]
     assert "Tomassini" in document["flags"][1]["source"]
     # Without BSA: the per-BSA values are missing and the flags unknown, with the reason.
-    noBsa = hbs.remnantFunctionAssessment(8.5, 0.30)
+    noBsa = flrf.remnantFunctionAssessment(8.5, 0.30)
     assert noBsa.flrFunctionPerBsa is None and [flag.state for flag in noBsa.flags] == [UNKNOWN, UNKNOWN]
     assert "no BSA" in noBsa.flags[0].reason
 
@@ -270,8 +273,8 @@ def test_workedExample():
 def test_flagsAtTheThresholds(value, deGraaf, alpps):
     """Published risk groups: FLR-F/BSA < 2.69 (de Graaf 2010), <= 2.7 (Tomassini 2020), compared
     on the value as displayed with two decimals; 'met' = outside the risk group."""
-    flags = hbs.remnantFunctionFlags(value)
-    assert [flag.criterion for flag in flags] == [hbs.FLR_F_BSA_BELOW_DE_GRAAF, hbs.FLR_F_BSA_BELOW_ALPPS]
+    flags = flrf.remnantFunctionFlags(value)
+    assert [flag.criterion for flag in flags] == [flrf.FLR_F_BSA_BELOW_DE_GRAAF, flrf.FLR_F_BSA_BELOW_ALPPS]
     assert [flag.state for flag in flags] == [deGraaf, alpps]
     assert [flag.threshold for flag in flags] == [2.69, 2.7]
     assert [flag.comparison for flag in flags] == [">=", ">"] and [flag.riskGroup for flag in flags] == [
@@ -282,42 +285,42 @@ def test_flagsAtTheThresholds(value, deGraaf, alpps):
 
 
 def test_flagThresholdOverride():
-    custom = hbs.DE_GRAAF_THRESHOLD.withThreshold(3.0, source="local protocol", population="our centre")
-    flag = hbs.remnantFunctionFlags(2.8, thresholds=(custom,))[0]
+    custom = flrf.DE_GRAAF_THRESHOLD.withThreshold(3.0, source="local protocol", population="our centre")
+    flag = flrf.remnantFunctionFlags(2.8, thresholds=(custom,))[0]
     assert flag.state == NOT_MET and flag.status == UNCHECKED and "replaces FLR-F/BSA < 2.69" in flag.source
     assert custom.status == "user-defined" and flag.population == "our centre"
     with pytest.raises(ValueError, match="source"):
-        hbs.DE_GRAAF_THRESHOLD.withThreshold(3.0, source=" ")
+        flrf.DE_GRAAF_THRESHOLD.withThreshold(3.0, source=" ")
 
 
 def test_errorsForBodySizeAndShares():
     with pytest.raises(ValueError, match="BSA is missing"):
-        hbs.murPerBsa(8.5, None)
+        flrf.murPerBsa(8.5, None)
     with pytest.raises(ValueError, match="BSA is missing"):
-        hbs.remnantFunctionPerBsa(8.5, 0.3, None)
+        flrf.remnantFunctionPerBsa(8.5, 0.3, None)
     with pytest.raises(ValueError, match="BSA -1.8 m2 must be positive"):
-        hbs.murPerBsa(8.5, -1.8)
+        flrf.murPerBsa(8.5, -1.8)
     with pytest.raises(ValueError, match="looks like a percentage"):
-        hbs.remnantFunction(8.5, 30.0)
+        flrf.remnantFunction(8.5, 30.0)
     with pytest.raises(ValueError, match="MUR 850 %/min is implausible"):
-        hbs.remnantFunction(850.0, 0.3)
+        flrf.remnantFunction(850.0, 0.3)
     with pytest.raises(ValueError, match="MUR -1 %/min must be positive"):
-        hbs.murPerBsa(-1.0, 1.8)
+        flrf.murPerBsa(-1.0, 1.8)
     with pytest.raises(ValueError, match="FLR-F_BSA -1 %/min/m2 is negative"):
-        hbs.remnantFunctionFlags(-1.0)
+        flrf.remnantFunctionFlags(-1.0)
 
 
 def test_definitionsTable():
-    rows = hbs.definitionRows()
+    rows = flrf.definitionRows()
     keys = [row["key"] for row in rows]
-    for key in (hbs.MUR, hbs.MUR_BSA, hbs.FLR_C, hbs.FLR_F, hbs.FLR_F_BSA, hbs.FLR_F_BSA_BELOW_DE_GRAAF, hbs.FLR_F_BSA_BELOW_ALPPS):
+    for key in (hbs.MUR, flrf.MUR_BSA, flrc.FLR_C, flrf.FLR_F, flrf.FLR_F_BSA, flrf.FLR_F_BSA_BELOW_DE_GRAAF, flrf.FLR_F_BSA_BELOW_ALPPS):
         assert key in keys
     for row in rows:
         assert row["label"] and row["definition"] and row["reference"]
         assert row["status"] in (CHECKED, UNCHECKED)
     units = {row["key"]: row["unit"] for row in rows}
-    assert units[hbs.MUR] == "%/min" and units[hbs.FLR_F_BSA] == "%/min/m2" and units[hbs.FLR_C] == "%"
-    assert hbs.DEFINITIONS[hbs.MUR].status == UNCHECKED  # the Ekman details are unchecked
+    assert units[hbs.MUR] == "%/min" and units[flrf.FLR_F_BSA] == "%/min/m2" and units[flrc.FLR_C] == "%"
+    assert flrf.DEFINITIONS[hbs.MUR].status == UNCHECKED  # the Ekman details are unchecked
 
 
 # --- SPECT: remnant share with known segment function ---------------------------------------------
@@ -337,9 +340,9 @@ def _interstageShares(timePoint):
 
 def _measuredShare(timePoint, spect, outwardMarginMm=0.0, transform="known"):
     matrix = spect.ctToSpectRAS if transform == "known" else None
-    labels = hbs.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, matrix, outwardMarginMm)
+    labels = flrc.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, matrix, outwardMarginMm)
     remnant = np.isin(labels, sim.remnantLabelValues(sim.RIGHT_TRISECTIONECTOMY_REMNANT))
-    return hbs.remnantShareFromSpect(spect.counts, remnant, labels > 0)
+    return flrc.remnantShareFromSpect(spect.counts, remnant, labels > 0)
 
 
 def test_trueRemnantShareIsAnalytic(coarsePatient):
@@ -410,7 +413,7 @@ def test_endToEndRemnantFunction(coarsePatient):
     spect = sim.simulateSpect(timePoint.couinaudLabels, timePoint.ijkToRAS, shares, seed=11)
     share = _measuredShare(timePoint, spect, outwardMarginMm=9.0)
     bsa = bodySize.bodySurfaceArea(syntheticPatient.PATIENT_HEIGHT_CM, syntheticPatient.PATIENT_WEIGHT_KG)
-    assessment = hbs.remnantFunctionAssessment(hbs.mebrofeninUptakeRate(study.curves), share, bsa)
+    assessment = flrf.remnantFunctionAssessment(hbs.mebrofeninUptakeRate(study.curves), share, bsa)
     trueFunctionPerBsa = 8.0 * trueShare / bsa
     assert assessment.flrFunctionPerBsa == pytest.approx(trueFunctionPerBsa, rel=0.08)
     assert [flag.state for flag in assessment.flags] == [NOT_MET, NOT_MET]  # about 1.5 %/min/m2: in both risk groups
@@ -420,25 +423,25 @@ def test_spectShareErrors(coarsePatient):
     timePoint = coarsePatient[1]
     shares, _ = _interstageShares(timePoint)
     spect = sim.simulateSpect(timePoint.couinaudLabels, timePoint.ijkToRAS, shares, seed=0)
-    labels = hbs.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, spect.ctToSpectRAS)
+    labels = flrc.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, spect.ctToSpectRAS)
     liver = labels > 0
     remnant = np.isin(labels, (1, 2, 3))
     with pytest.raises(ValueError, match="FLR VOI is empty"):
-        hbs.remnantShareFromSpect(spect.counts, np.zeros_like(liver), liver)
+        flrc.remnantShareFromSpect(spect.counts, np.zeros_like(liver), liver)
     with pytest.raises(ValueError, match="outside the whole-liver VOI"):
-        hbs.remnantShareFromSpect(spect.counts, remnant, liver & ~np.isin(labels, (2,)))
+        flrc.remnantShareFromSpect(spect.counts, remnant, liver & ~np.isin(labels, (2,)))
     with pytest.raises(ValueError, match="SPECT grid"):
-        hbs.remnantShareFromSpect(spect.counts, remnant[:-1], liver[:-1])
+        flrc.remnantShareFromSpect(spect.counts, remnant[:-1], liver[:-1])
     with pytest.raises(ValueError, match="zero SPECT counts"):
-        hbs.remnantShareFromSpect(np.zeros(spect.counts.shape), remnant, liver)
+        flrc.remnantShareFromSpect(np.zeros(spect.counts.shape), remnant, liver)
     negative = spect.counts.astype(float)
     negative[0, 0, 0] = -5
     with pytest.raises(ValueError, match="negative"):
-        hbs.remnantShareFromSpect(negative, remnant, liver)
+        flrc.remnantShareFromSpect(negative, remnant, liver)
     # A VOI that the transform puts outside the SPECT field of view.
     shifted = imageGrid.rigidTransformRAS(translationMm=(0.0, 0.0, 150.0)) @ spect.ctToSpectRAS
     with pytest.raises(ValueError, match="VOI outside the SPECT"):
-        hbs.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, shifted)
+        flrc.voiOnSpectGrid(timePoint.couinaudLabels, timePoint.ijkToRAS, spect.counts.shape, spect.ijkToRAS, shifted)
     with pytest.raises(ValueError, match="no function share"):
         sim.simulateSpect(timePoint.couinaudLabels, timePoint.ijkToRAS, {"II": 1.0, "III": 1.0})
 
@@ -447,7 +450,7 @@ def test_growLabelsKeepsInternalBoundaries():
     labels = np.zeros((1, 1, 7), dtype=np.uint8)
     labels[0, 0, 2] = 1
     labels[0, 0, 3] = 2
-    grown = hbs.growLabels(labels, 2)
+    grown = flrc.growLabels(labels, 2)
     assert grown[0, 0].tolist() == [1, 1, 1, 2, 2, 2, 0]
 
 

@@ -377,7 +377,7 @@ def _readCurvesCsv(path):
     """Time-activity curves from a CSV with a header (time in s, liver, blood, total)."""
     import csv
 
-    from ALPPSAssessmentLib.functional import mebrofeninUptake
+    from ALPPSAssessmentLib.functional import mebrofeninCurves
 
     inputOptions.checkedInputFile(path, "Time-activity table")
     try:
@@ -394,7 +394,7 @@ def _readCurvesCsv(path):
         columns = {name: [float(row[name]) for row in rows] for name in rows[0]}
     except (TypeError, ValueError):
         raise ValueError(f"Time-activity table '{path}' holds values that are not numbers") from None
-    return mebrofeninUptake.timeActivityCurvesFromTable(columns)
+    return mebrofeninCurves.timeActivityCurvesFromTable(columns)
 
 
 def _commandFunctionMebrofenin(arguments):

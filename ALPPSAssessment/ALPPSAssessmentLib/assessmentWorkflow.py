@@ -5,19 +5,19 @@ from dataclasses import dataclass
 
 from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
 
-from .dicom import dicomIndex
-from .course import laboratoryScores, stageTwoReadiness, timeline, timePointCourse
+from .dicom import dicomIndex, timePointProposals
+from .course import laboratoryUnits, meldScore, stageTwoReadiness, timeline, timePointCourse
 
-# Laboratory values the panel asks for (keys of laboratoryScores.UNITS, where their units and
+# Laboratory values the panel asks for (keys of laboratoryUnits.UNITS, where their units and
 # plausible ranges are defined).
 LAB_QUANTITIES = (
-    laboratoryScores.BILIRUBIN,
-    laboratoryScores.CREATININE,
-    laboratoryScores.ALBUMIN,
-    laboratoryScores.INR,
-    laboratoryScores.PROTHROMBIN_TIME_PERCENT,
-    laboratoryScores.SODIUM,
-    laboratoryScores.ICG_PDR,
+    laboratoryUnits.BILIRUBIN,
+    laboratoryUnits.CREATININE,
+    laboratoryUnits.ALBUMIN,
+    laboratoryUnits.INR,
+    laboratoryUnits.PROTHROMBIN_TIME_PERCENT,
+    laboratoryUnits.SODIUM,
+    laboratoryUnits.ICG_PDR,
 )
 
 
@@ -29,16 +29,16 @@ def labsFromValues(values):
     so that the unit the user chose stays with the number."""
     labs = {}
     for quantity, (value, unit) in values.items():
-        if quantity == laboratoryScores.DIALYSIS:
-            if laboratoryScores.dialysisAnswer(value):
+        if quantity == meldScore.DIALYSIS:
+            if meldScore.dialysisAnswer(value):
                 labs[quantity] = [True, ""]
             continue
         if quantity not in LAB_QUANTITIES:
             raise ValueError(
-                f"Laboratory value '{quantity}' is unknown: expected one of {', '.join(LAB_QUANTITIES + (laboratoryScores.DIALYSIS,))}"
+                f"Laboratory value '{quantity}' is unknown: expected one of {', '.join(LAB_QUANTITIES + (meldScore.DIALYSIS,))}"
             )
         if value:
-            checked = laboratoryScores.labValue(quantity, value, unit)
+            checked = laboratoryUnits.labValue(quantity, value, unit)
             labs[quantity] = [checked.givenValue, checked.givenUnit]
     return labs
 
@@ -133,7 +133,7 @@ def proposalsForDatabasePatient(database, patientUID):
     if not index.patients:
         raise ValueError(f"The DICOM database files of patient '{patientUID}' hold no image series")
     patient = index.patients[0]
-    return index, dicomIndex.proposedTimePoints(index, patient.patientId, patient.patientName)
+    return index, timePointProposals.proposedTimePoints(index, patient.patientId, patient.patientName)
 
 
 def createSegmentationForScan(volumeNode):

@@ -27,15 +27,18 @@ from .functional import (
     gadoxetateIndices,
     gadoxetateWorkflow,
     imageRegistration,
+    mebrofeninRemnantFunction,
     mebrofeninUptake,
     mebrofeninWorkflow,
+    remnantCountShare,
 )
+from .functional.mebrofeninCurves import TIME_IS_MID, VALUES_PER_SECOND, timeActivityCurvesFromTable
 from .course import timeline
 
 # Keys of the remnant function stored per time point (what timePointCourse, hypertrophy and
 # stageTwoReadiness read: flrFunctionPerBsa), with their units.
 MEBROFENIN_FUNCTION_KEYS = {
-    "flrFunctionPerBsa": mebrofeninUptake.PERCENT_PER_MIN_M2,
+    "flrFunctionPerBsa": mebrofeninRemnantFunction.PERCENT_PER_MIN_M2,
     "flrFunctionPercentPerMin": mebrofeninUptake.PERCENT_PER_MIN,
     "murPercentPerMin": mebrofeninUptake.PERCENT_PER_MIN,
     "flrSharePercent": mebrofeninUptake.PERCENT,
@@ -141,19 +144,19 @@ def _flagText(flag):
 
 def mebrofeninRows(uptake, share, assessment):
     """Table rows (see ``FUNCTION_TABLE_COLUMNS``) of a mebrofenin result."""
-    definitions = mebrofeninUptake.DEFINITIONS
+    definitions = mebrofeninRemnantFunction.DEFINITIONS
     rows = [
         ("Mebrofenin uptake rate (MUR)", "whole liver", uptake.murPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
          f"Ekman fit over {uptake.windowSeconds[0]:g}-{uptake.windowSeconds[1]:g} s, {uptake.framesUsed} frames, r2 {uptake.rSquared:.4f}"
          + ("; " + "; ".join(uptake.warnings) if uptake.warnings else ""), definitions[mebrofeninUptake.MUR].reference),
-        ("MUR per BSA", "whole liver", numberOrNaN(assessment.murPerBsa), mebrofeninUptake.PERCENT_PER_MIN_M2, "",
-         "" if assessment.bsaM2 is not None else "no BSA: enter height and weight", definitions[mebrofeninUptake.MUR_BSA].definition),
+        ("MUR per BSA", "whole liver", numberOrNaN(assessment.murPerBsa), mebrofeninRemnantFunction.PERCENT_PER_MIN_M2, "",
+         "" if assessment.bsaM2 is not None else "no BSA: enter height and weight", definitions[mebrofeninRemnantFunction.MUR_BSA].definition),
         ("Remnant share of liver counts (FLR-C)", "remnant", share.percent, mebrofeninUptake.PERCENT, "",
-         f"SPECT counts {share.flrCounts:.0f} of {share.liverCounts:.0f}", definitions[mebrofeninUptake.FLR_C].definition),
+         f"SPECT counts {share.flrCounts:.0f} of {share.liverCounts:.0f}", definitions[remnantCountShare.FLR_C].definition),
         ("Remnant function (FLR-F)", "remnant", assessment.flrFunctionPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
-         "FLR-C x MUR", definitions[mebrofeninUptake.FLR_F].definition),
-        ("Remnant function per BSA (FLR-F/BSA)", "remnant", numberOrNaN(assessment.flrFunctionPerBsa), mebrofeninUptake.PERCENT_PER_MIN_M2,
-         "", "" if assessment.bsaM2 is None else f"BSA {assessment.bsaM2:.4f} m2", definitions[mebrofeninUptake.FLR_F_BSA].definition),
+         "FLR-C x MUR", definitions[mebrofeninRemnantFunction.FLR_F].definition),
+        ("Remnant function per BSA (FLR-F/BSA)", "remnant", numberOrNaN(assessment.flrFunctionPerBsa), mebrofeninRemnantFunction.PERCENT_PER_MIN_M2,
+         "", "" if assessment.bsaM2 is None else f"BSA {assessment.bsaM2:.4f} m2", definitions[mebrofeninRemnantFunction.FLR_F_BSA].definition),
     ]
     for flag in assessment.flags:
         rows.append(
@@ -268,7 +271,7 @@ def writeGadoxetateTable(tableNode, document):
 # --- Mebrofenin -----------------------------------------------------------------------------------------
 
 
-def curvesFromTableNode(tableNode, timeIs=mebrofeninUptake.TIME_IS_MID, values=mebrofeninUptake.VALUES_PER_SECOND, decayCorrected=False):
+def curvesFromTableNode(tableNode, timeIs=TIME_IS_MID, values=VALUES_PER_SECOND, decayCorrected=False):
     """Time-activity curves from a table node with columns time (s), liver, blood (heart), total
     (field of view) and optionally duration (s), named as ``timeActivityCurvesFromTable`` accepts
     (the table of ``mebrofeninWorkflow.addTimeActivityChart`` reads back as it was written)."""
@@ -282,7 +285,7 @@ def curvesFromTableNode(tableNode, timeIs=mebrofeninUptake.TIME_IS_MID, values=m
             columns[column.GetName()] = [float(column.GetValue(row)) for row in range(table.GetNumberOfRows())]
         except (TypeError, ValueError):
             raise ValueError(f"Time-activity table '{tableNode.GetName()}' column '{column.GetName()}' holds values that are not numbers") from None
-    curves = mebrofeninUptake.timeActivityCurvesFromTable(columns, timeIs, values, decayCorrected)
+    curves = timeActivityCurvesFromTable(columns, timeIs, values, decayCorrected)
     return dataclasses.replace(curves, source=f"table '{tableNode.GetName()}': {curves.source}")
 
 
@@ -321,10 +324,10 @@ def replaceTimeActivityChart(scene, curves, name=TIME_ACTIVITY_CHART_NAME):
 
 @dataclass
 class MebrofeninOutcome:
-    curves: object  # mebrofeninUptake.TimeActivityCurves
+    curves: object  # mebrofeninCurves.TimeActivityCurves
     uptake: object  # mebrofeninUptake.MebrofeninUptakeResult
-    share: object  # mebrofeninUptake.RemnantShare
-    assessment: object  # mebrofeninUptake.RemnantFunctionAssessment
+    share: object  # remnantCountShare.RemnantShare
+    assessment: object  # mebrofeninRemnantFunction.RemnantFunctionAssessment
     tableNode: object
     chartNode: object
     curvesTableNode: object

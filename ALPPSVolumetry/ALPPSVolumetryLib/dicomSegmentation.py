@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from . import couinaud
-from .dicomSeries import readHeader
+from .dicomFolder import readHeader
 from .optionalPackages import requirePackage
 from .segmentationImport import importMaskArrays
 

@@ -1,8 +1,8 @@
 """A DICOM series given as a scan is loaded only when it forms one whole volume.
 
-The DICOM index (ALPPSAssessmentLib.dicom.dicomIndex, in the same extension) already finds every
-problem a folder of slices can have: truncated or damaged slices, slices without position,
-missing, duplicate or unevenly spaced slices, mixed orientation, size or pixel spacing. A scan
+The DICOM folder reader (``dicomFolder``) already finds every problem a folder of slices can
+have: truncated or damaged slices, slices without position, missing, duplicate or unevenly spaced
+slices, mixed orientation, size or pixel spacing. A scan
 loaded anyway would be measured wrong without a word (a missing slice stretches the spacing, a
 half slice is read as garbage), so here each of those problems refuses the series, naming the
 slice file and the problem.
@@ -11,6 +11,8 @@ slice file and the problem.
 import os
 
 import numpy as np
+
+from .dicomFolder import SPACING_TOLERANCE_MM, readDicomFiles, readDicomFolder, seriesSortKey
 
 # Files beside the slices that are plainly not slices (notes, thumbnails) are tolerated; a file
 # named like a slice that is not DICOM is a slice that lost its header.
@@ -25,24 +27,20 @@ class UnevenSliceSpacing(ValueError):
         self.files = files
 
 
-def _index(source):
-    from ALPPSAssessmentLib.dicom import dicomIndex  # the index lives in the Assessment module of this extension
-
+def _read(source):
     if isinstance(source, (list, tuple)):
-        return dicomIndex.indexDicomFiles(list(source), source="the given DICOM files")
-    return dicomIndex.indexDicomFolder(source)
+        return readDicomFiles(list(source), source="the given DICOM files")
+    return readDicomFolder(source)
 
 
 def _gapProblem(series):
     """The first pair of neighbouring slices whose distance differs from the usual spacing."""
-    from ALPPSAssessmentLib.dicom import dicomIndex
-
     positions = np.asarray(series.slicePositions)
     if len(positions) < 3 or series.sliceSpacing is None:
         return None
     gaps = np.diff(positions)
     for index, gap in enumerate(gaps):
-        if abs(gap - series.sliceSpacing) > dicomIndex.SPACING_TOLERANCE_MM and gap >= dicomIndex.SPACING_TOLERANCE_MM:
+        if abs(gap - series.sliceSpacing) > SPACING_TOLERANCE_MM and gap >= SPACING_TOLERANCE_MM:
             return (f"slices '{series.files[index]}' and '{series.files[index + 1]}' lie {gap:.2f} mm apart "
                     f"(usual spacing {series.sliceSpacing:.2f} mm)")
     return None
@@ -54,22 +52,22 @@ def checkedDicomSeries(source, what="DICOM series"):
     when the slices do not form one whole, evenly spaced volume."""
     if isinstance(source, str) and not os.path.isdir(source):
         raise ValueError(f"{what} '{source}' is not a folder: expected a folder holding one DICOM series")
-    index = _index(source)
+    contents = _read(source)
     label = source if isinstance(source, str) else "the given DICOM files"
     notes = []
-    for skipped in index.skippedFiles:
+    for skipped in contents.skippedFiles:
         notDicom = skipped.reason.startswith("not DICOM")
         if not notDicom or skipped.path.lower().endswith(_SLICE_SUFFIXES):
             raise ValueError(f"{what} '{label}': file '{skipped.path}' is {skipped.reason}: expected whole DICOM slices")
         notes.append(f"'{skipped.path}' is not DICOM and was left aside")
-    allSeries = [(study, series) for patient in index.patients for study in patient.studies for series in study.series]
+    allSeries = sorted(contents.series, key=seriesSortKey)
     if not allSeries:
         raise ValueError(f"{what} '{label}' holds no DICOM image series: expected the slices of one CT or MR series")
     if len(allSeries) > 1:
-        listing = "; ".join(f"{series.modality} '{series.seriesDescription}' ({series.sliceCount} slices)" for _, series in allSeries)
+        listing = "; ".join(f"{series.modality} '{series.seriesDescription}' ({series.sliceCount} slices)" for series in allSeries)
         raise ValueError(f"{what} '{label}' holds {len(allSeries)} image series, expected one: {listing}")
-    study, series = allSeries[0]
-    for other in index.otherObjects:
+    series = allSeries[0]
+    for other in contents.otherObjects:
         sameSeries = other.seriesInstanceUID and other.seriesInstanceUID == series.seriesInstanceUID
         if sameSeries or "not a slice of a volume" in other.reason:
             raise ValueError(f"{what} '{label}': file '{other.path}' ({other.kind}) has {other.reason.split(': ')[0]}: "

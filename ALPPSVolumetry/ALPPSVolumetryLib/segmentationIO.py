@@ -11,7 +11,7 @@ import slicer.util
 import vtk
 
 from . import dicomSegmentation, patientIdentity
-from .dicomSeries import readHeader
+from .dicomFolder import readHeader
 from .dicomSeriesChecks import UnevenSliceSpacing, checkedDicomSeries
 from .imageGrid import arrayFromVtkMatrix
 from .imageFileChecks import checkImageFile, imageFileFormat

@@ -9,7 +9,7 @@ slice normal onto the smallest spacing found, and the note says so.
 
 import numpy as np
 
-from .dicomSeries import readHeader, slicePosition
+from .dicomFolder import readHeader, slicePosition
 
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
 

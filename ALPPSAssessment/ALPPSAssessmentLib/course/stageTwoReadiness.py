@@ -13,27 +13,27 @@ from ALPPSVolumetryLib import clinicalCriteria
 from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
-from . import laboratoryScores, timeline
+from . import albiScore, icgClearance, laboratoryUnits, liverFailureCriteria, meldScore, timeline
 
 LIVER_FAILURE_ANSWERS = ("unknown", "no", "yes")
 
 
 def _labValue(labs, quantity):
     entry = labs.get(quantity)
-    return None if not entry else laboratoryScores.labValue(quantity, entry[0], entry[1])
+    return None if not entry else laboratoryUnits.labValue(quantity, entry[0], entry[1])
 
 
 def meldOfLabs(labs):
     """MELD from a time point's labs, or None when bilirubin, creatinine or INR is missing."""
-    values = [_labValue(labs, quantity) for quantity in (laboratoryScores.BILIRUBIN, laboratoryScores.CREATININE, laboratoryScores.INR)]
+    values = [_labValue(labs, quantity) for quantity in (laboratoryUnits.BILIRUBIN, laboratoryUnits.CREATININE, laboratoryUnits.INR)]
     if any(value is None for value in values):
         return None
-    return laboratoryScores.meld(*values, dialysis=laboratoryScores.dialysisOfLabs(labs))
+    return meldScore.meld(*values, dialysis=meldScore.dialysisOfLabs(labs))
 
 
 def albiOfLabs(labs):
-    bilirubin, albumin = _labValue(labs, laboratoryScores.BILIRUBIN), _labValue(labs, laboratoryScores.ALBUMIN)
-    return None if bilirubin is None or albumin is None else laboratoryScores.albi(bilirubin, albumin)
+    bilirubin, albumin = _labValue(labs, laboratoryUnits.BILIRUBIN), _labValue(labs, laboratoryUnits.ALBUMIN)
+    return None if bilirubin is None or albumin is None else albiScore.albi(bilirubin, albumin)
 
 
 def scoresOfLabs(labs, remnantMl=None, totalLiverMl=None):
@@ -46,12 +46,12 @@ def scoresOfLabs(labs, remnantMl=None, totalLiverMl=None):
     albi = albiOfLabs(labs)
     if albi is not None:
         scores["albi"] = {"score": albi.score, "grade": albi.grade}
-    pdr, r15 = _labValue(labs, laboratoryScores.ICG_PDR), _labValue(labs, laboratoryScores.ICG_R15)
+    pdr, r15 = _labValue(labs, laboratoryUnits.ICG_PDR), _labValue(labs, laboratoryUnits.ICG_R15)
     if pdr is not None or r15 is not None:
-        pdrValue = pdr.value if pdr is not None else laboratoryScores.icgPdrFromR15(r15.value)
-        icg = {"pdrPercentPerMin": pdrValue, "r15Percent": r15.value if r15 is not None else laboratoryScores.icgR15FromPdr(pdrValue)}
+        pdrValue = pdr.value if pdr is not None else icgClearance.icgPdrFromR15(r15.value)
+        icg = {"pdrPercentPerMin": pdrValue, "r15Percent": r15.value if r15 is not None else icgClearance.icgR15FromPdr(pdrValue)}
         if remnantMl is not None and totalLiverMl:
-            icg["remnantPdrPercentPerMin"] = laboratoryScores.remnantPdr(pdrValue, remnantMl, totalLiverMl)
+            icg["remnantPdrPercentPerMin"] = icgClearance.remnantPdr(pdrValue, remnantMl, totalLiverMl)
         scores["icg"] = icg
     return scores
 
@@ -94,7 +94,7 @@ def readinessChecklist(result, stage1LiverFailure="unknown", remnantFunctionPerB
     criteria.append(clinicalCriteria.evaluate(clinicalCriteria.GROWTH_PER_DAY, perDay, reason=perDayWhy, note=since,
                                               status=clinicalCriteria.UNCHECKED))
     meld = meldOfLabs(latest.labs)
-    criteria.append(dataclasses.replace(laboratoryScores.meldBeforeStage2Flag(meld), criterion="meld"))
+    criteria.append(dataclasses.replace(meldScore.meldBeforeStage2Flag(meld), criterion="meld"))
     failureState = {"no": MET, "yes": NOT_MET}.get(stage1LiverFailure, UNKNOWN)
     criteria.append(
         clinicalCriteria.Flag(
@@ -121,13 +121,13 @@ def afterStage2Flags(result, stage2DateText=None):
     failure is absent."""
     after = [point for point in result.timePoints if point.role == timeline.ROLE_AFTER_STAGE_2]
     stage2Date = timeline.parseStudyDate(stage2DateText, "stage 2 date") if stage2DateText else None
-    bilirubins = [_labValue(point.labs, laboratoryScores.BILIRUBIN) for point in after]
-    flags = [laboratoryScores.peakBilirubinFlag([value for value in bilirubins if value is not None])]
+    bilirubins = [_labValue(point.labs, laboratoryUnits.BILIRUBIN) for point in after]
+    flags = [liverFailureCriteria.peakBilirubinFlag([value for value in bilirubins if value is not None])]
     for point in after:
         day = (point.studyDate - stage2Date).days if stage2Date else None
         flags.append(
-            laboratoryScores.fiftyFiftyRule(
-                _labValue(point.labs, laboratoryScores.PROTHROMBIN_TIME_PERCENT), _labValue(point.labs, laboratoryScores.BILIRUBIN), day
+            liverFailureCriteria.fiftyFiftyRule(
+                _labValue(point.labs, laboratoryUnits.PROTHROMBIN_TIME_PERCENT), _labValue(point.labs, laboratoryUnits.BILIRUBIN), day
             )
         )
     return flags

@@ -24,21 +24,20 @@ def timePointsOnDicomSeries(scene, folder):
     points = timeline.timePointsInScene(scene)
     if not points:
         raise ValueError("The scene holds no stored time points: store each scan with its segmentation as a time point")
-    series = list(dicomSeries.findImageSeries(folder).values())
-    loaded = {}
+    series = dicomSeries.findImageSeries(folder)
+    loaded = {}  # position in ``series`` -> its volume node (series without a UID have none to key by)
     for point in points:
         if point.volumeNode is None:
             raise ValueError(f"The {point.label} time point has no scan stored with its segmentation: DICOM results reference their CT")
         dimensions = point.volumeNode.GetImageData().GetDimensions()
         match = None
-        for candidate in series:
-            header = dicomSeries.readHeader(candidate.files[0])
-            if len(candidate.files) != dimensions[2] or (int(header.Columns), int(header.Rows)) != dimensions[:2]:
+        for number, candidate in enumerate(series):
+            if len(candidate.files) != dimensions[2] or (candidate.columns, candidate.rows) != dimensions[:2]:
                 continue
-            if candidate.seriesInstanceUID not in loaded:
-                loaded[candidate.seriesInstanceUID] = segmentationIO.loadVolume(scene, candidate.files, name=f"DICOM {candidate.description}")
-            if _sameScan(point.volumeNode, loaded[candidate.seriesInstanceUID]):
-                match = loaded[candidate.seriesInstanceUID]
+            if number not in loaded:
+                loaded[number] = segmentationIO.loadVolume(scene, candidate.files, name=f"DICOM {candidate.seriesDescription}")
+            if _sameScan(point.volumeNode, loaded[number]):
+                match = loaded[number]
                 break
         if match is None:
             raise ValueError(f"The {point.label} scan '{point.volumeNode.GetName()}' matches no DICOM series in '{folder}' (same voxels "

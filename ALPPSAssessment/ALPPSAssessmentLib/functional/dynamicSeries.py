@@ -21,7 +21,7 @@ frame: its mask is the segment resampled by Slicer onto the frame grid and, for 
 projected along the time axis (a pixel belongs to the region if any of its slices does).
 
 Each curve is the sum of the counts in its region divided by the frame duration (counts/s) at the
-frame mid-time, by ``mebrofeninUptake.timeActivityCurvesFromFrames``; the uptake rate then comes
+frame mid-time, by ``mebrofeninCurves.timeActivityCurvesFromFrames``; the uptake rate then comes
 from ``mebrofeninUptake.mebrofeninUptakeRate``. Refused with a ValueError that says what to do: a
 series without timing, frame durations that do not match the frame count, frames of different
 sizes or geometries, an empty region, a region that lies (partly) outside the frames.
@@ -43,7 +43,7 @@ from ALPPSVolumetryLib.imageGrid import (
 from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
 from ALPPSVolumetryLib.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
-from . import mebrofeninUptake
+from . import mebrofeninCurves
 
 SEQUENCE = "sequence"
 VOLUME = "volume"
@@ -403,9 +403,9 @@ def seriesRegions(series, segmentationNode, liverSegment="", bloodPoolSegment=""
 
 
 def timeActivityCurvesFromSeries(series, segmentationNode, liverSegment="", bloodPoolSegment="", fieldOfViewSegment="", decayCorrected=False):
-    """``mebrofeninUptake.TimeActivityCurves`` of a ``DynamicSeries`` and its regions."""
+    """``mebrofeninCurves.TimeActivityCurves`` of a ``DynamicSeries`` and its regions."""
     regions = seriesRegions(series, segmentationNode, liverSegment, bloodPoolSegment, fieldOfViewSegment)
-    curves = mebrofeninUptake.timeActivityCurvesFromFrames(
+    curves = mebrofeninCurves.timeActivityCurvesFromFrames(
         series.frames, series.frameStartSeconds, series.frameDurationSeconds, regions.liver, regions.bloodPool, regions.fieldOfView, decayCorrected
     )
     segmentation = segmentationNode.GetSegmentation()

@@ -50,7 +50,7 @@ from ALPPSVolumetryLib.imageGrid import (
     sitkTransformFromRasMatrix,
 )
 
-from .mebrofeninUptake import (
+from .mebrofeninCurves import (
     SECONDS_PER_MINUTE,
     TC99M_DECAY_CONSTANT_PER_SECOND,
     TimeActivityCurves,

@@ -9,7 +9,7 @@ from ALPPSVolumetryLib.liverComposition import LiverComposition
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
 
-from . import mebrofeninUptake
+from . import mebrofeninRemnantFunction, mebrofeninUptake, remnantCountShare
 
 REMNANT_LABEL = 2
 OTHER_LIVER_LABEL = 1
@@ -20,7 +20,7 @@ def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=Non
 
     The segmentation and the SPECT are paired in world space: the SPECT's parent transform (from
     registration, or adjusted by hand) says where it lies on the CT; VOIs are mapped onto the
-    SPECT grid by nearest neighbour (mebrofeninUptake.voiOnSpectGrid)."""
+    SPECT grid by nearest neighbour (remnantCountShare.voiOnSpectGrid)."""
     if spectVolumeNode is None or spectVolumeNode.GetImageData() is None:
         raise ValueError("No SPECT volume: load the mebrofenin SPECT first")
     composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode, roleOverrides))
@@ -31,17 +31,17 @@ def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=Non
     labelsIjkToWorld = toWorldMatrix(segmentationNode) @ ijkToRAS
     worldToSpect = np.linalg.inv(toWorldMatrix(spectVolumeNode))
     counts = volumeNodeArray(spectVolumeNode)
-    voi = mebrofeninUptake.voiOnSpectGrid(
+    voi = remnantCountShare.voiOnSpectGrid(
         labels, labelsIjkToWorld, counts.shape, nodeIjkToRas(spectVolumeNode), worldToSpect, outwardMarginMm
     )
-    return mebrofeninUptake.remnantShareFromSpect(counts, voi == REMNANT_LABEL, voi > 0)
+    return remnantCountShare.remnantShareFromSpect(counts, voi == REMNANT_LABEL, voi > 0)
 
 
 def remnantFunction(curves, remnantShare, bsaM2=None, normalisation=mebrofeninUptake.DEFAULT_MUR_NORMALISATION):
     """MUR from the dynamic study (with the normalisation named), and FLR-F (and per BSA, with the
     de Graaf and Tomassini flags)."""
     uptake = mebrofeninUptake.mebrofeninUptakeRate(curves, normalisation=normalisation)
-    return uptake, mebrofeninUptake.remnantFunctionAssessment(uptake, remnantShare, bsaM2)
+    return uptake, mebrofeninRemnantFunction.remnantFunctionAssessment(uptake, remnantShare, bsaM2)
 
 
 TIME_ACTIVITY_COLUMNS = (
