@@ -337,25 +337,47 @@ def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None)
     )
 
 
+# Volumes are shown to 0.1 mL, far below what a voxel's size resolves; tumour left in a remnant
+# to 0.01 mL so that a little is not shown as none.
 VOLUME_DEFINITIONS = {
     definition.key: definition
     for definition in (
-        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD),
-        QuantityDefinition("tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment"),
-        QuantityDefinition("tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)"),
-        QuantityDefinition("shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1),
-        QuantityDefinition("totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD),
-        QuantityDefinition("totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver"),
-        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments"),
-        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR"),
-        QuantityDefinition("tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
+        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD, decimals=1, shortLabel="Volume"),
         QuantityDefinition(
-            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA"
+            "tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment", decimals=1,
+            shortLabel="Tumour inside",
+        ),
+        QuantityDefinition(
+            "tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)", decimals=1,
+            shortLabel="Tumour-free volume",
+        ),
+        QuantityDefinition(
+            "shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1,
+            shortLabel="Share of liver",
+        ),
+        QuantityDefinition(
+            "totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD, decimals=1,
+            shortLabel="TLV",
+        ),
+        QuantityDefinition(
+            "totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver", decimals=1,
+            shortLabel="Total tumour",
+        ),
+        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments", decimals=1, shortLabel="FLR"),
+        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR", decimals=1, shortLabel="Resected"),
+        QuantityDefinition(
+            "tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments: a warning when above 0",
+            decimals=2, shortLabel="Tumour in FLR",
+        ),
+        QuantityDefinition(
+            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA",
+            decimals=1, shortLabel="Tumour-free FLR",
         ),
         QuantityDefinition(
             "remnantIntervalMl", "Resolution interval of the FLR", "mL",
             "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
             "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
+            decimals=1, shortLabel="FLR interval",
         ),
     )
 }
@@ -379,7 +401,11 @@ SCHEMA_VERSION = 2
 
 
 def volumetryToDict(result):
-    """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON)."""
+    """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON): the
+    numbers of segments and plans are those of resultFields."""
+    # resultFields labels its fields with this module's VOLUME_DEFINITIONS, so it is imported here.
+    from . import resultFields
+
     settings = result.settings
     body = result.body
     return {
@@ -388,13 +414,7 @@ def volumetryToDict(result):
         "volumeMethod": VOLUME_METHOD,
         "volumeUnit": "mL",
         "segments": {
-            segment.segment: {
-                "volumeMl": segment.volumeMl,
-                "tumourMl": segment.tumourMl,
-                "tumourFreeMl": segment.tumourFreeMl,
-                "shareOfLiverPercent": segment.shareOfLiverPercent,
-                "segmentNames": segment.segmentNames,
-            }
+            segment.segment: dict(resultFields.jsonNumbers(segment, resultFields.SEGMENT_FIELDS), segmentNames=segment.segmentNames)
             for segment in result.segments
         },
         "liver": {
@@ -415,27 +435,18 @@ def volumetryToDict(result):
         "liverCondition": settings.liverCondition,
         "thresholds": recordDict(settings.adequacyThresholds()),
         "plans": {
-            plan.key: {
-                "label": plan.label,
-                "remnantSegments": list(plan.remnantSegments),
-                "resectedSegments": list(plan.resectedSegments),
-                "remnantMl": plan.remnantMl,
-                "resectedMl": plan.resectedMl,
-                "tumourInRemnantMl": plan.tumourInRemnantMl,
-                "percentFLR": plan.percentFLR,
-                "functionalPercentFLR": plan.functionalPercentFLR,
-                "sFLR": plan.sFLR,
-                "flrBwr": plan.flrBwr,
-                "flrPerBsa": plan.flrPerBsa,
-                "tumourFreeRemnantMl": plan.tumourFreeRemnantMl,
-                "ratioBasis": plan.ratioBasis,
-                "remnantIntervalMl": intervalToList(plan.remnantIntervalMl),
-                "sFLRInterval": intervalToList(plan.sFLRInterval),
-                "flrBwrInterval": intervalToList(plan.flrBwrInterval),
-                "flags": [flag.asDict() for flag in plan.flags],
-                "tumourFlag": None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
-                "warnings": plan.warnings,
-            }
+            plan.key: dict(
+                {
+                    "label": plan.label,
+                    "remnantSegments": list(plan.remnantSegments),
+                    "resectedSegments": list(plan.resectedSegments),
+                    "ratioBasis": plan.ratioBasis,
+                },
+                **resultFields.jsonNumbers(plan, resultFields.PLAN_FIELDS),
+                flags=[flag.asDict() for flag in plan.flags],
+                tumourFlag=None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
+                warnings=plan.warnings,
+            )
             for plan in result.plans
         },
         "warnings": result.warnings,
@@ -443,7 +454,8 @@ def volumetryToDict(result):
             {"segmentId": segmentId, "name": name, "recognizedRole": recognized, "role": role}
             for segmentId, name, recognized, role in result.segmentRoles
         ],
-        "definitions": {
-            key: definition.summary() for key, definition in VOLUME_DEFINITIONS.items()
-        },
+        "definitions": dict(
+            {key: definition.summary() for key, definition in VOLUME_DEFINITIONS.items()},
+            **resultFields.definitionsOf(resultFields.PLAN_FIELDS),
+        ),
     }

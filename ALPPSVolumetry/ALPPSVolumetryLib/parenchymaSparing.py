@@ -1307,6 +1307,10 @@ def findingsToDict(findings):
 
 
 def marginPlanToDict(result):
+    """A margin-based plan's JSON form: its remnant's numbers are the plan fields of every plan
+    (resultFields.PLAN_FIELDS)."""
+    from .resultFields import PLAN_FIELDS, jsonNumbers
+
     plan = result.plan
     return {
         "key": plan.key,
@@ -1314,14 +1318,7 @@ def marginPlanToDict(result):
         "marginMm": result.marginMm,
         "liverDefinition": result.liverDefinition,
         "totalLiverMl": result.totalLiverMl,
-        "resectedMl": plan.resectedMl,
-        "remnantMl": plan.remnantMl,
-        "tumourInRemnantMl": plan.tumourInRemnantMl,
-        "percentFLR": plan.percentFLR,
-        "functionalPercentFLR": plan.functionalPercentFLR,
-        "sFLR": plan.sFLR,
-        "flrBwr": plan.flrBwr,
-        "flrPerBsa": plan.flrPerBsa,
+        **jsonNumbers(plan, PLAN_FIELDS),
         "flags": [flag.asDict() for flag in plan.flags],
         "resectionAreas": [
             {"number": area.number, "name": area.name, "voxelCount": area.voxelCount, "volumeMl": area.volumeMl, "tumours": list(area.tumours)}
