@@ -42,7 +42,10 @@ class ResultField:
         return self.heading or self.definition.shortLabel or self.definition.label
 
     def titleWithUnit(self):
-        return f"{self.title} ({self.unit})" if self.unit else self.title
+        # 'Days after stage 1', not 'Days after stage 1 (days)'.
+        if not self.unit or self.unit.lower() in self.title.lower():
+            return self.title
+        return f"{self.title} ({self.unit})"
 
     def description(self):
         """What the number means, for a column's description."""

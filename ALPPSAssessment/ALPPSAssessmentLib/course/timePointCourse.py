@@ -150,9 +150,11 @@ TIME_POINT_FIELDS = (
 _GROWTH = hypertrophy.GROWTH_DEFINITIONS
 GROWTH_FIELDS = (
     _field(COURSE_DEFINITIONS["rateDays"], "rateDays"),
+    _field(VOLUME_DEFINITIONS["tumourFreeRemnantMl"], "remnant", "beforeMl", heading="FLR before"),
+    _field(VOLUME_DEFINITIONS["tumourFreeRemnantMl"], "remnant", "afterMl", heading="FLR after"),
     _field(_GROWTH["relativeGrowth"], "remnant", "relativeGrowthPercent", heading="FLR growth"),
     _field(_GROWTH["relativeGrowthPerDay"], "remnant", "relativeGrowthPercentPerDay", heading="FLR growth per day"),
-    _field(_GROWTH["absoluteGrowthPerDay"], "remnant", "absoluteGrowthMlPerDay", heading="FLR growth mL per day"),
+    _field(_GROWTH["absoluteGrowthPerDay"], "remnant", "absoluteGrowthMlPerDay", heading="Absolute FLR growth per day"),
     _field(_GROWTH["degreeOfHypertrophy"], "degreeOfHypertrophyPp", heading="DH"),
     _field(_GROWTH["kineticGrowthRate"], "kineticGrowthRatePercentPerWeek", heading="KGR"),
     _field(_GROWTH["relativeGrowth"], "totalLiver", "relativeGrowthPercent", heading="Total liver growth"),
