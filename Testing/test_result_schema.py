@@ -187,3 +187,64 @@ def test_sFLRIsShownWithTheDigitsTheCutoffCompares():
     sflrCutoff, bwrCutoff = adequacy.defaultThresholds("normal").cutoffs()
     assert (sflr.decimals, bwr.decimals) == (sflrCutoff.decimals, bwrCutoff.decimals)
 
+
+
+def _course():
+    """Two scans of one plan, before and after stage 1, and the growth between them."""
+    import datetime
+
+    from ALPPSAssessmentLib.course import hypertrophy, timePointCourse
+
+    settings = futureLiverRemnant.VolumetrySettings(heightCm=172.0, weightKg=81.5)
+    body = bodySize.standardLiverVolume(settings.heightCm, settings.weightKg)
+    stage1 = datetime.date(2026, 3, 5)
+    points = []
+    for role, day, remnant, total in (("pre-stage 1", -3, 300.125, 1550.5), ("interstage", 7, 452.875, 1702.25)):
+        plan = futureLiverRemnant.remnantMetrics(PLAN_KEY, "Right trisectionectomy", ("I", "II", "III"), ("IV",), remnant, 1.005,
+                                                 (total, 20.5, True), body, settings, 25.125)
+        points.append(timePointCourse.MeasuredTimePoint(role, stage1 + datetime.timedelta(days=day), day, f"{role} segmentation",
+                                                        total, plan))
+    since = [hypertrophy.growthInterval(points[0], points[1], stage1, hypertrophy.SINCE_STAGE_1)]
+    return timePointCourse.HypertrophyResult(PLAN_KEY, "Right trisectionectomy", settings, stage1, points, [], since, [])
+
+
+def test_everyOutputOfTheCourseShowsTheSameFields(slicerContext, tmp_path):
+    from ALPPSAssessmentLib.course import timePointCourse
+    from alpps.printing import formatHypertrophy
+
+    result = _course()
+    growth = timePointCourse.hypertrophyToDict(result)
+    point, interval = growth["timePoints"][1], growth["sinceStage1"][0]
+    expectedPoint = _expected(timePointCourse.TIME_POINT_FIELDS, point)
+    expectedGrowth = _expected(timePointCourse.GROWTH_FIELDS, result.sinceStage1[0])
+    assert "-" not in expectedPoint.values()
+    assert _expected(timePointCourse.GROWTH_FIELDS, interval) == expectedGrowth
+
+    tableNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLTableNode")
+    timePointCourse.writeTimePointTable(tableNode, result)
+    assert _tableShown(tableNode, timePointCourse.TIME_POINT_FIELDS, 1) == expectedPoint
+    timePointCourse.writeGrowthTable(tableNode, result)
+    shownGrowth = _tableShown(tableNode, timePointCourse.GROWTH_FIELDS, 0)
+    # The table holds no row part for the deportalised liver's growth when it was not measured: NaN.
+    assert {title: text for title, text in shownGrowth.items() if text != "nan"} == {
+        title: text for title, text in expectedGrowth.items() if text != "-"}
+
+    lines = formatHypertrophy(result).splitlines()
+    header = next(index for index, line in enumerate(lines) if line.strip().startswith("time point "))
+    headings = re.split(r"\s{2,}", lines[header].strip())
+    printed = dict(zip(headings, re.split(r"\s{2,}", lines[header + 2].strip())))
+    assert printed["time point"] == "interstage" and {title: printed[title] for title in expectedPoint} == expectedPoint
+
+    paths = reportExport.writeCsvFiles(str(tmp_path), {"timePoints": [], "hypertrophy": growth, "readiness": []})
+    with open(paths["growth"], encoding="utf-8") as stream:
+        row = next(csv.DictReader(stream))
+    assert {title: row[title] and formatShown(float(row[title]), field.decimals) or "-"
+            for title, field in ((field.titleWithUnit(), field) for field in timePointCourse.GROWTH_FIELDS)} == expectedGrowth
+
+    rows = _htmlRows(_htmlOf({"hypertrophy": growth}, lambda page: reportHtml._growth(page, None)))
+    shown = {row[0]: row[2] for row in rows if len(row) == 3}
+    assert {title: shown[reportHtml.displayUnit(title)] for title in expectedPoint if title != "Days after stage 1"} == {
+        title: text for title, text in expectedPoint.items() if title != "Days after stage 1"}
+    growthHeader = next(row for row in rows if row and row[0] == "Growth")
+    growthRow = rows[rows.index(growthHeader) + 1]
+    assert dict(zip(growthHeader[2:], growthRow[2:])) == {reportHtml.displayUnit(title): text for title, text in expectedGrowth.items()}

@@ -17,6 +17,7 @@ from ALPPSVolumetryLib.futureLiverRemnant import VOLUME_DEFINITIONS
 from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
 
 from ..course.timePointCourse import GROWTH_FIELDS, TIME_POINT_FIELDS
+from ..functional.mebrofeninWorkflow import REMNANT_FUNCTION_FIELDS
 from . import decisionSummary, reportCharts
 
 STATE_CLASS = {"met": "met", "not met": "notmet", "borderline": "borderline", "unknown": "unknown"}
@@ -336,14 +337,8 @@ def _function(page, timeActivitySvgs):
                  + f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
         base = ("functionalStudies", index)
         function = study.get("remnantFunction") or {}
-        labels = {
-            "murPercentPerMin": ("Mebrofenin uptake rate (MUR)", "%/min", 2),
-            "flrSharePercent": ("Remnant share of uptake (FLR-C)", "%", 1),
-            "flrFunctionPercentPerMin": ("Remnant function (FLR-F)", "%/min", 2),
-            "flrFunctionPerBsa": ("Remnant function per BSA (FLR-F/BSA)", "%/min/m2", 2),
-        }
-        rows = [(label, page.number(base + ("remnantFunction", key), decimals, unit), "")
-                for key, (label, unit, decimals) in labels.items() if key in function]
+        rows = [(_e(field.title), page.field(base + ("remnantFunction",), field, withUnit=True), "")
+                for field in REMNANT_FUNCTION_FIELDS if field.key in function]
         mebrofenin = study["studies"].get("mebrofenin")
         if mebrofenin:
             for flag in mebrofenin.get("remnantFunction", {}).get("flags", []):
