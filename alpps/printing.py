@@ -112,26 +112,25 @@ def growthLine(interval):
     """One growth entry of the hypertrophy JSON as a line, every rate with its time base and the
     digits of its definition (timePointCourse.GROWTH_FIELDS); a rate that is not computed says why."""
     from ALPPSAssessmentLib.course.timePointCourse import GROWTH_FIELDS
-    from ALPPSVolumetryLib.resultFields import fieldByKey
 
-    remnant = interval["remnant"]
+    # The line is about the remnant: its fields by key (the total and deportalised liver's growth
+    # share those keys).
+    fields = {field.key: field for field in GROWTH_FIELDS if field.path[0] != "totalLiver" and field.path[0] != "deportalisedLiver"}
     missing = interval.get("notComputed") or {}
 
     def rate(key):
-        field = fieldByKey(GROWTH_FIELDS, key)
+        field = fields[key]
         value = field.valueOf(interval)
         return field.shownWithUnit(interval) if value is not None else f"{field.unit} not computed"
 
     def growth(key):
         # Signed: a shrinking remnant must read as such.
-        field = fieldByKey(GROWTH_FIELDS, key)
-        value = field.valueOf(interval)
-        return f"{'+' if value >= 0 else ''}{field.shownWithUnit(interval)}"
+        field = fields[key]
+        return f"{'+' if field.valueOf(interval) >= 0 else ''}{field.shownWithUnit(interval)}"
 
-    volume = fieldByKey(GROWTH_FIELDS, "absoluteGrowthMlPerDay").decimals
     text = (
         f"{interval['from']['role']} ({interval['from']['studyDate']}) -> {interval['to']['role']} ({interval['to']['studyDate']}): "
-        f"FLR {formatNumber(remnant['beforeMl'], volume)} -> {formatNumber(remnant['afterMl'], volume)} mL, "
+        f"FLR {fields['beforeMl'].shownText(fields['beforeMl'].valueOf(interval))} -> {fields['afterMl'].shownWithUnit(interval)}, "
         f"{growth('relativeGrowthPercent')}, {rate('relativeGrowthPercentPerDay')}, {rate('absoluteGrowthMlPerDay')}"
     )
     if interval["degreeOfHypertrophyPp"] is not None:
