@@ -26,8 +26,7 @@ def fieldTable(leading, fields, records):
 
 def formatVolumetry(result):
     """The readable tables `alpps volumetry` prints."""
-    from ALPPSVolumetryLib.futureLiverRemnant import VOLUME_DEFINITIONS
-    from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
+    from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
 
     lines = [f"Couinaud segments of '{result.segmentationName}' (volume: voxel count x voxel volume)"]
     lines += fieldTable([("segment", lambda segment: segment.segment)], SEGMENT_FIELDS, result.segments)

@@ -10,10 +10,9 @@ import math
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import adequacy, bodySize, clinicalCriteria, remnantRatios
+from . import adequacy, bodySize, clinicalCriteria, remnantRatios, resultFields
 from .couinaud import SEGMENT_IDS
 from .liverComposition import LiverComposition
-from .quantityDefinition import QuantityDefinition
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 from .segmentVolumes import VOLUME_METHOD
@@ -337,52 +336,6 @@ def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None)
     )
 
 
-# Volumes are shown to 0.1 mL, far below what a voxel's size resolves; tumour left in a remnant
-# to 0.01 mL so that a little is not shown as none.
-VOLUME_DEFINITIONS = {
-    definition.key: definition
-    for definition in (
-        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD, decimals=1, shortLabel="Volume"),
-        QuantityDefinition(
-            "tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment", decimals=1,
-            shortLabel="Tumour inside",
-        ),
-        QuantityDefinition(
-            "tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)", decimals=1,
-            shortLabel="Tumour-free volume",
-        ),
-        QuantityDefinition(
-            "shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1,
-            shortLabel="Share of liver",
-        ),
-        QuantityDefinition(
-            "totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD, decimals=1,
-            shortLabel="TLV",
-        ),
-        QuantityDefinition(
-            "totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver", decimals=1,
-            shortLabel="Total tumour",
-        ),
-        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments", decimals=1, shortLabel="FLR"),
-        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR", decimals=1, shortLabel="Resected"),
-        QuantityDefinition(
-            "tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments: a warning when above 0",
-            decimals=2, shortLabel="Tumour in FLR",
-        ),
-        QuantityDefinition(
-            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA",
-            decimals=1, shortLabel="Tumour-free FLR",
-        ),
-        QuantityDefinition(
-            "remnantIntervalMl", "Resolution interval of the FLR", "mL",
-            "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
-            "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
-            decimals=1, shortLabel="FLR interval",
-        ),
-    )
-}
-
-
 def recordDict(record):
     """Plain dictionary of a dataclass record, leaving out functions (formula implementations)."""
     if record is None:
@@ -403,9 +356,6 @@ SCHEMA_VERSION = 2
 def volumetryToDict(result):
     """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON): the
     numbers of segments and plans are those of resultFields."""
-    # resultFields labels its fields with this module's VOLUME_DEFINITIONS, so it is imported here.
-    from . import resultFields
-
     settings = result.settings
     body = result.body
     return {
@@ -455,7 +405,7 @@ def volumetryToDict(result):
             for segmentId, name, recognized, role in result.segmentRoles
         ],
         "definitions": dict(
-            {key: definition.summary() for key, definition in VOLUME_DEFINITIONS.items()},
+            {key: definition.summary() for key, definition in resultFields.VOLUME_DEFINITIONS.items()},
             **resultFields.definitionsOf(resultFields.PLAN_FIELDS),
         ),
     }

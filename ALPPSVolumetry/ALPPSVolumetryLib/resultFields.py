@@ -1,20 +1,66 @@
 """Which numbers a kind of result shows, each with the QuantityDefinition that says its label,
 unit and digits: the panel tables, the `alpps` print, the JSON documents, the report's CSV and
 HTML tables are all derived from these lists, so a field added here appears in every output
-with the same heading, unit and shown value.
+with the same heading, unit and shown value. The volumes' definitions are here
+(VOLUME_DEFINITIONS); the ratios' are remnantRatios.RATIO_DEFINITIONS.
 
-A field reads its number by a path of attribute names (or keys) and, for a resolution interval,
-an index; the same path reads the result record and its JSON form, whose keys are the record's
-attribute names.
+A field reads its number by a path of attribute names, which are also the keys of the record's
+JSON form, so one path reads both; a resolution interval is one field whose value is (low, high).
 """
 
 from dataclasses import dataclass
 
 from .clinicalCriteria import formatShown, withUnit
-from .futureLiverRemnant import VOLUME_DEFINITIONS
+from .quantityDefinition import QuantityDefinition
 from .remnantRatios import RATIO_DEFINITIONS
+from .segmentVolumes import VOLUME_METHOD
 
 NOT_COMPUTED = "-"
+
+# Volumes are shown to 0.1 mL, far below what a voxel's size resolves; tumour left in a remnant
+# to 0.01 mL so that a little is not shown as none.
+VOLUME_DEFINITIONS = {
+    definition.key: definition
+    for definition in (
+        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD, decimals=1, shortLabel="Volume"),
+        QuantityDefinition(
+            "tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment", decimals=1,
+            shortLabel="Tumour inside",
+        ),
+        QuantityDefinition(
+            "tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)", decimals=1,
+            shortLabel="Tumour-free volume",
+        ),
+        QuantityDefinition(
+            "shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1,
+            shortLabel="Share of liver",
+        ),
+        QuantityDefinition(
+            "totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD, decimals=1,
+            shortLabel="TLV",
+        ),
+        QuantityDefinition(
+            "totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver", decimals=1,
+            shortLabel="Total tumour",
+        ),
+        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments", decimals=1, shortLabel="FLR"),
+        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR", decimals=1, shortLabel="Resected"),
+        QuantityDefinition(
+            "tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments: a warning when above 0",
+            decimals=2, shortLabel="Tumour in FLR",
+        ),
+        QuantityDefinition(
+            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA",
+            decimals=1, shortLabel="Tumour-free FLR",
+        ),
+        QuantityDefinition(
+            "remnantIntervalMl", "Resolution interval of the FLR", "mL",
+            "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
+            "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
+            decimals=1, shortLabel="FLR interval",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -93,12 +139,12 @@ def definitionsOf(fields):
     return {field.definition.key: field.definition.summary() for field in fields}
 
 
-def _ratio(key, heading=""):
-    return ResultField(RATIO_DEFINITIONS[key], (key,), heading)
+def _ratio(key):
+    return ResultField(RATIO_DEFINITIONS[key], (key,))
 
 
-def _volume(key, heading=""):
-    return ResultField(VOLUME_DEFINITIONS[key], (key,), heading)
+def _volume(key):
+    return ResultField(VOLUME_DEFINITIONS[key], (key,))
 
 
 # A Couinaud segment (futureLiverRemnant.SegmentResult).

@@ -6,10 +6,9 @@ from typing import List, Optional
 
 import vtk
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
-from ALPPSVolumetryLib.futureLiverRemnant import VOLUME_DEFINITIONS
 from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
 from ALPPSVolumetryLib.remnantRatios import RATIO_DEFINITIONS
-from ALPPSVolumetryLib.resultFields import ResultField, fieldByKey
+from ALPPSVolumetryLib.resultFields import VOLUME_DEFINITIONS, ResultField, fieldByKey
 from ALPPSVolumetryLib.resultsTable import fieldCells, fieldColumns, writeTableRows
 
 from . import hypertrophy, stageTwoReadiness, timeline

@@ -13,8 +13,7 @@ import math
 import re
 
 from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.futureLiverRemnant import VOLUME_DEFINITIONS
-from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
+from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
 
 from ..course.timePointCourse import GROWTH_FIELDS, TIME_POINT_FIELDS
 from ..functional.mebrofeninWorkflow import REMNANT_FUNCTION_FIELDS
