@@ -119,7 +119,7 @@ def test_assessmentPanelFollowsTheSyntheticPatient(tmp_path, binding):
         _select(ui.planComboBox, "right_trisectionectomy")
         ui.updateAssessmentButton.click()
         assert session.takeErrors() == []
-        flr = _column(parameterNode.timePointTable, "FLR")
+        flr = _column(parameterNode.timePointTable, "Tumour-free FLR")
         truth = [sum(p.trueVolumesMl[s] for s in ("I", "II", "III")) for p in patient.timePoints]
         assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(flr, truth))
         assert ui.timePointTableView.mrmlTableNode() is parameterNode.timePointTable

@@ -146,7 +146,7 @@ def test_csvExportsHoldTheJsonNumbers(demoReport):
         assert float(row["value"]) == pytest.approx(_resolve(report, row["json pointer"]), rel=1e-12)
     with open(os.path.join(reportDirectory, reportExport.SEGMENTS_CSV), encoding="utf-8") as stream:
         segments = list(csv.DictReader(stream))
-    first = {row["Couinaud segment"]: float(row["volume (mL)"]) for row in segments if row["time point"] == "pre-stage 1"}
+    first = {row["Couinaud segment"]: float(row["Volume (mL)"]) for row in segments if row["time point"] == "pre-stage 1"}
     assert first == {key: value["volumeMl"] for key, value in report["timePoints"][0]["volumetry"]["segments"].items()}
 
 

@@ -52,7 +52,7 @@ def test_runVolumetryCreatesBothTables(slicerContext):
     assert couinaudTable.GetNumberOfRows() == 8 and planTable.GetNumberOfRows() == 2
     flr = planTable.GetTable().GetColumnByName("FLR").GetValue(1)
     assert flr == pytest.approx(sum(timePoint.trueVolumesMl[s] for s in ("I", "II", "III")), rel=1e-12)
-    assert np.isnan(planTable.GetTable().GetColumnByName("%FLR functional").GetValue(0)), "no tumours: empty, not 0"
+    assert np.isnan(planTable.GetTable().GetColumnByName("functional %FLR").GetValue(0)), "no tumours: empty, not 0"
     with pytest.raises(ValueError, match="No segmentation selected"):
         volumetryWorkflow.runVolumetryIntoTables(None, plans, settings)
 

@@ -29,6 +29,8 @@ from ALPPSVolumetryLib import (
 )
 from ALPPSVolumetryLib.sparing import marginVolumetry, sparingDisplay, sparingResults, tumourVesselAnalysis
 
+from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, fieldByKey
+
 from . import __version__
 from .printing import growthLine
 from .headless import SlicerContext
@@ -243,6 +245,10 @@ def _writeCsv(path, document):
                 )
 
 
+# The plan numbers the demo's summary names; the full set is in its JSON and report.
+_DEMO_PLAN_FIELDS = tuple(fieldByKey(PLAN_FIELDS, key) for key in ("remnantMl", "percentFLR", "sFLR", "flrBwr"))
+
+
 def formatDemoSummary(document):
     """The readable table `alpps demo` prints: measured against true volume per time point, and
     the remnant of the demo plans."""
@@ -255,10 +261,8 @@ def formatDemoSummary(document):
         for key, plan in point["volumetry"]["plans"].items():
             flags = ", ".join(f"{flag['label']} {flag['stateText']}" + (f" [{flag['status']}]" if flag["status"] != "checked" else "")
                               for flag in plan["flags"])
-            lines.append(
-                f"  plan {key}: FLR {plan['remnantMl']:.2f} mL, %FLR {plan['percentFLR']:.1f} %, "
-                f"sFLR {plan['sFLR']:.2f} %, FLR-BWR {plan['flrBwr']:.3f} % ({flags})"
-            )
+            shown = ", ".join(f"{field.title} {field.shownWithUnit(plan)}" for field in _DEMO_PLAN_FIELDS)
+            lines.append(f"  plan {key}: {shown} ({flags})")
             if plan["tumourFlag"] and plan["tumourFlag"]["state"] == "not met":
                 lines.append(f"    WARNING: {plan['tumourFlag']['reason']}")
     growth = document["hypertrophy"]
@@ -271,7 +275,8 @@ def formatDemoSummary(document):
         contacts = [d["vessel"] for d in tumour["vessels"] if d["contact"]]
         lines.append(f"  {tumour['name']}: {tumour['volumeMl']:.1f} mL, {tumour['largestDiameterMm']:.1f} mm" + (f", contact with {', '.join(contacts)}" if contacts else ""))
     for plan in sparing["parenchymaSparing"]:
-        lines.append(f"  {plan['label']}: FLR {plan['remnantMl']:.1f} mL, {len(plan['resectionAreas'])} resection area(s)")
+        lines.append(f"  {plan['label']}: FLR {fieldByKey(PLAN_FIELDS, 'remnantMl').shownWithUnit(plan)}, "
+                     f"{len(plan['resectionAreas'])} resection area(s)")
     function = document["function"]
     mebrofenin = function["mebrofenin"]
     lines.append(f"Functional imaging at the {function['scan']['role']} scan")

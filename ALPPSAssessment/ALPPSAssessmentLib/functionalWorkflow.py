@@ -20,6 +20,7 @@ from typing import Optional
 
 import vtk
 from ALPPSVolumetryLib import clinicalCriteria
+from ALPPSVolumetryLib.resultFields import fieldByKey
 from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
 
 from .functional import (
@@ -145,17 +146,21 @@ def _flagText(flag):
 def mebrofeninRows(uptake, share, assessment):
     """Table rows (see ``FUNCTION_TABLE_COLUMNS``) of a mebrofenin result."""
     definitions = mebrofeninRemnantFunction.DEFINITIONS
+
+    def title(key):
+        return fieldByKey(mebrofeninWorkflow.REMNANT_FUNCTION_FIELDS, key).title
+
     rows = [
-        ("Mebrofenin uptake rate (MUR)", "whole liver", uptake.murPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
+        (title("murPercentPerMin"), "whole liver", uptake.murPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
          f"Ekman fit over {uptake.windowSeconds[0]:g}-{uptake.windowSeconds[1]:g} s, {uptake.framesUsed} frames, r2 {uptake.rSquared:.4f}"
          + ("; " + "; ".join(uptake.warnings) if uptake.warnings else ""), definitions[mebrofeninUptake.MUR].reference),
         ("MUR per BSA", "whole liver", numberOrNaN(assessment.murPerBsa), mebrofeninRemnantFunction.PERCENT_PER_MIN_M2, "",
          "" if assessment.bsaM2 is not None else "no BSA: enter height and weight", definitions[mebrofeninRemnantFunction.MUR_BSA].definition),
-        ("Remnant share of liver counts (FLR-C)", "remnant", share.percent, mebrofeninUptake.PERCENT, "",
+        (title("flrSharePercent"), "remnant", share.percent, mebrofeninUptake.PERCENT, "",
          f"SPECT counts {share.flrCounts:.0f} of {share.liverCounts:.0f}", definitions[remnantCountShare.FLR_C].definition),
-        ("Remnant function (FLR-F)", "remnant", assessment.flrFunctionPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
+        (title("flrFunctionPercentPerMin"), "remnant", assessment.flrFunctionPercentPerMin, mebrofeninUptake.PERCENT_PER_MIN, "",
          "FLR-C x MUR", definitions[mebrofeninRemnantFunction.FLR_F].definition),
-        ("Remnant function per BSA (FLR-F/BSA)", "remnant", numberOrNaN(assessment.flrFunctionPerBsa), mebrofeninRemnantFunction.PERCENT_PER_MIN_M2,
+        (title("flrFunctionPerBsa"), "remnant", numberOrNaN(assessment.flrFunctionPerBsa), mebrofeninRemnantFunction.PERCENT_PER_MIN_M2,
          "", "" if assessment.bsaM2 is None else f"BSA {assessment.bsaM2:.4f} m2", definitions[mebrofeninRemnantFunction.FLR_F_BSA].definition),
     ]
     for flag in assessment.flags:

@@ -10,10 +10,9 @@ import math
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import adequacy, bodySize, clinicalCriteria, remnantRatios
+from . import adequacy, bodySize, clinicalCriteria, remnantRatios, resultFields
 from .couinaud import SEGMENT_IDS
 from .liverComposition import LiverComposition
-from .quantityDefinition import QuantityDefinition
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 from .segmentVolumes import VOLUME_METHOD
@@ -337,30 +336,6 @@ def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None)
     )
 
 
-VOLUME_DEFINITIONS = {
-    definition.key: definition
-    for definition in (
-        QuantityDefinition("volumeMl", "Volume", "mL", VOLUME_METHOD),
-        QuantityDefinition("tumourMl", "Tumour volume inside", "mL", "voxels of the segment inside any tumour segment"),
-        QuantityDefinition("tumourFreeMl", "Tumour-free volume", "mL", "segment volume minus its tumour voxels (functional volume)"),
-        QuantityDefinition("shareOfLiverPercent", "Share of liver", "%", "segment volume / total liver volume x 100", decimals=1),
-        QuantityDefinition("totalLiverMl", "Total liver volume (TLV)", "mL", "union of Couinaud segments I-VIII; " + VOLUME_METHOD),
-        QuantityDefinition("totalTumourMl", "Total tumour volume", "mL", "union of tumour segments inside the liver"),
-        QuantityDefinition("remnantMl", "Future liver remnant (FLR)", "mL", "union of the remnant segments"),
-        QuantityDefinition("resectedMl", "Resected volume", "mL", "total liver volume minus FLR"),
-        QuantityDefinition("tumourInRemnantMl", "Tumour inside the remnant", "mL", "tumour voxels within the remnant segments"),
-        QuantityDefinition(
-            "tumourFreeRemnantMl", "Tumour-free FLR", "mL", "FLR minus the tumour inside it; the FLR that enters sFLR, FLR-BWR and FLR/BSA"
-        ),
-        QuantityDefinition(
-            "remnantIntervalMl", "Resolution interval of the FLR", "mL",
-            "tumour-free FLR +- (boundary face area x half the voxel size across it), summed per axis: a worst-case "
-            "bound from the voxel size; a flag is borderline when its interval contains the cut-off",
-        ),
-    )
-}
-
-
 def recordDict(record):
     """Plain dictionary of a dataclass record, leaving out functions (formula implementations)."""
     if record is None:
@@ -379,7 +354,8 @@ SCHEMA_VERSION = 2
 
 
 def volumetryToDict(result):
-    """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON)."""
+    """The documented JSON form of a VolumetryResult (README, 'alpps volumetry' JSON): the
+    numbers of segments and plans are those of resultFields."""
     settings = result.settings
     body = result.body
     return {
@@ -388,13 +364,7 @@ def volumetryToDict(result):
         "volumeMethod": VOLUME_METHOD,
         "volumeUnit": "mL",
         "segments": {
-            segment.segment: {
-                "volumeMl": segment.volumeMl,
-                "tumourMl": segment.tumourMl,
-                "tumourFreeMl": segment.tumourFreeMl,
-                "shareOfLiverPercent": segment.shareOfLiverPercent,
-                "segmentNames": segment.segmentNames,
-            }
+            segment.segment: dict(resultFields.jsonNumbers(segment, resultFields.SEGMENT_FIELDS), segmentNames=segment.segmentNames)
             for segment in result.segments
         },
         "liver": {
@@ -415,27 +385,18 @@ def volumetryToDict(result):
         "liverCondition": settings.liverCondition,
         "thresholds": recordDict(settings.adequacyThresholds()),
         "plans": {
-            plan.key: {
-                "label": plan.label,
-                "remnantSegments": list(plan.remnantSegments),
-                "resectedSegments": list(plan.resectedSegments),
-                "remnantMl": plan.remnantMl,
-                "resectedMl": plan.resectedMl,
-                "tumourInRemnantMl": plan.tumourInRemnantMl,
-                "percentFLR": plan.percentFLR,
-                "functionalPercentFLR": plan.functionalPercentFLR,
-                "sFLR": plan.sFLR,
-                "flrBwr": plan.flrBwr,
-                "flrPerBsa": plan.flrPerBsa,
-                "tumourFreeRemnantMl": plan.tumourFreeRemnantMl,
-                "ratioBasis": plan.ratioBasis,
-                "remnantIntervalMl": intervalToList(plan.remnantIntervalMl),
-                "sFLRInterval": intervalToList(plan.sFLRInterval),
-                "flrBwrInterval": intervalToList(plan.flrBwrInterval),
-                "flags": [flag.asDict() for flag in plan.flags],
-                "tumourFlag": None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
-                "warnings": plan.warnings,
-            }
+            plan.key: dict(
+                {
+                    "label": plan.label,
+                    "remnantSegments": list(plan.remnantSegments),
+                    "resectedSegments": list(plan.resectedSegments),
+                    "ratioBasis": plan.ratioBasis,
+                },
+                **resultFields.jsonNumbers(plan, resultFields.PLAN_FIELDS),
+                flags=[flag.asDict() for flag in plan.flags],
+                tumourFlag=None if plan.tumourFlag is None else plan.tumourFlag.asDict(),
+                warnings=plan.warnings,
+            )
             for plan in result.plans
         },
         "warnings": result.warnings,
@@ -443,7 +404,8 @@ def volumetryToDict(result):
             {"segmentId": segmentId, "name": name, "recognizedRole": recognized, "role": role}
             for segmentId, name, recognized, role in result.segmentRoles
         ],
-        "definitions": {
-            key: definition.summary() for key, definition in VOLUME_DEFINITIONS.items()
-        },
+        "definitions": dict(
+            {key: definition.summary() for key, definition in resultFields.VOLUME_DEFINITIONS.items()},
+            **resultFields.definitionsOf(resultFields.PLAN_FIELDS),
+        ),
     }

@@ -46,7 +46,7 @@ RATIO_DEFINITIONS = {
             "%",
             "FLR / measured total liver volume (TLV) x 100; tumour counted as liver",
             CLINICAL_REFERENCE_2,
-            decimals=2,
+            decimals=1,
             shortLabel="%FLR",
         ),
         QuantityDefinition(
@@ -56,7 +56,7 @@ RATIO_DEFINITIONS = {
             "(FLR - tumour inside the FLR) / (TLV - all tumour) x 100; measured, tumour excluded; preferred "
             "when tumours are segmented",
             CLINICAL_REFERENCE_2,
-            decimals=2,
+            decimals=1,
             shortLabel="functional %FLR",
         ),
         QuantityDefinition(

@@ -4,6 +4,7 @@ column properties, so that they survive save and reload and export cleanly to CS
 import vtk
 
 from .couinaud import segmentIdFromName
+from .resultFields import PLAN_FIELDS, SEGMENT_FIELDS
 from .segmentVolumes import VOLUME_METHOD, segmentVolumes
 
 SEGMENT_VOLUME_COLUMNS = (
@@ -74,39 +75,52 @@ def measureSegmentVolumesIntoTable(segmentationNode, tableNode=None):
     return volumes, tableNode
 
 
+def fieldColumns(fields):
+    """Table columns of result fields (resultFields): a number column per field, two (low, high)
+    for a resolution interval, headed and described by the field's definition."""
+    columns = []
+    for field in fields:
+        if field.isInterval:
+            columns += [(f"{field.title} {end}", vtk.vtkDoubleArray, field.unit, f"{end.capitalize()} end. {field.description()}")
+                        for end in ("low", "high")]
+        else:
+            columns.append((field.title, vtk.vtkDoubleArray, field.unit, field.description()))
+    return tuple(columns)
+
+
+def fieldCells(record, fields):
+    """The row cells of ``record`` for fieldColumns(fields): NaN where a number was not computed."""
+    cells = []
+    for field in fields:
+        value = field.valueOf(record)
+        if field.isInterval:
+            cells += [numberOrNaN(bound) for bound in (value or (None, None))]
+        else:
+            cells.append(numberOrNaN(value))
+    return tuple(cells)
+
+
 COUINAUD_COLUMNS = (
-    ("Couinaud segment", vtk.vtkStringArray, "", "Couinaud segment (IVa superior, IVb inferior when IV is split)"),
-    ("Volume", vtk.vtkDoubleArray, "mL", "Segment volume: " + VOLUME_METHOD),
-    ("Tumour inside", vtk.vtkDoubleArray, "mL", "Voxels of the segment inside any tumour segment"),
-    ("Tumour-free volume", vtk.vtkDoubleArray, "mL", "Segment volume minus its tumour voxels (functional volume)"),
-    ("Share of liver", vtk.vtkDoubleArray, "%", "Segment volume / total liver volume (union of I-VIII) x 100"),
-    ("Segments", vtk.vtkStringArray, "", "Segments of the segmentation that make up this Couinaud segment"),
+    (("Couinaud segment", vtk.vtkStringArray, "", "Couinaud segment (IVa superior, IVb inferior when IV is split)"),)
+    + fieldColumns(SEGMENT_FIELDS)
+    + (("Segments", vtk.vtkStringArray, "", "Segments of the segmentation that make up this Couinaud segment"),)
 )
 
 PLAN_COLUMNS = (
-    ("Plan", vtk.vtkStringArray, "", "Resection plan (Brisbane 2000 terminology) or custom segment set"),
-    ("Remnant segments", vtk.vtkStringArray, "", "Couinaud segments left in the patient"),
-    ("FLR", vtk.vtkDoubleArray, "mL", "Future liver remnant: union of the remnant segments"),
-    ("Resected", vtk.vtkDoubleArray, "mL", "Total liver volume minus FLR"),
-    ("Tumour in FLR", vtk.vtkDoubleArray, "mL", "Tumour voxels inside the remnant: a warning when above 0"),
-    ("Tumour-free FLR", vtk.vtkDoubleArray, "mL", "FLR minus the tumour inside it: the FLR of sFLR, FLR-BWR and FLR/BSA"),
-    ("FLR interval low", vtk.vtkDoubleArray, "mL", "Resolution interval of the tumour-free FLR: half a voxel across its boundary"),
-    ("FLR interval high", vtk.vtkDoubleArray, "mL", "Resolution interval of the tumour-free FLR: half a voxel across its boundary"),
-    ("%FLR measured", vtk.vtkDoubleArray, "%", "FLR / TLV x 100 (TLV = union of segments I-VIII)"),
-    ("%FLR functional", vtk.vtkDoubleArray, "%", "(FLR - tumour in FLR) / (TLV - all tumour) x 100; empty without tumours"),
-    ("sFLR", vtk.vtkDoubleArray, "%", "Tumour-free FLR / standard liver volume x 100 (formulas in the table attributes)"),
-    ("FLR-BWR", vtk.vtkDoubleArray, "%", "Tumour-free FLR (mL) / (body weight kg x 1000) x 100"),
-    ("FLR/BSA", vtk.vtkDoubleArray, "mL/m2", "Tumour-free FLR / body surface area"),
-    ("Adequacy", vtk.vtkStringArray, "", "met = above the published risk group; borderline = cut-off within the resolution interval; "
-     "unchecked where the formula or cut-off is"),
+    (
+        ("Plan", vtk.vtkStringArray, "", "Resection plan (Brisbane 2000 terminology) or custom segment set"),
+        ("Remnant segments", vtk.vtkStringArray, "", "Couinaud segments left in the patient"),
+    )
+    + fieldColumns(PLAN_FIELDS)
+    + (
+        ("Adequacy", vtk.vtkStringArray, "", "met = above the published risk group; borderline = cut-off within the resolution interval; "
+         "unchecked where the formula or cut-off is"),
+    )
 )
 
 
 def writeCouinaudTable(tableNode, result):
-    rows = [
-        (segment.segment, segment.volumeMl, segment.tumourMl, segment.tumourFreeMl, segment.shareOfLiverPercent, ", ".join(segment.segmentNames))
-        for segment in result.segments
-    ]
+    rows = [(segment.segment,) + fieldCells(segment, SEGMENT_FIELDS) + (", ".join(segment.segmentNames),) for segment in result.segments]
     attributes = {
         "ALPPS.TotalLiverVolumeMl": repr(result.totalLiverMl),
         "ALPPS.TotalTumourVolumeMl": repr(result.totalTumourMl),
@@ -128,21 +142,11 @@ def writePlanTable(tableNode, result):
 def planRow(plan, remnantText=None):
     """One plan as a row of PLAN_COLUMNS (the Volumetry panel's plan table and the
     parenchyma-sparing comparison)."""
+    flags = plan.flags + ([plan.tumourFlag] if plan.tumourFlag is not None else [])
     return (
-        plan.label,
-        remnantText if remnantText is not None else ", ".join(plan.remnantSegments),
-        plan.remnantMl,
-        plan.resectedMl,
-        plan.tumourInRemnantMl,
-        numberOrNaN(plan.tumourFreeRemnantMl),
-        numberOrNaN(plan.remnantIntervalMl[0] if plan.remnantIntervalMl else None),
-        numberOrNaN(plan.remnantIntervalMl[1] if plan.remnantIntervalMl else None),
-        plan.percentFLR,
-        numberOrNaN(plan.functionalPercentFLR),
-        numberOrNaN(plan.sFLR),
-        numberOrNaN(plan.flrBwr),
-        numberOrNaN(plan.flrPerBsa),
-        "; ".join(_flagText(flag) for flag in plan.flags + ([plan.tumourFlag] if plan.tumourFlag is not None else [])),
+        (plan.label, remnantText if remnantText is not None else ", ".join(plan.remnantSegments))
+        + fieldCells(plan, PLAN_FIELDS)
+        + ("; ".join(_flagText(flag) for flag in flags),)
     )
 
 

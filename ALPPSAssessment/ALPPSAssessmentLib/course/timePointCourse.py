@@ -6,7 +6,10 @@ from typing import List, Optional
 
 import vtk
 from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
-from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
+from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.remnantRatios import RATIO_DEFINITIONS
+from ALPPSVolumetryLib.resultFields import VOLUME_DEFINITIONS, ResultField, fieldByKey
+from ALPPSVolumetryLib.resultsTable import fieldCells, fieldColumns, writeTableRows
 
 from . import hypertrophy, stageTwoReadiness, timeline
 
@@ -105,75 +108,92 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
     )
 
 
+COURSE_DEFINITIONS = {
+    definition.key: definition
+    for definition in (
+        QuantityDefinition("daysAfterStage1", "Days after stage 1", "days", "study date minus the date of stage 1", decimals=0,
+                           shortLabel="Days after stage 1"),
+        QuantityDefinition(
+            "rateDays", "Days (the rates' denominator)", "days", "days since stage 1 (since stage 1), or days between the two scans "
+            "(interval)", decimals=0, shortLabel="Days",
+        ),
+        QuantityDefinition(
+            "deportalisedLiverMl", "Deportalised liver", "mL", "total liver minus FLR (the part to be resected)", decimals=1,
+            shortLabel="Deportalised liver",
+        ),
+    )
+}
+
+
+def _field(definition, *path, heading="", isInterval=False):
+    return ResultField(definition, path, heading, isInterval)
+
+
+# A scan of the course, read from its JSON form (hypertrophyToDict "timePoints"): the followed plan's
+# remnant at that scan.
+TIME_POINT_FIELDS = (
+    _field(COURSE_DEFINITIONS["daysAfterStage1"], "daysAfterStage1"),
+    _field(VOLUME_DEFINITIONS["tumourFreeRemnantMl"], "tumourFreeRemnantMl"),
+    _field(VOLUME_DEFINITIONS["remnantIntervalMl"], "remnantIntervalMl", isInterval=True),
+    _field(VOLUME_DEFINITIONS["remnantMl"], "remnantMl"),
+    _field(RATIO_DEFINITIONS["sFLR"], "sFLR"),
+    _field(RATIO_DEFINITIONS["sFLR"], "sFLRInterval", heading="sFLR interval", isInterval=True),
+    _field(RATIO_DEFINITIONS["flrBwr"], "flrBwr"),
+    _field(RATIO_DEFINITIONS["percentFLR"], "percentFLR"),
+    _field(RATIO_DEFINITIONS["functionalPercentFLR"], "functionalPercentFLR"),
+    _field(VOLUME_DEFINITIONS["totalLiverMl"], "totalLiverMl"),
+    _field(COURSE_DEFINITIONS["deportalisedLiverMl"], "deportalisedLiverMl"),
+)
+
+# Growth between two scans (hypertrophy.GrowthInterval, or its JSON form: the same names).
+_GROWTH = hypertrophy.GROWTH_DEFINITIONS
+GROWTH_FIELDS = (
+    _field(COURSE_DEFINITIONS["rateDays"], "rateDays"),
+    _field(VOLUME_DEFINITIONS["tumourFreeRemnantMl"], "remnant", "beforeMl", heading="FLR before"),
+    _field(VOLUME_DEFINITIONS["tumourFreeRemnantMl"], "remnant", "afterMl", heading="FLR after"),
+    _field(_GROWTH["relativeGrowth"], "remnant", "relativeGrowthPercent", heading="FLR growth"),
+    _field(_GROWTH["relativeGrowthPerDay"], "remnant", "relativeGrowthPercentPerDay", heading="FLR growth per day"),
+    _field(_GROWTH["absoluteGrowthPerDay"], "remnant", "absoluteGrowthMlPerDay", heading="Absolute FLR growth per day"),
+    _field(_GROWTH["degreeOfHypertrophy"], "degreeOfHypertrophyPp", heading="DH"),
+    _field(_GROWTH["kineticGrowthRate"], "kineticGrowthRatePercentPerWeek", heading="KGR"),
+    _field(_GROWTH["relativeGrowth"], "totalLiver", "relativeGrowthPercent", heading="Total liver growth"),
+    _field(_GROWTH["relativeGrowth"], "deportalisedLiver", "relativeGrowthPercent", heading="Deportalised liver growth"),
+)
+
 TIME_POINT_COLUMNS = (
-    ("Time point", vtk.vtkStringArray, "", "Role along the ALPPS course"),
-    ("Study date", vtk.vtkStringArray, "", "ISO 8601"),
-    ("Days after stage 1", vtk.vtkDoubleArray, "days", "Study date minus the date of stage 1"),
-    ("FLR", vtk.vtkDoubleArray, "mL", "Tumour-free future liver remnant of the plan (the FLR of sFLR and growth)"),
-    ("FLR gross", vtk.vtkDoubleArray, "mL", "Union of the remnant segments, tumour inside included"),
-    ("sFLR", vtk.vtkDoubleArray, "%", "FLR / standard liver volume x 100"),
-    ("FLR-BWR", vtk.vtkDoubleArray, "%", "FLR (mL) / (body weight kg x 1000) x 100"),
-    ("%FLR", vtk.vtkDoubleArray, "%", "FLR / total liver volume x 100"),
-    ("Total liver", vtk.vtkDoubleArray, "mL", "Union of Couinaud segments I-VIII"),
-    ("Deportalised liver", vtk.vtkDoubleArray, "mL", "Total liver minus FLR (the part to be resected)"),
-    ("Segmentation", vtk.vtkStringArray, "", "Segmentation node measured"),
+    (
+        ("Time point", vtk.vtkStringArray, "", "Role along the ALPPS course"),
+        ("Study date", vtk.vtkStringArray, "", "ISO 8601"),
+    )
+    + fieldColumns(TIME_POINT_FIELDS)
+    + (("Segmentation", vtk.vtkStringArray, "", "Segmentation node measured"),)
 )
 
 GROWTH_COLUMNS = (
-    ("From", vtk.vtkStringArray, "", "Earlier time point"),
-    ("To", vtk.vtkStringArray, "", "Later time point"),
-    ("Time base", vtk.vtkStringArray, "", "What the rates are divided by: days since stage 1, or between two later scans (interval)"),
-    ("Days", vtk.vtkDoubleArray, "days", "The rates' denominator: days since stage 1, or between the scans"),
-    ("FLR growth", vtk.vtkDoubleArray, "%", hypertrophy.GROWTH_DEFINITIONS["relativeGrowth"].definition + " (FLR)"),
-    ("FLR growth per day", vtk.vtkDoubleArray, "%/day", hypertrophy.GROWTH_DEFINITIONS["relativeGrowthPerDay"].definition),
-    ("FLR growth mL per day", vtk.vtkDoubleArray, "mL/day", hypertrophy.GROWTH_DEFINITIONS["absoluteGrowthPerDay"].definition),
-    ("DH", vtk.vtkDoubleArray, "pp", hypertrophy.GROWTH_DEFINITIONS["degreeOfHypertrophy"].definition),
-    ("KGR", vtk.vtkDoubleArray, "%/week", hypertrophy.GROWTH_DEFINITIONS["kineticGrowthRate"].definition),
-    ("Total liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the total liver"),
-    ("Deportalised liver growth", vtk.vtkDoubleArray, "%", "Relative growth of the deportalised liver"),
+    (
+        ("From", vtk.vtkStringArray, "", "Earlier time point"),
+        ("To", vtk.vtkStringArray, "", "Later time point"),
+        ("Time base", vtk.vtkStringArray, "", "What the rates are divided by: days since stage 1, or between two later scans (interval)"),
+    )
+    + fieldColumns(GROWTH_FIELDS)
 )
 
 
 def writeTimePointTable(tableNode, result):
     rows = [
-        (
-            point.role,
-            point.studyDate.isoformat(),
-            numberOrNaN(point.daysAfterStage1),
-            point.plan.ratioRemnantMl,
-            point.plan.remnantMl,
-            numberOrNaN(point.plan.sFLR),
-            numberOrNaN(point.plan.flrBwr),
-            point.plan.percentFLR,
-            point.totalLiverMl,
-            point.plan.resectedMl,
-            point.segmentationName,
-        )
-        for point in result.timePoints
+        (point["role"], point["studyDate"]) + fieldCells(point, TIME_POINT_FIELDS) + (point["segmentation"],)
+        for point in hypertrophyToDict(result)["timePoints"]
     ]
     return writeTableRows(tableNode, TIME_POINT_COLUMNS, rows, {"ALPPS.Plan": f"{result.planKey}: {result.planLabel}"})
 
 
 def writeGrowthTable(tableNode, result):
     """Growth since stage 1 first (the checklist's values), then interval growth."""
-    rows = []
-    for interval in result.sinceStage1 + result.intervals:
-        deportalised = interval.deportalisedLiver.relativeGrowthPercent if interval.deportalisedLiver else None
-        rows.append(
-            (
-                f"{interval.fromRole} ({interval.fromDate})",
-                f"{interval.toRole} ({interval.toDate})",
-                interval.timeBase,
-                numberOrNaN(interval.rateDays),
-                interval.remnant.relativeGrowthPercent,
-                numberOrNaN(interval.remnant.relativeGrowthPercentPerDay),
-                numberOrNaN(interval.remnant.absoluteGrowthMlPerDay),
-                numberOrNaN(interval.degreeOfHypertrophyPp),
-                numberOrNaN(interval.kineticGrowthRatePercentPerWeek),
-                interval.totalLiver.relativeGrowthPercent,
-                numberOrNaN(deportalised),
-            )
-        )
+    rows = [
+        (f"{interval.fromRole} ({interval.fromDate})", f"{interval.toRole} ({interval.toDate})", interval.timeBase)
+        + fieldCells(interval, GROWTH_FIELDS)
+        for interval in result.sinceStage1 + result.intervals
+    ]
     return writeTableRows(tableNode, GROWTH_COLUMNS, rows)
 
 
@@ -221,7 +241,8 @@ def addGrowthChart(scene, timePointTable, result, sflrThresholdPercent=None):
     chart.SetXAxisTitle("Days after stage 1")
     chart.SetYAxisTitle("FLR (mL) / sFLR (%)")
     x = "Days after stage 1"
-    chart.AddAndObservePlotSeriesNodeID(_series(scene, "FLR (mL)", timePointTable, x, "FLR", (0.2, 0.6, 0.3)).GetID())
+    flr = fieldByKey(TIME_POINT_FIELDS, "tumourFreeRemnantMl").title
+    chart.AddAndObservePlotSeriesNodeID(_series(scene, "FLR (mL)", timePointTable, x, flr, (0.2, 0.6, 0.3)).GetID())
     if all(point.plan.sFLR is not None for point in result.timePoints):
         chart.AddAndObservePlotSeriesNodeID(_series(scene, "sFLR (%)", timePointTable, x, "sFLR", (0.2, 0.4, 0.8)).GetID())
         if sflrThresholdPercent is not None:

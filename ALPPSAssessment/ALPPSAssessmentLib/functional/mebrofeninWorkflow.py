@@ -6,6 +6,7 @@ import numpy as np
 import vtk
 from ALPPSVolumetryLib.imageGrid import nodeIjkToRas, toWorldMatrix, volumeNodeArray
 from ALPPSVolumetryLib.liverComposition import LiverComposition
+from ALPPSVolumetryLib.resultFields import ResultField
 from ALPPSVolumetryLib.resultsTable import writeTableRows
 from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
 
@@ -13,6 +14,18 @@ from . import mebrofeninRemnantFunction, mebrofeninUptake, remnantCountShare
 
 REMNANT_LABEL = 2
 OTHER_LIVER_LABEL = 1
+
+# The mebrofenin remnant function stored with a time point (functionalWorkflow.MEBROFENIN_FUNCTION_KEYS),
+# as its results table and the report name and show it.
+REMNANT_FUNCTION_FIELDS = tuple(
+    ResultField(mebrofeninRemnantFunction.DEFINITIONS[definition], (key,), heading)
+    for key, definition, heading in (
+        ("murPercentPerMin", mebrofeninUptake.MUR, "Mebrofenin uptake rate (MUR)"),
+        ("flrSharePercent", remnantCountShare.FLR_C, "Remnant share of liver counts (FLR-C)"),
+        ("flrFunctionPercentPerMin", mebrofeninRemnantFunction.FLR_F, "Remnant function (FLR-F)"),
+        ("flrFunctionPerBsa", mebrofeninRemnantFunction.FLR_F_BSA, "Remnant function per BSA (FLR-F/BSA)"),
+    )
+)
 
 
 def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=None, outwardMarginMm=0.0):

@@ -84,29 +84,36 @@ def decisionSummary(document):
     summary.scan = f"{point['role']} scan ({point['studyDate']}), {growth['plan']['label']}"
     base = ("hypertrophy", "timePoints", index)
     tumourFree = point.get("tumourFreeRemnantMl") is not None
-    flrDetail = _interval(point.get("remnantIntervalMl"), 1, "mL")
+    # Digits and units of the scan's fields (timePointCourse.TIME_POINT_FIELDS), as every table shows them.
+    field = {item.key: item for item in timePointCourse.TIME_POINT_FIELDS}
+    volume = field["remnantMl"]
+    flrDetail = _interval(point.get("remnantIntervalMl"), volume.decimals, volume.unit)
     if tumourFree and point["tumourFreeRemnantMl"] != point["remnantMl"]:
-        flrDetail = f"gross {clinicalCriteria.formatShown(point['remnantMl'], 1)} mL; {flrDetail}"
+        flrDetail = f"gross {volume.shownWithUnit(point)}; {flrDetail}"
     flrKey = "tumourFreeRemnantMl" if tumourFree else "remnantMl"
-    summary.figures.append(SummaryFigure("FLR (tumour-free)" if tumourFree else "FLR", base + (flrKey,), 1, "mL", point[flrKey], flrDetail))
+    summary.figures.append(SummaryFigure("FLR (tumour-free)" if tumourFree else "FLR", base + (flrKey,), field[flrKey].decimals,
+                                         field[flrKey].unit, point[flrKey], flrDetail))
     if point.get("functionalPercentFLR") is not None:
         # With tumours segmented the functional %FLR is the one to prefer (clinical reference section 2).
-        summary.figures.append(SummaryFigure("%FLR (functional)", base + ("functionalPercentFLR",), 1, "%",
+        summary.figures.append(SummaryFigure("%FLR (functional)", base + ("functionalPercentFLR",), field["functionalPercentFLR"].decimals, "%",
                                              point["functionalPercentFLR"], "tumour-free FLR / tumour-free liver"))
     else:
-        summary.figures.append(SummaryFigure("%FLR", base + ("percentFLR",), 1, "%", point["percentFLR"], "FLR / total liver volume"))
-    summary.figures.append(SummaryFigure("sFLR", base + ("sFLR",), 2, "%", point.get("sFLR"),
-                                         _interval(point.get("sFLRInterval"), 2, "%") if point.get("sFLR") is not None else "needs height and weight"))
+        summary.figures.append(SummaryFigure("%FLR", base + ("percentFLR",), field["percentFLR"].decimals, "%", point["percentFLR"],
+                                             "FLR / total liver volume"))
+    sflr = field["sFLR"]
+    summary.figures.append(SummaryFigure("sFLR", base + ("sFLR",), sflr.decimals, sflr.unit, point.get("sFLR"),
+                                         _interval(point.get("sFLRInterval"), sflr.decimals, sflr.unit) if point.get("sFLR") is not None
+                                         else "needs height and weight"))
     since = [(number, item) for number, item in enumerate(growth.get("sinceStage1") or []) if item["to"]["studyDate"] == point["studyDate"]]
     if since:
         number, item = since[-1]
         gbase = ("hypertrophy", "sinceStage1", number)
         why = "; ".join(sorted(set((item.get("notComputed") or {}).values())))
         days = f"{item['rateDays']} days since stage 1" if item.get("rateDays") is not None else why
-        summary.figures.append(SummaryFigure("KGR", gbase + ("kineticGrowthRatePercentPerWeek",), 2, "%/week",
-                                             item["kineticGrowthRatePercentPerWeek"], days))
-        summary.figures.append(SummaryFigure("FLR growth", gbase + ("remnant", "relativeGrowthPercentPerDay"), 2, "%/day",
-                                             item["remnant"]["relativeGrowthPercentPerDay"], days))
+        growthField = {item.path: item for item in timePointCourse.GROWTH_FIELDS}
+        for label, path in (("KGR", ("kineticGrowthRatePercentPerWeek",)), ("FLR growth", ("remnant", "relativeGrowthPercentPerDay"))):
+            rate = growthField[path]
+            summary.figures.append(SummaryFigure(label, gbase + path, rate.decimals, rate.unit, rate.valueOf(item), days))
     else:
         summary.figures.append(SummaryFigure("Growth", None, 0, "", None, "needs the last scan before stage 1 and a scan after it"))
     function = _remnantFunctionFigure(document, point)

@@ -8,7 +8,9 @@ import os
 import re
 
 from ALPPSVolumetryLib.imageFileChecks import checkImageFile
+from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
 
+from ..course.timePointCourse import GROWTH_FIELDS
 from . import patientReport, reportHtml
 
 REPORT_HTML = "alpps-report.html"
@@ -71,9 +73,35 @@ def _csvNumber(value):
     return "" if value is None else repr(float(value)) if isinstance(value, float) else value
 
 
+def _fieldHeadings(fields):
+    """CSV column headings of result fields: a resolution interval takes two columns."""
+    headings = []
+    for field in fields:
+        title = field.titleWithUnit()
+        headings += [f"{title} low", f"{title} high"] if field.isInterval else [title]
+    return headings
+
+
+def _fieldCells(record, fields):
+    """The fields' numbers unrounded (the CSV is for further analysis); '' where not computed."""
+    cells = []
+    for field in fields:
+        value = field.valueOf(record)
+        if field.isInterval:
+            cells += [_csvNumber(bound) for bound in (value or (None, None))]
+        else:
+            cells.append(_csvNumber(value))
+    return tuple(cells)
+
+
+def _flagsText(flags):
+    return "; ".join(f"{flag['label']} {flag['state']}" + (f" [{flag['status']}]" if flag["status"] != "checked" else "") for flag in flags)
+
+
 def writeCsvFiles(outputDirectory, document):
     """The report's numbers as CSV: every number of the JSON by its pointer (complete by
-    construction), and readable tables of segments, plans, growth and readiness."""
+    construction), and readable tables of segments, plans, growth and readiness whose columns are
+    the result fields (resultFields, timePointCourse) that every output shows."""
     paths = {}
     paths["numbers"] = os.path.join(outputDirectory, NUMBERS_CSV)
     _writeCsv(paths["numbers"], ["json pointer", "value"], [(path, _csvNumber(value)) for path, value in _numericLeaves(document)])
@@ -81,35 +109,21 @@ def writeCsvFiles(outputDirectory, document):
     for point in document["timePoints"]:
         when = (point["role"], point["studyDate"], "" if point["daysAfterStage1"] is None else point["daysAfterStage1"])
         for segmentId, segment in point["volumetry"]["segments"].items():
-            rows.append(when + (segmentId, _csvNumber(segment["volumeMl"]), _csvNumber(segment["tumourMl"]),
-                                _csvNumber(segment["tumourFreeMl"]), _csvNumber(segment["shareOfLiverPercent"])))
+            rows.append(when + (segmentId,) + _fieldCells(segment, SEGMENT_FIELDS))
         for key, plan in point["volumetry"]["plans"].items():
-            planRows.append(when + (key, _csvNumber(plan["remnantMl"]), _csvNumber(plan["resectedMl"]), _csvNumber(plan["percentFLR"]),
-                                    _csvNumber(plan["functionalPercentFLR"]), _csvNumber(plan["sFLR"]), _csvNumber(plan["flrBwr"]),
-                                    _csvNumber(plan["flrPerBsa"]), "; ".join(f"{flag['label']} {flag['state']}" + (f" [{flag['status']}]" if flag['status'] != "checked" else "")
-                                              for flag in plan["flags"]),
-                                    _csvNumber(plan["tumourFreeRemnantMl"]),
-                                    "" if plan["remnantIntervalMl"] is None else _csvNumber(plan["remnantIntervalMl"][0]),
-                                    "" if plan["remnantIntervalMl"] is None else _csvNumber(plan["remnantIntervalMl"][1])))
+            planRows.append(when + (key, plan["label"]) + _fieldCells(plan, PLAN_FIELDS) + (_flagsText(plan["flags"]),))
+    when = ["time point", "study date", "days after stage 1"]
     paths["segments"] = os.path.join(outputDirectory, SEGMENTS_CSV)
-    _writeCsv(paths["segments"], ["time point", "study date", "days after stage 1", "Couinaud segment", "volume (mL)",
-                                  "tumour inside (mL)", "tumour-free (mL)", "share of liver (%)"], rows)
+    _writeCsv(paths["segments"], when + ["Couinaud segment"] + _fieldHeadings(SEGMENT_FIELDS), rows)
     paths["plans"] = os.path.join(outputDirectory, PLANS_CSV)
-    _writeCsv(paths["plans"], ["time point", "study date", "days after stage 1", "plan", "FLR (mL)", "resected (mL)", "%FLR",
-                               "functional %FLR", "sFLR (%)", "FLR-BWR (%)", "FLR/BSA (mL/m2)", "flags",
-                               "tumour-free FLR (mL)", "FLR resolution interval low (mL)", "FLR resolution interval high (mL)"], planRows)
+    _writeCsv(paths["plans"], when + ["plan", "plan label"] + _fieldHeadings(PLAN_FIELDS) + ["flags"], planRows)
     growth = document["hypertrophy"]
     growthRows = [
-        (item["timeBase"], item["from"]["role"], item["to"]["role"], "" if item["rateDays"] is None else item["rateDays"],
-         _csvNumber(item["remnant"]["beforeMl"]),
-         _csvNumber(item["remnant"]["afterMl"]), _csvNumber(item["remnant"]["relativeGrowthPercent"]),
-         _csvNumber(item["remnant"]["relativeGrowthPercentPerDay"]), _csvNumber(item["remnant"]["absoluteGrowthMlPerDay"]),
-         _csvNumber(item["degreeOfHypertrophyPp"]), _csvNumber(item["kineticGrowthRatePercentPerWeek"]))
+        (item["timeBase"], item["from"]["role"], item["to"]["role"]) + _fieldCells(item, GROWTH_FIELDS)
         for group in ("sinceStage1", "intervals") for item in growth[group]
     ]
     paths["growth"] = os.path.join(outputDirectory, GROWTH_CSV)
-    _writeCsv(paths["growth"], ["time base", "from", "to", "days (rates' denominator)", "FLR before (mL)", "FLR after (mL)", "FLR growth (%)", "FLR growth (%/day)",
-                                "FLR growth (mL/day)", "DH (pp)", "KGR (%/week)"], growthRows)
+    _writeCsv(paths["growth"], ["time base", "from", "to"] + _fieldHeadings(GROWTH_FIELDS), growthRows)
     paths["readiness"] = os.path.join(outputDirectory, READINESS_CSV)
     _writeCsv(paths["readiness"], ["criterion", "label", "value", "unit", "met when", "threshold", "state", "status", "source",
                                    "population", "reason", "note"],

@@ -13,7 +13,10 @@ import math
 import re
 
 from ALPPSVolumetryLib import clinicalCriteria
+from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
 
+from ..course.timePointCourse import GROWTH_FIELDS, TIME_POINT_FIELDS
+from ..functional.mebrofeninWorkflow import REMNANT_FUNCTION_FIELDS
 from . import decisionSummary, reportCharts
 
 STATE_CLASS = {"met": "met", "not met": "notmet", "borderline": "borderline", "unknown": "unknown"}
@@ -32,6 +35,7 @@ th, td { border: 1px solid #bbb; padding: 0.8mm 1.5mm; text-align: left; vertica
 th { background: #eef1f4; font-weight: 600; }
 td.n { text-align: right; white-space: nowrap; }
 th.n { text-align: right; }
+table.fields td:first-child { white-space: nowrap; }
 td.flags { font-size: 8pt; color: #333; border-top: none; padding-left: 5mm; }
 table.kv { table-layout: fixed; }
 table.kv td:first-child, table.kv th:first-child { width: 36%; }
@@ -103,6 +107,34 @@ class _Page:
         shown = formatNumber(value, decimals)
         unitText = f"\u00a0{html.escape(displayUnit(unit))}" if unit and value is not None else ""
         return f'<span class="num" data-pointer="{html.escape(path)}" data-decimals="{decimals}">{shown}</span>{unitText}'
+
+
+    def field(self, base, field, withUnit=False):
+        """A result field's value (resultFields) at ``base`` with the field's digits; a resolution
+        interval as low–high, each end with its pointer."""
+        keys = tuple(base) + tuple(field.path)
+        unit = field.unit if withUnit else ""
+        # A growth of a volume that was not measured (no deportalised liver) has no record to point into.
+        if resolvePointer(self.document, pointer(*keys[:-1])) is None:
+            return "–"
+        if not field.isInterval:
+            return self.number(keys, field.decimals, unit)
+        if resolvePointer(self.document, pointer(*keys)) is None:
+            return "–"
+        return f"{self.number(keys + (0,), field.decimals)}–{self.number(keys + (1,), field.decimals, unit)}"
+
+
+def _fieldHeading(field):
+    return _e(displayUnit(field.titleWithUnit()))
+
+
+def _fieldRows(page, fields, bases):
+    """One table row per field and one column per record (``bases``: the records' paths): records
+    side by side, as clinicians compare plans and scans."""
+    return "".join(
+        f"<tr><td>{_fieldHeading(field)}</td>" + "".join(f"<td class='n'>{page.field(base, field)}</td>" for base in bases) + "</tr>"
+        for field in fields
+    )
 
 
 def displayUnit(unit):
@@ -206,97 +238,79 @@ def _planTable(page):
     document = page.document
     index = len(document["timePoints"]) - 1
     point = document["timePoints"][index]
+    plans = point["volumetry"]["plans"]
+    bases = [("timePoints", index, "volumetry", "plans", key) for key in plans]
     page.add(f"<section class='keep'><h2>Future liver remnant at the {_e(point['role'])} scan ({_dateOrDay(point)})</h2>")
-    page.add(
-        '<table class="keep"><tr><th>Plan</th><th>Remnant segments</th><th class="n">FLR (mL)</th><th class="n">Resected (mL)</th>'
-        '<th class="n">%FLR</th><th class="n">Functional %FLR</th><th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th>'
-        '<th class="n">FLR/BSA (mL/m²)</th></tr>'
+    header = "".join(f"<th class='n'>{_e(plan['label'])}<br><span class='small'>remnant {_e(', '.join(plan['remnantSegments']))}</span></th>"
+                     for plan in plans.values())
+    page.add(f'<table class="keep fields"><tr><th>Quantity</th>{header}</tr>' + _fieldRows(page, PLAN_FIELDS, bases))
+    adequacy = "".join(
+        "<td class='small'>" + "<br>".join(
+            f"{_e(flag['label'])}: {_state(flag)} ({_e(flag['comparison'])} {_g(flag['threshold'])} {_e(displayUnit(flag['unit']))}; "
+            f"{_e(flag['source'])})" for flag in plan["flags"]) + "</td>"
+        for plan in plans.values()
     )
-    for key, plan in point["volumetry"]["plans"].items():
-        base = ("timePoints", index, "volumetry", "plans", key)
-        flags = "; ".join(
-            f"{_e(flag['label'])}: {_state(flag)} ({_e(flag['comparison'])} "
-            f"{_g(flag['threshold'])} {_e(flag['unit'])}; {_e(flag['source'])})"
-            for number, flag in enumerate(plan["flags"])
-        )
-        page.add(
-            f"<tr><td>{_e(plan['label'])}</td><td>{_e(', '.join(plan['remnantSegments']))}</td>"
-            f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td><td class='n'>{page.number(base + ('resectedMl',), 1)}</td>"
-            f"<td class='n'>{page.number(base + ('percentFLR',), 1)}</td><td class='n'>{page.number(base + ('functionalPercentFLR',), 1)}</td>"
-            f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td>"
-            f"<td class='n'>{page.number(base + ('flrPerBsa',), 0)}</td></tr>"
-        )
-        page.add(f"<tr><td colspan='9' class='flags'>Adequacy: {flags}</td></tr>")
-        if plan.get("remnantIntervalMl"):
-            page.add(f"<tr><td colspan='9' class='flags'>Tumour-free FLR {page.number(base + ('tumourFreeRemnantMl',), 1, 'mL')}, "
-                     f"resolution interval {page.number(base + ('remnantIntervalMl', 0), 1)}–{page.number(base + ('remnantIntervalMl', 1), 1, 'mL')}"
-                     + (f"; sFLR {page.number(base + ('sFLRInterval', 0), 2)}–{page.number(base + ('sFLRInterval', 1), 2, '%')}" if plan.get("sFLRInterval") else "")
-                     + "</td></tr>")
+    page.add(f"<tr><td>Adequacy</td>{adequacy}</tr></table>")
+    for plan in plans.values():
         tumourFlag = plan.get("tumourFlag")
         if tumourFlag and tumourFlag["state"] == "not met":
-            page.add(f"<tr><td colspan='9' class='notmet'>Warning: {_e(tumourFlag['reason'])}</td></tr>")
+            page.add(f"<p class='notmet small'>Warning: {_e(tumourFlag['reason'])}</p>")
         for warning in [w for w in (plan.get("warnings") or ()) if not tumourFlag or w != tumourFlag["reason"]]:
-            page.add(f"<tr><td colspan='9' class='warning flags'>{_e(warning)}</td></tr>")
-    page.add("</table>")
+            page.add(f"<p class='warning small'>{_e(plan['label'])}: {_e(warning)}</p>")
     page.add(
         '<p class="small">%FLR = FLR / total liver volume; functional %FLR excludes tumour volume; '
-        "sFLR = FLR / standardised total liver volume; FLR-BWR = FLR (mL, 1 g/mL) / body weight (g) x 100.</p></section>"
+        "sFLR = FLR / standardised total liver volume; FLR-BWR = FLR (mL, 1 g/mL) / body weight (g) x 100; sFLR, FLR-BWR and "
+        "FLR/BSA use the tumour-free FLR; intervals are resolution intervals (half a voxel across the remnant's boundary).</p></section>"
     )
 
 
 def _segmentTable(page):
     document = page.document
     points = document["timePoints"]
+    volume, latestFields = SEGMENT_FIELDS[0], SEGMENT_FIELDS[1:]
     page.add("<section class='keep'><h2>Couinaud segment volumes</h2>")
     header = "".join(f'<th class="n">{_e(point["role"])}<br><span class="small">{_dateOrDay(point)}</span></th>' for point in points)
-    page.add(f'<table><tr><th>Segment</th>{header}<th class="n">Tumour inside (mL), latest</th><th class="n">Share of liver (%), latest</th></tr>')
+    latestHeader = "".join(f'<th class="n">{_fieldHeading(field)}, latest</th>' for field in latestFields)
+    page.add(f'<table><tr><th>Segment</th>{header}{latestHeader}</tr>')
     latest = len(points) - 1
     for segmentId in points[latest]["volumetry"]["segments"]:
         cells = "".join(
-            f"<td class='n'>{page.number(('timePoints', index, 'volumetry', 'segments', segmentId, 'volumeMl'), 1)}</td>"
+            f"<td class='n'>{page.field(('timePoints', index, 'volumetry', 'segments', segmentId), volume)}</td>"
             if segmentId in point["volumetry"]["segments"] else "<td class='n'>–</td>"
             for index, point in enumerate(points)
         )
         base = ("timePoints", latest, "volumetry", "segments", segmentId)
-        page.add(f"<tr><td>{_e(segmentId)}</td>{cells}<td class='n'>{page.number(base + ('tumourMl',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('shareOfLiverPercent',), 1)}</td></tr>")
-    for key, label in (("totalLiverVolumeMl", "Total liver volume (TLV)"), ("totalTumourVolumeMl", "Total tumour volume")):
-        cells = "".join(f"<td class='n'>{page.number(('timePoints', index, 'volumetry', 'liver', key), 1)}</td>" for index in range(len(points)))
-        page.add(f"<tr><th>{label}</th>{cells}<td></td><td></td></tr>")
+        latestCells = "".join(f"<td class='n'>{page.field(base, field)}</td>" for field in latestFields)
+        page.add(f"<tr><td>{_e(segmentId)}</td>{cells}{latestCells}</tr>")
+    for key, definition in (("totalLiverVolumeMl", VOLUME_DEFINITIONS["totalLiverMl"]), ("totalTumourVolumeMl", VOLUME_DEFINITIONS["totalTumourMl"])):
+        cells = "".join(f"<td class='n'>{page.number(('timePoints', index, 'volumetry', 'liver', key), definition.decimals)}</td>"
+                        for index in range(len(points)))
+        page.add(f"<tr><th>{_e(definition.label)}</th>{cells}{'<td></td>' * len(latestFields)}</tr>")
     page.add("</table>")
-    page.add('<p class="small">Volumes in mL (voxel count x voxel volume). Segments may be drawn by hand, by TotalSegmentator '
-             "or from landmarks; check the segmentation pictures below.</p></section>")
+    page.add(f'<p class="small">{_e(volume.title)} in {_e(volume.unit)} (voxel count x voxel volume). Segments may be drawn by hand, '
+             "by TotalSegmentator or from landmarks; check the segmentation pictures below.</p></section>")
 
 
 def _growth(page, chartSvg):
     document = page.document
     growth = document["hypertrophy"]
     page.add(f"<h2>Hypertrophy of the remnant ({_e(growth['plan']['label'])})</h2>")
-    page.add('<table><tr><th>Scan</th><th class="n">FLR, tumour-free (mL)</th><th class="n">FLR, gross (mL)</th><th class="n">TLV (mL)</th>'
-             '<th class="n">%FLR</th><th class="n">sFLR (%)</th><th class="n">FLR-BWR (%)</th></tr>')
-    for index, point in enumerate(growth["timePoints"]):
-        base = ("hypertrophy", "timePoints", index)
-        page.add(f"<tr><td>{_e(point['role'])}, {_dateOrDay(point)}</td><td class='n'>{page.number(base + ('tumourFreeRemnantMl',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('remnantMl',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('totalLiverMl',), 1)}</td><td class='n'>{page.number(base + ('percentFLR',), 1)}</td>"
-                 f"<td class='n'>{page.number(base + ('sFLR',), 2)}</td><td class='n'>{page.number(base + ('flrBwr',), 3)}</td></tr>")
-    page.add("</table>")
+    header = "".join(f"<th class='n'>{_e(point['role'])}<br><span class='small'>{_dateOrDay(point)}</span></th>" for point in growth["timePoints"])
+    bases = [("hypertrophy", "timePoints", index) for index in range(len(growth["timePoints"]))]
+    # The days are in the column headings already.
+    fields = [field for field in TIME_POINT_FIELDS if field.key != "daysAfterStage1"]
+    page.add(f"<table class='fields'><tr><th>Scan</th>{header}</tr>{_fieldRows(page, fields, bases)}</table>")
     page.add("<section class='keep'>")
     intervals = [("sinceStage1", index, item) for index, item in enumerate(growth["sinceStage1"])]
     intervals += [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
     if intervals:
-        page.add('<table><tr><th>Growth</th><th>Time base</th><th class="n">Days</th><th class="n">FLR growth (%)</th><th class="n">%/day</th>'
-                 '<th class="n">mL/day</th><th class="n">DH (pp)</th><th class="n">KGR (%/week)</th></tr>')
+        page.add("<table><tr><th>Growth</th><th>Time base</th>" + "".join(f'<th class="n">{_fieldHeading(field)}</th>' for field in GROWTH_FIELDS)
+                 + "</tr>")
         for group, index, item in intervals:
             base = ("hypertrophy", group, index)
             page.add(
                 f"<tr><td>{_e(item['from']['role'])} → {_e(item['to']['role'])}</td><td class='small'>{_e(item['timeBase'])}</td>"
-                f"<td class='n'>{page.number(base + ('rateDays',), 0)}</td>"
-                f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercent'), 1)}</td>"
-                f"<td class='n'>{page.number(base + ('remnant', 'relativeGrowthPercentPerDay'), 2)}</td>"
-                f"<td class='n'>{page.number(base + ('remnant', 'absoluteGrowthMlPerDay'), 1)}</td>"
-                f"<td class='n'>{page.number(base + ('degreeOfHypertrophyPp',), 1)}</td>"
-                f"<td class='n'>{page.number(base + ('kineticGrowthRatePercentPerWeek',), 2)}</td></tr>"
+                + "".join(f"<td class='n'>{page.field(base, field)}</td>" for field in GROWTH_FIELDS) + "</tr>"
             )
         page.add("</table>")
     page.add("</section>")
@@ -322,14 +336,8 @@ def _function(page, timeActivitySvgs):
                  + f"<h3>{_e(study['role'])} scan ({_e(study['studyDate'])})</h3>")
         base = ("functionalStudies", index)
         function = study.get("remnantFunction") or {}
-        labels = {
-            "murPercentPerMin": ("Mebrofenin uptake rate (MUR)", "%/min", 2),
-            "flrSharePercent": ("Remnant share of uptake (FLR-C)", "%", 1),
-            "flrFunctionPercentPerMin": ("Remnant function (FLR-F)", "%/min", 2),
-            "flrFunctionPerBsa": ("Remnant function per BSA (FLR-F/BSA)", "%/min/m2", 2),
-        }
-        rows = [(label, page.number(base + ("remnantFunction", key), decimals, unit), "")
-                for key, (label, unit, decimals) in labels.items() if key in function]
+        rows = [(_e(field.title), page.field(base + ("remnantFunction",), field, withUnit=True), "")
+                for field in REMNANT_FUNCTION_FIELDS if field.key in function]
         mebrofenin = study["studies"].get("mebrofenin")
         if mebrofenin:
             for flag in mebrofenin.get("remnantFunction", {}).get("flags", []):

@@ -4,6 +4,7 @@ each quantity."""
 import vtk
 
 from .. import futureLiverRemnant
+from ..resultFields import PLAN_FIELDS, jsonNumbers
 from ..resultsTable import numberOrNaN
 from ..segmentVolumes import VOLUME_METHOD
 from .marginVolumetry import LAPAROSCOPIC_SOURCE
@@ -133,6 +134,8 @@ def findingsToDict(findings):
 
 
 def marginPlanToDict(result):
+    """A margin-based plan's JSON form: its remnant's numbers are the plan fields of every plan
+    (resultFields.PLAN_FIELDS)."""
     plan = result.plan
     return {
         "key": plan.key,
@@ -140,14 +143,7 @@ def marginPlanToDict(result):
         "marginMm": result.marginMm,
         "liverDefinition": result.liverDefinition,
         "totalLiverMl": result.totalLiverMl,
-        "resectedMl": plan.resectedMl,
-        "remnantMl": plan.remnantMl,
-        "tumourInRemnantMl": plan.tumourInRemnantMl,
-        "percentFLR": plan.percentFLR,
-        "functionalPercentFLR": plan.functionalPercentFLR,
-        "sFLR": plan.sFLR,
-        "flrBwr": plan.flrBwr,
-        "flrPerBsa": plan.flrPerBsa,
+        **jsonNumbers(plan, PLAN_FIELDS),
         "flags": [flag.asDict() for flag in plan.flags],
         "resectionAreas": [
             {"number": area.number, "name": area.name, "voxelCount": area.voxelCount, "volumeMl": area.volumeMl, "tumours": list(area.tumours)}
