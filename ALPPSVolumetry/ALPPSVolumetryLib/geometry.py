@@ -1,7 +1,7 @@
 """Matrices between VTK and numpy, and where nodes and images sit in world (RAS) space."""
 
 import numpy as np
-import vtk
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 
 def arrayFromVtkMatrix(matrix):
@@ -11,7 +11,7 @@ def arrayFromVtkMatrix(matrix):
 
 def vtkMatrixFromArray(array4x4):
     """A 4x4 array-like as a vtkMatrix4x4."""
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     for row in range(4):
         for column in range(4):
             matrix.SetElement(row, column, float(array4x4[row][column]))
@@ -20,7 +20,7 @@ def vtkMatrixFromArray(array4x4):
 
 def imageToWorld(orientedImageData):
     """4x4 IJK-to-world matrix of a vtkOrientedImageData (a segmentation's labelmap layer)."""
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     orientedImageData.GetImageToWorldMatrix(matrix)
     return arrayFromVtkMatrix(matrix)
 
@@ -36,6 +36,6 @@ def toWorldMatrix(node):
             f"'{node.GetName()}' is under the non-linear transform '{parent.GetName()}': expected no transform or a "
             "linear one (harden or remove the non-linear transform first)"
         )
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     parent.GetMatrixTransformToWorld(matrix)
     return arrayFromVtkMatrix(matrix)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import slicer
-from vtk.util import numpy_support
+from vtkmodules.util import numpy_support
 
 from .geometry import imageToWorld
 from .labelCounting import labelCounts  # noqa: F401 - the counting of every layer, kept importable from here

@@ -7,7 +7,9 @@ import os
 
 import numpy as np
 import slicer
-import vtk
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkCommonTransforms import vtkTransform
 
 from . import dicomSegmentation, patientIdentity
 from .dicomSeries import readHeader
@@ -151,7 +153,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     """
     checkedInputFile(path, "Segmentation file")
     nodeName = name or _nodeName(path)
-    if dicomSegmentation.isDicomSegmentation(path):
+    if _hasDicomPrefix(path) and dicomSegmentation.isDicomSegmentation(path):
         return dicomSegmentation.loadDicomSegmentation(scene, path, nodeName)
     if path.lower().endswith(".seg.nrrd"):
         checkImageFile(path, "Segmentation file", labelmap=True)
@@ -219,14 +221,14 @@ def labelMapGeometry(path):
     # kept apart): the same matrix to the last digit.
     volumeNode = slicer.vtkMRMLLabelMapVolumeNode()
     volumeNode.SetRASToIJKMatrix(reader.GetRasToIjkMatrix())
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
     ijkToRAS = arrayFromVtkMatrix(matrix)
     if np.linalg.det(ijkToRAS[:3, :3]) >= 0:
         return ijkToRAS, False
     # vtkMRMLVolumeNode::ReverseSliceOrder: the last slice becomes the first.
-    slices = reader.GetOutputInformation(0).Get(vtk.vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT())
-    flip = vtk.vtkTransform()
+    slices = reader.GetOutputInformation(0).Get(vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT())
+    flip = vtkTransform()
     flip.Concatenate(matrix)
     if slices[5] - slices[4] + 1 > 1:
         flip.Translate(0.0, 0.0, slices[5] - slices[4])
@@ -235,6 +237,16 @@ def labelMapGeometry(path):
     volumeNode.SetIJKToRASMatrix(matrix)
     volumeNode.GetIJKToRASMatrix(matrix)
     return arrayFromVtkMatrix(matrix), True
+
+
+def _hasDicomPrefix(path):
+    """Whether the file carries the 'DICM' prefix that pydicom requires (without force) of a
+    DICOM file: checked first so that reading a label map does not load pydicom."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(132)[128:132] == b"DICM"
+    except OSError:
+        return True  # let the DICOM reader say what is wrong
 
 
 def _defaultColor(value):

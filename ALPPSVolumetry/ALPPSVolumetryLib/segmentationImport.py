@@ -2,8 +2,9 @@
 
 import numpy as np
 import slicer
-import vtk
-from vtk.util import numpy_support
+from vtkmodules.util import numpy_support
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 from .geometry import vtkMatrixFromArray
 from .labelCounting import labelCounts
@@ -15,7 +16,7 @@ _DEFAULT_COLOR = (0.8, 0.8, 0.8)
 def _setVolumeArray(volumeNode, voxels, ijkToRAS):
     """Fill ``volumeNode`` with ``voxels`` (indexed [k, j, i]) placed by the 4x4 IJK-to-RAS matrix."""
     voxels = np.ascontiguousarray(voxels)
-    imageData = vtk.vtkImageData()
+    imageData = vtkImageData()
     imageData.SetDimensions(voxels.shape[2], voxels.shape[1], voxels.shape[0])
     imageData.AllocateScalars(numpy_support.get_vtk_array_type(voxels.dtype), 1)
     numpy_support.vtk_to_numpy(imageData.GetPointData().GetScalars())[:] = voxels.ravel()
@@ -33,7 +34,9 @@ def addVolumeFromArray(scene, name, voxels, ijkToRAS, labelmap=False):
     return volumeNode
 
 
-_LABEL_TYPES = (np.uint8, np.uint16, np.uint32)
+# Layers hold 16-bit labels, as Slicer's import of a label map made them (a .seg.nrrd saved from
+# the segmentation keeps that type); 32 bits only beyond 32767 labels.
+_LABEL_TYPES = (np.int16, np.int32)
 # Label values up to this are renumbered through a table indexed by value; larger ones by search.
 _TABLE_LABEL_LIMIT = 1 << 16
 
@@ -134,7 +137,7 @@ def importLabelValues(segmentationNode, labels, ijkToRAS, segments, presentValue
     # import reads it from the label map node: the same voxel volume to the last digit.
     volumeNode = slicer.vtkMRMLLabelMapVolumeNode()
     volumeNode.SetIJKToRASMatrix(vtkMatrixFromArray(ijkToRAS))
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
     layer.SetGeometryFromImageToWorldMatrix(matrix)
     if not segmentationNode.GetDisplayNode():
