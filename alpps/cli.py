@@ -100,6 +100,7 @@ def _commandVolumetry(arguments):
             volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")
             geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
         result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
+        segmentationIO.releaseSegmentation(segmentationNode)
     if geometryWarning:
         result.warnings.insert(0, geometryWarning)
     print(formatVolumetry(result))

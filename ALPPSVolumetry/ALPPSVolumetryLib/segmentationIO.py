@@ -204,6 +204,17 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     return segmentationNode
 
 
+def releaseSegmentation(segmentationNode):
+    """Let a segmentation that is no longer needed go at once. Slicer removes the segments of a
+    shared labelmap layer one by one, first moving each into a layer of its own (two passes over
+    the whole layer per segment: a second on a large scan); without their labelmaps nothing is
+    moved. The segmentation keeps its segments, without voxels: call this last."""
+    segmentation = segmentationNode.GetSegmentation()
+    labelmapName = slicer.vtkSegmentationConverter.GetSegmentationBinaryLabelmapRepresentationName()
+    for segmentId in segmentation.GetSegmentIDs():
+        segmentation.GetSegment(segmentId).RemoveRepresentation(labelmapName)
+
+
 def labelMapGeometry(path):
     """IJK-to-RAS matrix (4x4) of a label map file as Slicer's volume reader places it, and
     whether its slices are then read in reverse order: Slicer makes every volume's IJK axes
