@@ -54,9 +54,11 @@ class ImageFileSummary:
     maximum: Optional[float] = None
     labels: Optional[List[int]] = None  # label maps: every value present (0 included)
     notes: List[str] = field(default_factory=list)
-    # Label maps checked with keepVoxels: every voxel as read, [k, j, i] in file order, in the
-    # narrowest unsigned type that holds the labels (so the file is decoded once, not again by a reader).
+    # Label maps checked with keepVoxels: the voxels of the slices from the first to the last
+    # holding a label, [k, j, i] in file order, in the narrowest unsigned type that holds the
+    # labels (so the file is decoded once, not again by a reader), and the index of their first slice.
     voxels: Optional[np.ndarray] = None
+    voxelsFirstSlice: int = 0
 
 
 class _Layout:
@@ -431,19 +433,39 @@ class _ValueScan:
         self.labels = set()
         self.layerLabels = [set() for _ in range(layout.components)]  # .seg.nrrd: the values of each layer
         self.floating = layout.dtype.kind == "f" or layout.scale != (1.0, 0.0)
+        # Kept voxels: the array is reserved for the whole image but only the runs holding labels
+        # are written, so the memory of the slices above and below the liver is never used.
         self.kept = np.empty(int(np.prod(layout.size)), dtype=_KEPT_TYPES[0]) if keepVoxels else None
-        self.keptCount = 0
+        self.keptCount = 0  # voxels seen
+        self.labelledRuns = []  # (start, stop) voxel runs written because they hold labels
 
-    def _keep(self, values, high):
-        if self.keptCount + values.size > self.kept.size:
-            return  # more values than the header describes: _readData refuses the file
+    def _keep(self, values, high, labelled):
+        start, stop = self.keptCount, self.keptCount + values.size
+        self.keptCount = stop
+        if stop > self.kept.size or not labelled:
+            return  # (more values than the header describes: _readData refuses the file)
         if high > np.iinfo(self.kept.dtype).max:
             wider = next(kind for kind in _KEPT_TYPES if high <= np.iinfo(kind).max)
             widened = np.empty(self.kept.size, dtype=wider)
-            widened[: self.keptCount] = self.kept[: self.keptCount]
+            for runStart, runStop in self.labelledRuns:
+                widened[runStart:runStop] = self.kept[runStart:runStop]
             self.kept = widened
-        self.kept[self.keptCount : self.keptCount + values.size] = values
-        self.keptCount += values.size
+        self.kept[start:stop] = values
+        self.labelledRuns.append((start, stop))
+
+    def keptSlices(self, sliceVoxels):
+        """(index of the first slice, voxels [k, j, i] of the slices from the first to the last
+        holding a label): the runs between labelled runs set to background."""
+        if not self.labelledRuns:
+            return 0, self.kept[:0].reshape(0, -1)
+        first = self.labelledRuns[0][0] // sliceVoxels
+        last = (self.labelledRuns[-1][1] - 1) // sliceVoxels
+        begin, end = first * sliceVoxels, (last + 1) * sliceVoxels
+        written = begin
+        for runStart, runStop in self.labelledRuns + [(end, end)]:
+            self.kept[written:runStart] = 0
+            written = runStop
+        return first, self.kept[begin:end]
 
     def add(self, data):
         data = self.remainder + data
@@ -484,9 +506,10 @@ class _ValueScan:
             perLayer = values.reshape(-1, len(self.layerLabels))
             for layer, found in enumerate(self.layerLabels):
                 found.update(labelCounts(perLayer[:, layer]))
-        self.labels.update(labelCounts(values))
+        counts = labelCounts(values)
+        self.labels.update(counts)
         if self.kept is not None:
-            self._keep(values, high)
+            self._keep(values, high, counts.get(0, 0) < values.size)
         if len(self.labels) > MAXIMUM_LABEL_COUNT:
             self.layout.refuse(f"holds more than {MAXIMUM_LABEL_COUNT} distinct values: expected a label map (an image given as a segmentation?)")
 
@@ -638,9 +661,13 @@ def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True,
     if path.lower().endswith(".seg.nrrd") and labelmap:
         layers = scan.layerLabels if layout.components > 1 else [scan.labels]
         checkLayerValues(layout.keyValues, layers, layout.refuse)
-    return ImageFileSummary(
+    summary = ImageFileSummary(
         path=path, format=fileFormat, size=tuple(layout.size), spacing=tuple(layout.spacing), dtype=str(layout.dtype),
         components=layout.components, minimum=None if scan.minimum == math.inf else scan.minimum,
         maximum=None if scan.maximum == -math.inf else scan.maximum, labels=sorted(scan.labels) if labelmap else None,
-        voxels=None if scan.kept is None else scan.kept.reshape(tuple(layout.size[::-1]) if len(layout.size) == 3 else (1,) + tuple(layout.size[::-1])),
     )
+    if scan.kept is not None:
+        rows, columns = layout.size[1], layout.size[0]
+        summary.voxelsFirstSlice, kept = scan.keptSlices(rows * columns)
+        summary.voxels = kept.reshape(-1, rows, columns)
+    return summary

@@ -189,7 +189,10 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
         shown = ", ".join(str(value) for value in ignored[:30]) + (" ..." if len(ignored) > 30 else "")
         _note(notes, f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
     ijkToRAS, slicesReversed = labelMapGeometry(path)
-    voxels = summary.voxels[::-1] if slicesReversed else summary.voxels
+    voxels, firstSlice = summary.voxels, summary.voxelsFirstSlice
+    if slicesReversed:
+        slices = summary.size[2] if len(summary.size) == 3 else 1
+        voxels, firstSlice = voxels[::-1], slices - firstSlice - voxels.shape[0]
     summary.voxels = None
     segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
     segmentationNode.CreateDefaultDisplayNodes()
@@ -198,7 +201,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     importLabelValues(
         segmentationNode, voxels, ijkToRAS,
         [(value, number, wanted[value], _defaultColor(value)) for number, value in enumerate(sorted(wanted), start=1)],
-        presentValues=summary.labels,
+        presentValues=summary.labels, firstSlice=firstSlice,
     )
     segmentationNode.SetAttribute(IMPORTED_FROM_ATTRIBUTE, os.path.abspath(path))
     return segmentationNode

@@ -91,13 +91,14 @@ def _boundingBox(labels, numbered=None):
     return slice(k0, k1), slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
 
 
-def importLabelValues(segmentationNode, labels, ijkToRAS, segments, presentValues=None):
+def importLabelValues(segmentationNode, labels, ijkToRAS, segments, presentValues=None, firstSlice=0):
     """Import label array ``labels`` ([k, j, i], on the grid of the 4x4 IJK-to-RAS matrix) into
     ``segmentationNode`` as one shared labelmap layer, the way Slicer's label map import builds it:
     cropped to the labelled voxels (Slicer's effective extent) and one segment per label, added in
     the order given. ``segments``: [(label value in ``labels``, label number in the layer, segment
     name, colour)]; voxels of other values are left out. ``presentValues``: the label values the
-    array holds, when already counted. Returns {label value: segmentId}.
+    array holds, when already counted. ``firstSlice``: the grid index of the first slice of
+    ``labels`` (a label map read without its empty slices). Returns {label value: segmentId}.
 
     The layer is written straight from ``labels``, a slice at a time: no full-size copy, no
     intermediate volume node, and no pass per label as Slicer's import makes.
@@ -126,7 +127,7 @@ def importLabelValues(segmentationNode, labels, ijkToRAS, segments, presentValue
     if box is None:
         raise ValueError(f"The label map imported into '{segmentationNode.GetName()}' has no voxels of the listed labels")
     layer = slicer.vtkOrientedImageData()
-    layer.SetExtent(box[2].start, box[2].stop - 1, box[1].start, box[1].stop - 1, box[0].start, box[0].stop - 1)
+    layer.SetExtent(box[2].start, box[2].stop - 1, box[1].start, box[1].stop - 1, firstSlice + box[0].start, firstSlice + box[0].stop - 1)
     layer.AllocateScalars(numpy_support.get_vtk_array_type(np.dtype(dtype)), 1)
     target = numpy_support.vtk_to_numpy(layer.GetPointData().GetScalars()).reshape(
         box[0].stop - box[0].start, box[1].stop - box[1].start, box[2].stop - box[2].start
