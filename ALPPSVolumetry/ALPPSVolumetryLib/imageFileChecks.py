@@ -457,7 +457,7 @@ class _ValueScan:
         """(index of the first slice, voxels [k, j, i] of the slices from the first to the last
         holding a label): the runs between labelled runs set to background."""
         if not self.labelledRuns:
-            return 0, self.kept[:0].reshape(0, -1)
+            return 0, self.kept[:0]
         first = self.labelledRuns[0][0] // sliceVoxels
         last = (self.labelledRuns[-1][1] - 1) // sliceVoxels
         begin, end = first * sliceVoxels, (last + 1) * sliceVoxels
