@@ -1,5 +1,11 @@
-"""`alpps benchmark`: full volumetry with every preset plan on a large segmentation, against the
-per-segment export-and-count that Slicer's Segment Statistics does, measured in the same run."""
+"""`alpps benchmark`: every speed and memory figure of the project, each beside the reference
+approach measured in the same run:
+- volumetry: full volumetry with every preset plan on a large segmentation, against the
+  per-segment export-and-count that Slicer's Segment Statistics does;
+- end-to-end: the `alpps volumetry` process on a label map file, against a process that only
+  reads the file and counts its labels;
+- registration: a SPECT-like image registered to a large CT, with its known misalignment;
+- sparing: the parenchyma-sparing analysis on a large segmentation, against a naive distance search."""
 
 import time
 import tracemalloc
@@ -18,6 +24,7 @@ from ALPPSVolumetryLib import (
 from ALPPSVolumetryLib.segmentOverlap import SegmentOverlapHistogram
 from ALPPSVolumetryLib.sparing import marginVolumetry, sparingInputs, tumourVesselAnalysis
 
+from . import inputOptions
 from .headless import SlicerContext
 
 
@@ -142,6 +149,229 @@ def runBenchmark(shape=(600, 512, 512), repeats=3, context=None, printer=print):
     finally:
         if ownContext:
             context.close()
+
+
+# --- end to end: the `alpps volumetry` process on a label map file, beside a process that only
+# reads the file and counts its labels -------------------------------------------------------
+
+END_TO_END_SHAPE = (986, 512, 512)  # [k, j, i]: a thin-slice abdominal CT
+END_TO_END_TIME_RATIO = 2.5
+END_TO_END_PEAK_GB = 0.8
+COUINAUD_LABELS = ",".join(f"{value}=Segment {segment}" for value, segment in enumerate(couinaud.SEGMENT_IDS, 1))
+
+# The reference: what any program must do at least, read the file and count its labels. Counted
+# a slab at a time, as the fastest plain numpy way does (one bincount of the whole array would
+# first widen every voxel to 8 bytes).
+_READ_AND_COUNT = """
+import json, sys
+import numpy as np
+import SimpleITK as sitk
+image = sitk.ReadImage(sys.argv[1])
+voxels = sitk.GetArrayViewFromImage(image).reshape(-1)  # a view: the image must stay referenced
+counts = np.zeros(1, dtype=np.int64)
+for start in range(0, voxels.size, 1 << 20):
+    found = np.bincount(voxels[start : start + (1 << 20)])
+    if found.size > counts.size:
+        counts = np.concatenate([counts, np.zeros(found.size - counts.size, dtype=np.int64)])
+    counts[: found.size] += found
+json.dump({str(value): int(count) for value, count in enumerate(counts) if count}, sys.stdout)
+"""
+
+
+def _syntheticCouinaudLabels(shape, factor=2):
+    """Couinaud labels 1-8 of the synthetic patient's liver on a grid of ``shape`` ([k, j, i])
+    spanning its field of view, and the grid's IJK-to-RAS matrix. Drawn on a grid ``factor``
+    times coarser and repeated, slab by slab, so that building a full-size map takes seconds."""
+    extent = np.array([320.0, 260.0, 220.0])  # mm, x y z of the synthetic field of view
+    coarseShape = tuple(-(-size // factor) for size in shape)
+    _, coarseToRAS = syntheticPatient.defaultGeometry(tuple(extent / np.array(shape[::-1]) * factor))
+    labels = np.zeros(shape, dtype=np.uint8)
+    step = max(1, (1 << 22) // (coarseShape[1] * coarseShape[2]))
+    for k0 in range(0, coarseShape[0], step):
+        k1 = min(k0 + step, coarseShape[0])
+        shifted = coarseToRAS.copy()
+        shifted[:3, 3] += coarseToRAS[:3, 2] * k0
+        grid = syntheticPatient._gridCoordinates((k1 - k0,) + coarseShape[1:], shifted)
+        _, slab = syntheticPatient._liverAndSegments(grid, 1.0)
+        fine = slab.repeat(factor, 0).repeat(factor, 1).repeat(factor, 2)
+        target = labels[k0 * factor : k1 * factor]
+        target[...] = fine[: target.shape[0], : shape[1], : shape[2]]
+    ijkToRAS = coarseToRAS.copy()
+    ijkToRAS[:3, :3] /= factor
+    # Voxel centres of the fine grid: the coarse corner voxel's centre moves by half a fine voxel.
+    ijkToRAS[:3, 3] -= (coarseToRAS[:3, :3] @ np.ones(3)) * (factor - 1) / (2 * factor)
+    return labels, ijkToRAS
+
+
+def _imageOnGrid(labels, ijkToRAS):
+    """A SimpleITK image of ``labels`` ([k, j, i]) placed by an IJK-to-RAS matrix (ITK keeps LPS)."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(labels)
+    spacing = np.linalg.norm(ijkToRAS[:3, :3], axis=0)
+    rasToLps = np.diag([-1.0, -1.0, 1.0])
+    image.SetSpacing(tuple(float(value) for value in spacing))
+    image.SetDirection(tuple(float(value) for value in (rasToLps @ (ijkToRAS[:3, :3] / spacing)).ravel()))
+    image.SetOrigin(tuple(float(value) for value in rasToLps @ ijkToRAS[:3, 3]))
+    return image
+
+
+def _stretchedLabelMap(sourcePath, shape):
+    """A real label map stretched to ``shape`` ([k, j, i]) by nearest neighbour over the same
+    field of view: its segments as they would be on a finer grid."""
+    import SimpleITK as sitk
+
+    source = sitk.ReadImage(sourcePath)
+    voxels = sitk.GetArrayViewFromImage(source)
+    picks = [np.minimum(((np.arange(size) + 0.5) * old / size).astype(np.int64), old - 1) for size, old in zip(shape, voxels.shape)]
+    labels = np.empty(shape, dtype=voxels.dtype)
+    for k, sourceK in enumerate(picks[0]):
+        labels[k] = voxels[sourceK][np.ix_(picks[1], picks[2])]
+    image = sitk.GetImageFromArray(labels)
+    oldSpacing = np.array(source.GetSpacing())
+    newSpacing = oldSpacing * np.array(voxels.shape[::-1]) / np.array(shape[::-1])
+    direction = np.array(source.GetDirection()).reshape(3, 3)
+    image.SetSpacing(tuple(float(value) for value in newSpacing))
+    image.SetDirection(source.GetDirection())
+    image.SetOrigin(tuple(float(value) for value in np.array(source.GetOrigin()) + direction @ ((newSpacing - oldSpacing) / 2)))
+    return image
+
+
+def writeEndToEndLabelMap(path, shape=END_TO_END_SHAPE, source=None):
+    """Write a Couinaud label map (labels 1-8 = segments I-VIII) of ``shape`` ([k, j, i]) to
+    ``path`` (.nii.gz): the synthetic patient's, or ``source`` (a real label map) stretched."""
+    import SimpleITK as sitk
+
+    if source:
+        image = _stretchedLabelMap(source, shape)
+    else:
+        image = _imageOnGrid(*_syntheticCouinaudLabels(shape))
+    sitk.WriteImage(image, path, True)
+    return path
+
+
+# Started by a small Python of its own (no site packages loaded), the measured process's peak
+# memory is its own: a process started straight from this one would be charged this one's memory
+# up to its exec (Linux counts the peak of the address space it replaced).
+_SPAWN_AND_WAIT = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(sys.argv[1], "w") as stream:
+    json.dump({"seconds": seconds, "peakBytes": usage.ru_maxrss * 1024, "status": os.waitstatus_to_exitcode(status)}, stream)
+"""
+
+
+def _runChild(command, outputPath, figuresPath):
+    """Wall time (s), peak resident memory (bytes) and exit status of one process running
+    ``command``, its output written to ``outputPath``."""
+    import json
+    import subprocess
+    import sys
+
+    with open(outputPath, "wb") as output:
+        subprocess.run([sys.executable, "-S", "-c", _SPAWN_AND_WAIT, figuresPath] + command, stdout=output,
+                       stderr=subprocess.STDOUT, check=True)
+    with open(figuresPath, encoding="utf-8") as stream:
+        figures = json.load(stream)
+    return figures["seconds"], figures["peakBytes"], figures["status"]
+
+
+def runEndToEndBenchmark(shape=END_TO_END_SHAPE, repeats=3, inputPath=None, source=None, outputFolder=None,
+                         labels=COUINAUD_LABELS, printer=print):
+    """`alpps volumetry` of a label map file, from the file to its JSON, against a process that
+    only reads the file and counts its labels: both as fresh processes, side by side, best of
+    ``repeats``. The volumes of the command must be the reference's counts x the voxel volume.
+
+    Without ``inputPath`` a label map of ``shape`` ([k, j, i]) is written first (see
+    writeEndToEndLabelMap), into ``outputFolder`` when given (kept), else a temporary folder."""
+    import json
+    import os
+    import sys
+    import tempfile
+
+    import SimpleITK as sitk
+
+    with tempfile.TemporaryDirectory(prefix="alpps-benchmark-") as folder:
+        if inputPath is None:
+            fileName = f"couinaud_labels_{shape[2]}x{shape[1]}x{shape[0]}.nii.gz"
+            if outputFolder:
+                os.makedirs(outputFolder, exist_ok=True)
+            inputPath = os.path.join(outputFolder or folder, fileName)
+            started = time.perf_counter()
+            writeEndToEndLabelMap(inputPath, shape, source)
+            printer(f"label map written: {inputPath} ({os.path.getsize(inputPath) / 2**20:.1f} MiB, "
+                    f"{'stretched from ' + source if source else 'synthetic patient'}, {time.perf_counter() - started:.1f} s)")
+        information = sitk.ImageFileReader()
+        information.SetFileName(inputPath)
+        information.ReadImageInformation()
+        size = information.GetSize()
+        voxelMl = float(np.prod(information.GetSpacing())) / 1000.0
+        printer(f"input: {inputPath}, {'x'.join(str(value) for value in size)} voxels, "
+                f"{sitk.GetPixelIDValueAsString(information.GetPixelID())}")
+        jsonPath = os.path.join(folder, "volumetry.json")
+        reference = [sys.executable, "-c", _READ_AND_COUNT, inputPath]
+        volumetry = [sys.executable, "-m", "alpps.cli", "volumetry", "--segmentation", inputPath, "--labels", labels,
+                     "--height", "172", "--weight", "78", "--json", jsonPath]
+        runs = {"readAndCount": [], "volumetry": []}
+        for _ in range(repeats):
+            for name, command in (("readAndCount", reference), ("volumetry", volumetry)):
+                logPath = os.path.join(folder, name + ".out")
+                seconds, peakBytes, status = _runChild(command, logPath, os.path.join(folder, name + ".figures.json"))
+                if status != 0:
+                    with open(logPath, encoding="utf-8", errors="replace") as log:
+                        raise RuntimeError(f"{name} process failed (exit status {status}): {log.read()[-2000:]}")
+                runs[name].append((seconds, peakBytes))
+        with open(os.path.join(folder, "readAndCount.out"), encoding="utf-8") as stream:
+            counts = {int(value): count for value, count in json.load(stream).items()}
+        with open(jsonPath, encoding="utf-8") as stream:
+            document = json.load(stream)
+
+    # The same voxels, counted by the command and by the reference.
+    segmentLabels = {couinaud.segmentIdFromName(name)[0]: value for value, name in inputOptions.parseLabelMapping(labels).items()}
+    segmentLabels = {segment: value for segment, value in segmentLabels.items() if segment in document["segments"]}
+    if not segmentLabels:
+        raise ValueError(f"--labels '{labels}' names no Couinaud segment: the volumes cannot be compared")
+    for segment, value in segmentLabels.items():
+        expected = counts.get(value, 0) * voxelMl
+        found = document["segments"][segment]["volumeMl"]
+        if not np.isclose(found, expected, rtol=1e-9, atol=0.0):
+            raise AssertionError(f"segment {segment}: alpps volumetry {found} mL, read-and-count {expected} mL")
+    best = {name: min(seconds for seconds, _ in values) for name, values in runs.items()}
+    peak = {name: max(peakBytes for _, peakBytes in values) for name, values in runs.items()}
+    ratio = best["volumetry"] / best["readAndCount"]
+    figures = {
+        "input": inputPath,
+        "size": list(size),
+        "voxels": int(np.prod(size)),
+        "readAndCountSeconds": best["readAndCount"],
+        "volumetrySeconds": best["volumetry"],
+        "readAndCountSecondsAll": [seconds for seconds, _ in runs["readAndCount"]],
+        "volumetrySecondsAll": [seconds for seconds, _ in runs["volumetry"]],
+        "timeRatio": ratio,
+        "readAndCountPeakGB": peak["readAndCount"] / 1e9,
+        "volumetryPeakGB": peak["volumetry"] / 1e9,
+        "timeRatioTarget": END_TO_END_TIME_RATIO,
+        "peakGBTarget": END_TO_END_PEAK_GB,
+        "timeRatioMet": ratio <= END_TO_END_TIME_RATIO,
+        "peakMet": peak["volumetry"] / 1e9 < END_TO_END_PEAK_GB,
+        "segmentVolumesMl": {segment: document["segments"][segment]["volumeMl"] for segment in segmentLabels},
+    }
+
+    def times(name):
+        return ", ".join(f"{seconds:.2f}" for seconds, _ in runs[name])
+
+    printer(f"read and count labels (SimpleITK + numpy bincount), process: {best['readAndCount']:.2f} s "
+            f"(best of {repeats}: {times('readAndCount')}), peak memory {figures['readAndCountPeakGB']:.2f} GB")
+    printer(f"alpps volumetry (all preset plans, JSON), process:           {best['volumetry']:.2f} s "
+            f"(best of {repeats}: {times('volumetry')}), peak memory {figures['volumetryPeakGB']:.2f} GB")
+    printer(f"time ratio: {ratio:.2f} (target <= {END_TO_END_TIME_RATIO}: {'met' if figures['timeRatioMet'] else 'NOT met'}); "
+            f"peak memory {figures['volumetryPeakGB']:.2f} GB (target < {END_TO_END_PEAK_GB} GB: "
+            f"{'met' if figures['peakMet'] else 'NOT met'})")
+    printer(f"segment volumes ({', '.join(segmentLabels)}) agree with the reference's label counts x voxel volume")
+    return figures
 
 
 # --- registration benchmark ---

@@ -100,6 +100,7 @@ def _commandVolumetry(arguments):
             volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")
             geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
         result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
+        segmentationIO.releaseSegmentation(segmentationNode)
     if geometryWarning:
         result.warnings.insert(0, geometryWarning)
     print(formatVolumetry(result))
@@ -514,18 +515,26 @@ def _commandDicomIndex(arguments):
 
 
 def _commandBenchmark(arguments):
-    from .benchmark import benchmarkSparing, runBenchmark
+    from .benchmark import END_TO_END_SHAPE, benchmarkRegistration, benchmarkSparing, runBenchmark, runEndToEndBenchmark
     from .headless import SlicerContext
 
-    columns, rows, slices = arguments.size
+    columns, rows, slices = arguments.size or (512, 512, 600)
     if arguments.what == "registration":
-        from .benchmark import benchmarkRegistration
-
-        size = (columns, rows, slices) if arguments.size != [512, 512, 600] else (512, 512, 300)
+        size = (columns, rows, slices) if arguments.size else (512, 512, 300)
         figures = benchmarkRegistration(ctSize=size)
     elif arguments.what == "sparing":
         with SlicerContext() as context:
             figures = benchmarkSparing(context.scene, shape=(slices, rows, columns), repeats=arguments.repeats)
+    elif arguments.what == "end-to-end":
+        shape = (slices, rows, columns) if arguments.size else END_TO_END_SHAPE
+        for path, what in ((arguments.input, "--input"), (arguments.source, "--source")):
+            if path:
+                inputOptions.checkedInputFile(path, what)
+        if arguments.labels:
+            _parseLabelMapping(arguments.labels)  # refused here, in one line, rather than in the measured process
+        figures = runEndToEndBenchmark(shape=shape, repeats=arguments.repeats, inputPath=arguments.input,
+                                       source=arguments.source, outputFolder=arguments.out,
+                                       **({"labels": arguments.labels} if arguments.labels else {}))
     else:
         figures = runBenchmark(shape=(slices, rows, columns), repeats=arguments.repeats)
     if arguments.json:
@@ -721,9 +730,20 @@ def buildParser():
     benchmark = subcommands.add_parser(
         "benchmark", help="time full volumetry (all presets) against per-segment export-and-count, and its memory"
     )
-    benchmark.add_argument("what", nargs="?", default="volumetry", choices=("volumetry", "sparing", "registration"), help="volumetry (default, 512x512x600), sparing (use --size 512 512 300) or registration (128^3 SPECT onto a 512x512x300 CT)")
-    benchmark.add_argument("--size", nargs=3, type=int, default=[512, 512, 600], metavar=("COLUMNS", "ROWS", "SLICES"))
+    benchmark.add_argument(
+        "what", nargs="?", default="volumetry", choices=("volumetry", "end-to-end", "sparing", "registration"),
+        help="volumetry (default, 512x512x600), end-to-end (the 'alpps volumetry' process on a 512x512x986 label map file "
+             "beside a process that only reads the file and counts its labels), sparing (use --size 512 512 300) or "
+             "registration (128^3 SPECT onto a 512x512x300 CT)")
+    benchmark.add_argument("--size", nargs=3, type=int, metavar=("COLUMNS", "ROWS", "SLICES"),
+                           help="grid size (default 512 512 600; end-to-end 512 512 986; registration: the CT, 512 512 300)")
     benchmark.add_argument("--repeats", type=int, default=3)
+    benchmark.add_argument("--input", help="end-to-end: measure this label map file instead of writing one")
+    benchmark.add_argument("--labels", help="end-to-end with --input: the label mapping of the file "
+                                            "(default 1=Segment I,...,8=Segment VIII)")
+    benchmark.add_argument("--source", help="end-to-end: write the label map by stretching this real label map to --size "
+                                            "(nearest neighbour) instead of drawing the synthetic patient's")
+    benchmark.add_argument("--out", help="end-to-end: keep the label map written in this folder")
     benchmark.add_argument("--json", help="write the figures as JSON to this path")
     benchmark.set_defaults(run=_commandBenchmark)
     from .pacsCommands import addCommands

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 
 import slicer
-import vtk
+from vtkmodules.vtkCommonCore import VTK_STRING, vtkCollection, vtkCommand, vtkOutputWindow
 
 # Module logics ALPPS relies on, under the names Slicer registers them with.
 # The application logic keeps weak pointers only, so the context holds the references.
@@ -43,8 +43,8 @@ class SlicerContext:
         self.scene = slicer.vtkMRMLScene()
         self.applicationLogic = slicer.vtkSlicerApplicationLogic()
         self.applicationLogic.SetMRMLScene(self.scene)
-        self.applicationLogic.SetSliceLogics(vtk.vtkCollection())
-        self.applicationLogic.SetViewLogics(vtk.vtkCollection())
+        self.applicationLogic.SetSliceLogics(vtkCollection())
+        self.applicationLogic.SetViewLogics(vtkCollection())
         self.applicationLogic.SetTemporaryPath(self._subdirectory("temp"))
         # The colour logic looks for Slicer's colour files under the home and share directories;
         # the wheel ships none, so point both at empty folders (it then builds the built-in tables).
@@ -138,11 +138,11 @@ class VTKErrorCollector:
     def _onError(self, caller, event, callData=None):
         self.messages.append(str(callData) if callData is not None else event)
 
-    _onError.CallDataType = vtk.VTK_STRING
+    _onError.CallDataType = VTK_STRING
 
     def __enter__(self):
-        self._outputWindow = vtk.vtkOutputWindow.GetInstance()
-        self._observerTag = self._outputWindow.AddObserver(vtk.vtkCommand.ErrorEvent, self._onError)
+        self._outputWindow = vtkOutputWindow.GetInstance()
+        self._observerTag = self._outputWindow.AddObserver(vtkCommand.ErrorEvent, self._onError)
         return self
 
     def __exit__(self, *excinfo):

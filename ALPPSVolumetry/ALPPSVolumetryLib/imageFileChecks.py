@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .inputChecks import checkedInputFile
+from .labelCounting import labelCounts
 from .segmentationFileChecks import checkLayerValues, checkSegmentList
 
 # 2^31 voxels (e.g. 2048 x 2048 x 512): far above any CT or MRI of the liver, far below what
@@ -53,6 +54,11 @@ class ImageFileSummary:
     maximum: Optional[float] = None
     labels: Optional[List[int]] = None  # label maps: every value present (0 included)
     notes: List[str] = field(default_factory=list)
+    # Label maps checked with keepVoxels: the voxels of the slices from the first to the last
+    # holding a label, [k, j, i] in file order, in the narrowest unsigned type that holds the
+    # labels (so the file is decoded once, not again by a reader), and the index of their first slice.
+    voxels: Optional[np.ndarray] = None
+    voxelsFirstSlice: int = 0
 
 
 class _Layout:
@@ -411,8 +417,12 @@ def _readMetaHeader(path):
 # --- the data stream ---------------------------------------------------------------------------
 
 
+# Narrowest unsigned types for kept label voxels, widened only when a larger label turns up.
+_KEPT_TYPES = (np.uint8, np.uint16, np.uint32)
+
+
 class _ValueScan:
-    def __init__(self, layout, labelmap, finiteRequired=True):
+    def __init__(self, layout, labelmap, finiteRequired=True, keepVoxels=False):
         self.layout = layout
         self.labelmap = labelmap
         self.finiteRequired = finiteRequired or labelmap
@@ -423,6 +433,39 @@ class _ValueScan:
         self.labels = set()
         self.layerLabels = [set() for _ in range(layout.components)]  # .seg.nrrd: the values of each layer
         self.floating = layout.dtype.kind == "f" or layout.scale != (1.0, 0.0)
+        # Kept voxels: the array is reserved for the whole image but only the runs holding labels
+        # are written, so the memory of the slices above and below the liver is never used.
+        self.kept = np.empty(int(np.prod(layout.size)), dtype=_KEPT_TYPES[0]) if keepVoxels else None
+        self.keptCount = 0  # voxels seen
+        self.labelledRuns = []  # (start, stop) voxel runs written because they hold labels
+
+    def _keep(self, values, high, labelled):
+        start, stop = self.keptCount, self.keptCount + values.size
+        self.keptCount = stop
+        if stop > self.kept.size or not labelled:
+            return  # (more values than the header describes: _readData refuses the file)
+        if high > np.iinfo(self.kept.dtype).max:
+            wider = next(kind for kind in _KEPT_TYPES if high <= np.iinfo(kind).max)
+            widened = np.empty(self.kept.size, dtype=wider)
+            for runStart, runStop in self.labelledRuns:
+                widened[runStart:runStop] = self.kept[runStart:runStop]
+            self.kept = widened
+        self.kept[start:stop] = values
+        self.labelledRuns.append((start, stop))
+
+    def keptSlices(self, sliceVoxels):
+        """(index of the first slice, voxels [k, j, i] of the slices from the first to the last
+        holding a label): the runs between labelled runs set to background."""
+        if not self.labelledRuns:
+            return 0, self.kept[:0]
+        first = self.labelledRuns[0][0] // sliceVoxels
+        last = (self.labelledRuns[-1][1] - 1) // sliceVoxels
+        begin, end = first * sliceVoxels, (last + 1) * sliceVoxels
+        written = begin
+        for runStart, runStop in self.labelledRuns + [(end, end)]:
+            self.kept[written:runStart] = 0
+            written = runStop
+        return first, self.kept[begin:end]
 
     def add(self, data):
         data = self.remainder + data
@@ -462,8 +505,11 @@ class _ValueScan:
         if len(self.layerLabels) > 1 and values.size % len(self.layerLabels) == 0:
             perLayer = values.reshape(-1, len(self.layerLabels))
             for layer, found in enumerate(self.layerLabels):
-                found.update(np.unique(perLayer[:, layer]).astype(np.int64).tolist())
-        self.labels.update(np.unique(values).astype(np.int64).tolist())
+                found.update(labelCounts(perLayer[:, layer]))
+        counts = labelCounts(values)
+        self.labels.update(counts)
+        if self.kept is not None:
+            self._keep(values, high, counts.get(0, 0) < values.size)
         if len(self.labels) > MAXIMUM_LABEL_COUNT:
             self.layout.refuse(f"holds more than {MAXIMUM_LABEL_COUNT} distinct values: expected a label map (an image given as a segmentation?)")
 
@@ -583,10 +629,11 @@ def imageFileFormat(path):
     return None
 
 
-def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True, multipleValues=False):
+def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True, multipleValues=False, keepVoxels=False):
     """Parse ``path`` completely (header and every voxel) and return an ImageFileSummary; refuse
     (ValueError naming the file) anything a reader could crash on or read wrong. ``multipleValues``:
-    several values per voxel are expected (a volume sequence saved by Slicer, .seq.nrrd)."""
+    several values per voxel are expected (a volume sequence saved by Slicer, .seq.nrrd).
+    ``keepVoxels`` (a label map of one value per voxel): the summary keeps the voxels read."""
     checkedInputFile(path, what)
     fileFormat = imageFileFormat(path)
     readers = {"NRRD": _readNrrdHeader, "NIfTI": _readNiftiHeader, "MetaImage": _readMetaHeader}
@@ -605,7 +652,7 @@ def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True,
         # .seg.nrrd keeps overlapping segments in layers; any other file must be one scalar volume.
         layout.refuse(f"holds {layout.components} values per voxel (a time series or colour image): expected one value per voxel")
     expectedBytes = int(np.prod(layout.size)) * layout.components * layout.dtype.itemsize
-    scan = _ValueScan(layout, labelmap, finiteRequired)
+    scan = _ValueScan(layout, labelmap, finiteRequired, keepVoxels=keepVoxels and labelmap and layout.components == 1)
     try:
         _readData(layout, scan, expectedBytes)
     except OSError as error:
@@ -614,8 +661,13 @@ def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True,
     if path.lower().endswith(".seg.nrrd") and labelmap:
         layers = scan.layerLabels if layout.components > 1 else [scan.labels]
         checkLayerValues(layout.keyValues, layers, layout.refuse)
-    return ImageFileSummary(
+    summary = ImageFileSummary(
         path=path, format=fileFormat, size=tuple(layout.size), spacing=tuple(layout.spacing), dtype=str(layout.dtype),
         components=layout.components, minimum=None if scan.minimum == math.inf else scan.minimum,
         maximum=None if scan.maximum == -math.inf else scan.maximum, labels=sorted(scan.labels) if labelmap else None,
     )
+    if scan.kept is not None:
+        rows, columns = layout.size[1], layout.size[0]
+        summary.voxelsFirstSlice, kept = scan.keptSlices(rows * columns)
+        summary.voxels = kept.reshape(-1, rows, columns)
+    return summary

@@ -18,10 +18,15 @@ source frame.
 import math
 
 import numpy as np
-import SimpleITK as sitk
-import vtk
+from vtkmodules.util import numpy_support
+from vtkmodules.vtkCommonCore import vtkStringArray
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 from .clinicalCriteria import checkedNumber
+
+# SimpleITK is imported in the functions that use it: reading and counting a label map
+# (alpps volumetry) needs none of it, and its import costs a third of a second.
 
 # RAS <-> LPS: negate x and y.
 _FLIP = np.diag([-1.0, -1.0, 1.0])
@@ -38,7 +43,7 @@ def arrayFromVtkMatrix(matrix):
 
 def vtkMatrixFromArray(array4x4):
     """A 4x4 array-like as a vtkMatrix4x4."""
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     for row in range(4):
         for column in range(4):
             matrix.SetElement(row, column, float(array4x4[row][column]))
@@ -47,7 +52,7 @@ def vtkMatrixFromArray(array4x4):
 
 def imageToWorld(orientedImageData):
     """4x4 IJK-to-world matrix of a vtkOrientedImageData (a segmentation's labelmap layer)."""
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     orientedImageData.GetImageToWorldMatrix(matrix)
     return arrayFromVtkMatrix(matrix)
 
@@ -63,7 +68,7 @@ def toWorldMatrix(node):
             f"'{node.GetName()}' is under the non-linear transform '{parent.GetName()}': expected no transform or a "
             "linear one (harden or remove the non-linear transform first)"
         )
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     parent.GetMatrixTransformToWorld(matrix)
     return arrayFromVtkMatrix(matrix)
 
@@ -108,6 +113,7 @@ def rasBounds(shape, ijkToRAS):
 def sitkImageFromArray(array, ijkToRAS):
     """A SimpleITK image (LPS physical space) of a numpy array indexed [k, j, i] placed by a 4x4
     IJK-to-RAS matrix (Slicer's convention). The voxels are copied."""
+    import SimpleITK as sitk
     voxels = np.asarray(array)
     if voxels.ndim != 3 or min(voxels.shape) < 1:
         raise ValueError(f"Image array has shape {voxels.shape}: expected a 3-D array indexed [k, j, i]")
@@ -123,6 +129,7 @@ def sitkImageFromArray(array, ijkToRAS):
 
 
 def checkedSitkImage(image, name):
+    import SimpleITK as sitk
     if not isinstance(image, sitk.Image):
         raise ValueError(f"{name} is a {type(image).__name__}: expected a SimpleITK image")
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
@@ -145,6 +152,7 @@ def ijkToRasFromSitk(image):
 
 def arrayAndIjkToRasFromSitk(image):
     """(numpy array indexed [k, j, i] (a copy), 4x4 IJK-to-RAS matrix) of a SimpleITK image."""
+    import SimpleITK as sitk
     checkedSitkImage(image, "Image")
     return sitk.GetArrayFromImage(image), ijkToRasFromSitk(image)
 
@@ -185,14 +193,13 @@ def checkedVolumeNode(node, name):
 
 def nodeIjkToRas(volumeNode):
     """The volume's own 4x4 IJK-to-RAS matrix (its parent transform not applied)."""
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
     return arrayFromVtkMatrix(matrix)
 
 
 def volumeNodeArray(volumeNode):
     """The node's voxels as a numpy view indexed [k, j, i]."""
-    from vtk.util import numpy_support
 
     image = volumeNode.GetImageData()
     dimensions = image.GetDimensions()
@@ -205,6 +212,7 @@ def volumeNodeArray(volumeNode):
 def sitkImageFromVolumeNode(volumeNode, inWorld=True, pixelType=None):
     """SimpleITK image of a scalar volume node. ``inWorld`` places it in world coordinates (a
     linear parent transform applied to the grid); otherwise in the node's own coordinates."""
+    import SimpleITK as sitk
     checkedVolumeNode(volumeNode, "Volume")
     matrix = nodeIjkToRas(volumeNode)
     if inWorld:
@@ -215,10 +223,9 @@ def sitkImageFromVolumeNode(volumeNode, inWorld=True, pixelType=None):
 
 def setVolumeNodeArray(volumeNode, voxels, ijkToRAS):
     """Fill ``volumeNode`` with ``voxels`` (indexed [k, j, i], copied) placed by the 4x4 IJK-to-RAS matrix."""
-    from vtk.util import numpy_support
 
     voxels = np.ascontiguousarray(voxels)
-    imageData = vtk.vtkImageData()
+    imageData = vtkImageData()
     imageData.SetDimensions(voxels.shape[2], voxels.shape[1], voxels.shape[0])
     imageData.AllocateScalars(numpy_support.get_vtk_array_type(voxels.dtype), 1)
     numpy_support.vtk_to_numpy(imageData.GetPointData().GetScalars())[:] = voxels.ravel()
@@ -236,7 +243,7 @@ def volumeNodeFromSitk(scene, name, image, labelmap=False):
 
 
 def _segmentIdArray(segmentIds):
-    array = vtk.vtkStringArray()
+    array = vtkStringArray()
     for segmentId in segmentIds:
         array.InsertNextValue(segmentId)
     return array
@@ -297,6 +304,7 @@ def matrixFromSitkTransform(transform):
 
 def sitkTransformFromMatrix(matrixLPS):
     """A SimpleITK affine transform holding a 4x4 LPS matrix."""
+    import SimpleITK as sitk
     transform = sitk.AffineTransform(3)
     transform.SetMatrix([float(value) for value in np.asarray(matrixLPS)[:3, :3].ravel()])
     transform.SetTranslation([float(value) for value in np.asarray(matrixLPS)[:3, 3]])
@@ -365,6 +373,7 @@ def resampleArray(array, ijkToRAS, referenceShape, referenceIjkToRAS, interpolat
     coordinates to the array's (any affine; identity when both share one frame).
     ``interpolation``: 'linear' or 'nearest'; outside ``array``: ``defaultValue``.
     Returns float32 [k, j, i]."""
+    import SimpleITK as sitk
     interpolators = {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}
     if interpolation not in interpolators:
         raise ValueError(f"Interpolation {interpolation!r} is unknown: expected one of {', '.join(interpolators)}")

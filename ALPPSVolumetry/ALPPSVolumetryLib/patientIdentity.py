@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 import slicer
-import vtk
+from vtkmodules.vtkCommonCore import vtkIdList
 
 _CONSTANTS = slicer.vtkMRMLSubjectHierarchyConstants
 PATIENT_ATTRIBUTES = {
@@ -96,7 +96,7 @@ def _findChild(shNode, parentItem, level, uid, name):
 
 
 def _childIds(shNode, parentItem):
-    ids = vtk.vtkIdList()
+    ids = vtkIdList()
     shNode.GetItemChildren(parentItem, ids)
     return [ids.GetId(index) for index in range(ids.GetNumberOfIds())]
 

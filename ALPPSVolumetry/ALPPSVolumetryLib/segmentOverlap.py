@@ -6,12 +6,18 @@ segmentation's labelmap layers, slab by slab, counts how many voxels carry each 
 union, intersection or difference of groups is then a sum over that histogram: exact (a voxel in
 several segments counts once in their union), and free once the histogram exists. Memory stays
 at one slab of patterns whatever the scan size.
+
+When one labelmap layer holds every segment counted (a label map import, a segmentation without
+overlaps), a voxel's label value already decides its pattern: the label values are counted
+(labelCounting, the same pass as every segment volume) and each is given its pattern, without
+building a pattern per voxel. Otherwise the voxel's "state" is its pattern.
 """
 
 import numpy as np
 
 from . import segmentVolumes
 from .imageGrid import imageToWorld
+from .labelCounting import labelCounts
 
 _SLAB_VOXELS = 1 << 21
 MAXIMUM_GROUPS = 16  # patterns are uint16
@@ -55,9 +61,16 @@ class SegmentOverlapHistogram:
         self._grid = (layers, low, high, max(1, _SLAB_VOXELS // sliceVoxels))
         self.voxelVolumeMl = segmentVolumes.voxelVolumeMl(layers[0][0])
         self._ijkToRAS = imageToWorld(layers[0][0])
+        # State pairs are keyed in 32 bits (two 16-bit states): larger label values take patterns.
+        self._singleLayer = len(layers) == 1 and layers[0][2].size <= 1 << 16
+        self._stateToPattern = layers[0][2] if self._singleLayer else np.arange(1 << len(groups), dtype=np.uint16)
         self.histogram = np.zeros(1 << len(groups), dtype=np.int64)
-        for _, patterns in self._slabs():
-            self.histogram += np.bincount(patterns.reshape(-1), minlength=self.histogram.size)
+        states = {}
+        for _, slab in self._stateSlabs():
+            for state, count in labelCounts(slab).items():
+                states[state] = states.get(state, 0) + count
+        for state, count in states.items():
+            self.histogram[self._stateToPattern[state]] += count
         self._patterns = np.arange(self.histogram.size)
         self._pairs = None  # neighbouring pattern pairs, counted when a boundary is first asked for
 
@@ -82,7 +95,14 @@ class SegmentOverlapHistogram:
             aligned.append((image, voxels, lookup, tuple(extent[index] + shift[index // 2] for index in range(6))))
         return aligned
 
-    def _slabs(self):
+    def _stateSlabs(self):
+        """(start, stop) slices of the counting grid and the states of their voxels, slab by slab."""
+        if self._singleLayer:
+            voxels = self._grid[0][0][1]
+            slabSlices = self._grid[3]
+            for k0 in range(0, voxels.shape[0], slabSlices):
+                yield (k0, min(k0 + slabSlices, voxels.shape[0])), voxels[k0 : k0 + slabSlices]
+            return
         layers, low, high, slabSlices = self._grid
         for k0 in range(low[2], high[2] + 1, slabSlices):
             k1 = min(k0 + slabSlices - 1, high[2])
@@ -98,6 +118,11 @@ class SegmentOverlapHistogram:
                 ]
                 target |= np.take(lookup, voxels[ka - extent[4] : kb - extent[4] + 1])
             yield (k0 - low[2], k1 - low[2] + 1), patterns
+
+    def _slabs(self):
+        """(start, stop) slices of the counting grid and the bit patterns of their voxels."""
+        for bounds, states in self._stateSlabs():
+            yield bounds, np.take(self._stateToPattern, states) if self._singleLayer else states
 
     def bitsOf(self, names):
         return sum(self.bits[name] for name in names)
@@ -150,19 +175,32 @@ class SegmentOverlapHistogram:
                     table[value] = table.get(value, 0) + number
 
             previous = None
-            for _, patterns in self._slabs():
-                padded = np.pad(patterns, ((0, 0), (1, 1), (1, 1)))
-                add(0, padded[:, :, :-1], padded[:, :, 1:])
-                add(1, padded[:, :-1, :], padded[:, 1:, :])
-                add(2, np.zeros_like(patterns[:1]) if previous is None else previous, patterns[:1])
-                add(2, patterns[:-1], patterns[1:])
-                previous = patterns[-1:].copy()
+            for _, states in self._stateSlabs():
+                depth, rows, columns = states.shape
+                # Outside the counting grid every voxel is background (state 0, no bits).
+                add(0, np.zeros((depth, rows, 1), dtype=states.dtype), states[:, :, :1])
+                add(0, states[:, :, :-1], states[:, :, 1:])
+                add(0, states[:, :, -1:], np.zeros((depth, rows, 1), dtype=states.dtype))
+                add(1, np.zeros((depth, 1, columns), dtype=states.dtype), states[:, :1, :])
+                add(1, states[:, :-1, :], states[:, 1:, :])
+                add(1, states[:, -1:, :], np.zeros((depth, 1, columns), dtype=states.dtype))
+                add(2, np.zeros_like(states[:1]) if previous is None else previous, states[:1])
+                add(2, states[:-1], states[1:])
+                previous = states[-1:].copy()
             if previous is not None:
                 add(2, previous, np.zeros_like(previous))
-            self._pairs = [
-                np.array([(key >> 16, key & 0xFFFF, number) for key, number in table.items()], dtype=np.int64).reshape(-1, 3)
-                for table in found
-            ]
+            # Neighbouring states to neighbouring patterns: states that differ may share a pattern.
+            toPattern = self._stateToPattern.tolist()
+            self._pairs = []
+            for table in found:
+                pairs = {}
+                for key, number in table.items():
+                    before, after = toPattern[key >> 16], toPattern[key & 0xFFFF]
+                    if before != after:
+                        pairs[(before, after)] = pairs.get((before, after), 0) + number
+                self._pairs.append(
+                    np.array([(before, after, number) for (before, after), number in pairs.items()], dtype=np.int64).reshape(-1, 3)
+                )
         return self._pairs
 
     def spacingMm(self):

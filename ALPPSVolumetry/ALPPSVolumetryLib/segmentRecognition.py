@@ -3,7 +3,7 @@ the name (typed names, TotalSegmentator ids)."""
 
 import re
 
-import vtk
+from vtkmodules.vtkCommonCore import reference
 
 from . import couinaud
 
@@ -12,7 +12,7 @@ _TERMINOLOGY_CODE = re.compile(r"~SCT\^(\d+)\^")
 
 def couinaudIdOfSegment(segment):
     """(Couinaud id, sub-segment or None) of a vtkSegment, or (None, None)."""
-    entry = vtk.reference("")
+    entry = reference("")
     if segment.GetTag("TerminologyEntry", entry):
         for code in _TERMINOLOGY_CODE.findall(str(entry)):
             segmentId = couinaud.segmentIdFromCode(code)
@@ -76,7 +76,7 @@ _LIVER_NAMES = ("liver", "whole liver", "liver parenchyma", "total liver")
 
 
 def _terminologyCodes(segment):
-    entry = vtk.reference("")
+    entry = reference("")
     return _TERMINOLOGY_CODE.findall(str(entry)) if segment.GetTag("TerminologyEntry", entry) else []
 
 
@@ -102,7 +102,7 @@ ROLE_TAG = "ALPPS.Role"
 
 def correctedRole(segment):
     """The role stored on ``segment`` by a correction, or None."""
-    value = vtk.reference("")
+    value = reference("")
     return str(value) if segment.GetTag(ROLE_TAG, value) and str(value) else None
 
 

@@ -12,15 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import slicer
-from vtk.util import numpy_support
+from vtkmodules.util import numpy_support
 
 from .imageGrid import imageToWorld
+from .labelCounting import labelCounts  # noqa: F401 - the counting of every layer, kept importable from here
 
 VOLUME_METHOD = "voxel count x voxel volume on the segmentation's binary labelmap"
-
-# Slices counted at a time: bounds the temporary memory of the histogram to a few MB per
-# slab whatever the scan size.
-_SLAB_VOXELS = 1 << 22
 
 
 @dataclass
@@ -69,39 +66,6 @@ def layerVoxels(orientedImageData):
         return None
     dims = (extent[5] - extent[4] + 1, extent[3] - extent[2] + 1, extent[1] - extent[0] + 1)
     return numpy_support.vtk_to_numpy(scalars).reshape(dims)
-
-
-# Label values up to this are counted with a table indexed by value; larger ones (a label map
-# whose values are IDs, or a damaged one) by sorting, so memory never grows with the value.
-_TABLE_LABEL_LIMIT = 1 << 16
-
-
-def labelCounts(voxels):
-    """{label value: voxel count} of a labelmap array, counted slab by slab."""
-    counts = {}
-    if voxels is None:
-        return counts
-    flat = voxels.reshape(-1)
-    integral = np.issubdtype(flat.dtype, np.integer)
-    for start in range(0, flat.size, _SLAB_VOXELS):
-        slab = flat[start : start + _SLAB_VOXELS]
-        if not integral:
-            # Label maps saved as floating point (common in NIfTI) are fine if every value is whole.
-            if not np.all(np.isfinite(slab)) or not np.array_equal(slab, np.floor(slab)):
-                raise ValueError("Label map holds non-integer or non-finite values; expected whole label numbers")
-            slab = slab.astype(np.int64)
-        low, high = int(slab.min()), int(slab.max())
-        if low < 0:
-            raise ValueError("Labelmap layer holds negative label values; expected labels >= 0")
-        if high < _TABLE_LABEL_LIMIT:
-            table = np.bincount(slab, minlength=high + 1)
-            values = np.flatnonzero(table)
-            found = table[values]
-        else:
-            values, found = np.unique(slab, return_counts=True)
-        for value, count in zip(values.tolist(), found.tolist()):
-            counts[value] = counts.get(value, 0) + count
-    return counts
 
 
 def segmentVolumes(segmentationNode, segmentIds=None):

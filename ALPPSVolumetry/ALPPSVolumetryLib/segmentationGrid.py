@@ -8,7 +8,7 @@ origin a whole number of voxels away) and its labelled voxels must lie inside th
 """
 
 import numpy as np
-import vtk
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 from .imageGrid import arrayFromVtkMatrix, imageToWorld
 from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
@@ -19,7 +19,7 @@ LATTICE_TOLERANCE_VOXELS = 0.01
 
 
 def _volumeGrid(volumeNode):
-    matrix = vtk.vtkMatrix4x4()
+    matrix = vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
     return arrayFromVtkMatrix(matrix), volumeNode.GetImageData().GetDimensions()
 

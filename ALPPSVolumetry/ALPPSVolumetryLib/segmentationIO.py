@@ -7,8 +7,9 @@ import os
 
 import numpy as np
 import slicer
-import slicer.util
-import vtk
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkCommonTransforms import vtkTransform
 
 from . import dicomSegmentation, patientIdentity
 from .dicomFolder import readHeader
@@ -17,7 +18,7 @@ from .imageGrid import arrayFromVtkMatrix
 from .imageFileChecks import checkImageFile, imageFileFormat
 from .inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
-from .segmentationImport import addVolumeFromArray, importLabelArray
+from .segmentationImport import addVolumeFromArray, importLabelValues
 from .unevenSlices import resampledSeries
 
 # The file a segmentation was imported from (a label map keeps no storage node of its own), so
@@ -152,7 +153,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     """
     checkedInputFile(path, "Segmentation file")
     nodeName = name or _nodeName(path)
-    if dicomSegmentation.isDicomSegmentation(path):
+    if _hasDicomPrefix(path) and dicomSegmentation.isDicomSegmentation(path):
         return dicomSegmentation.loadDicomSegmentation(scene, path, nodeName)
     if path.lower().endswith(".seg.nrrd"):
         checkImageFile(path, "Segmentation file", labelmap=True)
@@ -166,7 +167,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
         return segmentationNode
     if os.path.isdir(path) or imageFileFormat(path) in (None, "DICOM"):
         raise ValueError(f"Segmentation file '{path}': expected a .seg.nrrd, a DICOM SEG or a label map (NRRD, NIfTI, MHA)")
-    summary = checkImageFile(path, "Label map", labelmap=True)
+    summary = checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
     present = [value for value in summary.labels if value]
     if not present:
         raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
@@ -187,30 +188,79 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
     if ignored:
         shown = ", ".join(str(value) for value in ignored[:30]) + (" ..." if len(ignored) > 30 else "")
         _note(notes, f"label map '{path}': label value(s) {shown} not named in the label mapping, left out")
-    labelmapNode = _readVolume(scene, [path], True, nodeName + " labels")
+    ijkToRAS, slicesReversed = labelMapGeometry(path)
+    voxels, firstSlice = summary.voxels, summary.voxelsFirstSlice
+    if slicesReversed:
+        slices = summary.size[2] if len(summary.size) == 3 else 1
+        voxels, firstSlice = voxels[::-1], slices - firstSlice - voxels.shape[0]
+    summary.voxels = None
+    segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
+    segmentationNode.CreateDefaultDisplayNodes()
+    # Label values numbered 1..n in the layer: Slicer's tables are as long as the largest label
+    # value (a single voxel labelled 2,000,000,000 would take 16 GB).
+    importLabelValues(
+        segmentationNode, voxels, ijkToRAS,
+        [(value, number, wanted[value], _defaultColor(value)) for number, value in enumerate(sorted(wanted), start=1)],
+        presentValues=summary.labels, firstSlice=firstSlice,
+    )
+    segmentationNode.SetAttribute(IMPORTED_FROM_ATTRIBUTE, os.path.abspath(path))
+    return segmentationNode
+
+
+def releaseSegmentation(segmentationNode):
+    """Let a segmentation that is no longer needed go at once. Slicer removes the segments of a
+    shared labelmap layer one by one, first moving each into a layer of its own (two passes over
+    the whole layer per segment: a second on a large scan); without their labelmaps nothing is
+    moved. The segmentation keeps its segments, without voxels: call this last."""
+    segmentation = segmentationNode.GetSegmentation()
+    labelmapName = slicer.vtkSegmentationConverter.GetSegmentationBinaryLabelmapRepresentationName()
+    for segmentId in segmentation.GetSegmentIDs():
+        segmentation.GetSegment(segmentId).RemoveRepresentation(labelmapName)
+
+
+def labelMapGeometry(path):
+    """IJK-to-RAS matrix (4x4) of a label map file as Slicer's volume reader places it, and
+    whether its slices are then read in reverse order: Slicer makes every volume's IJK axes
+    right-handed by reversing the slices of a left-handed one (a label map stored flipped). Only
+    the header is read, by Slicer's own reader (vtkITK), so the voxels need not be read again."""
+    reader = slicer.vtkITKArchetypeImageSeriesScalarReader()
+    reader.SetArchetype(path)
+    reader.SetSingleFile(1)
+    reader.SetUseOrientationFromFile(1)
+    reader.SetOutputScalarTypeToNative()
+    reader.SetDesiredCoordinateOrientationToNative()
+    reader.SetUseNativeOriginOn()
+    reader.UpdateInformation()
+    # Through a volume node, as vtkMRMLVolumeArchetypeStorageNode sets it (directions and spacing
+    # kept apart): the same matrix to the last digit.
+    volumeNode = slicer.vtkMRMLLabelMapVolumeNode()
+    volumeNode.SetRASToIJKMatrix(reader.GetRasToIjkMatrix())
+    matrix = vtkMatrix4x4()
+    volumeNode.GetIJKToRASMatrix(matrix)
+    ijkToRAS = arrayFromVtkMatrix(matrix)
+    if np.linalg.det(ijkToRAS[:3, :3]) >= 0:
+        return ijkToRAS, False
+    # vtkMRMLVolumeNode::ReverseSliceOrder: the last slice becomes the first.
+    slices = reader.GetOutputInformation(0).Get(vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT())
+    flip = vtkTransform()
+    flip.Concatenate(matrix)
+    if slices[5] - slices[4] + 1 > 1:
+        flip.Translate(0.0, 0.0, slices[5] - slices[4])
+    flip.Scale(1.0, 1.0, -1.0)
+    flip.GetMatrix(matrix)
+    volumeNode.SetIJKToRASMatrix(matrix)
+    volumeNode.GetIJKToRASMatrix(matrix)
+    return arrayFromVtkMatrix(matrix), True
+
+
+def _hasDicomPrefix(path):
+    """Whether the file carries the 'DICM' prefix that pydicom requires (without force) of a
+    DICOM file: checked first so that reading a label map does not load pydicom."""
     try:
-        labels = slicer.util.arrayFromVolume(labelmapNode)
-        # Label values renumbered 1..n before Slicer's import, whose tables are as long as the
-        # largest label value (a single voxel labelled 2,000,000,000 would take 16 GB).
-        values = sorted(wanted)
-        allValues = np.array(summary.labels)
-        numberOf = np.array([values.index(value) + 1 if value in wanted else 0 for value in summary.labels], dtype=np.int16)
-        compact = np.zeros(labels.shape, dtype=np.int16)
-        for k in range(labels.shape[0]):  # a slice at a time: the temporary index stays small
-            compact[k] = numberOf[np.clip(np.searchsorted(allValues, labels[k]), 0, len(allValues) - 1)]
-        ijkToRAS = vtk.vtkMatrix4x4()
-        labelmapNode.GetIJKToRASMatrix(ijkToRAS)
-        segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", nodeName)
-        segmentationNode.CreateDefaultDisplayNodes()
-        importLabelArray(
-            segmentationNode, compact, arrayFromVtkMatrix(ijkToRAS),
-            {number: wanted[value] for number, value in enumerate(values, start=1)},
-            {number: _defaultColor(value) for number, value in enumerate(values, start=1)},
-        )
-        segmentationNode.SetAttribute(IMPORTED_FROM_ATTRIBUTE, os.path.abspath(path))
-        return segmentationNode
-    finally:
-        scene.RemoveNode(labelmapNode)
+        with open(path, "rb") as stream:
+            return stream.read(132)[128:132] == b"DICM"
+    except OSError:
+        return True  # let the DICOM reader say what is wrong
 
 
 def _defaultColor(value):
