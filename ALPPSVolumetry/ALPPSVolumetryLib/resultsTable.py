@@ -1,7 +1,9 @@
 """Results as Slicer table nodes: numbers stored as numbers, units and definitions in the
 column properties, so that they survive save and reload and export cleanly to CSV."""
 
-import vtk
+# VTK classes from their own modules: `import vtk` loads all of VTK (a third of a second of the
+# batch command's start-up).
+from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkLongLongArray, vtkStringArray
 
 from .couinaud import segmentIdFromName
 from .resultFields import PLAN_FIELDS, SEGMENT_FIELDS
@@ -9,11 +11,11 @@ from .segmentVolumes import VOLUME_METHOD, segmentVolumes
 
 SEGMENT_VOLUME_COLUMNS = (
     # name, vtk array class, unit, description
-    ("Segment", vtk.vtkStringArray, "", "Segment name in the segmentation"),
-    ("Couinaud segment", vtk.vtkStringArray, "", "Couinaud segment recognised from the name (empty if none)"),
-    ("Voxel count", vtk.vtkLongLongArray, "voxels", "Voxels of the segment on its binary labelmap"),
-    ("Volume", vtk.vtkDoubleArray, "mL", "Segment volume: " + VOLUME_METHOD),
-    ("Empty", vtk.vtkStringArray, "", "'yes' when the segment has no voxels"),
+    ("Segment", vtkStringArray, "", "Segment name in the segmentation"),
+    ("Couinaud segment", vtkStringArray, "", "Couinaud segment recognised from the name (empty if none)"),
+    ("Voxel count", vtkLongLongArray, "voxels", "Voxels of the segment on its binary labelmap"),
+    ("Volume", vtkDoubleArray, "mL", "Segment volume: " + VOLUME_METHOD),
+    ("Empty", vtkStringArray, "", "'yes' when the segment has no voxels"),
 )
 
 
@@ -81,10 +83,10 @@ def fieldColumns(fields):
     columns = []
     for field in fields:
         if field.isInterval:
-            columns += [(f"{field.title} {end}", vtk.vtkDoubleArray, field.unit, f"{end.capitalize()} end. {field.description()}")
+            columns += [(f"{field.title} {end}", vtkDoubleArray, field.unit, f"{end.capitalize()} end. {field.description()}")
                         for end in ("low", "high")]
         else:
-            columns.append((field.title, vtk.vtkDoubleArray, field.unit, field.description()))
+            columns.append((field.title, vtkDoubleArray, field.unit, field.description()))
     return tuple(columns)
 
 
@@ -101,19 +103,19 @@ def fieldCells(record, fields):
 
 
 COUINAUD_COLUMNS = (
-    (("Couinaud segment", vtk.vtkStringArray, "", "Couinaud segment (IVa superior, IVb inferior when IV is split)"),)
+    (("Couinaud segment", vtkStringArray, "", "Couinaud segment (IVa superior, IVb inferior when IV is split)"),)
     + fieldColumns(SEGMENT_FIELDS)
-    + (("Segments", vtk.vtkStringArray, "", "Segments of the segmentation that make up this Couinaud segment"),)
+    + (("Segments", vtkStringArray, "", "Segments of the segmentation that make up this Couinaud segment"),)
 )
 
 PLAN_COLUMNS = (
     (
-        ("Plan", vtk.vtkStringArray, "", "Resection plan (Brisbane 2000 terminology) or custom segment set"),
-        ("Remnant segments", vtk.vtkStringArray, "", "Couinaud segments left in the patient"),
+        ("Plan", vtkStringArray, "", "Resection plan (Brisbane 2000 terminology) or custom segment set"),
+        ("Remnant segments", vtkStringArray, "", "Couinaud segments left in the patient"),
     )
     + fieldColumns(PLAN_FIELDS)
     + (
-        ("Adequacy", vtk.vtkStringArray, "", "met = above the published risk group; borderline = cut-off within the resolution interval; "
+        ("Adequacy", vtkStringArray, "", "met = above the published risk group; borderline = cut-off within the resolution interval; "
          "unchecked where the formula or cut-off is"),
     )
 )

@@ -6,7 +6,7 @@ they are."""
 import re
 from dataclasses import dataclass
 
-import vtk
+from vtkmodules.vtkCommonCore import reference as vtkReference
 
 from ..segmentRecognition import ROLE_TUMOUR
 from .sparingInputs import isGenerated
@@ -105,7 +105,7 @@ _TERMINOLOGY_CODE = re.compile(r"~SCT\^(\d+)\^")  # as segmentRecognition reads 
 
 
 def _terminologyCodes(segment):
-    entry = vtk.reference("")
+    entry = vtkReference("")
     return _TERMINOLOGY_CODE.findall(str(entry)) if segment.GetTag("TerminologyEntry", entry) else []
 
 

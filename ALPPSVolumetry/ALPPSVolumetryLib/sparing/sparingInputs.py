@@ -3,7 +3,7 @@ range, the tumour segments, and the liver the margins are clipped to and the rem
 
 import math
 
-import vtk
+from vtkmodules.vtkCommonCore import reference as vtkReference
 
 from ..segmentRecognition import ROLE_LIVER, ROLE_TUMOUR
 
@@ -25,7 +25,7 @@ GENERATED_TAG = "ALPPS.ParenchymaSparing"
 
 def isGenerated(segment):
     """Whether the parenchyma-sparing plan added this segment (see GENERATED_TAG)."""
-    return segment.GetTag(GENERATED_TAG, vtk.reference(""))
+    return segment.GetTag(GENERATED_TAG, vtkReference(""))
 
 
 def _checkedMillimetres(value, what, low, high, lowInclusive):

@@ -1,7 +1,7 @@
 """The parenchyma-sparing findings and plans as table rows and as JSON, with the definition of
 each quantity."""
 
-import vtk
+from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkStringArray
 
 from .. import futureLiverRemnant
 from ..resultFields import PLAN_FIELDS, jsonNumbers
@@ -57,16 +57,16 @@ def findingsTableRows(findings):
             if distance.vessel not in vessels:
                 vessels.append(distance.vessel)
     columns = [
-        ("Tumour", vtk.vtkStringArray, "", "Tumour segment"),
-        ("Volume", vtk.vtkDoubleArray, "mL", DEFINITIONS["volumeMl"][2]),
-        ("Largest diameter", vtk.vtkDoubleArray, "mm", DEFINITIONS["largestDiameterMm"][2]),
-        ("Segments", vtk.vtkStringArray, "", DEFINITIONS["couinaudSegments"][2]),
-        ("Outside liver", vtk.vtkDoubleArray, "mL", "Tumour voxels in no liver segment"),
+        ("Tumour", vtkStringArray, "", "Tumour segment"),
+        ("Volume", vtkDoubleArray, "mL", DEFINITIONS["volumeMl"][2]),
+        ("Largest diameter", vtkDoubleArray, "mm", DEFINITIONS["largestDiameterMm"][2]),
+        ("Segments", vtkStringArray, "", DEFINITIONS["couinaudSegments"][2]),
+        ("Outside liver", vtkDoubleArray, "mL", "Tumour voxels in no liver segment"),
     ]
-    columns += [(f"Distance to {vessel}", vtk.vtkDoubleArray, "mm", DEFINITIONS["distanceMm"][2]) for vessel in vessels]
+    columns += [(f"Distance to {vessel}", vtkDoubleArray, "mm", DEFINITIONS["distanceMm"][2]) for vessel in vessels]
     columns += [
-        ("Vessel contact", vtk.vtkStringArray, "", DEFINITIONS["contact"][2]),
-        ("Warnings", vtk.vtkStringArray, "", "What to check about this tumour's numbers"),
+        ("Vessel contact", vtkStringArray, "", DEFINITIONS["contact"][2]),
+        ("Warnings", vtkStringArray, "", "What to check about this tumour's numbers"),
     ]
     rows = []
     for finding in findings:
@@ -79,8 +79,8 @@ def findingsTableRows(findings):
     return columns, rows
 
 COMPARISON_EXTRA_COLUMNS = (
-    ("Resection areas", vtk.vtkDoubleArray, "", DEFINITIONS["resectionAreas"][2] + "; empty for anatomical plans"),
-    ("Laparoscopic (<= 3 areas)", vtk.vtkStringArray, "", LAPAROSCOPIC_SOURCE),
+    ("Resection areas", vtkDoubleArray, "", DEFINITIONS["resectionAreas"][2] + "; empty for anatomical plans"),
+    ("Laparoscopic (<= 3 areas)", vtkStringArray, "", LAPAROSCOPIC_SOURCE),
 )
 
 
