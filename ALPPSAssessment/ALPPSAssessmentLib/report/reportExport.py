@@ -24,7 +24,7 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
     """Axial and coronal slices of the time point's scan with its segments, and the 3D view of
     remnant versus resected liver (offscreen when there is no screen). Returns (pictures, notes):
     what cannot be drawn is named in a note, never left out silently."""
-    from . import reportImages
+    from . import slicePictures, threeDPicture
 
     pictures, notes = [], []
     label = f"{timePoint.role} scan"
@@ -32,17 +32,17 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
         notes.append(f"No slice pictures: the {label} has no image volume stored with its segmentation")
     else:
         # Half-millimetre pixels: sharp on paper; sliceImages caps the picture at 520 px.
-        slices = reportImages.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
+        slices = slicePictures.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
         for orientation in ("axial", "coronal"):
             image = slices[orientation]
             pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
     if with3D:
         try:
-            image = reportImages.render3D(timePoint.segmentationNode, plan, roleOverrides)
+            image = threeDPicture.render3D(timePoint.segmentationNode, plan, roleOverrides)
             pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
-        except reportImages.RenderingUnavailable as error:
+        except threeDPicture.RenderingUnavailable as error:
             notes.append(f"No 3D picture: {error}")
     return pictures, notes
 
