@@ -84,3 +84,50 @@ def test_uiFileLoadsInQt6UiLoader(module, monkeypatch):
     bound = [child for child in widget.findChildren(QtWidgets.QWidget) if child.property("SlicerParameterName")]
     assert len(bound) >= 10
     del application
+
+
+def _webWidgetClass(QtCore, QtGui, behaviour):
+    """Stand-in for Slicer's qSlicerWebWidget with the members the PDF code uses, as declared in
+    Base/QTGUI/qSlicerWebWidget.h (v5.8.1): slot setUrl(QString), slot printToPdf(QString,
+    QPageLayout), signals loadFinished(bool) and pdfPrintingFinished(QString, bool), emitted later
+    from the event loop as a web page does. It draws no HTML (that is Chromium's part): its PDF is
+    an empty page of the layout asked for. ``behaviour``: "prints", "fails to load", "never answers"."""
+
+    class qSlicerWebWidget(QtCore.QObject):
+        loadFinished = QtCore.Signal(bool)
+        pdfPrintingFinished = QtCore.Signal(str, bool)
+
+        def setUrl(self, url):
+            self.url = url
+            if behaviour != "never answers":
+                QtCore.QTimer.singleShot(0, lambda: self.loadFinished.emit(behaviour == "prints"))
+
+        def printToPdf(self, filePath, pageLayout):
+            writer = QtGui.QPdfWriter(filePath)
+            writer.setPageLayout(pageLayout)
+            painter = QtGui.QPainter(writer)
+            painter.end()
+            QtCore.QTimer.singleShot(0, lambda: self.pdfPrintingFinished.emit(filePath, True))
+
+    return qSlicerWebWidget
+
+
+@pytest.mark.parametrize("behaviour", ["prints", "fails to load", "never answers"])
+def test_reportPdfUsesSlicersWebWidgetAndFallsBackWithoutIt(tmp_path, monkeypatch, behaviour):
+    """With Qt WebEngine the web widget prints (A4 as asked); when it cannot load the page or does
+    not answer in time, the text-document printer still gives the user the PDF."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    qt, QtGui = _qtNamespace()
+    application = _application()
+    import PySide6.QtCore as QtCore
+
+    slicer = types.SimpleNamespace(qSlicerWebWidget=_webWidgetClass(QtCore, QtGui, behaviour))
+    functions = _moduleFunctions({"qt": qt, "os": os, "re": re, "slicer": slicer, "_": lambda text: text})
+    html = tmp_path / "report.html"
+    html.write_text("<html><body><h1>ALPPS report</h1></body></html>", encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    how = functions["htmlToPdf"](str(html), str(pdf), timeoutMs=200)
+    assert ("browser" if behaviour == "prints" else "text document") in how and pdf.exists()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595.0) < 1.5 and abs(float(h) - 842.0) < 1.5 for w, h in boxes)
+    del application
