@@ -86,42 +86,18 @@ def test_uiFileLoadsInQt6UiLoader(module, monkeypatch):
     del application
 
 
-def _webWidgetClass(QtCore, QtGui, behaviour):
-    """Stand-in for Slicer's qSlicerWebWidget with the members the PDF code uses, as declared in
-    Base/QTGUI/qSlicerWebWidget.h (v5.8.1): slot setUrl(QString), slot printToPdf(QString,
-    QPageLayout), signals loadFinished(bool) and pdfPrintingFinished(QString, bool), emitted later
-    from the event loop as a web page does. It draws no HTML (that is Chromium's part): its PDF is
-    an empty page of the layout asked for. ``behaviour``: "prints", "fails to load", "never answers"."""
-
-    class qSlicerWebWidget(QtCore.QObject):
-        loadFinished = QtCore.Signal(bool)
-        pdfPrintingFinished = QtCore.Signal(str, bool)
-
-        def setUrl(self, url):
-            self.url = url
-            if behaviour != "never answers":
-                QtCore.QTimer.singleShot(0, lambda: self.loadFinished.emit(behaviour == "prints"))
-
-        def printToPdf(self, filePath, pageLayout):
-            writer = QtGui.QPdfWriter(filePath)
-            writer.setPageLayout(pageLayout)
-            painter = QtGui.QPainter(writer)
-            painter.end()
-            QtCore.QTimer.singleShot(0, lambda: self.pdfPrintingFinished.emit(filePath, True))
-
-    return qSlicerWebWidget
-
-
 @pytest.mark.parametrize("behaviour", ["prints", "fails to load", "never answers"])
 def test_reportPdfUsesSlicersWebWidgetAndFallsBackWithoutIt(tmp_path, monkeypatch, behaviour):
     """With Qt WebEngine the web widget prints (A4 as asked); when it cannot load the page or does
-    not answer in time, the text-document printer still gives the user the PDF."""
+    not answer in time, the text-document printer still gives the user the PDF. The web widget is
+    the panel harness's stand-in (its declared slots and signals; it renders nothing)."""
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    qt, QtGui = _qtNamespace()
+    qt, _ = _qtNamespace()
     application = _application()
-    import PySide6.QtCore as QtCore
+    from slicerPanelHarness.otherModules import qSlicerWebWidget
 
-    slicer = types.SimpleNamespace(qSlicerWebWidget=_webWidgetClass(QtCore, QtGui, behaviour))
+    monkeypatch.setattr(qSlicerWebWidget, "behaviour", behaviour)
+    slicer = types.SimpleNamespace(qSlicerWebWidget=qSlicerWebWidget)
     functions = _moduleFunctions({"qt": qt, "os": os, "re": re, "slicer": slicer, "_": lambda text: text})
     html = tmp_path / "report.html"
     html.write_text("<html><body><h1>ALPPS report</h1></body></html>", encoding="utf-8")

@@ -256,6 +256,7 @@ class SlicerSession:
         self._set(slicer, "modules", self.modules)
         self._set(slicer, "app", _Application(self))
         self._set(slicer, "dicomDatabase", None)
+        self._set(slicer, "qSlicerWebWidget", otherModules.qSlicerWebWidget)
         util = slicer.util
         for name, function in (
             ("loadUI", self._loadUI),
