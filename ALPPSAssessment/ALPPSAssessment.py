@@ -6,11 +6,10 @@ from typing import Annotated, Union
 
 import qt
 import slicer
-from ALPPSAssessmentLib import assessmentPanel, assessmentWorkflow, functionalWorkflow, loadedNodes, selfTestScenarios
+from ALPPSAssessmentLib import assessmentPanel, assessmentWorkflow, loadedNodes, panelActions, selfTestScenarios
 from ALPPSAssessmentLib.functional import functionalOverlay, imageRegistration
-from ALPPSAssessmentLib.course import laboratoryUnits, meldScore, stageTwoReadiness, timeline
-from ALPPSAssessmentLib.report import reportExport
-from ALPPSVolumetryLib import adequacy, bodySize, dicomSeriesChecks, libraryReload, panelBinding, resectionPlans
+from ALPPSAssessmentLib.course import laboratoryUnits, stageTwoReadiness, timeline
+from ALPPSVolumetryLib import dicomSeriesChecks, libraryReload, panelBinding, patientBody, resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,
@@ -31,19 +30,7 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
-# Roles offered in the time point editor (more interstage scans can be typed in the batch tool).
-EDITOR_ROLES = ["pre-stage 1", "interstage", "interstage 2", "interstage 3", "pre-stage 2", "after stage 2"]
-
-# Laboratory value field -> (its unit field or None).
-LAB_PARAMETERS = {
-    "bilirubin": "bilirubinUnit",
-    "creatinine": "creatinineUnit",
-    "albumin": "albuminUnit",
-    "inr": None,
-    "prothrombinTimePercent": None,
-    "sodium": None,
-    "icgPdr": None,
-}
+PatientBody = patientBody.patientBodyPack()
 
 
 class ALPPSAssessment(ScriptedLoadableModule):
@@ -75,11 +62,8 @@ class ALPPSAssessment(ScriptedLoadableModule):
 class ALPPSAssessmentParameterNode:
     stage1Date: str = ""
     stage2Date: str = ""
-    heightCm: Annotated[float, WithinRange(0.0, 300.0)] = 0.0
-    weightKg: Annotated[float, WithinRange(0.0, 500.0)] = 0.0
-    bsaFormula: Annotated[str, Choice(list(bodySize.BSA_FORMULAS))] = bodySize.DEFAULT_BSA_FORMULA
-    stlvFormula: Annotated[str, Choice(list(bodySize.STLV_FORMULAS))] = bodySize.DEFAULT_STLV_FORMULA
-    liverCondition: Annotated[str, Choice(list(adequacy.LIVER_CONDITIONS))] = "normal"
+    # Height, weight, formulas and liver condition: shared with the Volumetry panel's parameter node.
+    body: PatientBody
     plan: Annotated[str, Choice(list(resectionPlans.PRESETS))] = "right_trisectionectomy"
     caudateInRemnant: bool = True
     allowDifferentPlans: bool = False
@@ -89,7 +73,7 @@ class ALPPSAssessmentParameterNode:
     # Time point editor: what is stored on the selected segmentation.
     timePointSegmentation: vtkMRMLSegmentationNode
     timePointVolume: vtkMRMLScalarVolumeNode
-    timePointRole: Annotated[str, Choice(EDITOR_ROLES)] = "pre-stage 1"
+    timePointRole: Annotated[str, Choice(panelActions.EDITOR_ROLES)] = "pre-stage 1"
     timePointDate: str = ""
     # Laboratory values of that day; 0 means not measured.
     bilirubin: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0
@@ -242,11 +226,11 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode and segmentationNode:
             with slicer.util.tryWithErrorDisplay(_("Failed to read the time point stored on this segmentation."), waitCursor=False):
                 self._parameterNode.timePointSegmentation = segmentationNode
-                self.logic.loadTimePointIntoEditor(self._parameterNode, segmentationNode)
+                panelActions.loadTimePointIntoEditor(self._parameterNode, segmentationNode)
 
     def onStoreTimePoint(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to store the time point."), waitCursor=True):
-            self.logic.storeTimePoint(self._parameterNode)
+            panelActions.storeTimePoint(self._parameterNode)
 
     def onRemoveTimePoint(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to remove the time point."), waitCursor=False):
@@ -255,7 +239,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onUpdateAssessment(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to update the assessment."), waitCursor=True):
-            outputs = self.logic.updateAssessment(self._parameterNode)
+            outputs = panelActions.updateAssessment(self._parameterNode)
             self.ui.timePointTableView.setMRMLTableNode(self._parameterNode.timePointTable)
             self.ui.growthTableView.setMRMLTableNode(self._parameterNode.growthTable)
             self.ui.readinessTableView.setMRMLTableNode(self._parameterNode.readinessTable)
@@ -312,7 +296,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onRegister(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to register the functional volume."), waitCursor=True):
-            outcome = self.logic.registerFunctionalVolume(self._parameterNode)
+            outcome = panelActions.registerFunctionalVolume(self._parameterNode)
             self.ui.registrationStatusLabel.text = outcome.summary
 
     def onOpenTransforms(self):
@@ -326,30 +310,30 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onShowOverlay(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to show the overlay."), waitCursor=True):
-            outcome = self.logic.showOverlay(self._parameterNode)
+            outcome = panelActions.showOverlay(self._parameterNode)
             self.ui.overlayStatusLabel.text = outcome.summary
 
     def onMeasureGadoxetate(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to measure the gadoxetate MRI."), waitCursor=True):
-            outcome = self.logic.measureGadoxetate(self._parameterNode)
+            outcome = panelActions.measureGadoxetate(self._parameterNode)
             self.ui.gadoxetateTableView.setMRMLTableNode(outcome.tableNode)
             self.ui.gadoxetateStatusLabel.text = outcome.summary
 
     def onStoreGadoxetate(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to store the gadoxetate result."), waitCursor=False):
-            point = self.logic.storeMeasuredFunction(self._parameterNode.gadoxetateTable, self._parameterNode)
+            point = panelActions.storeMeasuredFunction(self._parameterNode.gadoxetateTable, self._parameterNode)
             self.ui.gadoxetateStatusLabel.text = _("Stored with the {label} time point").format(label=point.label)
 
     def onMeasureMebrofenin(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to measure the remnant function."), waitCursor=True):
-            outcome = self.logic.measureMebrofenin(self._parameterNode)
+            outcome = panelActions.measureMebrofenin(self._parameterNode)
             self.ui.mebrofeninTableView.setMRMLTableNode(outcome.tableNode)
             self.ui.mebrofeninStatusLabel.text = outcome.summary
             slicer.modules.plots.logic().ShowChartInLayout(outcome.chartNode)
 
     def onStoreMebrofenin(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to store the remnant function."), waitCursor=False):
-            point = self.logic.storeMeasuredFunction(self._parameterNode.mebrofeninTable, self._parameterNode)
+            point = panelActions.storeMeasuredFunction(self._parameterNode.mebrofeninTable, self._parameterNode)
             self.ui.mebrofeninStatusLabel.text = _("Stored with the {label} time point; update the assessment to see it in the checklist").format(
                 label=point.label
             )
@@ -365,14 +349,14 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         from ALPPSAssessmentLib.report import reportInSlicer
 
         try:
-            return reportInSlicer.captureViewPictures(points[-1].volumeNode, points[-1].segmentationNode, self.logic.planOf(self._parameterNode))
+            return reportInSlicer.captureViewPictures(points[-1].volumeNode, points[-1].segmentationNode, panelActions.planOf(self._parameterNode))
         except Exception as error:  # the offscreen pictures are as good; say why the views were not used
             slicer.util.showStatusMessage(_("Views not captured ({error}); pictures drawn offscreen").format(error=error), 5000)
             return None
 
     def onCreateReport(self):
         with slicer.util.tryWithErrorDisplay(_("Failed to create the report."), waitCursor=True):
-            document, paths, notes = self.logic.createReport(self._parameterNode, self._viewPictures())
+            document, paths, notes = panelActions.createReport(self._parameterNode, self._viewPictures())
             lines = [_("Report written to {folder}").format(folder=os.path.dirname(paths["html"]))] + notes
             if self._parameterNode.reportPdf:
                 pdfPath = os.path.splitext(paths["html"])[0] + ".pdf"
@@ -388,7 +372,7 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             segmentationNode = self._parameterNode.timePointSegmentation
             if segmentationNode is None:
                 raise ValueError(_("Select the time point's segmentation in the Time point section"))
-            folder = os.path.join(self.logic.reportFolderOf(self._parameterNode), "dicom-seg")
+            folder = os.path.join(panelActions.reportFolderOf(self._parameterNode), "dicom-seg")
             reportInSlicer.exportDicomSeg(segmentationNode, folder)
             self.ui.reportStatusLabel.text = _("DICOM SEG of {name} written to {folder} and added to the DICOM database").format(
                 name=segmentationNode.GetName(), folder=folder)
@@ -399,198 +383,16 @@ class ALPPSAssessmentWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
 
 class ALPPSAssessmentLogic(ScriptedLoadableModuleLogic):
-    """GUI-free: the algorithms live in ALPPSAssessmentLib and take nodes as arguments."""
+    """GUI-free: the algorithms live in ALPPSAssessmentLib and take nodes as arguments; what each
+    button does with the parameter node is ALPPSAssessmentLib.panelActions."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)
 
     def getParameterNode(self):
-        return ALPPSAssessmentParameterNode(super().getParameterNode())
-
-    @staticmethod
-    def _labsOf(parameterNode):
-        # Unit selectors start empty: a value whose unit was not chosen is refused by name.
-        values = {
-            name: (getattr(parameterNode, name), getattr(parameterNode, unitField) if unitField else laboratoryUnits.UNITS[name].canonicalUnit)
-            for name, unitField in LAB_PARAMETERS.items()
-        }
-        values[meldScore.DIALYSIS] = (parameterNode.dialysis, "")
-        return assessmentWorkflow.labsFromValues(values)
-
-    def storeTimePoint(self, parameterNode):
-        """Store the editor's role, date and laboratory values on the selected segmentation."""
-        return assessmentWorkflow.storeTimePointFromValues(
-            parameterNode.timePointSegmentation,
-            parameterNode.timePointVolume,
-            parameterNode.timePointRole,
-            parameterNode.timePointDate,
-            self._labsOf(parameterNode),
-        )
-
-    def loadTimePointIntoEditor(self, parameterNode, segmentationNode):
-        point = timeline.timePointOfNode(segmentationNode)
-        if point is None:
-            # A scan without a stored time point starts with an empty day: the previous scan's date
-            # and laboratory values must not be one click away from being filed for this one.
-            parameterNode.timePointDate = ""
-            parameterNode.timePointVolume = assessmentPanel.scanOfSegmentation(segmentationNode)
-            for name, unitField in LAB_PARAMETERS.items():
-                setattr(parameterNode, name, 0.0)
-                if unitField:
-                    setattr(parameterNode, unitField, "")
-            parameterNode.dialysis = False
-            return
-        if point.role not in EDITOR_ROLES:
-            # Storing from the editor would overwrite the real role with one of its own.
-            raise ValueError(
-                f"The time point on '{segmentationNode.GetName()}' has the role '{point.role}', which the editor does not offer "
-                f"({', '.join(EDITOR_ROLES)}): edit it with the batch tool, or remove and store it again"
-            )
-        parameterNode.timePointRole = point.role
-        parameterNode.timePointDate = point.studyDate.isoformat()
-        parameterNode.timePointVolume = point.volumeNode
-        for name, unitField in LAB_PARAMETERS.items():
-            value, unit = point.labs.get(name, (0.0, None))
-            setattr(parameterNode, name, float(value))
-            if unitField:
-                setattr(parameterNode, unitField, unit or "")
-        parameterNode.dialysis = meldScore.dialysisOfLabs(point.labs)
-
-    def updateAssessment(self, parameterNode):
-        """Measure every stored time point into the tables and the growth chart; returns the result."""
-        outputs = assessmentWorkflow.updateAssessment(
-            parameterNode.parameterNode.GetScene(),
-            parameterNode.plan,
-            parameterNode.caudateInRemnant,
-            assessmentWorkflow.settingsFromPanel(parameterNode),
-            parameterNode.stage1Date,
-            parameterNode.allowDifferentPlans,
-            None,
-            parameterNode.timePointTable,
-            parameterNode.growthTable,
-            parameterNode.readinessTable,
-            parameterNode.stage1LiverFailure,
-            parameterNode.stage2Date,
-            parameterNode.remnantFunctionPerBsa or None,
-        )
-        parameterNode.timePointTable = outputs.timePointTable
-        parameterNode.growthTable = outputs.growthTable
-        parameterNode.readinessTable = outputs.readinessTable
-        parameterNode.growthChart = outputs.chart
-        return outputs
-
-    # --- Functional imaging of the selected time point (logic in ALPPSAssessmentLib.functionalWorkflow) ---
-
-    @staticmethod
-    def _bsaOf(parameterNode):
-        """BSA (m2) from the patient's height and weight, or None when they are not entered."""
-        if not parameterNode.heightCm or not parameterNode.weightKg:
-            return None
-        return bodySize.bodySurfaceArea(parameterNode.heightCm, parameterNode.weightKg, parameterNode.bsaFormula)
-
-    def registerFunctionalVolume(self, parameterNode):
-        """Register the functional volume to the time point's scan (its segmentation's liver as
-        mask); the transform is kept even when the registration fails, for correction by hand."""
-        outcome = functionalWorkflow.registerFunctionalToScan(
-            parameterNode.timePointVolume, parameterNode.functionalVolume, parameterNode.timePointSegmentation, parameterNode.registrationMode
-        )
-        parameterNode.registrationTransform = outcome.transformNode
-        return outcome
-
-    def showOverlay(self, parameterNode):
-        outcome = functionalOverlay.showFunctionalOverlay(
-            parameterNode.overlayPreset,
-            parameterNode.timePointVolume,
-            parameterNode.functionalVolume,
-            parameterNode.hbpVolume,
-            parameterNode.preContrastVolume,
-            parameterNode.timePointSegmentation,
-            parameterNode.spleenSegment,
-            parameterNode.overlayOpacity,
-            plan=self.planOf(parameterNode),
-        )
-        parameterNode.overlayMap = outcome.mapNode
-        return outcome
-
-    def measureGadoxetate(self, parameterNode):
-        outcome = functionalWorkflow.measureGadoxetatePanel(
-            parameterNode.timePointSegmentation,
-            self.planOf(parameterNode),
-            parameterNode.hbpVolume,
-            parameterNode.preContrastVolume,
-            parameterNode.spleenSegment,
-            parameterNode.musclePoints,
-            parameterNode.roiRadiusMm,
-            parameterNode.gadoxetateTable,
-            spleenMarkups=parameterNode.spleenPoints,
-            liverMarkups=parameterNode.liverPoints,
-            t1PreMap=parameterNode.t1PreMap,
-            t1HbpMap=parameterNode.t1HbpMap,
-            t1Unit=parameterNode.t1Unit,
-        )
-        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
-        parameterNode.gadoxetateTable = outcome.tableNode
-        return outcome
-
-    def measureMebrofenin(self, parameterNode):
-        curves = functionalWorkflow.mebrofeninCurves(
-            parameterNode.dynamicSeries,
-            parameterNode.dynamicRegions,
-            parameterNode.liverRegionSegment,
-            parameterNode.bloodPoolRegionSegment,
-            parameterNode.fieldOfViewRegionSegment,
-            parameterNode.frameDurationSeconds,
-            parameterNode.firstFrameStartSeconds,
-            parameterNode.timeActivityTable,
-        )
-        outcome = functionalWorkflow.measureMebrofenin(
-            parameterNode.timePointSegmentation,
-            self.planOf(parameterNode),
-            parameterNode.spectVolume,
-            curves,
-            self._bsaOf(parameterNode),
-            parameterNode.voiMarginMm,
-            parameterNode.mebrofeninTable,
-        )
-        assessmentPanel.tagMeasuredFor(outcome.tableNode, parameterNode.timePointSegmentation)
-        parameterNode.mebrofeninTable = outcome.tableNode
-        parameterNode.timeActivityChart = outcome.chartNode
-        return outcome
-
-    @staticmethod
-    def planOf(parameterNode):
-        return resectionPlans.presetPlan(parameterNode.plan, parameterNode.caudateInRemnant)
-
-    @staticmethod
-    def reportFolderOf(parameterNode):
-        # '.' would be Slicer's working directory (its installation): never a place for a report.
-        folder = str(parameterNode.reportFolder or "")
-        if folder in ("", "."):
-            raise ValueError("Choose a folder for the report (Patient report section)")
-        return folder
-
-    def createReport(self, parameterNode, pictures=None):
-        """The patient report of every time point stored in the scene, with the panel's patient
-        data; pictures captured from the views, or drawn offscreen when None. Returns (document, paths, notes)."""
-        stage1Date = timeline.parseStudyDate(parameterNode.stage1Date, "stage 1 date") if parameterNode.stage1Date else None
-        return reportExport.createPatientReport(
-            parameterNode.parameterNode.GetScene(),
-            self.reportFolderOf(parameterNode),
-            self.planOf(parameterNode),
-            assessmentWorkflow.settingsFromPanel(parameterNode),
-            stage1Date,
-            parameterNode.stage1LiverFailure,
-            anonymise=parameterNode.reportAnonymise,
-            pseudonym=parameterNode.reportPseudonym or "Anonymised",
-            pictures=pictures,
-            remnantFunctionPerBsa=parameterNode.remnantFunctionPerBsa or None,
-            allowDifferentPlans=parameterNode.allowDifferentPlans,
-        )
-
-    def storeMeasuredFunction(self, resultTable, parameterNode):
-        """Store what a results table holds with the selected time point (ALPPS.RemnantFunction)."""
-        assessmentPanel.checkMeasuredFor(resultTable, parameterNode.timePointSegmentation)
-        return functionalWorkflow.storeMeasuredFunction(resultTable, parameterNode.timePointSegmentation)
+        node = super().getParameterNode()
+        patientBody.adoptTopLevelValues(node)
+        return ALPPSAssessmentParameterNode(node)
 
 
 # --- PDF of the report through Qt printing (the only Qt code of the report; Qt5 and Qt6) ---

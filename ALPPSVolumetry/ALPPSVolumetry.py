@@ -5,10 +5,9 @@ import qt
 import slicer
 import vtk
 from ALPPSVolumetryLib import (
-    adequacy,
-    bodySize,
     libraryReload,
     panelBinding,
+    patientBody,
     planDisplay,
     resultsTable,
     segmentRecognition,
@@ -53,6 +52,8 @@ PARAMETERS_WITHOUT_WIDGET = ("segmentRoleOverrides", "planToShow")
 # Labels showing results of the scene (cleared when it closes).
 RESULT_LABELS = ("warningsLabel",)
 
+PatientBody = patientBody.patientBodyPack()
+
 
 class ALPPSVolumetry(ScriptedLoadableModule):
     def __init__(self, parent):
@@ -86,12 +87,8 @@ class ALPPSVolumetryParameterNode:
     segmentVolumeTable: vtkMRMLTableNode
     couinaudTable: vtkMRMLTableNode
     planTable: vtkMRMLTableNode
-    # Patient; 0 means not entered (sFLR and FLR-BWR are then not computed, never zero).
-    heightCm: Annotated[float, WithinRange(0.0, 300.0)] = 0.0
-    weightKg: Annotated[float, WithinRange(0.0, 500.0)] = 0.0
-    bsaFormula: Annotated[str, Choice(list(bodySize.BSA_FORMULAS))] = bodySize.DEFAULT_BSA_FORMULA
-    stlvFormula: Annotated[str, Choice(list(bodySize.STLV_FORMULAS))] = bodySize.DEFAULT_STLV_FORMULA
-    liverCondition: Annotated[str, Choice(list(adequacy.LIVER_CONDITIONS))] = "normal"
+    # Height, weight, formulas and liver condition: shared with the Assessment panel's parameter node.
+    body: PatientBody
     # Threshold overrides; 0 keeps the published default of the liver condition.
     sflrThresholdPercent: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
     flrBwrThresholdPercent: Annotated[float, WithinRange(0.0, 10.0)] = 0.0
@@ -400,7 +397,9 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         ScriptedLoadableModuleLogic.__init__(self)
 
     def getParameterNode(self):
-        return ALPPSVolumetryParameterNode(super().getParameterNode())
+        node = super().getParameterNode()
+        patientBody.adoptTopLevelValues(node)
+        return ALPPSVolumetryParameterNode(node)
 
     def computeSegmentVolumes(self, segmentationNode, tableNode=None):
         """Voxel volume (mL) of every segment into ``tableNode`` (created when None); returns the table."""
@@ -415,15 +414,8 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def _settingsOf(parameterNode):
-        return volumetryWorkflow.settingsFromValues(
-            parameterNode.heightCm,
-            parameterNode.weightKg,
-            parameterNode.bsaFormula,
-            parameterNode.stlvFormula,
-            parameterNode.liverCondition,
-            parameterNode.sflrThresholdPercent,
-            parameterNode.flrBwrThresholdPercent,
-            parameterNode.thresholdSource,
+        return patientBody.volumetrySettings(
+            parameterNode.body, parameterNode.sflrThresholdPercent, parameterNode.flrBwrThresholdPercent, parameterNode.thresholdSource
         )
 
     def computeVolumetry(self, parameterNode):

@@ -145,16 +145,44 @@ def _annotationKind(annotation):
     return name if name in ("float", "int", "bool", "str") else "other"
 
 
-def parameterFields(moduleSource):
-    """{field: kind} of the module's @parameterNodeWrapper class."""
+def _annotatedFields(classNode):
+    return {
+        statement.target.id: statement.annotation
+        for statement in classNode.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+
+
+def parameterPacks(directory):
+    """{class name: {field: kind}} of every @parameterPack class in the .py files under
+    ``directory`` (wherever the class is defined, also inside a function that builds it)."""
+    packs = {}
+    for root, directories, names in os.walk(directory):
+        directories[:] = [name for name in directories if name not in ("__pycache__", "Testing", ".venv", ".git")]
+        for name in names:
+            if name.endswith(".py"):
+                for node in ast.walk(ast.parse(_read(os.path.join(root, name)))):
+                    if isinstance(node, ast.ClassDef) and "parameterPack" in _decoratorNames(node):
+                        packs[node.name] = {field: _annotationKind(annotation) for field, annotation in _annotatedFields(node).items()}
+    return packs
+
+
+def parameterFields(moduleSource, packs=None):
+    """{field: kind} of the module's @parameterNodeWrapper class; a field holding a parameter pack
+    (a class of ``packs``, see parameterPacks) gives one "field.value" per value of the pack, the
+    names its widgets bind to."""
     tree = ast.parse(moduleSource)
+    packs = packs or {}
     for classNode in _classes(tree):
         if "parameterNodeWrapper" in _decoratorNames(classNode):
-            return {
-                statement.target.id: _annotationKind(statement.annotation)
-                for statement in classNode.body
-                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
-            }
+            fields = {}
+            for name, annotation in _annotatedFields(classNode).items():
+                packName = getattr(annotation, "id", getattr(annotation, "attr", ""))
+                if packName in packs:
+                    fields.update({f"{name}.{value}": kind for value, kind in packs[packName].items()})
+                else:
+                    fields[name] = _annotationKind(annotation)
+            return fields
     return {}
 
 
@@ -202,7 +230,7 @@ def checkUiMatchesCode(moduleDirectory):
                         f"{sorted(WIDGET_CLASSES_BY_SUFFIX[suffix])}"
                     )
                 break
-    fields = parameterFields(source)
+    fields = parameterFields(source, parameterPacks(os.path.dirname(os.path.abspath(moduleDirectory))))
     bound = {}
     for name, (className, properties) in widgets.items():
         parameter = properties.get("SlicerParameterName")

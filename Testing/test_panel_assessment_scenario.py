@@ -200,6 +200,15 @@ def test_assessmentPanelFollowsTheSyntheticPatient(tmp_path, binding):
         html = session.openedUrls[-1]
         assert html.endswith(".html") and os.path.isfile(html) and os.path.isfile(os.path.splitext(html)[0] + ".pdf")
         assert "Report written to" in ui.reportStatusLabel.text
+        assert "printed as in a browser (Qt WebEngine)" in ui.reportStatusLabel.text
+        # A web widget that cannot load the page still leaves the user a PDF, from Qt's text printer.
+        slicer.qSlicerWebWidget.behaviour = "fails to load"
+        try:
+            ui.createReportButton.click()
+        finally:
+            slicer.qSlicerWebWidget.behaviour = "prints"
+        assert session.takeErrors() == []
+        assert "printed by Qt's text document printer" in ui.reportStatusLabel.text
         ui.exportDicomSegButton.click()
         assert any("DICOM SEG" in error for error in session.takeErrors())
 

@@ -67,7 +67,7 @@ def test_everySettingSurvivesLeavingAndReentering(session, module, tmp_path):
     kept = {name: shownValue(widgets[name]) for name in changed}
     assert kept == changed
     for name, value in changed.items():
-        assert _storedAsShown(widgets[name], getattr(parameterNode, name)) == value, name
+        assert _storedAsShown(widgets[name], parameterNode.getValue(name)) == value, name
     assert session.takeErrors() == []
 
 
@@ -79,9 +79,9 @@ def test_noConnectorSurvivesReload(session, module, tmp_path):
     oldUi = session.ui(module)
     session.reloadModule(module)
     parameterNode = session.widget(module).logic.getParameterNode()
-    before = {name: getattr(parameterNode, name) for name in boundWidgets(oldUi)}
+    before = {name: parameterNode.getValue(name) for name in boundWidgets(oldUi)}
     _changeEverySetting(oldUi, tmp_path)
-    after = {name: getattr(parameterNode, name) for name in boundWidgets(oldUi)}
+    after = {name: parameterNode.getValue(name) for name in boundWidgets(oldUi)}
     assert after == before
     assert session.takeErrors() == []
 
@@ -101,7 +101,7 @@ def test_sceneCloseWithThePanelOpenStartsFromDefaults(session, module, tmp_path)
     changed = _changeEverySetting(session.ui(module), tmp_path)
     widgets = boundWidgets(session.ui(module))
     for name, value in changed.items():
-        assert _storedAsShown(widgets[name], getattr(wrapper, name)) == value, name
+        assert _storedAsShown(widgets[name], wrapper.getValue(name)) == value, name
     assert session.takeErrors() == []
 
 
@@ -156,3 +156,23 @@ def test_exactlyOneConnectorPerWidgetWhileEntered(session, module):
     oldUi = ui
     session.reloadModule(module)
     assert _listeners(oldUi) == idle
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_aSceneSavedBeforeThePatientBodyPackKeepsItsValues(session, module):
+    """Until the body fields became one pack they were stored at the top of the parameter node
+    ("heightCm"); such a scene's values are read into the pack ("body.heightCm") and shown."""
+    session.startSlicer()
+    node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")
+    node.SetSingletonTag(module)
+    node.SetAttribute("ModuleName", module)
+    saved = {"heightCm": "172.0", "weightKg": "78.0", "bsaFormula": "dubois", "stlvFormula": "urata", "liverCondition": "cirrhosis"}
+    for name, value in saved.items():
+        node.SetParameter(name, value)
+    session.enter(module)
+    body = session.widget(module).logic.getParameterNode().body
+    assert (body.heightCm, body.weightKg, body.bsaFormula, body.stlvFormula, body.liverCondition) == (172.0, 78.0, "dubois", "urata", "cirrhosis")
+    assert not any(node.HasParameter(name) for name in saved)
+    ui = session.ui(module)
+    assert (ui.heightSpinBox.value, ui.weightSpinBox.value) == (172.0, 78.0)
+    assert session.takeErrors() == []

@@ -150,3 +150,51 @@ def test_connectGuiTagFollowsTheSlicerVersion(tmp_path, version, tagFromConnectG
         assert isinstance(parameters.connectParametersToGui({"text": lineEdit}), int)
         lineEdit.text = "abc"
         assert parameters.text == "abc"
+
+
+def test_parameterPackIsStoredValueByValueAndBoundByDottedName(session):
+    """As Slicer's parameterPack.py and wrapper.py (v5.8.1 = v5.12.3): each value is the parameter
+    "field.value", validated on write; the pack is read bound to the node, a write through it
+    stores the pack; widgets and getValue/setValue reach a value by its dotted name."""
+
+    @parameterNodeWrapper.parameterPack
+    class Body:
+        heightCm: typing.Annotated[float, parameterNodeWrapper.WithinRange(0.0, 300.0)] = 0.0
+        formula: typing.Annotated[str, parameterNodeWrapper.Choice(["a", "b"])] = "a"
+
+    with pytest.raises(ValueError, match="fails the validation"):
+        @parameterNodeWrapper.parameterPack
+        class Refused:
+            size: typing.Annotated[float, parameterNodeWrapper.WithinRange(0.0, 1.0)] = 2.0
+
+    @parameterNodeWrapper.parameterNodeWrapper
+    class Parameters:
+        body: Body
+
+    node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")
+    parameters = Parameters(node)
+    assert (node.GetParameter("body.heightCm"), node.GetParameter("body.formula")) == ("0.0", "a")
+    assert parameters.body == Body() and parameters.getValue("body.formula") == "a"
+    parameters.body.heightCm = 172.0
+    assert node.GetParameter("body.heightCm") == "172.0" and Parameters(node).body.heightCm == 172.0
+    with pytest.raises(ValueError, match="outside"):
+        parameters.body.heightCm = 301.0
+    with pytest.raises(ValueError, match="not one of"):
+        parameters.setValue("body.formula", "c")
+    with pytest.raises(ValueError, match="no member 'weightKg'"):
+        parameters.getValue("body.weightKg")
+    assert typing.get_args(parameters.dataType("body.formula"))[0] is str
+    # The pack counts as present when its first value is: a node holding only that keeps it.
+    other = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScriptedModuleNode")
+    other.SetParameter("body.heightCm", "160.0")
+    other.SetParameter("body.formula", "b")
+    assert (Parameters(other).body.heightCm, Parameters(other).body.formula) == (160.0, "b")
+    spin, combo = QT_WIDGET_CLASSES["QDoubleSpinBox"](), QT_WIDGET_CLASSES["QComboBox"]()
+    spin.maximum = 300.0
+    parameters.connectParametersToGui({"body.heightCm": spin, "body.formula": combo})
+    assert spin.value == 172.0 and combo.currentText == "a"
+    spin.value = 180.0
+    combo.currentIndex = 1
+    assert node.GetParameter("body.heightCm") == "180.0" and parameters.body.formula == "b"
+    parameters.body = Body(heightCm=150.0)
+    assert spin.value == 150.0 and combo.currentText == "a"

@@ -56,7 +56,7 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         ui.planLeftLateralSectionectomyCheckBox.checked = True
         ui.customPlanLineEdit.text = "left_with_I=I,II,III,IV"
         parameterNode = widget.logic.getParameterNode()
-        assert (parameterNode.heightCm, parameterNode.bsaFormula, parameterNode.planLeftLateralSectionectomy) == (
+        assert (parameterNode.body.heightCm, parameterNode.body.bsaFormula, parameterNode.planLeftLateralSectionectomy) == (
             syntheticPatient.PATIENT_HEIGHT_CM, "dubois", True)
 
         # The role table lists every segment with its recognised role.
@@ -129,7 +129,7 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         session.context.saveSceneBundle(bundle)
         session.context.loadSceneBundle(bundle)
         reloaded = widget.logic.getParameterNode()
-        assert reloaded.heightCm == syntheticPatient.PATIENT_HEIGHT_CM and reloaded.bsaFormula == "dubois"
+        assert reloaded.body.heightCm == syntheticPatient.PATIENT_HEIGHT_CM and reloaded.body.bsaFormula == "dubois"
         assert ui.heightSpinBox.value == syntheticPatient.PATIENT_HEIGHT_CM
         assert ui.bsaFormulaComboBox.currentText == "dubois"
         assert ui.segmentationSelector.currentNode() is reloaded.segmentation

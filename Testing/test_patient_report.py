@@ -15,6 +15,7 @@ import numpy as np
 import pydicom
 import pytest
 from ALPPSAssessmentLib.report import patientReport, reportExport, reportHtml
+from ALPPSAssessmentLib.report.reportRequest import ReportRequest
 from ALPPSAssessmentLib.course import timeline
 from ALPPSVolumetryLib import couinaud, resectionPlans, syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -304,7 +305,7 @@ def test_reportRefusesAPatientWithoutTimePointsAndTwoPatients(slicerContext, tmp
     settings = volumetryWorkflow.settingsFromValues(172.0, 78.0)
     plan = resectionPlans.presetPlan("right_trisectionectomy")
     with pytest.raises(ValueError, match="No time points to report"):
-        patientReport.buildReportDocument(slicerContext.scene, plan, settings)
+        patientReport.buildReportDocument(slicerContext.scene, ReportRequest(plan, settings))
     patient = syntheticPatient.makeSyntheticPatient(spacing=(6.0, 6.0, 6.0), timePoints=syntheticPatient.TIME_POINTS[:2])
     for index, point in enumerate(patient.timePoints):
         identity = syntheticPatientScene.syntheticIdentity(patient, point, index)
@@ -312,7 +313,7 @@ def test_reportRefusesAPatientWithoutTimePointsAndTwoPatients(slicerContext, tmp
         volumeNode, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, f"T{index}", identity)
         timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, volumeNode))
     with pytest.raises(ValueError, match="belong to 2 patients.*OTHER-0.*OTHER-1"):
-        patientReport.buildReportDocument(slicerContext.scene, plan, settings)
+        patientReport.buildReportDocument(slicerContext.scene, ReportRequest(plan, settings))
 
 
 def test_pointersEscapeSlashesAndTildes():
@@ -387,10 +388,10 @@ def test_tumourLeftInTheRemnantIsAWarningOnPageOne(demoReport, tmp_path):
         context.loadSceneBundle(os.path.join(outputDirectory, SCENE_BUNDLE))
         for point in timeline.timePointsInScene(context.scene):
             point.segmentationNode.SetAttribute(timeline.PLAN_ATTRIBUTE, "")  # follow the report's plan
-        report, _, _ = reportExport.createPatientReport(
-            context.scene, str(out), resectionPlans.presetPlan("right_hepatectomy"),
-            volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg), patient.stage1Date, "no", with3D=False,
-        )
+        report, _, _ = reportExport.createPatientReport(context.scene, str(out), ReportRequest(
+            resectionPlans.presetPlan("right_hepatectomy"), volumetryWorkflow.settingsFromValues(patient.heightCm, patient.weightKg),
+            patient.stage1Date, "no", with3D=False,
+        ))
     (tumour,) = [item for item in report["readiness"] if item["criterion"] == "tumourInRemnant"]
     assert tumour["state"] == "not met" and tumour["value"] > 0
     pdf = tmp_path / "report.pdf"
@@ -407,9 +408,9 @@ def test_reportOfOneScanWithoutBodySizeOrDatesSaysWhatIsMissing(slicerContext, t
     point = patient.timePoints[0]
     _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, point, "Lone")
     timeline.storeTimePoint(timeline.TimePoint(point.role, point.studyDate, segmentationNode, None))
-    report, paths, notes = reportExport.createPatientReport(
-        slicerContext.scene, str(tmp_path), resectionPlans.presetPlan("right_hepatectomy"), volumetryWorkflow.settingsFromValues(0, 0), with3D=False
-    )
+    report, paths, notes = reportExport.createPatientReport(slicerContext.scene, str(tmp_path), ReportRequest(
+        resectionPlans.presetPlan("right_hepatectomy"), volumetryWorkflow.settingsFromValues(0, 0), with3D=False
+    ))
     assert notes == ["No slice pictures: the pre-stage 1 scan has no image volume stored with its segmentation"]
     measured = [item for item in report["readiness"] if item["criterion"] != "tumourInRemnant"]
     assert all(item["value"] is None and item["state"] == "unknown" and item["reason"] for item in measured)

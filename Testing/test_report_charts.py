@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator, mebrofeninUptake
+from ALPPSAssessmentLib.report import chartDrawing
 from ALPPSAssessmentLib.report import reportCharts as charts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -94,7 +95,7 @@ def axisMapping(root, name):
         else:
             assert float(mark.get("y1")) == float(mark.get("y2"))
             position = float(mark.get("y1"))
-            assert float(label.get("y")) == pytest.approx(position + 0.35 * charts.FONT_SIZE_PX, abs=PIXEL_TOLERANCE)
+            assert float(label.get("y")) == pytest.approx(position + 0.35 * chartDrawing.FONT_SIZE_PX, abs=PIXEL_TOLERANCE)
         values.append(math.log10(value) if logarithmic else value)
         positions.append(position)
     assert len(values) >= 2, f"axis {name} needs two ticks to be read"
@@ -154,10 +155,10 @@ def visibleText(element):
 
 
 def textBox(element):
-    size = float(element.get("font-size", charts.FONT_SIZE_PX))
+    size = float(element.get("font-size", chartDrawing.FONT_SIZE_PX))
     label = visibleText(element)
     x, y = float(element.get("x")), float(element.get("y"))
-    width = charts.textWidth(label, size)
+    width = chartDrawing.textWidth(label, size)
     left = {"start": x, "middle": x - width / 2, "end": x - width}[element.get("text-anchor", "start")]
     return left, y - 0.76 * size, left + width, y + 0.24 * size
 
@@ -205,7 +206,7 @@ def test_thresholdLineSitsAtTheThreshold():
     legend = [visibleText(t) for t in classed(root, "legend")[0].iter(f"{SVG}text")]
     assert f"sFLR cut-off 20 % (at or below: risk group); {KISHI}" in legend
     # And the line label lies on its line (just above or below it).
-    assert abs(float(label.get("y")) - sflrPixel(20.0)) < 2 * charts.FONT_SIZE_PX
+    assert abs(float(label.get("y")) - sflrPixel(20.0)) < 2 * chartDrawing.FONT_SIZE_PX
 
 
 def test_thresholdAboveEveryValueWidensTheAxis():
@@ -491,7 +492,7 @@ def test_timeActivityChartRefusesABadWindow(window):
 
 @pytest.mark.parametrize("low, high", [(-3, 10), (0, 391.86), (0, 23.7), (0.1, 0.37), (0, 20013), (1200, 1260), (7, 7)])
 def test_linearTicksAreNiceAndCoverTheData(low, high):
-    domainLow, domainHigh, ticks, decimals = charts.linearTicks(low, high, 5)
+    domainLow, domainHigh, ticks, decimals = chartDrawing.linearTicks(low, high, 5)
     assert domainLow <= low and domainHigh >= high
     assert ticks[0] == domainLow and ticks[-1] == domainHigh and 3 <= len(ticks) <= 11
     steps = {round(b - a, decimals + 2) for a, b in zip(ticks, ticks[1:])}
@@ -501,24 +502,26 @@ def test_linearTicksAreNiceAndCoverTheData(low, high):
 
 
 def test_daysAreNeverSplitIntoFractions():
-    _low, _high, ticks, decimals = charts.linearTicks(7, 8, 8, minimumStep=1.0)
+    _low, _high, ticks, decimals = chartDrawing.linearTicks(7, 8, 8, minimumStep=1.0)
     assert decimals == 0 and all(float(t).is_integer() for t in ticks)
 
 
 def test_logTicksAreOneTwoFive():
-    domainLow, domainHigh, ticks, _decimals = charts.logTicks(760.0, 20013.0, 6)
+    domainLow, domainHigh, ticks, _decimals = chartDrawing.logTicks(760.0, 20013.0, 6)
     assert ticks == [1000.0, 2000.0, 5000.0, 10000.0, 20000.0]
     assert domainLow < 760.0 and domainHigh > 20013.0
-    _low, _high, ticks, _decimals = charts.logTicks(0.5, 5.0e6, 6)
+    _low, _high, ticks, _decimals = chartDrawing.logTicks(0.5, 5.0e6, 6)
     assert all(round(math.log10(t), 9).is_integer() for t in ticks)
 
 
 def test_moduleUsesOnlyTheStandardLibrary():
     # The report is written wherever the logic runs; the charts must not pull in plotting packages.
-    with open(charts.__file__) as stream:
-        source = stream.read()
-    imports = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
-    assert imports <= {"math", "collections", "datetime", "xml"}
+    for module in (charts, chartDrawing):
+        with open(module.__file__) as stream:
+            source = stream.read()
+        imports = {line.split()[1].split(".")[0] or line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))}
+        # The only import from the package is the drawing module, itself checked here.
+        assert imports <= {"math", "collections", "datetime", "xml", ".chartDrawing"}, module.__name__
 
 
 def test_stage1IsMarkedWhereTheGrowthClockStarts():

@@ -5,7 +5,7 @@ code under test), the same phantom stored with other voxel axes, and the 3D view
 import numpy as np
 import pytest
 import vtk
-from ALPPSAssessmentLib.report import reportImages
+from ALPPSAssessmentLib.report import reportImages, slicePictures, threeDPicture
 from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
 from vtk.util import numpy_support
 
@@ -168,7 +168,7 @@ def test_encodePngRefusesWhatIsNotAnImage():
 
 def test_slicesFollowTheRadiologicalConvention(slicerContext, tmp_path):
     volumeNode, segmentationNode = addPhantom(slicerContext.scene)
-    images = reportImages.sliceImages(volumeNode, segmentationNode, PLAN)
+    images = slicePictures.sliceImages(volumeNode, segmentationNode, PLAN)
     shape, ijkToRAS = phantomGrid("RAS")
     _, labels, _ = phantomAt(*voxelCentres(shape, ijkToRAS))
     for kind, letter in (("axial", "S"), ("coronal", "A")):
@@ -203,7 +203,7 @@ def test_slicesFollowTheRadiologicalConvention(slicerContext, tmp_path):
 
 def test_remnantAndResectionOutlinesFollowTheirBoundaries(slicerContext, tmp_path):
     volumeNode, segmentationNode = addPhantom(slicerContext.scene)
-    image = reportImages.sliceImages(volumeNode, segmentationNode, PLAN)["axial"]
+    image = slicePictures.sliceImages(volumeNode, segmentationNode, PLAN)["axial"]
     shape, ijkToRAS = phantomGrid("RAS")
     _, labels, _ = phantomAt(*voxelCentres(shape, ijkToRAS))
     points, _ = expectedGrid("axial", labels, shape, ijkToRAS)
@@ -235,7 +235,7 @@ def test_otherVoxelAxesGiveTheSamePictures(slicerContext, tmp_path):
             segmentationNode.SetAndObserveTransformNodeID(transformNode.GetID())
         else:
             volumeNode, segmentationNode = addPhantom(slicerContext.scene, layout)
-        images = reportImages.sliceImages(volumeNode, segmentationNode, PLAN)
+        images = slicePictures.sliceImages(volumeNode, segmentationNode, PLAN)
         pictures = {kind: decodePng(image.png, tmp_path, f"{layout}-{kind}.png") for kind, image in images.items()}
         if reference is None:
             reference = pictures
@@ -250,22 +250,22 @@ def test_sliceInputsAreChecked(slicerContext):
     scene = slicerContext.scene
     volumeNode, segmentationNode = addPhantom(scene)
     with pytest.raises(ValueError, match="CT volume is None"):
-        reportImages.sliceImages(None, segmentationNode, PLAN)
+        slicePictures.sliceImages(None, segmentationNode, PLAN)
     with pytest.raises(ValueError, match="Segmentation is None"):
-        reportImages.sliceImages(volumeNode, None, PLAN)
+        slicePictures.sliceImages(volumeNode, None, PLAN)
     with pytest.raises(ValueError, match="window"):
-        reportImages.sliceImages(volumeNode, segmentationNode, PLAN, windowHU=(200, 100))
+        slicePictures.sliceImages(volumeNode, segmentationNode, PLAN, windowHU=(200, 100))
     # Segment III missing, then present but empty.
     volumeNode, missing = addPhantom(scene, labelsToDrop=(3,))
     with pytest.raises(ValueError, match=r"keeps segment III, but segmentation 'Phantom segments RAS' has no segment recognised as III"):
-        reportImages.sliceImages(volumeNode, missing, PLAN)
+        slicePictures.sliceImages(volumeNode, missing, PLAN)
     missing.GetSegmentation().AddEmptySegment("", "Segment III")
     with pytest.raises(ValueError, match=r"Segment III of plan .* are empty"):
-        reportImages.sliceImages(volumeNode, missing, PLAN)
+        slicePictures.sliceImages(volumeNode, missing, PLAN)
     # A segmentation drawn 400 mm away from the CT.
     volumeNode, elsewhere = addPhantom(scene, offsetMm=(400.0, 0.0, 0.0))
     with pytest.raises(ValueError, match=r"Segmentation 'Phantom segments RAS' does not overlap CT volume 'Phantom CT RAS'"):
-        reportImages.sliceImages(volumeNode, elsewhere, PLAN)
+        slicePictures.sliceImages(volumeNode, elsewhere, PLAN)
 
 
 # --- 3D ----------------------------------------------------------------------------------------------
@@ -273,8 +273,8 @@ def test_sliceInputsAreChecked(slicerContext):
 
 def _render(segmentationNode, plan, size):
     try:
-        return reportImages.render3D(segmentationNode, plan, size=size)
-    except reportImages.RenderingUnavailable as reason:
+        return threeDPicture.render3D(segmentationNode, plan, size=size)
+    except threeDPicture.RenderingUnavailable as reason:
         pytest.skip(f"no offscreen rendering here: {reason}")
 
 
@@ -314,7 +314,7 @@ def test_render3DOfTheSyntheticPatient(slicerContext, tmp_path):
     assert green.sum() > 1000 and red.sum() > 1000
     assert np.nonzero(green)[1].mean() > 160 > np.nonzero(red)[1].mean()
     # The slices' position follows the liver's centroid (numpy truth), within half a slice.
-    images = reportImages.sliceImages(volumeNode, segmentationNode, PLAN)
+    images = slicePictures.sliceImages(volumeNode, segmentationNode, PLAN)
     liver = point.couinaudLabels > 0
     centres = voxelCentres(point.couinaudLabels.shape, point.ijkToRAS)
     assert abs(images["axial"].positionMm - centres[2][liver].mean()) <= 2.0
@@ -323,6 +323,6 @@ def test_render3DOfTheSyntheticPatient(slicerContext, tmp_path):
 
 def test_render3DReportsWhyItCannotRender(slicerContext, monkeypatch):
     _, segmentationNode = addPhantom(slicerContext.scene)
-    monkeypatch.setattr(reportImages, "_offscreenRenderingProblem", lambda: "no OpenGL context (test)")
-    with pytest.raises(reportImages.RenderingUnavailable, match="no OpenGL context"):
-        reportImages.render3D(segmentationNode, PLAN)
+    monkeypatch.setattr(threeDPicture, "_offscreenRenderingProblem", lambda: "no OpenGL context (test)")
+    with pytest.raises(threeDPicture.RenderingUnavailable, match="no OpenGL context"):
+        threeDPicture.render3D(segmentationNode, PLAN)

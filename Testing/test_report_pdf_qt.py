@@ -84,3 +84,26 @@ def test_uiFileLoadsInQt6UiLoader(module, monkeypatch):
     bound = [child for child in widget.findChildren(QtWidgets.QWidget) if child.property("SlicerParameterName")]
     assert len(bound) >= 10
     del application
+
+
+@pytest.mark.parametrize("behaviour", ["prints", "fails to load", "never answers"])
+def test_reportPdfUsesSlicersWebWidgetAndFallsBackWithoutIt(tmp_path, monkeypatch, behaviour):
+    """With Qt WebEngine the web widget prints (A4 as asked); when it cannot load the page or does
+    not answer in time, the text-document printer still gives the user the PDF. The web widget is
+    the panel harness's stand-in (its declared slots and signals; it renders nothing)."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    qt, _ = _qtNamespace()
+    application = _application()
+    from slicerPanelHarness.otherModules import qSlicerWebWidget
+
+    monkeypatch.setattr(qSlicerWebWidget, "behaviour", behaviour)
+    slicer = types.SimpleNamespace(qSlicerWebWidget=qSlicerWebWidget)
+    functions = _moduleFunctions({"qt": qt, "os": os, "re": re, "slicer": slicer, "_": lambda text: text})
+    html = tmp_path / "report.html"
+    html.write_text("<html><body><h1>ALPPS report</h1></body></html>", encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    how = functions["htmlToPdf"](str(html), str(pdf), timeoutMs=200)
+    assert ("browser" if behaviour == "prints" else "text document") in how and pdf.exists()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595.0) < 1.5 and abs(float(h) - 842.0) < 1.5 for w, h in boxes)
+    del application

@@ -163,3 +163,15 @@ def test_loadableModuleClassInAnAnnotationIsCaught(fixtureModule):
     _edit(fixtureModule / "FixtureModule.py", "inputVolume: vtkMRMLScalarVolumeNode", "inputVolume: slicer.vtkMRMLMarkupsPlaneNode")
     (problem,) = checks.checkNoLoadableModuleClassAtImport(str(fixtureModule))
     assert "annotation 'slicer.vtkMRMLMarkupsPlaneNode' is evaluated before" in problem
+
+
+def test_parameterPackValuesAreBoundByTheirDottedNames(fixtureModule):
+    (fixtureModule / "FixtureModuleLib" / "sizePack.py").write_text(
+        "from slicer.parameterNodeWrapper import parameterPack\n\n\n@parameterPack\nclass Size:\n    width: float = 1.0\n")
+    _edit(fixtureModule / "FixtureModule.py", "    threshold:", "    size: Size\n    threshold:")
+    assert checks.checkUiMatchesCode(str(fixtureModule)) == [
+        "parameter 'size.width' has no widget in FixtureModule.ui (or list it in PARAMETERS_WITHOUT_WIDGET)"
+    ]
+    _edit(fixtureModule / "Resources" / "UI" / "FixtureModule.ui", "<string>threshold</string>", "<string>size.width</string>")
+    problems = checks.checkUiMatchesCode(str(fixtureModule))
+    assert problems == ["parameter 'threshold' has no widget in FixtureModule.ui (or list it in PARAMETERS_WITHOUT_WIDGET)"]

@@ -316,6 +316,7 @@ def _commandSparing(arguments):
 
 def _commandReport(arguments):
     from ALPPSAssessmentLib.report import decisionSummary, reportExport
+    from ALPPSAssessmentLib.report.reportRequest import ReportRequest
     from ALPPSAssessmentLib.course import timeline
     from ALPPSVolumetryLib import clinicalCriteria
     from ALPPSVolumetryLib import resectionPlans
@@ -345,11 +346,11 @@ def _commandReport(arguments):
             text = saved.get(field, "")
             return convert(text) if text not in ("", None) and text != "0.0" else None
 
-        height, weight = value("height", "heightCm", float), value("weight", "weightKg", float)
+        height, weight = value("height", "body.heightCm", float), value("weight", "body.weightKg", float)
         arguments.height, arguments.weight = height, weight
-        arguments.liver_condition = value("liver_condition", "liverCondition") or "normal"
-        arguments.bsa_formula = value("bsa_formula", "bsaFormula")
-        arguments.stlv_formula = value("stlv_formula", "stlvFormula") or "vauthey"
+        arguments.liver_condition = value("liver_condition", "body.liverCondition") or "normal"
+        arguments.bsa_formula = value("bsa_formula", "body.bsaFormula")
+        arguments.stlv_formula = value("stlv_formula", "body.stlvFormula") or "vauthey"
         settings = _settingsFromArguments(arguments)
         stage1Text = value("stage1_date", "stage1Date")
         stage1Date = timeline.parseStudyDate(stage1Text, "stage 1 date") if stage1Text else None
@@ -357,10 +358,11 @@ def _commandReport(arguments):
         plan = resectionPlans.parsePlan(planText)
         comparison = [resectionPlans.parsePlan(text) for text in (arguments.compare_plan or ())]
         liverFailure = value("stage1_liver_failure", "stage1LiverFailure") or "unknown"
-        document, paths, notes = reportExport.createPatientReport(
-            scene, arguments.out, plan, settings, stage1Date, liverFailure, comparison, arguments.anonymise, arguments.pseudonym,
+        request = ReportRequest(
+            plan, settings, stage1Date, liverFailure, comparison, anonymise=arguments.anonymise, pseudonym=arguments.pseudonym,
             with3D=not arguments.no_3d, inputFiles=inputFiles, remnantFunctionPerBsa=arguments.remnant_function_per_bsa,
         )
+        document, paths, notes = reportExport.createPatientReport(scene, arguments.out, request)
     for note in notes:
         print(f"note: {note}")
     print("Stage 2 readiness (decision support)")

@@ -14,6 +14,7 @@ from ALPPSAssessmentLib.functional import (
 )
 from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
 from ALPPSAssessmentLib.report import reportExport
+from ALPPSAssessmentLib.report.reportRequest import ReportRequest
 from ALPPSVolumetryLib import (
     bodySize,
     clinicalCriteria,
@@ -132,9 +133,8 @@ def runDemo(outputDirectory, spacing=(1.5, 1.5, 2.5), context=None, with3D=True)
             row["trueTotalLiverMl"] = timePoint.trueVolumesMl["Liver"]
         _storePanelValues(scene, patient, plans[0])
         # The tumour board report, made by the same function as the panel's button and `alpps report`.
-        _, reportPaths, _ = reportExport.createPatientReport(
-            scene, os.path.join(outputDirectory, REPORT_FOLDER), plans[0], settings, patient.stage1Date, "no", plans[1:], with3D=with3D
-        )
+        request = ReportRequest(plans[0], settings, patient.stage1Date, "no", plans[1:], with3D=with3D)
+        _, reportPaths, _ = reportExport.createPatientReport(scene, os.path.join(outputDirectory, REPORT_FOLDER), request)
         document["outputs"] = {
             "sceneBundle": SCENE_BUNDLE,
             "json": JSON_FILE,
@@ -158,8 +158,8 @@ def _storePanelValues(scene, patient, plan):
     node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode", reportExport.ASSESSMENT_MODULE)
     node.SetSingletonTag(reportExport.ASSESSMENT_MODULE)
     node.SetAttribute("ModuleName", reportExport.ASSESSMENT_MODULE)
-    for name, value in (("heightCm", patient.heightCm), ("weightKg", patient.weightKg), ("stage1Date", patient.stage1Date.isoformat()),
-                        ("plan", plan.key), ("liverCondition", "normal"), ("stage1LiverFailure", "no")):
+    for name, value in (("body.heightCm", patient.heightCm), ("body.weightKg", patient.weightKg), ("stage1Date", patient.stage1Date.isoformat()),
+                        ("plan", plan.key), ("body.liverCondition", "normal"), ("stage1LiverFailure", "no")):
         node.SetParameter(name, str(value))
     return node
 

@@ -9,6 +9,7 @@ from . import __version__
 def _commandDicomExport(arguments):
     from ALPPSAssessmentLib.course import timeline
     from ALPPSAssessmentLib.dicom import resultsExport
+    from ALPPSAssessmentLib.report.reportRequest import ReportRequest
     from ALPPSVolumetryLib import resectionPlans
 
     from . import cli
@@ -29,10 +30,12 @@ def _commandDicomExport(arguments):
             points = sceneSources.timePointsOnDicomSeries(context.scene, arguments.dicom)
         else:
             points = [point for point, _ in cli._loadTimePoints(context.scene, arguments, stage1Date)]
-        manifest = resultsExport.exportDicomResults(
-            arguments.out, context.scene, points, plan, settings, stage1Date, arguments.stage1_liver_failure, arguments.anonymise,
-            arguments.pseudonym, cli._parseRoleOverrides(arguments.role), arguments.remnant_function_per_bsa, withPdf=not arguments.no_pdf,
+        request = ReportRequest(
+            plan, settings, stage1Date, arguments.stage1_liver_failure, timePoints=points, anonymise=arguments.anonymise,
+            pseudonym=arguments.pseudonym, roleOverrides=cli._parseRoleOverrides(arguments.role),
+            remnantFunctionPerBsa=arguments.remnant_function_per_bsa,
         )
+        manifest = resultsExport.exportDicomResults(arguments.out, context.scene, request, withPdf=not arguments.no_pdf)
     for note in manifest["notes"]:
         print(f"note: {note}")
     print(f"DICOM results{' (pseudonymised)' if arguments.anonymise else ''} written to {arguments.out}:")

@@ -3,7 +3,7 @@ checklist: the one path the Slicer module, the batch command and the tests share
 
 from dataclasses import dataclass
 
-from ALPPSVolumetryLib import resectionPlans, volumetryWorkflow
+from ALPPSVolumetryLib import resectionPlans
 
 from .dicom import dicomIndex, timePointProposals
 from .course import laboratoryUnits, meldScore, stageTwoReadiness, timeline, timePointCourse
@@ -103,17 +103,6 @@ def updateAssessment(scene, planKey, caudateInRemnant, settings, stage1DateText,
         growthTable=growthTable,
         readinessTable=readinessTable,
         chart=chart,
-    )
-
-
-def settingsFromPanel(parameterNode):
-    """VolumetrySettings from the Assessment panel's patient fields (0 = not entered)."""
-    return volumetryWorkflow.settingsFromValues(
-        parameterNode.heightCm,
-        parameterNode.weightKg,
-        parameterNode.bsaFormula,
-        parameterNode.stlvFormula,
-        parameterNode.liverCondition,
     )
 
 

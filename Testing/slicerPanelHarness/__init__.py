@@ -12,7 +12,8 @@ not part of the extension.
   (the classes of Markups and of the other loadable modules join `slicer` only when those modules
   are created, after the ALPPS files ran), enter/exit, scene close, reload;
 - otherModules: the DICOM database, DICOMUtils.loadSeriesByUID, the Transforms and Segment Editor
-  panels. VTKObservationMixin is slicer-core's own.
+  panels, qSlicerWebWidget (its PDF printing contract, no rendering). VTKObservationMixin is
+  slicer-core's own.
 
 Extending it: a new parameter field bound in a .ui needs nothing here when its widget class is
 already known (Testing/panelSettings.py finds every SlicerParameterName widget, changes it as a user

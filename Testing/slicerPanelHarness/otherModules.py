@@ -6,13 +6,39 @@ Python API (Slicer script repository, ctkDICOMDatabase and DICOMUtils documentat
 - loadSeriesByUID: DICOMUtils.loadSeriesByUID, returning the IDs of every node added while loading
   (here: the volume, read with ALPPS's own loader, and a node a loader added then removed, as
   Slicer's DICOM plugins may);
-- the Transforms and Segment Editor module panels: they record the node they are given.
+- the Transforms and Segment Editor module panels: they record the node they are given;
+- qSlicerWebWidget: the members the report's PDF code uses, as declared in
+  Base/QTGUI/qSlicerWebWidget.h (v5.8.1 and v5.12.3): slot setUrl(QString), slot
+  printToPdf(QString, QPageLayout), signals loadFinished(bool) and pdfPrintingFinished(QString,
+  bool), emitted later from the event loop as a web page does. It draws no HTML (that is
+  Chromium's part): its PDF is an empty page of the layout asked for. ``behaviour`` (a class
+  attribute tests may change): "prints", "fails to load" or "never answers".
 """
 
 import collections
 import os
 
 import pydicom
+from PySide6 import QtCore, QtGui
+
+from .pythonQt import emitSignal
+
+
+class qSlicerWebWidget(QtCore.QObject):
+    behaviour = "prints"
+    loadFinished = QtCore.Signal(bool)
+    pdfPrintingFinished = QtCore.Signal(str, bool)
+
+    def setUrl(self, url):
+        self.url = url
+        if self.behaviour != "never answers":
+            QtCore.QTimer.singleShot(0, lambda: emitSignal(self.loadFinished, self.behaviour == "prints"))
+
+    def printToPdf(self, filePath, pageLayout):
+        writer = QtGui.QPdfWriter(filePath)
+        writer.setPageLayout(pageLayout)
+        QtGui.QPainter(writer).end()
+        QtCore.QTimer.singleShot(0, lambda: emitSignal(self.pdfPrintingFinished, filePath, True))
 
 
 class DicomDatabase:

@@ -8,6 +8,12 @@
 - Each wrapper instance keeps its own GUI connections. A widget change writes the parameter unless
   that same instance is updating its widgets; every parameter node modification rewrites all the
   instance's widgets.
+- ``@parameterPack`` groups typed fields (validated on every write, defaults from the class); a
+  wrapper field holding a pack stores each value as its own parameter "field.value" (the pack is
+  "in" the node when its first value is), reads as a pack bound to the node whose every write
+  stores the whole pack, and is reached by dotted names in getValue/setValue/dataType and in a
+  widget's SlicerParameterName ("body.heightCm"), as Slicer's parameterPack.py and wrapper.py do
+  (identical at v5.8.1 and v5.12.3).
 - ``BINDING.version`` chooses the behaviour that differs between releases:
   "5.8": ``connectGui`` returns None (so ``disconnectGui`` of its result does nothing), a line
          edit's text is written on every parameter change (the cursor jumps to the end), and
@@ -80,14 +86,20 @@ class _Field:
             self.kind = self.base.__name__
         elif isinstance(self.base, type) and issubclass(self.base, pathlib.PurePath):
             self.kind = "path"
+        elif isParameterPack(self.base):
+            self.kind = "pack"
         else:
             raise TypeError(f"parameter '{name}': the harness has no serializer for {self.base}")
         self.default = default if default is not _NO_DEFAULT else {
             "bool": False, "int": 0, "float": 0.0, "str": "", "node": None}.get(self.kind, None)
-        if self.kind == "path" and default is _NO_DEFAULT:
+        if self.kind in ("path", "pack") and default is _NO_DEFAULT:
             self.default = self.base()
 
     def check(self, value):
+        if self.kind == "pack":
+            if not isinstance(value, self.base):
+                raise ValueError(f"parameter '{self.name}' must be a {self.base.__name__}, got {value!r}")
+            return value
         if self.kind == "node":
             if value is None:
                 if not self.allowsNone:
@@ -106,15 +118,38 @@ class _Field:
             raise ValueError(f"parameter '{self.name}': {value} is outside [{self.range.minimum}, {self.range.maximum}]")
         return self.base(value)
 
+    def _subfields(self):
+        return [(f"{self.name}.{name}", field) for name, field in self.base.allParameters.items()]
+
+    def isIn(self, node):
+        if self.kind == "pack":
+            # As Slicer's ParameterPackSerializer.isIn: the pack is there when its first value is.
+            return self.base.allParameters[next(iter(self.base.allParameters))].renamed(f"{self.name}.").isIn(node)
+        return node.HasParameter(self.name)
+
     def write(self, node, value):
         value = self.check(value)
+        if self.kind == "pack":
+            with NodeModify(node):
+                for name, field in value.allParameters.items():
+                    field.renamed(f"{self.name}.").write(node, getattr(value, name))
+            return
         if self.kind == "node":
             node.SetParameter(self.name, "")
             node.SetNodeReferenceID(self.name, value.GetID() if value is not None else None)
         else:
             node.SetParameter(self.name, str(value))
 
+    def renamed(self, prefix):
+        """This field stored under ``prefix + name`` (a pack's value inside a wrapper field)."""
+        copy = _Field.__new__(_Field)
+        copy.__dict__.update(self.__dict__, name=prefix + self.name)
+        return copy
+
     def read(self, node):
+        if self.kind == "pack":
+            values = {name: field.renamed(f"{self.name}.").read(node) for name, field in self.base.allParameters.items()}
+            return _observedPack(self.base, node, self, values)
         if self.kind == "node":
             return node.GetNodeReference(self.name)
         text = node.GetParameter(self.name)
@@ -128,8 +163,94 @@ class _Field:
 _NO_DEFAULT = object()
 
 
-def _hasParameter(node, name):
-    return node.HasParameter(name)
+def _splitDotted(dottedName):
+    """"x" -> ("x", None); "x.y.z" -> ("x", "y.z")."""
+    top, _, rest = dottedName.partition(".")
+    return top, rest or None
+
+
+# --- parameter packs ----------------------------------------------------------------------------
+
+
+def isParameterPack(obj):
+    return getattr(obj, "_is_parameterPack", False)
+
+
+def _packField(packClass, dottedName):
+    top, rest = _splitDotted(dottedName)
+    if top not in packClass.allParameters:
+        raise ValueError(f"{packClass.__name__} has no member '{top}'")
+    field = packClass.allParameters[top]
+    if rest is None:
+        return field
+    if field.kind != "pack":
+        raise ValueError(f"{field.base} is not a parameter pack but expects to have '{rest}'")
+    return _packField(field.base, rest)
+
+
+def parameterPack(cls=None):
+    """A class of typed, validated values with defaults, usable as one field of a parameter node wrapper."""
+    if cls is None:
+        return parameterPack
+    hints = typing.get_type_hints(cls, include_extras=True)
+    if not hints:
+        raise ValueError("Unable to find any members in parameterPack")
+    fields = {name: _Field(name, annotation, cls.__dict__.get(name, _NO_DEFAULT)) for name, annotation in hints.items()}
+    for field in fields.values():
+        try:
+            field.check(field.default)
+        except Exception as error:
+            raise ValueError(f"The default parameter of '{field.default}' fails the validation checks:\n  {error}") from None
+
+    def __init__(self, **values):
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise TypeError(f"__init__() got an unexpected keyword argument '{sorted(unknown)[0]}'")
+        for name, field in fields.items():
+            object.__setattr__(self, f"_{name}_value", field.check(values.get(name, field.default)))
+
+    def _property(field):
+        def setter(self, value):
+            object.__setattr__(self, f"_{field.name}_value", field.check(value))
+            self._save()
+        return property(lambda self: getattr(self, f"_{field.name}_value"), setter)
+
+    def __eq__(self, other):
+        return isinstance(other, packClass) and all(getattr(self, name) == getattr(other, name) for name in fields)
+
+    def getValue(self, dottedName):
+        top, rest = _splitDotted(dottedName)
+        _packField(packClass, top)
+        value = getattr(self, top)
+        return value if rest is None else value.getValue(rest)
+
+    def setValue(self, dottedName, value):
+        top, rest = _splitDotted(dottedName)
+        _packField(packClass, top)
+        if rest is None:
+            setattr(self, top, value)
+        else:
+            getattr(self, top).setValue(rest, value)
+            self._save()
+
+    def __repr__(self):
+        return f"{cls.__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"
+
+    namespace = {k: v for k, v in cls.__dict__.items() if k not in fields and k not in ("__dict__", "__weakref__")}
+    namespace.update(allParameters=fields, _is_parameterPack=True, __init__=__init__, __eq__=__eq__, __repr__=__repr__,
+                     getValue=getValue, setValue=setValue, _save=lambda self: None,
+                     dataType=staticmethod(lambda dottedName: _packField(packClass, dottedName).annotation))
+    namespace.update({name: _property(field) for name, field in fields.items()})
+    packClass = type(cls.__name__, (), namespace)
+    return packClass
+
+
+def _observedPack(packClass, node, field, values):
+    """A pack read from a parameter node: each write stores the whole pack in the node (Slicer's
+    ObservedParameterPack._save), so ``wrapper.body.heightCm = 170`` reaches the scene."""
+    pack = packClass(**values)
+    object.__setattr__(pack, "_save", lambda: field.write(node, pack))
+    return pack
 
 
 class GuiConnector:
@@ -315,7 +436,7 @@ def _makeClass(cls):
         self._observerTags = {}
         self._updatingGui = False
         for field in fields.values():
-            if not _hasParameter(parameterNode, field.name):
+            if not field.isIn(parameterNode):
                 field.write(parameterNode, field.default)
 
     def _property(field):
@@ -325,14 +446,36 @@ def _makeClass(cls):
         with NodeModify(self.parameterNode):
             field.write(self.parameterNode, value)
 
+    def _checkedName(name):
+        top, rest = _splitDotted(name)
+        if top not in fields:
+            raise ValueError(f"Cannot find a param with the given name: {top}")
+        if rest is not None:
+            if fields[top].kind != "pack":
+                raise ValueError(f"{fields[top].base} is not a parameter pack but expects to have '{rest}'")
+            _packField(fields[top].base, rest)
+        return top, rest
+
     def getValue(self, name):
-        return fields[name].read(self.parameterNode)
+        top, rest = _checkedName(name)
+        value = fields[top].read(self.parameterNode)
+        return value if rest is None else value.getValue(rest)
 
     def setValue(self, name, value):
-        self._write(fields[name], value)
+        top, rest = _checkedName(name)
+        if rest is None:
+            self._write(fields[top], value)
+        else:
+            with NodeModify(self.parameterNode):
+                fields[top].read(self.parameterNode).setValue(rest, value)
+
+    def _fieldOf(name):
+        """The field a (possibly dotted) name stands for, to build its connector."""
+        top, rest = _checkedName(name)
+        return fields[top] if rest is None else _packField(fields[top].base, rest)
 
     def dataType(self, name):
-        return fields[name].annotation
+        return _fieldOf(name).annotation
 
     def default(self, name):
         return Default(fields[name].default)
@@ -351,9 +494,7 @@ def _makeClass(cls):
     def connectParametersToGui(self, mapping):
         connectors = {}
         for name, target in mapping.items():
-            if name not in fields:
-                raise ValueError(f"Cannot find a param with the given name: {name}")
-            connectors[name] = target if isinstance(target, GuiConnector) else _connectorFor(target, fields[name])
+            connectors[name] = target if isinstance(target, GuiConnector) else _connectorFor(target, _fieldOf(name))
         tag = self._nextTag
         self._nextTag += 1
         self._guis[tag] = connectors

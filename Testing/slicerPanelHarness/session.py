@@ -215,7 +215,7 @@ class SlicerSession:
         i18n.tr = lambda text: text
         i18n.translate = lambda context, text: text
         pnw = types.ModuleType("slicer.parameterNodeWrapper")
-        for name in ("parameterNodeWrapper", "Choice", "WithinRange", "Default", "GuiConnector", "SlicerParameterNamePropertyName"):
+        for name in ("parameterNodeWrapper", "parameterPack", "Choice", "WithinRange", "Default", "GuiConnector", "SlicerParameterNamePropertyName"):
             setattr(pnw, name, getattr(parameterNodeWrapper, name))
         slm = types.ModuleType("slicer.ScriptedLoadableModule")
         for name in ("ScriptedLoadableModule", "ScriptedLoadableModuleWidget", "ScriptedLoadableModuleLogic", "ScriptedLoadableModuleTest"):
@@ -256,6 +256,7 @@ class SlicerSession:
         self._set(slicer, "modules", self.modules)
         self._set(slicer, "app", _Application(self))
         self._set(slicer, "dicomDatabase", None)
+        self._set(slicer, "qSlicerWebWidget", otherModules.qSlicerWebWidget)
         util = slicer.util
         for name, function in (
             ("loadUI", self._loadUI),

@@ -6,6 +6,7 @@ The numbers come from one report document (patientReport.buildReportDocument), t
 HTML, CSV and PDF are written from. The folder is written aside and moved into place only when
 complete: on any error nothing is left in it."""
 
+import dataclasses
 import json
 import os
 import re
@@ -96,11 +97,11 @@ def _entry(what, role, path, dataset, staging):
             "studyInstanceUid": str(dataset.StudyInstanceUID)}
 
 
-def _reportPdf(staging, document, points, plan, roleOverrides, anonymise, pseudonymText, studyDataset, softwareVersion):
+def _reportPdf(document, points, request, studyDataset, softwareVersion):
     """The Encapsulated PDF, or (None, reason) when the report cannot be printed."""
     with tempfile.TemporaryDirectory() as folder:
-        pictures, notes = reportExport.reportPictures(points[-1], plan, roleOverrides, with3D=False)
-        _, paths = reportExport.writePatientReport(folder, document, pictures, (), anonymise, pseudonymText, notes)
+        pictures, notes = reportExport.reportPictures(points[-1], request.plan, request.roleOverrides, with3D=False)
+        _, paths = reportExport.writePatientReport(folder, document, pictures, (), request.anonymise, request.pseudonym, notes)
         pdfPath = os.path.join(folder, "report.pdf")
         reason = encapsulatedReport.printReportPdf(paths["html"], pdfPath)
         if reason:
@@ -109,18 +110,17 @@ def _reportPdf(staging, document, points, plan, roleOverrides, anonymise, pseudo
             return encapsulatedReport.encapsulatePdf(stream.read(), studyDataset, softwareVersion=softwareVersion), None
 
 
-def exportDicomResults(outputDirectory, scene, points, plan, settings, stage1Date=None, stage1LiverFailure="unknown",
-                       anonymise=False, pseudonymText=patientReport.ANONYMISED_NAME, roleOverrides=None, remnantFunctionPerBsa=None,
-                       withPdf=True):
-    """Write the DICOM results of ``points`` (timeline.TimePoint, scans read from DICOM) to the new
-    folder ``outputDirectory``; returns the manifest."""
+def exportDicomResults(outputDirectory, scene, request, withPdf=True):
+    """Write the DICOM results of the report ``request`` (reportRequest.ReportRequest; its time
+    points' scans read from DICOM, pseudonymised when it is anonymised) to the new folder
+    ``outputDirectory``; returns the manifest."""
     from ALPPSVolumetryLib import __version__
 
     _checkOutputFree(outputDirectory)  # before the measuring, which takes a while
-    points = sorted(points, key=lambda point: point.studyDate)
+    points = sorted(request.timePoints, key=lambda point: point.studyDate)
     sources = [sourceDatasets(point) for point in points]  # refuse non-DICOM scans before measuring
-    document = patientReport.buildReportDocument(scene, plan, settings, stage1Date, stage1LiverFailure, (), points,
-                                                 remnantFunctionPerBsa=remnantFunctionPerBsa, roleOverrides=roleOverrides)
+    document = patientReport.buildReportDocument(scene, dataclasses.replace(request, timePoints=points))
+    plan, roleOverrides, anonymise, pseudonymText = request.plan, request.roleOverrides, request.anonymise, request.pseudonym
     # Identifiers in the manifest's strings (node names, paths) follow the objects: pseudonymised too.
     shown = patientReport.anonymiseDocument(document, pseudonymText) if anonymise else document
     staging = _startOutput(outputDirectory)
@@ -167,7 +167,7 @@ def exportDicomResults(outputDirectory, scene, points, plan, settings, stage1Dat
             })
         manifest["hypertrophy"], manifest["readiness"] = shown["hypertrophy"], shown["readiness"]
         if withPdf:
-            pdf, reason = _reportPdf(staging, document, points, plan, roleOverrides, anonymise, pseudonymText, datasets[0], __version__)
+            pdf, reason = _reportPdf(document, points, request, datasets[0], __version__)
             if pdf is None:
                 manifest["notes"].append(reason)
             else:

@@ -1,4 +1,5 @@
 """The patient report for the liver tumour board: one document built from the scene
 (``patientReport``), its first page's verdict (``decisionSummary``), HTML (``reportHtml``), charts
-(``reportCharts``), pictures (``reportImages``), the report folder with JSON and CSV
-(``reportExport``) and printing inside Slicer (``reportInSlicer``)."""
+(``reportCharts``, drawn by ``chartDrawing``), pictures (``slicePictures`` and ``threeDPicture``,
+on what ``reportImages`` holds for both), the report folder with JSON and CSV (``reportExport``)
+and printing inside Slicer (``reportInSlicer``)."""

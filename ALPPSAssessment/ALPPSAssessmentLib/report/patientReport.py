@@ -219,27 +219,24 @@ def _methods(document):
     return methods
 
 
-def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailure="unknown", comparisonPlans=(),
-                        timePoints=None, identity=None, inputFiles=(), extraInputNodes=(), remnantFunctionPerBsa=None,
-                        roleOverrides=None, allowDifferentPlans=False, createdUtc=None):
-    """The report document of one patient.
-
-    ``timePoints``: timeline.TimePoint list (default: those stored in ``scene``). ``plan``: the
-    plan followed over time; ``comparisonPlans`` are measured beside it at every time point.
-    ``identity``: patientIdentity.PatientIdentity (default: read from the subject hierarchy above
-    the scans). ``inputFiles``: [(description, path)] of files the report was made from (a scene
-    bundle, files given to the batch command); ``extraInputNodes``: [(description, node)] such as
-    functional images. Every scan and segmentation of the time points is listed with checksums.
+def buildReportDocument(scene, request):
+    """The report document of one patient, from ``request`` (reportRequest.ReportRequest): its
+    plan followed over time with the comparison plans measured beside it at every time point, the
+    time points (default: those stored in ``scene``), the identity (default: read from the
+    subject hierarchy above the scans), and the files and nodes it was made from. Every scan and
+    segmentation of the time points is listed with checksums.
     """
-    points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
+    points = timeline.sortedTimePoints(list(request.timePoints) if request.timePoints is not None else timeline.timePointsInScene(scene))
     if not points:
         raise ValueError("No time points to report: store at least one scan with its segmentation as a time point")
-    plans = [plan] + [other for other in comparisonPlans if other.key != plan.key]
+    plan, stage1Date = request.plan, request.stage1Date
+    plans = [plan] + [other for other in request.comparisonPlans if other.key != plan.key]
     # One volumetry pass per scan gives the growth and every plan of the plan table.
-    growth = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides, plans)
-    readiness = stageTwoReadiness.readinessChecklist(growth, stage1LiverFailure, remnantFunctionPerBsa)
+    growth = timePointCourse.measureHypertrophy(points, plan, request.settings, stage1Date, request.allowDifferentPlans,
+                                                request.roleOverrides, plans)
+    readiness = stageTwoReadiness.readinessChecklist(growth, request.stage1LiverFailure, request.remnantFunctionPerBsa)
     nodes = [node for point in points for node in (point.volumeNode, point.segmentationNode) if node is not None]
-    identity = identity if identity is not None else patientIdentity.identityOfNodes(scene, nodes)
+    identity = request.identity if request.identity is not None else patientIdentity.identityOfNodes(scene, nodes)
     timePointDocuments, functionalStudies, inputs = [], [], []
     for point, measured in zip(points, growth.timePoints):
         timePointDocuments.append({
@@ -257,8 +254,8 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
         if point.volumeNode is not None:
             inputs.append(inputEntry(f"Scan, {point.role}", point.volumeNode))
         inputs.append(inputEntry(f"Segmentation, {point.role}", point.segmentationNode))
-    inputs.extend(inputEntry(description, node) for description, node in extraInputNodes)
-    inputs.extend(inputEntry(description, path=path) for description, path in inputFiles)
+    inputs.extend(inputEntry(description, node) for description, node in request.extraInputNodes)
+    inputs.extend(inputEntry(description, path=path) for description, path in request.inputFiles)
     from ALPPSVolumetryLib import __version__
 
     body = timePointDocuments[-1]["volumetry"]["patient"] or {}  # None without height and weight
@@ -268,7 +265,7 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
         "schema": SCHEMA,
         "software": {"name": "ALPPS", "version": __version__, "volumeMethod": segmentVolumes.VOLUME_METHOD},
         "report": {
-            "createdUtc": createdUtc or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "createdUtc": request.createdUtc or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "anonymised": False,
             "decisionSupport": DECISION_SUPPORT_STATEMENT,
         },
@@ -296,7 +293,7 @@ def buildReportDocument(scene, plan, settings, stage1Date=None, stage1LiverFailu
         "timePoints": timePointDocuments,
         "hypertrophy": timePointCourse.hypertrophyToDict(growth),
         "readiness": stageTwoReadiness.readinessToList(readiness),
-        "stage1LiverFailure": stage1LiverFailure,
+        "stage1LiverFailure": request.stage1LiverFailure,
         "functionalStudies": functionalStudies,
         "inputs": inputs,
         "pictures": [],

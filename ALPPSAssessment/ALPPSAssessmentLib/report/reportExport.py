@@ -2,6 +2,7 @@
 and the segmentations as .seg.nrrd; the same for the panel's button and `alpps report`."""
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
     """Axial and coronal slices of the time point's scan with its segments, and the 3D view of
     remnant versus resected liver (offscreen when there is no screen). Returns (pictures, notes):
     what cannot be drawn is named in a note, never left out silently."""
-    from . import reportImages
+    from . import slicePictures, threeDPicture
 
     pictures, notes = [], []
     label = f"{timePoint.role} scan"
@@ -34,17 +35,17 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
         notes.append(f"No slice pictures: the {label} has no image volume stored with its segmentation")
     else:
         # Half-millimetre pixels: sharp on paper; sliceImages caps the picture at 520 px.
-        slices = reportImages.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
+        slices = slicePictures.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
         for orientation in ("axial", "coronal"):
             image = slices[orientation]
             pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
     if with3D:
         try:
-            image = reportImages.render3D(timePoint.segmentationNode, plan, roleOverrides)
+            image = threeDPicture.render3D(timePoint.segmentationNode, plan, roleOverrides)
             pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
-        except reportImages.RenderingUnavailable as error:
+        except threeDPicture.RenderingUnavailable as error:
             notes.append(f"No 3D picture: {error}")
     return pictures, notes
 
@@ -185,26 +186,21 @@ def writePatientReport(outputDirectory, document, pictures=(), segmentations=(),
     return document, paths
 
 
-def createPatientReport(scene, outputDirectory, plan, settings, stage1Date=None, stage1LiverFailure="unknown", comparisonPlans=(),
-                        anonymise=False, pseudonym=patientReport.ANONYMISED_NAME, pictures=None, with3D=True, inputFiles=(),
-                        extraInputNodes=(), remnantFunctionPerBsa=None, roleOverrides=None, timePoints=None, identity=None,
-                        allowDifferentPlans=False):
-    """Everything the report button and `alpps report` do: the document from the time points in
-    ``scene``, pictures of the latest scan (``pictures`` given by the caller, e.g. captured from
-    Slicer's views, or drawn offscreen here), and the folder written. Returns (document, paths, notes);
-    the document is the one written (anonymised when asked)."""
+def createPatientReport(scene, outputDirectory, request):
+    """Everything the report button and `alpps report` do, from ``request``
+    (reportRequest.ReportRequest): the document from the time points in ``scene``, pictures of the
+    latest scan (the request's, e.g. captured from Slicer's views, or drawn offscreen here), and
+    the folder written. Returns (document, paths, notes); the document is the one written
+    (anonymised when asked)."""
     from ..course import timeline
 
-    points = timeline.sortedTimePoints(list(timePoints) if timePoints is not None else timeline.timePointsInScene(scene))
-    document = patientReport.buildReportDocument(
-        scene, plan, settings, stage1Date, stage1LiverFailure, comparisonPlans, points, identity, inputFiles,
-        extraInputNodes, remnantFunctionPerBsa, roleOverrides, allowDifferentPlans,
-    )
-    notes = []
+    points = timeline.sortedTimePoints(list(request.timePoints) if request.timePoints is not None else timeline.timePointsInScene(scene))
+    document = patientReport.buildReportDocument(scene, dataclasses.replace(request, timePoints=points))
+    pictures, notes = request.pictures, []
     if pictures is None:
-        pictures, notes = reportPictures(points[-1], plan, roleOverrides, with3D)
+        pictures, notes = reportPictures(points[-1], request.plan, request.roleOverrides, request.with3D)
     written, paths = writePatientReport(outputDirectory, document, pictures, [(point.role, point.segmentationNode) for point in points],
-                                        anonymise, pseudonym, notes)
+                                        request.anonymise, request.pseudonym, notes)
     return written, paths, notes
 
 
@@ -213,10 +209,14 @@ ASSESSMENT_MODULE = "ALPPSAssessment"
 
 def assessmentPanelValues(scene):
     """What the ALPPSAssessment panel holds in a saved scene (its parameter node: height, weight,
-    stage 1 date, plan...), as strings by field name; {} when the scene has none. Lets a report
+    stage 1 date, plan...), as strings by parameter name (the patient body's as "body.heightCm",
+    also from a scene saved before they were grouped); {} when the scene has none. Lets a report
     made outside Slicer use what the user entered inside it."""
+    from ALPPSVolumetryLib import patientBody
+
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScriptedModuleNode")):
         node = scene.GetNthNodeByClass(index, "vtkMRMLScriptedModuleNode")
         if node.GetAttribute("ModuleName") == ASSESSMENT_MODULE or node.GetSingletonTag() == ASSESSMENT_MODULE:
-            return {name: node.GetParameter(name) for name in node.GetParameterNames()}
+            values = {name: node.GetParameter(name) for name in node.GetParameterNames()}
+            return {**{patientBody.packedName(name): value for name, value in values.items()}, **values}
     return {}
