@@ -45,9 +45,8 @@ PLAN_FIELDS = {
     "planCentralHepatectomy": "central_hepatectomy",
 }
 
-# Bound by hand, not by connectGui: the segment role table is filled from the segmentation, and
-# the plans to show are the ones last computed.
-PARAMETERS_WITHOUT_WIDGET = ("segmentRoleOverrides", "planToShow")
+# Bound by hand, not by connectGui: the plans to show are the ones last computed.
+PARAMETERS_WITHOUT_WIDGET = ("planToShow",)
 
 # Labels showing results of the scene (cleared when it closes).
 RESULT_LABELS = ("warningsLabel",)
@@ -104,7 +103,6 @@ class ALPPSVolumetryParameterNode:
     caudateInRemnant: bool = True
     customPlan: str = ""
     planToShow: str = ""
-    segmentRoleOverrides: str = ""
     # Segments from landmarks, when only a whole-liver segment exists.
     landmarks: vtkMRMLMarkupsFiducialNode
     # Virtual transection: a plane, or points along a curved cut, and a point in the remnant.
@@ -210,16 +208,13 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._updateButtonStates()
 
     def _followSelectedSegmentation(self):
-        """Role corrections belong to the segmentation they were made in (see roleCorrectionsAfterSelection)."""
+        """Show the selected segmentation's roles (corrections are kept on its segments) and results."""
         selected = self._parameterNode.segmentation
         if selected is self._segmentationOfRoleCorrections:
             return
         previous = self._segmentationOfRoleCorrections
-        kept = volumetryPanel.roleCorrectionsAfterSelection(previous, selected, self._parameterNode.segmentRoleOverrides)
         self._segmentationOfRoleCorrections = selected
         with slicer.util.NodeModify(self._parameterNode.parameterNode):
-            if kept != self._parameterNode.segmentRoleOverrides:
-                self._parameterNode.segmentRoleOverrides = kept
             if previous is not None:
                 # Show this segmentation's own results (or none yet): never another's.
                 for field, table in volumetryPanel.resultTablesOf(slicer.mrmlScene, selected).items():
@@ -251,7 +246,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             table.setRowCount(0)
             if not self._parameterNode:
                 return
-            rows = volumetryPanel.segmentRoleRows(segmentationNode, self._parameterNode.segmentRoleOverrides)
+            rows = volumetryPanel.segmentRoleRows(segmentationNode)
             table.setColumnCount(3)
             table.setHorizontalHeaderLabels([_("Segment"), _("Recognised as"), _("Role used")])
             for row, (segmentId, name, recognized, role) in enumerate(rows):
@@ -271,9 +266,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             return
         item = self.ui.segmentRolesTableWidget.item(row, column)
         with slicer.util.tryWithErrorDisplay(_("Unknown segment role."), waitCursor=False):
-            self._parameterNode.segmentRoleOverrides = volumetryPanel.correctedRoles(
-                self._parameterNode.segmentRoleOverrides, item.data(qt.Qt.UserRole), item.text())
-            # Kept on the segment too, so the Assessment panel and the saved scene see the correction.
+            # Kept on the segment: the Assessment panel, the report and the saved scene see it.
             segmentRecognition.storeRoleCorrection(self._parameterNode.segmentation, item.data(qt.Qt.UserRole), item.text())
 
     def onComputeVolumes(self):
@@ -424,7 +417,6 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.segmentation,
             self.plansOf(parameterNode),
             self._settingsOf(parameterNode),
-            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.couinaudTable,
             parameterNode.planTable,
         )
@@ -440,7 +432,6 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         return volumetryWorkflow.createCouinaudSegmentsFromLandmarks(
             parameterNode.segmentation,
             parameterNode.landmarks,
-            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
         )
 
     def measureTransection(self, parameterNode):
@@ -450,7 +441,6 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.transection,
             parameterNode.remnantPoint,
             self._settingsOf(parameterNode),
-            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.transectionTable,
         )
         volumetryPanel.tagResultTable(tableNode, "transectionTable", parameterNode.segmentation)
@@ -466,7 +456,6 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
             parameterNode.sparingMarginMm,
             self.plansOf(parameterNode),
             self._settingsOf(parameterNode),
-            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
             parameterNode.contactDistanceMm,
             parameterNode.tumourTable,
             parameterNode.sparingPlanTable,
@@ -485,7 +474,6 @@ class ALPPSVolumetryLogic(ScriptedLoadableModuleLogic):
         return planDisplay.showPlan(
             parameterNode.segmentation,
             plans[parameterNode.planToShow],
-            volumetryWorkflow.roleOverridesFromText(parameterNode.segmentRoleOverrides),
         )
 
 

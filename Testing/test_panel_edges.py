@@ -12,7 +12,7 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the p
 
 import slicer  # noqa: E402
 from ALPPSAssessmentLib.course import timeline  # noqa: E402
-from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
+from ALPPSVolumetryLib import segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
 from panelSettings import boundWidgets, changeAsAUserWould, shownValue  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 
@@ -245,6 +245,11 @@ def _segmentationWithSegmentIds(name, namesById):
     return node
 
 
+def _roles(segmentationNode):
+    """The roles used for each segment, as every module reads them (corrections kept on the segments)."""
+    return [role for _, _, _, role in segmentRecognition.SegmentRoles(segmentationNode).asRows()]
+
+
 def test_roleCorrectionsStayWithTheirSegmentation(session):
     """Segment Editor segments are called Segment_1, Segment_2, ... in every segmentation: a role
     corrected in one segmentation must not silently apply to the same ID in another."""
@@ -255,20 +260,22 @@ def test_roleCorrectionsStayWithTheirSegmentation(session):
     parameterNode = widget.logic.getParameterNode()
     ui.segmentationSelector.setCurrentNode(first)
     table.item(0, 2).setText("III")
-    assert parameterNode.segmentRoleOverrides == '{"Segment_1": "III"}'
+    assert _roles(first) == ["III", "III"]
     ui.segmentationSelector.setCurrentNode(second)
-    assert parameterNode.segmentation is second and parameterNode.segmentRoleOverrides == ""
+    assert parameterNode.segmentation is second and _roles(second) == ["VII", "VIII"]
     assert [table.item(row, 2).text() for row in range(table.rowCount)] == ["VII", "VIII"]
     # A segmentation made by a button (here: set by the logic) is a change too.
     ui.segmentationSelector.setCurrentNode(first)
+    assert [table.item(row, 2).text() for row in range(table.rowCount)] == ["III", "III"]
     table.item(1, 2).setText("IV")
     parameterNode.segmentation = second
-    assert parameterNode.segmentRoleOverrides == "" and table.item(1, 2).text() == "VIII"
+    assert _roles(second) == ["VII", "VIII"] and table.item(1, 2).text() == "VIII"
     # Leaving and re-entering keeps the corrections of the segmentation they were made for.
     table.item(0, 2).setText("VI")
     session.enter("ALPPSAssessment")
     session.enter("ALPPSVolumetry")
-    assert parameterNode.segmentRoleOverrides == '{"Segment_1": "VI"}' and table.item(0, 2).text() == "VI"
+    assert _roles(second) == ["VI", "VIII"] and table.item(0, 2).text() == "VI"
+    assert _roles(first) == ["III", "IV"]
     assert session.takeErrors() == []
 
 

@@ -89,7 +89,6 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         row = next(r for r in range(table.rowCount) if table.item(r, 1).text() == "II")
         table.item(row, 2).setText("III")
         assert session.takeErrors() == []
-        assert '"III"' in parameterNode.segmentRoleOverrides
         segments = segmentationNode.GetSegmentation()
         corrected = segments.GetSegment(segments.GetSegmentIdBySegmentName(table.item(row, 0).text()))
         assert segmentRecognition.correctedRole(corrected) == "III"  # on the segment: saved with the scene
@@ -97,7 +96,6 @@ def test_volumetryPanelOnTheSyntheticPatient(tmp_path, binding):
         assert any("Unknown segment role" in error for error in session.takeErrors())
         table.item(row, 2).setText("II")  # back to the recognised role: the correction is removed
         assert session.takeErrors() == [] and segmentRecognition.correctedRole(corrected) is None
-        parameterNode.segmentRoleOverrides = ""
 
         # Show a plan in 3D.
         ui.planToShowComboBox.currentIndex = 0

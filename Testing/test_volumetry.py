@@ -73,15 +73,14 @@ def test_userCorrectsAnUnrecognisedSegment(syntheticCase):
     segmentation.GetSegment(segmentId).RemoveTag("TerminologyEntry")
     with pytest.raises(ValueError, match=r"lacks Couinaud segment\(s\) II"):
         futureLiverRemnant.measureVolumetry(segmentationNode, [resectionPlans.presetPlan("right_trisectionectomy")])
-    result = futureLiverRemnant.measureVolumetry(
-        segmentationNode, [resectionPlans.presetPlan("right_trisectionectomy")], roleOverrides={"left lateral upper": "II"}
-    )
+    segmentRecognition.storeRoleCorrections(segmentationNode, {"left lateral upper": "II"})
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, [resectionPlans.presetPlan("right_trisectionectomy")])
     expected = sum(timePoint.trueVolumesMl[s] for s in ("I", "II", "III"))
     assert result.plans[0].remnantMl == pytest.approx(expected, rel=1e-12)
     with pytest.raises(ValueError, match="does not have: Segment 99"):
-        segmentRecognition.SegmentRoles(segmentationNode, {"Segment 99": "II"})
+        segmentRecognition.storeRoleCorrections(segmentationNode, {"Segment 99": "II"})
     with pytest.raises(ValueError, match="Role 'IX' given for segment 'Segment III' is unknown"):
-        segmentRecognition.SegmentRoles(segmentationNode, {"Segment III": "IX"})
+        segmentRecognition.storeRoleCorrections(segmentationNode, {"Segment III": "IX"})
 
 
 def test_duplicatedSegmentIsReportedByName(syntheticCase):

@@ -2,11 +2,10 @@
 table, role corrections and the warnings line."""
 
 import itertools
-import json
 import types
 
 import pytest
-from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene, volumetryPanel
+from ALPPSVolumetryLib import segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene, volumetryPanel
 
 
 def test_buttonsNeedWhatTheirActionNeeds():
@@ -25,20 +24,19 @@ def test_buttonsNeedWhatTheirActionNeeds():
 def test_roleTableRowsAndCorrections(slicerContext):
     timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=selfTestScenarios.SCENARIO_SPACING)
     _, segmentationNode = syntheticPatientScene.addTimePointNodes(slicerContext.scene, timePoint, "Patient")
-    rows = volumetryPanel.segmentRoleRows(segmentationNode, "")
+    rows = volumetryPanel.segmentRoleRows(segmentationNode)
     segmentation = segmentationNode.GetSegmentation()
     assert [row[0] for row in rows] == [segmentation.GetNthSegmentID(i) for i in range(segmentation.GetNumberOfSegments())]
     byName = {name: (recognized, used) for _, name, recognized, used in rows}
     assert byName[syntheticPatientScene.couinaudSegmentName("II")] == ("II", "II")
     assert all(recognized == used for recognized, used in byName.values())
     segmentIdOfII = next(row[0] for row in rows if row[2] == "II")
-    corrected = volumetryPanel.correctedRoles("", segmentIdOfII, " III ")
-    assert json.loads(corrected) == {segmentIdOfII: "III"}
-    used = {row[0]: row[3] for row in volumetryPanel.segmentRoleRows(segmentationNode, corrected)}
+    segmentRecognition.storeRoleCorrection(segmentationNode, segmentIdOfII, " III ")
+    used = {row[0]: row[3] for row in volumetryPanel.segmentRoleRows(segmentationNode)}
     assert used[segmentIdOfII] == "III"
     with pytest.raises(ValueError, match="Role 'segment nine' is unknown: expected one of I, II"):
-        volumetryPanel.correctedRoles(corrected, segmentIdOfII, "segment nine")
-    assert volumetryPanel.segmentRoleRows(None, "") == []
+        segmentRecognition.storeRoleCorrection(segmentationNode, segmentIdOfII, "segment nine")
+    assert volumetryPanel.segmentRoleRows(None) == []
 
 
 def test_warningsLineListsVolumetryThenPlans():
@@ -69,16 +67,6 @@ def test_plansOfferedForDisplay(slicerContext):
     assert volumetryPanel.planKeysOfTable(table) == ["right_hepatectomy", "custom:ALPPS"]
     table.SetAttribute(volumetryPanel.PLAN_KEYS_ATTRIBUTE, "not json")
     assert volumetryPanel.planKeysOfTable(table) == []
-
-
-def test_roleCorrectionsAreKeptOnlyForTheirSegmentation():
-    first, second = object(), object()
-    text = '{"Segment_1": "III"}'
-    assert volumetryPanel.roleCorrectionsAfterSelection(first, first, text) == text
-    assert volumetryPanel.roleCorrectionsAfterSelection(first, second, text) == ""
-    assert volumetryPanel.roleCorrectionsAfterSelection(first, None, text) == ""
-    # Corrections loaded with a scene, before any segmentation was followed, are the scene's own.
-    assert volumetryPanel.roleCorrectionsAfterSelection(None, second, text) == text
 
 
 def test_resultTablesAreFoundByTheirSegmentation(slicerContext):

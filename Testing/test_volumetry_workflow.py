@@ -34,13 +34,6 @@ def test_zeroMeansNotEnteredAndChangedThresholdsNeedASource():
     assert volumetryWorkflow.settingsFromValues(172, 78, "haycock", "um_dubois").bsaFormula is None
 
 
-def test_roleCorrectionsRoundTripAsJson():
-    assert volumetryWorkflow.roleOverridesFromText('{"S_1": "II"}') == {"S_1": "II"}
-    assert volumetryWorkflow.roleOverridesFromText("") == {}
-    with pytest.raises(ValueError, match="not valid JSON"):
-        volumetryWorkflow.roleOverridesFromText("{II}")
-
-
 def test_runVolumetryCreatesBothTables(slicerContext):
     timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(3.0, 3.0, 3.0))
     segmentationNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Case")

@@ -55,8 +55,11 @@ def _commandSegmentVolumes(arguments):
     return 0
 
 
-def _parseRoleOverrides(items):
-    return inputOptions.parseRoleOverrides(items)
+def _storeRoleCorrections(segmentationNode, items):
+    """The --role corrections kept on the segments, where every later step reads them."""
+    from ALPPSVolumetryLib import segmentRecognition
+
+    segmentRecognition.storeRoleCorrections(segmentationNode, inputOptions.parseRoleCorrections(items))
 
 
 def _settingsFromArguments(arguments):
@@ -99,7 +102,8 @@ def _commandVolumetry(arguments):
         if arguments.volume:
             volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")
             geometryWarning = segmentationIO.checkSegmentationOnVolume(segmentationNode, volumeNode)
-        result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, _parseRoleOverrides(arguments.role))
+        _storeRoleCorrections(segmentationNode, arguments.role)
+        result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
         segmentationIO.releaseSegmentation(segmentationNode)
     if geometryWarning:
         result.warnings.insert(0, geometryWarning)
@@ -300,11 +304,12 @@ def _commandSparing(arguments):
     vessels = None
     if arguments.vessel:
         vessels = inputOptions.parseVessels(arguments.vessel)
-    roles = _parseRoleOverrides(arguments.role)
+    inputOptions.parseRoleCorrections(arguments.role)  # refused before anything is read
     with SlicerContext() as context:
         segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels))
-        findings = tumourVesselAnalysis.tumourFindings(segmentationNode, vessels, arguments.contact_distance, roles)
-        comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, arguments.margin or [1.0, 10.0], plans, settings, roles)
+        _storeRoleCorrections(segmentationNode, arguments.role)
+        findings = tumourVesselAnalysis.tumourFindings(segmentationNode, vessels, arguments.contact_distance)
+        comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, arguments.margin or [1.0, 10.0], plans, settings)
     print(formatSparing(findings, comparison))
     if arguments.json:
         document = sparingResults.comparisonToDict(comparison)

@@ -129,7 +129,7 @@ def parseLabelMapping(text):
     return mapping
 
 
-def parseRoleOverrides(items):
+def parseRoleCorrections(items):
     """{segment: role} from 'SEGMENT=ROLE' options; a segment given twice or an empty part refused."""
     overrides = {}
     for item in items or ():

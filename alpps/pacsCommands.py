@@ -30,9 +30,11 @@ def _commandDicomExport(arguments):
             points = sceneSources.timePointsOnDicomSeries(context.scene, arguments.dicom)
         else:
             points = [point for point, _ in cli._loadTimePoints(context.scene, arguments, stage1Date)]
+        for point in points:
+            cli._storeRoleCorrections(point.segmentationNode, arguments.role)
         request = ReportRequest(
             plan, settings, stage1Date, arguments.stage1_liver_failure, timePoints=points, anonymise=arguments.anonymise,
-            pseudonym=arguments.pseudonym, roleOverrides=cli._parseRoleOverrides(arguments.role),
+            pseudonym=arguments.pseudonym,
             remnantFunctionPerBsa=arguments.remnant_function_per_bsa,
         )
         manifest = resultsExport.exportDicomResults(arguments.out, context.scene, request, withPdf=not arguments.no_pdf)

@@ -74,7 +74,7 @@ class AssessmentOutputs:
 
 
 def updateAssessment(scene, planKey, caudateInRemnant, settings, stage1DateText, allowDifferentPlans=False,
-                     roleOverrides=None, timePointTable=None, growthTable=None, readinessTable=None,
+                     timePointTable=None, growthTable=None, readinessTable=None,
                      stage1LiverFailure="unknown", stage2DateText="", remnantFunctionPerBsa=None):
     """Measure every time point stored in the scene; write the time point, growth and readiness
     tables (created when None), the growth chart and the segmentation sequence."""
@@ -83,7 +83,7 @@ def updateAssessment(scene, planKey, caudateInRemnant, settings, stage1DateText,
     if len(points) < 1:
         raise ValueError("No time points in the scene: store at least one scan as a time point")
     plan = resectionPlans.presetPlan(planKey, caudateInRemnant)
-    result = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans, roleOverrides)
+    result = timePointCourse.measureHypertrophy(points, plan, settings, stage1Date, allowDifferentPlans)
     readiness = stageTwoReadiness.readinessChecklist(result, stage1LiverFailure, remnantFunctionPerBsa)
     timePointTable = timePointTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS time points")
     growthTable = growthTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS growth")

@@ -343,13 +343,13 @@ class MebrofeninOutcome:
         return mebrofeninFunctionValues(self.assessment)
 
 
-def measureMebrofenin(segmentationNode, plan, spectVolumeNode, curves, bsaM2=None, outwardMarginMm=0.0, resultTable=None, roleOverrides=None):
+def measureMebrofenin(segmentationNode, plan, spectVolumeNode, curves, bsaM2=None, outwardMarginMm=0.0, resultTable=None):
     """MUR from the curves, FLR-C from the SPECT (registered: its parent transform places it on the
     CT) in the plan's remnant, FLR-F and FLR-F/BSA with the 2.69 / 2.7 flags; written to
     ``resultTable`` (created when None) with the time-activity chart."""
     if segmentationNode is None:
         raise ValueError("No segmentation: select the time point's Couinaud segmentation in the Time point section")
-    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides, outwardMarginMm)
+    share = mebrofeninWorkflow.spectRemnantShare(segmentationNode, plan, spectVolumeNode, outwardMarginMm)
     uptake, assessment = mebrofeninWorkflow.remnantFunction(curves, share, bsaM2)
     scene = segmentationNode.GetScene()
     tableNode = resultTable or scene.AddNewNodeByClass("vtkMRMLTableNode", "ALPPS mebrofenin remnant function")
@@ -393,7 +393,7 @@ def _placedPoints(markups):
 
 
 def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=None, spleenSegment="", muscleMarkups=None,
-                           roiRadiusMm=10.0, resultTable=None, roleOverrides=None, spleenMarkups=None, liverMarkups=None,
+                           roiRadiusMm=10.0, resultTable=None, spleenMarkups=None, liverMarkups=None,
                            t1PreMap=None, t1HbpMap=None, t1Unit=None):
     """``gadoxetateWorkflow.measureGadoxetate`` with the panel's inputs: muscle ROI centres from a
     markups node (its points placed in the paraspinal muscle; none placed = no muscle signal),
@@ -406,7 +406,7 @@ def measureGadoxetatePanel(segmentationNode, plan, hbpVolumeNode, preVolumeNode=
     points = muscleMarkups if muscleMarkups is not None and muscleMarkups.GetNumberOfControlPoints() > 0 else None
     scene = segmentationNode.GetScene()
     measurement = gadoxetateWorkflow.measureGadoxetateWithMap(
-        segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm, roleOverrides,
+        segmentationNode, plan, hbpVolumeNode, preVolumeNode, spleenSegment or None, points, roiRadiusMm,
         _placedPoints(spleenMarkups), _placedPoints(liverMarkups), t1PreMap, t1HbpMap, t1Unit if t1PreMap is not None else None,
     )
     document = measurement.document

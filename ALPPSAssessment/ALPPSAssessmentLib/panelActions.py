@@ -92,7 +92,6 @@ def updateAssessment(parameterNode):
         patientBody.volumetrySettings(parameterNode.body),
         parameterNode.stage1Date,
         parameterNode.allowDifferentPlans,
-        None,
         parameterNode.timePointTable,
         parameterNode.growthTable,
         parameterNode.readinessTable,

@@ -256,12 +256,12 @@ def standardLiverVolumeFor(settings):
     return bodySize.standardLiverVolume(settings.heightCm, settings.weightKg, settings.stlvFormula, settings.bsaFormula)
 
 
-def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOverrides=None):
+def measureTransection(segmentationNode, remnantSegmentId, settings=None):
     """Remnant metrics of a virtual transection: the remnant is one segment (for example
     'Remnant (virtual transection)'), the liver the whole-liver segment, or else the union of
     Couinaud segments I-VIII. Returns a PlanResult keyed 'virtual_transection'."""
     settings = settings or VolumetrySettings()
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     segmentation = segmentationNode.GetSegmentation()
     remnantSegment = segmentation.GetSegment(remnantSegmentId) if remnantSegmentId else None
     if remnantSegment is None:
@@ -311,10 +311,10 @@ def measureTransection(segmentationNode, remnantSegmentId, settings=None, roleOv
     return result
 
 
-def measureVolumetry(segmentationNode, plans, settings=None, roleOverrides=None):
+def measureVolumetry(segmentationNode, plans, settings=None):
     """Segment volumes, tumour shares and every plan's remnant metrics for one segmentation."""
     settings = settings or VolumetrySettings()
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     composition = LiverComposition(segmentationNode, roles)
     body = standardLiverVolumeFor(settings)
     segments = _segmentResults(composition)

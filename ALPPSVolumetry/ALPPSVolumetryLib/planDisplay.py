@@ -14,10 +14,10 @@ def planSegmentationName(segmentationNode, plan):
     return f"{segmentationNode.GetName()} - {plan.label}"
 
 
-def showPlan(segmentationNode, plan, roleOverrides=None):
+def showPlan(segmentationNode, plan):
     """Create (or refresh) the segmentation '<segmentation> - <plan>' holding 'Remnant (FLR)' and
     'Resected' segments, with the resected part translucent; returns it."""
-    composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode, roleOverrides))
+    composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode))
     remnantBits = composition.unitsOf(plan.remnantSegments)
     allBits = composition.allUnitBits
     (remnant, resected), ijkToRAS = composition.masks(
@@ -47,11 +47,11 @@ def showPlan(segmentationNode, plan, roleOverrides=None):
 OUTLINE_THICKNESS = 3
 
 
-def showPlanOutline(segmentationNode, plan, roleOverrides=None):
+def showPlanOutline(segmentationNode, plan):
     """The plan's remnant (green) and resected liver (red) as outlines in the slice views, over
     whatever is shown beneath (a functional overlay): the plan segmentation of ``showPlan`` with
     its 2-D fill off. Returns it."""
-    planNode = showPlan(segmentationNode, plan, roleOverrides)
+    planNode = showPlan(segmentationNode, plan)
     displayNode = planNode.GetDisplayNode()
     displayNode.SetVisibility2DFill(False)
     displayNode.SetVisibility2DOutline(True)

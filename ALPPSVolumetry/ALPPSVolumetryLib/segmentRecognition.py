@@ -121,34 +121,48 @@ def storeRoleCorrection(segmentationNode, segmentId, role):
         segment.SetTag(ROLE_TAG, role)
 
 
+def storeRoleCorrections(segmentationNode, corrections):
+    """Keep several corrections, ``corrections`` mapping a segment ID or name to a role (the batch
+    tool's --role); every one is checked before any is stored. ValueError naming what is unknown."""
+    segmentation = segmentationNode.GetSegmentation()
+    idsByName = {segmentation.GetSegment(segmentId).GetName(): segmentId for segmentId in segmentation.GetSegmentIDs()}
+    checked, unknown = [], []
+    for key, role in dict(corrections or {}).items():
+        segmentId = key if segmentation.GetSegment(key) is not None else idsByName.get(key)
+        if segmentId is None:
+            unknown.append(key)
+        elif str(role).strip() not in ROLES:
+            raise ValueError(f"Role '{role}' given for segment '{key}' is unknown: expected one of {', '.join(ROLES)}")
+        else:
+            checked.append((segmentId, role))
+    if unknown:
+        raise ValueError(
+            f"Segment role corrections name segments that '{segmentationNode.GetName()}' does not have: {', '.join(sorted(unknown))}"
+        )
+    for segmentId, role in checked:
+        storeRoleCorrection(segmentationNode, segmentId, role)
+
+
 class SegmentRoles:
-    """What each segment is: Couinaud unit, whole liver, tumour or other, after user corrections.
+    """What each segment of a segmentation is: Couinaud unit, whole liver, tumour or other, as
+    recognised from its name or terminology, or as corrected by the user. Corrections are kept on
+    the segments (ROLE_TAG), so every function given the segmentation - both modules' panels, the
+    report, the DICOM export and the batch tool - reads the same roles; none travels beside it."""
 
-    ``overrides`` maps a segment ID or name to a role (the mapping table the user corrects, or
-    --role of the batch tool); without one, a correction stored on the segment (ROLE_TAG) applies.
-    """
-
-    def __init__(self, segmentationNode, overrides=None):
+    def __init__(self, segmentationNode):
         self.segmentationName = segmentationNode.GetName()
         segmentation = segmentationNode.GetSegmentation()
-        overrides = dict(overrides or {})
         self.names = {}
         self.roles = {}
         self.recognized = {}
         for segmentId in segmentation.GetSegmentIDs():
             segment = segmentation.GetSegment(segmentId)
-            name = segment.GetName()
-            self.names[segmentId] = name
+            self.names[segmentId] = segment.GetName()
             self.recognized[segmentId] = recognizedRole(segment)
-            role = overrides.pop(segmentId, overrides.pop(name, correctedRole(segment) or self.recognized[segmentId]))
+            role = correctedRole(segment) or self.recognized[segmentId]
             if role not in ROLES:
-                raise ValueError(f"Role '{role}' given for segment '{name}' is unknown: expected one of {', '.join(ROLES)}")
+                raise ValueError(f"Role '{role}' stored for segment '{segment.GetName()}' is unknown: expected one of {', '.join(ROLES)}")
             self.roles[segmentId] = role
-        if overrides:
-            raise ValueError(
-                f"Segment role corrections name segments that '{self.segmentationName}' does not have: "
-                f"{', '.join(sorted(overrides))}"
-            )
 
     def segmentsWithRole(self, role):
         return [segmentId for segmentId, value in self.roles.items() if value == role]

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from . import segmentRecognition, volumetryWorkflow
+from . import segmentRecognition
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,11 @@ def plansToOffer(computedPlanKeys, chosenPlanKey):
     return keys, (chosenPlanKey if chosenPlanKey in keys else (keys[0] if keys else ""))
 
 
-def segmentRoleRows(segmentationNode, overridesText):
+def segmentRoleRows(segmentationNode):
     """(segment ID, name, recognised role, role used) per segment; [] without a segmentation."""
     if segmentationNode is None:
         return []
-    overrides = volumetryWorkflow.roleOverridesFromText(overridesText)
-    return [
-        (segmentId, name, recognized, overrides.get(segmentId, role))
-        for segmentId, name, recognized, role in segmentRecognition.SegmentRoles(segmentationNode).asRows()
-    ]
+    return segmentRecognition.SegmentRoles(segmentationNode).asRows()
 
 
 # Parameter-node fields holding results computed for the selected segmentation.
@@ -104,25 +100,6 @@ def resultTablesOf(scene, segmentationNode):
         if field in tables and table.GetNodeReference(RESULTS_OF_REFERENCE) is segmentationNode:
             tables[field] = table
     return tables
-
-
-def roleCorrectionsAfterSelection(correctedSegmentation, selectedSegmentation, overridesText):
-    """The role corrections to keep when the selected segmentation changes: they were made for
-    ``correctedSegmentation`` and name its segment IDs, which another segmentation may reuse for
-    other segments (Segment_1, Segment_2, ...); so they are dropped for any other segmentation."""
-    if correctedSegmentation is None or selectedSegmentation is correctedSegmentation:
-        return overridesText
-    return ""
-
-
-def correctedRoles(overridesText, segmentId, role):
-    """The stored corrections with ``segmentId`` given ``role``; ValueError naming the known roles."""
-    role = role.strip()
-    if role not in segmentRecognition.ROLES:
-        raise ValueError(f"Role '{role}' is unknown: expected one of {', '.join(segmentRecognition.ROLES)}")
-    overrides = volumetryWorkflow.roleOverridesFromText(overridesText)
-    overrides[segmentId] = role
-    return json.dumps(overrides)
 
 
 def volumetryWarnings(result):

@@ -1,7 +1,6 @@
 """From what the user entered (module panel or command line) to volumetry results in tables:
 the one path the Slicer module, the batch command and the tests share."""
 
-import json
 
 from . import (
     adequacy,
@@ -60,25 +59,12 @@ def settingsFromValues(
     )
 
 
-def roleOverridesFromText(text):
-    """Segment role corrections stored in the parameter node as JSON {segment ID or name: role}."""
-    if not text or not text.strip():
-        return {}
-    try:
-        overrides = json.loads(text)
-    except ValueError:
-        raise ValueError(f"Segment role corrections '{text}' are not valid JSON: expected {{\"segment\": \"role\"}}") from None
-    if not isinstance(overrides, dict):
-        raise ValueError("Segment role corrections must map segments to roles")
-    return {str(key): str(value) for key, value in overrides.items()}
-
-
-def runVolumetryIntoTables(segmentationNode, plans, settings, roleOverrides=None, couinaudTable=None, planTable=None):
+def runVolumetryIntoTables(segmentationNode, plans, settings, couinaudTable=None, planTable=None):
     """Measure and write the Couinaud and plan tables (created in the segmentation's scene when
     None); returns (result, couinaudTable, planTable)."""
     if segmentationNode is None:
         raise ValueError("No segmentation selected: choose the segmentation holding Couinaud segments I-VIII")
-    result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, roleOverrides)
+    result = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
     scene = segmentationNode.GetScene()
     name = segmentationNode.GetName()
     couinaudTable = couinaudTable or scene.AddNewNodeByClass("vtkMRMLTableNode", f"{name} Couinaud volumes")
@@ -109,11 +95,11 @@ def checkTotalSegmentatorLiverSegments(segmentationNode):
     return units
 
 
-def wholeLiverSegmentId(segmentationNode, roleOverrides=None):
+def wholeLiverSegmentId(segmentationNode):
     """The one segment playing the whole liver; ValueError when there is none or several."""
     if segmentationNode is None:
         raise ValueError("No segmentation selected: choose the segmentation holding the whole-liver segment")
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     liverSegments = roles.segmentsWithRole(ROLE_LIVER)
     if len(liverSegments) != 1:
         found = ", ".join(f"'{roles.names[s]}'" for s in liverSegments) or "none"
@@ -124,16 +110,16 @@ def wholeLiverSegmentId(segmentationNode, roleOverrides=None):
     return liverSegments[0]
 
 
-def createCouinaudSegmentsFromLandmarks(segmentationNode, landmarksNode, roleOverrides=None):
+def createCouinaudSegmentsFromLandmarks(segmentationNode, landmarksNode):
     """Couinaud segments I-VIII from the whole-liver segment and the landmark points."""
     if landmarksNode is None:
         raise ValueError("No landmarks selected: place points labelled IVC, RHV, MHV, UF and portal bifurcation (LHV optional)")
     return landmarkSegments.addCouinaudSegmentsFromLandmarks(
-        segmentationNode, wholeLiverSegmentId(segmentationNode, roleOverrides), landmarksNode
+        segmentationNode, wholeLiverSegmentId(segmentationNode), landmarksNode
     )
 
 
-def runTransection(segmentationNode, transectionNode, remnantPointNode, settings, roleOverrides=None, planTable=None):
+def runTransection(segmentationNode, transectionNode, remnantPointNode, settings, planTable=None):
     """Cut the whole liver along a markups plane or a surface through markups points, keep the
     side of the remnant point, and measure that remnant; earlier transection segments made by
     ALPPS are replaced. Returns (PlanResult, planTable)."""
@@ -146,9 +132,9 @@ def runTransection(segmentationNode, transectionNode, remnantPointNode, settings
         segmentId = segmentation.GetSegmentIdBySegmentName(name)
         if segmentId and segmentation.GetSegment(segmentId).HasTag(landmarkSegments.METHOD_TAG):
             segmentation.RemoveSegment(segmentId)
-    liverId = wholeLiverSegmentId(segmentationNode, roleOverrides)
+    liverId = wholeLiverSegmentId(segmentationNode)
     created = virtualTransection.addTransectionSegments(segmentationNode, liverId, transectionNode, remnantPointNode)
-    plan = futureLiverRemnant.measureTransection(segmentationNode, created["remnant"], settings, roleOverrides)
+    plan = futureLiverRemnant.measureTransection(segmentationNode, created["remnant"], settings)
     planTable = planTable or segmentationNode.GetScene().AddNewNodeByClass(
         "vtkMRMLTableNode", f"{segmentationNode.GetName()} virtual transection"
     )
@@ -162,7 +148,6 @@ def runParenchymaSparing(
     marginMm,
     plans,
     settings,
-    roleOverrides=None,
     contactDistanceMm=sparingInputs.CONTACT_DISTANCE_MM,
     tumourTable=None,
     sparingPlanTable=None,
@@ -174,9 +159,9 @@ def runParenchymaSparing(
     the findings of the tables. Returns (comparison, tumourTable, sparingPlanTable)."""
     if segmentationNode is None:
         raise ValueError("No segmentation selected: choose the segmentation holding the liver, its tumours and vessels")
-    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, None, contactDistanceMm, roleOverrides)
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, None, contactDistanceMm)
     margins = sorted({marginMm, *sparingInputs.MARGIN_CHOICES_MM})
-    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, margins, plans, settings, roleOverrides)
+    comparison = marginVolumetry.compareWithMajorPlans(segmentationNode, margins, plans, settings)
     # Segments first: a segment name already taken refuses the run before any table is made.
     sparingDisplay.addSparingSegments(segmentationNode, comparison.marginPlanFor(marginMm), analysis)
     scene = segmentationNode.GetScene()

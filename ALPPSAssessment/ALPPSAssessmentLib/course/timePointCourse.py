@@ -50,7 +50,7 @@ def _planOf(point, defaultPlan, allowDifferentPlans):
     return resectionPlans.parsePlan(point.planKey)
 
 
-def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDifferentPlans=False, roleOverrides=None, otherPlans=()):
+def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDifferentPlans=False, otherPlans=()):
     """Remnant, sFLR and total liver at each time point, and growth between them. ``otherPlans``
     are measured in the same pass at every scan (kept in each MeasuredTimePoint.volumetry), for
     callers that show them beside the followed plan."""
@@ -65,7 +65,7 @@ def measureHypertrophy(timePoints, plan, settings=None, stage1Date=None, allowDi
         try:
             followed = _planOf(point, plan, allowDifferentPlans)
             result = futureLiverRemnant.measureVolumetry(
-                point.segmentationNode, [followed] + [other for other in otherPlans if other.key != followed.key], settings, roleOverrides
+                point.segmentationNode, [followed] + [other for other in otherPlans if other.key != followed.key], settings
             )
         except ValueError as error:
             raise ValueError(f"Time point {point.label}: {error}") from None

@@ -100,7 +100,7 @@ def _entry(what, role, path, dataset, staging):
 def _reportPdf(document, points, request, studyDataset, softwareVersion):
     """The Encapsulated PDF, or (None, reason) when the report cannot be printed."""
     with tempfile.TemporaryDirectory() as folder:
-        pictures, notes = reportExport.reportPictures(points[-1], request.plan, request.roleOverrides, with3D=False)
+        pictures, notes = reportExport.reportPictures(points[-1], request.plan, with3D=False)
         _, paths = reportExport.writePatientReport(folder, document, pictures, (), request.anonymise, request.pseudonym, notes)
         pdfPath = os.path.join(folder, "report.pdf")
         reason = encapsulatedReport.printReportPdf(paths["html"], pdfPath)
@@ -120,7 +120,7 @@ def exportDicomResults(outputDirectory, scene, request, withPdf=True):
     points = sorted(request.timePoints, key=lambda point: point.studyDate)
     sources = [sourceDatasets(point) for point in points]  # refuse non-DICOM scans before measuring
     document = patientReport.buildReportDocument(scene, dataclasses.replace(request, timePoints=points))
-    plan, roleOverrides, anonymise, pseudonymText = request.plan, request.roleOverrides, request.anonymise, request.pseudonym
+    plan, anonymise, pseudonymText = request.plan, request.anonymise, request.pseudonym
     # Identifiers in the manifest's strings (node names, paths) follow the objects: pseudonymised too.
     shown = patientReport.anonymiseDocument(document, pseudonymText) if anonymise else document
     staging = _startOutput(outputDirectory)
@@ -140,7 +140,7 @@ def exportDicomResults(outputDirectory, scene, request, withPdf=True):
                     dataset.save_as(path, enforce_file_format=True)
                 manifest["objects"].append(_entry("scan (pseudonymised copy)", point.role, os.path.join(folder, "CT"), datasets[0], staging))
             measured = shown["timePoints"][index]
-            seg = segmentationObject.buildSegmentation(point.segmentationNode, point.volumeNode, datasets, plan, roleOverrides,
+            seg = segmentationObject.buildSegmentation(point.segmentationNode, point.volumeNode, datasets, plan,
                                                        softwareVersion=__version__, seriesDescription=f"ALPPS segmentation, {point.role}")
             differences = measurementReport.gridDifferences(measured["volumetry"], plan.key, seg)
             if differences:

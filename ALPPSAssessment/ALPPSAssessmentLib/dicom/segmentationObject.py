@@ -55,9 +55,9 @@ def _couinaudCode(unit):
     return codes.Code(couinaud.SNOMED_CODE[unit], "SCT", couinaud.CODE_MEANING[unit])
 
 
-def segmentMasks(segmentationNode, volumeNode, plan, roleOverrides=None):
+def segmentMasks(segmentationNode, volumeNode, plan):
     """The SEG's segments as boolean arrays [k, j, i] on ``volumeNode``'s grid, in SEG order."""
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     units = roles.couinaudUnits()
     missing = roles.missingCouinaudSegments()
     if missing:
@@ -113,7 +113,7 @@ def checkSlicesMatchVolume(sourceDatasets, volumeNode):
             )
 
 
-def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, roleOverrides=None, seriesNumber=300,
+def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, seriesNumber=300,
                       seriesDescription="ALPPS segmentation", softwareVersion=""):
     """The DICOM SEG of the time point: a SegmentationObject with the highdicom dataset, the segment
     number of each key (``couinaudKey``, ``LIVER_KEY``, ``tumourKey``, ``remnantKey``,
@@ -122,7 +122,7 @@ def buildSegmentation(segmentationNode, volumeNode, sourceDatasets, plan, roleOv
     from pydicom.uid import generate_uid
 
     checkSlicesMatchVolume(sourceDatasets, volumeNode)
-    masks = segmentMasks(segmentationNode, volumeNode, plan, roleOverrides)
+    masks = segmentMasks(segmentationNode, volumeNode, plan)
     algorithm = hd.AlgorithmIdentificationSequence(
         name="ALPPS", version=softwareVersion or "unknown",
         family=_concept(codes.Code(*DERIVED_SEGMENT_FAMILY)),

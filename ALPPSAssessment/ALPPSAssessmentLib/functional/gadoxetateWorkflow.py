@@ -61,7 +61,7 @@ def measureGadoxetate(*arguments, **options):
 
 
 def measureGadoxetateWithMap(segmentationNode, plan, hbpImage, preImage=None, spleenSegment=None, musclePoints=None,
-                             roiRadiusMm=10.0, roleOverrides=None, spleenPoints=None, liverPoints=None,
+                             roiRadiusMm=10.0, spleenPoints=None, liverPoints=None,
                              t1PreMap=None, t1HbpMap=None, t1Unit=None):
     """Indices for the liver (union of I-VIII) and the remnant of ``plan``: a ``GadoxetateMeasurement``
     whose document (a dictionary) holds the signals, indices (or why each is missing), HUI and rHUI
@@ -81,11 +81,11 @@ def measureGadoxetateWithMap(segmentationNode, plan, hbpImage, preImage=None, sp
         raise ValueError("T1 indices need both T1 maps: the pre-contrast and the hepatobiliary-phase T1 map")
     if t1PreMap is not None and t1Unit is None:
         raise ValueError("The unit of the T1 maps is not given: expected 'ms' or 's' (scanners differ)")
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     units = roles.couinaudUnits()
     liverIds = list(units.values())
     remnantIds = [units[unit] for name in plan.remnantSegments for unit in UNITS_OF_SEGMENT.get(name, (name,)) if unit in units]
-    volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, [plan], roleOverrides=roleOverrides)
+    volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, [plan])
     planResult = volumetry.plans[0]
     liverHbp = gadoxetateImages.meanSignalInRegion(hbpImage, segmentationNode, liverIds, "liver (HBP)")
     remnantHbp = gadoxetateImages.meanSignalInRegion(hbpImage, segmentationNode, remnantIds, "remnant (HBP)")

@@ -28,7 +28,7 @@ REMNANT_FUNCTION_FIELDS = tuple(
 )
 
 
-def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=None, outwardMarginMm=0.0):
+def spectRemnantShare(segmentationNode, plan, spectVolumeNode, outwardMarginMm=0.0):
     """FLR-C: SPECT counts in the plan's remnant / counts in the whole liver (union of I-VIII).
 
     The segmentation and the SPECT are paired in world space: the SPECT's parent transform (from
@@ -36,7 +36,7 @@ def spectRemnantShare(segmentationNode, plan, spectVolumeNode, roleOverrides=Non
     SPECT grid by nearest neighbour (remnantCountShare.voiOnSpectGrid)."""
     if spectVolumeNode is None or spectVolumeNode.GetImageData() is None:
         raise ValueError("No SPECT volume: load the mebrofenin SPECT first")
-    composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode, roleOverrides))
+    composition = LiverComposition(segmentationNode, SegmentRoles(segmentationNode))
     remnantBits = composition.unitsOf(plan.remnantSegments)
     liverBits = composition.allUnitBits
     (remnant, liver), ijkToRAS = composition.masks([lambda p: (p & remnantBits) != 0, lambda p: (p & liverBits) != 0])

@@ -232,8 +232,7 @@ def buildReportDocument(scene, request):
     plan, stage1Date = request.plan, request.stage1Date
     plans = [plan] + [other for other in request.comparisonPlans if other.key != plan.key]
     # One volumetry pass per scan gives the growth and every plan of the plan table.
-    growth = timePointCourse.measureHypertrophy(points, plan, request.settings, stage1Date, request.allowDifferentPlans,
-                                                request.roleOverrides, plans)
+    growth = timePointCourse.measureHypertrophy(points, plan, request.settings, stage1Date, request.allowDifferentPlans, plans)
     readiness = stageTwoReadiness.readinessChecklist(growth, request.stage1LiverFailure, request.remnantFunctionPerBsa)
     nodes = [node for point in points for node in (point.volumeNode, point.segmentationNode) if node is not None]
     identity = request.identity if request.identity is not None else patientIdentity.identityOfNodes(scene, nodes)

@@ -23,7 +23,7 @@ GROWTH_CSV = "alpps-report-growth.csv"
 READINESS_CSV = "alpps-report-readiness.csv"
 
 
-def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
+def reportPictures(timePoint, plan, with3D=True):
     """Axial and coronal slices of the time point's scan with its segments, and the 3D view of
     remnant versus resected liver (offscreen when there is no screen). Returns (pictures, notes):
     what cannot be drawn is named in a note, never left out silently."""
@@ -35,14 +35,14 @@ def reportPictures(timePoint, plan, roleOverrides=None, with3D=True):
         notes.append(f"No slice pictures: the {label} has no image volume stored with its segmentation")
     else:
         # Half-millimetre pixels: sharp on paper; sliceImages caps the picture at 520 px.
-        slices = slicePictures.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, roleOverrides, pixelMm=0.5)
+        slices = slicePictures.sliceImages(timePoint.volumeNode, timePoint.segmentationNode, plan, pixelMm=0.5)
         for orientation in ("axial", "coronal"):
             image = slices[orientation]
             pictures.append({"title": f"{orientation.capitalize()} slice, {label}", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
     if with3D:
         try:
-            image = threeDPicture.render3D(timePoint.segmentationNode, plan, roleOverrides)
+            image = threeDPicture.render3D(timePoint.segmentationNode, plan)
             pictures.append({"title": f"3D view, {label}: remnant versus resected liver", "caption": image.caption, "png": image.png,
                              "legend": image.legend})
         except threeDPicture.RenderingUnavailable as error:
@@ -198,7 +198,7 @@ def createPatientReport(scene, outputDirectory, request):
     document = patientReport.buildReportDocument(scene, dataclasses.replace(request, timePoints=points))
     pictures, notes = request.pictures, []
     if pictures is None:
-        pictures, notes = reportPictures(points[-1], request.plan, request.roleOverrides, request.with3D)
+        pictures, notes = reportPictures(points[-1], request.plan, request.with3D)
     written, paths = writePatientReport(outputDirectory, document, pictures, [(point.role, point.segmentationNode) for point in points],
                                         request.anonymise, request.pseudonym, notes)
     return written, paths, notes

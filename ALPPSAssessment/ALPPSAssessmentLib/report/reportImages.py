@@ -131,12 +131,12 @@ class _PlanSegments:
     tumours: list  # non-empty tumour segments
 
 
-def planSegments(segmentationNode, plan, roleOverrides):
+def planSegments(segmentationNode, plan):
     """Which segments form the remnant, the resection, the liver and the tumours; ValueError when
     one of the plan's segments is missing or empty."""
     if plan is None or not hasattr(plan, "remnantSegments"):
         raise ValueError(f"Plan is {type(plan).__name__}: expected a resection plan (resectionPlans.presetPlan or customPlan)")
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     units = roles.couinaudUnits()
     name = segmentationNode.GetName()
     remnant = _planSegmentIds(plan, units, name, plan.remnantSegments, "keeps")

@@ -22,8 +22,6 @@ class ReportRequest:
     identity: Any = None
     # Measured before stage 2 (FLR-F/BSA, %/min/m2); None when not measured.
     remnantFunctionPerBsa: Optional[float] = None
-    # Segment role corrections {segment: role}, as the volumetry takes them.
-    roleOverrides: Optional[dict] = None
     # Allow time points stored with another plan than ``plan`` (otherwise refused by name).
     allowDifferentPlans: bool = False
     # Every file is written from the anonymised document, the patient named ``pseudonym``.

@@ -99,12 +99,12 @@ def _sliceGeometry(kind, centroid, liverLow, liverHigh, volumeLow, volumeHigh, v
     return points, position, pixel, pixelToRAS
 
 
-def sliceImages(volumeNode, segmentationNode, plan, roleOverrides=None, windowHU=DEFAULT_WINDOW_HU, pixelMm=None, maxSizePx=520):
+def sliceImages(volumeNode, segmentationNode, plan, windowHU=DEFAULT_WINDOW_HU, pixelMm=None, maxSizePx=520):
     """Axial and coronal CT slices through the liver centroid with the Couinaud segments tinted,
     tumours tinted, the plan's remnant outlined in bright green and the resected liver in orange.
 
     ``volumeNode``: the CT (scalar volume node); ``segmentationNode``: Couinaud segments I-VIII (and
-    tumours), recognised by name or code, ``roleOverrides`` as in segmentRecognition.SegmentRoles;
+    tumours), recognised by name or code or corrected on the segment (segmentRecognition.SegmentRoles);
     ``plan``: a resectionPlans.ResectionPlan. ``windowHU``: (lowest, highest) HU shown black to white.
     ``pixelMm``: square pixel size (default: the CT's smallest voxel spacing), enlarged so the longer
     side stays within ``maxSizePx``. The field of view is the liver's bounding box plus 20 mm,
@@ -128,7 +128,7 @@ def sliceImages(volumeNode, segmentationNode, plan, roleOverrides=None, windowHU
     elif not (isinstance(pixelMm, (int, float)) and math.isfinite(pixelMm) and pixelMm > 0):
         raise ValueError(f"Pixel size {pixelMm!r} mm: expected a positive number of millimetres")
 
-    segments = planSegments(segmentationNode, plan, roleOverrides)
+    segments = planSegments(segmentationNode, plan)
     names = segments.roles.names
     layers = labelmapLayers(segmentationNode, segments.couinaud + segments.tumours)
     centroid, liverLow, liverHigh = liverCentroidAndBounds(layers, set(segments.couinaud))

@@ -172,7 +172,7 @@ def _actor(polyData, color, opacity):
     return actor
 
 
-def render3D(segmentationNode, plan, roleOverrides=None, size=(640, 480)):
+def render3D(segmentationNode, plan, size=(640, 480)):
     """3D anterior view (patient right on image left, superior at top) of the plan: future liver
     remnant green and opaque, resected liver red and translucent, tumours yellow, on white.
 
@@ -185,7 +185,7 @@ def render3D(segmentationNode, plan, roleOverrides=None, size=(640, 480)):
         raise ValueError(f"Picture size {size!r} is not two numbers: expected (width, height) in pixels") from None
     if width < 16 or height < 16 or width > 4096 or height > 4096:
         raise ValueError(f"Picture size {size!r}: expected (width, height) between 16 and 4096 pixels")
-    segments = planSegments(segmentationNode, plan, roleOverrides)
+    segments = planSegments(segmentationNode, plan)
     problem = _offscreenRenderingProblem()
     if problem:
         raise RenderingUnavailable(problem)

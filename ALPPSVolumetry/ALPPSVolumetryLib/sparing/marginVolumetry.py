@@ -89,7 +89,7 @@ def _areaName(number, marginMm):
     return f"Resection area {number} ({marginText(marginMm)} margin)"
 
 
-def marginPlan(segmentationNode, marginMm=DEFAULT_MARGIN_MM, settings=None, roleOverrides=None):
+def marginPlan(segmentationNode, marginMm=DEFAULT_MARGIN_MM, settings=None):
     """The parenchyma-sparing plan with a margin of ``marginMm`` around each tumour (1 mm by
     default, 10 mm the classic alternative): margin volumes clipped to the liver, their union
     resected, its separate areas counted (26-connectivity), and the remnant measured with the
@@ -99,7 +99,7 @@ def marginPlan(segmentationNode, marginMm=DEFAULT_MARGIN_MM, settings=None, role
     ValueError for no tumour, an empty tumour, a tumour outside the liver, no liver, a margin
     <= 0 or > MAXIMUM_MARGIN_MM mm, or margins that take in the whole liver.
     """
-    geometry = MarginGeometry(segmentationNode, marginMm, SegmentRoles(segmentationNode, roleOverrides))
+    geometry = MarginGeometry(segmentationNode, marginMm, SegmentRoles(segmentationNode))
     return _marginPlanResult(segmentationNode, geometry, settings or futureLiverRemnant.VolumetrySettings())
 
 
@@ -169,17 +169,17 @@ def _marginPlanResult(segmentationNode, geometry, settings):
     )
 
 
-def compareWithMajorPlans(segmentationNode, marginsMm=MARGIN_CHOICES_MM, plans=None, settings=None, roleOverrides=None):
+def compareWithMajorPlans(segmentationNode, marginsMm=MARGIN_CHOICES_MM, plans=None, settings=None):
     """The major plans (by default right hepatectomy and right trisectionectomy, the classic ALPPS
     stage 2; Couinaud segments I-VIII needed) and the parenchyma-sparing plans for each margin,
     measured with the same settings: read side by side in ``SparingComparison.plans``."""
     settings = settings or futureLiverRemnant.VolumetrySettings()
     plans = plans if plans is not None else [resectionPlans.presetPlan(key) for key in DEFAULT_MAJOR_PLANS]
-    volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings, roleOverrides)
+    volumetry = futureLiverRemnant.measureVolumetry(segmentationNode, plans, settings)
     margins = list(dict.fromkeys(checkedMargin(margin) for margin in marginsMm))
     if not margins:
         raise ValueError("No margin given: expected at least one margin in mm (e.g. 1 and 10)")
     return SparingComparison(
         volumetry=volumetry,
-        marginPlans=[marginPlan(segmentationNode, margin, settings, roleOverrides) for margin in margins],
+        marginPlans=[marginPlan(segmentationNode, margin, settings) for margin in margins],
     )

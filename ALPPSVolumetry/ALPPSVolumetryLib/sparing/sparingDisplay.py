@@ -45,14 +45,13 @@ def addMarginSegments(
     segmentationNode,
     marginMm=DEFAULT_MARGIN_MM,
     settings=None,
-    roleOverrides=None,
     vesselSegmentIds=None,
     contactDistanceMm=CONTACT_DISTANCE_MM,
 ):
     """Measure the margin plan of ``marginMm`` and the tumour findings, and add their segments
     (see addSparingSegments, which takes both when they are already measured)."""
-    result = marginVolumetry.marginPlan(segmentationNode, marginMm, settings, roleOverrides)
-    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides)
+    result = marginVolumetry.marginPlan(segmentationNode, marginMm, settings)
+    analysis = tumourVesselAnalysis.analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm)
     return addSparingSegments(segmentationNode, result, analysis)
 
 

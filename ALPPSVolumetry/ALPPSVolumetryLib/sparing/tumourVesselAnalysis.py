@@ -201,11 +201,11 @@ def _couinaudOrder(unit):
     return COUINAUD_UNITS.index(unit)
 
 
-def analyseTumours(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM, roleOverrides=None):
+def analyseTumours(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM):
     """The TumourAnalysis of every tumour segment: its findings (see tumourFindings) and the
     tumour voxels in contact with a vessel, measured once for the tables and the 3D view."""
     contactMm = checkedContactDistance(contactDistanceMm)
-    roles = SegmentRoles(segmentationNode, roleOverrides)
+    roles = SegmentRoles(segmentationNode)
     tumours = tumourSegments(segmentationNode, roles)
     units, liverSegments = liverSegmentsForFindings(segmentationNode, roles)
     vessels = recognizeVessels(segmentationNode, vesselSegmentIds, roles)
@@ -309,7 +309,7 @@ def analyseTumours(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CO
     return TumourAnalysis(findings, contactMm, contactLabels)
 
 
-def tumourFindings(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM, roleOverrides=None):
+def tumourFindings(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CONTACT_DISTANCE_MM):
     """Per tumour segment (segment roles: tumour): volume, largest diameter, the Couinaud
     segment(s) it lies in, and the distance to every major vessel (see this file's description
     for the definitions), with a contact flag at <= ``contactDistanceMm``.
@@ -319,4 +319,4 @@ def tumourFindings(segmentationNode, vesselSegmentIds=None, contactDistanceMm=CO
     no tumour, an empty tumour or vessel, a tumour outside the liver, no liver segments, or a
     contact distance out of range.
     """
-    return analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm, roleOverrides).findings
+    return analyseTumours(segmentationNode, vesselSegmentIds, contactDistanceMm).findings
