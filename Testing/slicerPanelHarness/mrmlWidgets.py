@@ -30,7 +30,7 @@ import vtk
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import Property, Signal, Slot
 
-from .pythonQt import PythonQtObject, emitSignal, pythonQtSlot
+from .pythonQt import PythonQtObject, pythonQtSlot
 
 
 class qMRMLWidget(PythonQtObject, QtWidgets.QWidget):
@@ -44,7 +44,7 @@ class qMRMLWidget(PythonQtObject, QtWidgets.QWidget):
     @Slot(object)
     def setMRMLScene(self, scene):
         self._scene = scene
-        emitSignal(self.mrmlSceneChanged, scene)
+        self.mrmlSceneChanged.emit(scene)
 
     def mrmlScene(self):
         return self._scene
@@ -71,7 +71,7 @@ class ctkCollapsibleButton(PythonQtObject, QtWidgets.QWidget):
     def _setCollapsed(self, collapsed):
         if collapsed != self._collapsed:
             self._collapsed = collapsed
-            emitSignal(self.contentsCollapsed, collapsed)
+            self.contentsCollapsed.emit(collapsed)
 
     text = Property(str, _getText, _setText)
     collapsed = Property(bool, _getCollapsed, _setCollapsed)
@@ -102,7 +102,7 @@ class ctkPathLineEdit(PythonQtObject, QtWidgets.QWidget):
     def _setPath(self, path):
         if path != self._path:
             self._path = path
-            emitSignal(self.currentPathChanged, path)
+            self.currentPathChanged.emit(path)
 
     def _getFilters(self):
         return self._filters
@@ -136,7 +136,7 @@ class ctkSliderWidget(PythonQtObject, QtWidgets.QWidget):
         value = self._clamped(value)
         if value != self._value:
             self._value = value
-            emitSignal(self.valueChanged, value)
+            self.valueChanged.emit(value)
 
     def _getMinimum(self):
         return self._range[0]
@@ -296,8 +296,8 @@ class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):
     def _select(self, node):
         if node is not self._current:
             self._current = node
-            emitSignal(self.currentNodeChanged, node)
-            emitSignal(self.currentNodeIDChanged, node.GetID() if node else "")
+            self.currentNodeChanged.emit(node)
+            self.currentNodeIDChanged.emit(node.GetID() if node else "")
 
     def _rows(self, nodes):
         """The drop-down's rows as Qt holds them: "None" first when enabled, the nodes, then the
@@ -360,7 +360,7 @@ class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):
             raise RuntimeError("this node selector does not allow adding nodes")
         className = className or self._nodeTypes[0]
         node = self._scene.AddNewNodeByClass(className, self._baseName or self._scene.GetUniqueNameByString(className[7:-4]))
-        emitSignal(self.nodeAdded, node)
+        self.nodeAdded.emit(node)
         if self._flags["selectNodeUponCreation"]:
             self._select(node)
         return node
@@ -369,7 +369,7 @@ class qMRMLNodeComboBox(PythonQtObject, QtWidgets.QWidget):
         if not self._flags["removeEnabled"]:
             raise RuntimeError("this node selector does not allow removing nodes")
         if self._current is not None:
-            emitSignal(self.nodeAboutToBeRemoved, self._current)
+            self.nodeAboutToBeRemoved.emit(self._current)
             self._scene.RemoveNode(self._current)
 
 

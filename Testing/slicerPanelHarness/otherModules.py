@@ -21,8 +21,6 @@ import os
 import pydicom
 from PySide6 import QtCore, QtGui
 
-from .pythonQt import emitSignal
-
 
 class qSlicerWebWidget(QtCore.QObject):
     behaviour = "prints"
@@ -32,13 +30,13 @@ class qSlicerWebWidget(QtCore.QObject):
     def setUrl(self, url):
         self.url = url
         if self.behaviour != "never answers":
-            QtCore.QTimer.singleShot(0, lambda: emitSignal(self.loadFinished, self.behaviour == "prints"))
+            QtCore.QTimer.singleShot(0, lambda: self.loadFinished.emit(self.behaviour == "prints"))
 
     def printToPdf(self, filePath, pageLayout):
         writer = QtGui.QPdfWriter(filePath)
         writer.setPageLayout(pageLayout)
         QtGui.QPainter(writer).end()
-        QtCore.QTimer.singleShot(0, lambda: emitSignal(self.pdfPrintingFinished, filePath, True))
+        QtCore.QTimer.singleShot(0, lambda: self.pdfPrintingFinished.emit(filePath, True))
 
 
 class DicomDatabase:

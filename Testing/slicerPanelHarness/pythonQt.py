@@ -18,15 +18,11 @@ from PySide6 import QtCore, QtWidgets
 # Exceptions raised in slots, as PythonQt prints them; the harness session asserts on them.
 SLOT_ERRORS = []
 
-# PySide6 6.12.0's Signal.emit returns True without a reference of its own: every emit from Python
-# takes one reference from True, and after some thousands of emits Python aborts ("bool_dealloc:
-# deallocating True or False"). Keeping each returned object gives back the reference it took.
-_EMIT_RESULTS = []
-
-
-def emitSignal(signal, *arguments):
-    """``signal.emit(*arguments)`` from Python, without PySide6 6.12.0's reference leak on True."""
-    _EMIT_RESULTS.append(signal.emit(*arguments))
+# PySide6 6.12.0's Signal.emit and SignalInstance.disconnect return True without a reference of
+# their own, so every such call from Python (the stand-ins', the connectors', panelBinding's) takes
+# one reference from True; on Python 3.11, where True is not immortal, a long run then aborts with
+# "bool_dealloc: deallocating True or False". A reserve of references keeps True alive for any run.
+_TRUE_REFERENCE_RESERVE = [True] * 1_000_000
 
 
 def _propertyNames(obj):
