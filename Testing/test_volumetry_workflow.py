@@ -10,6 +10,7 @@ from ALPPSVolumetryLib import (
     bodySize,
     couinaud,
     segmentationImport,
+    segmentRecognition,
     syntheticPatient,
     volumetryWorkflow,
 )
@@ -125,5 +126,6 @@ def test_landmarksNeedExactlyOneWholeLiverSegment(slicerContext):
     segmentationNode.GetSegmentation().GetSegment(segmentationNode.GetSegmentation().GetSegmentIdBySegmentName("Liver")).SetName("Parenchyma")
     with pytest.raises(ValueError, match=r"exactly one whole-liver segment \(found none\)"):
         volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarks)
+    segmentRecognition.storeRoleCorrections(segmentationNode, {"Parenchyma": "liver"})
     with pytest.raises(ValueError, match="IVC"):
-        volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarks, {"Parenchyma": "liver"})
+        volumetryWorkflow.createCouinaudSegmentsFromLandmarks(segmentationNode, landmarks)

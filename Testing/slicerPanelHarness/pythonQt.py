@@ -44,7 +44,9 @@ def _argumentCount(function):
         return None
     if any(p.kind == p.VAR_POSITIONAL for p in parameters):
         return None
-    return sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+    # As PythonQtSignalTarget::call counts them (code->co_argcount, less self for a method): every
+    # positional parameter, those with a default too, so a slot `f(self, node=None)` gets the node.
+    return sum(1 for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def pythonQtSlot(function):
