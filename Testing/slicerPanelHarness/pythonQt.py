@@ -11,6 +11,7 @@ Stricter than PythonQt on purpose: setting anything that is not a property raise
 add a Python attribute silently), so a misspelt property fails the test instead of doing nothing.
 """
 
+import ctypes
 import inspect
 
 from PySide6 import QtCore, QtWidgets
@@ -21,8 +22,10 @@ SLOT_ERRORS = []
 # PySide6 6.12.0's Signal.emit and SignalInstance.disconnect return True without a reference of
 # their own, so every such call from Python (the stand-ins', the connectors', panelBinding's) takes
 # one reference from True; on Python 3.11, where True is not immortal, a long run then aborts with
-# "bool_dealloc: deallocating True or False". A reserve of references keeps True alive for any run.
-_TRUE_REFERENCE_RESERVE = [True] * 1_000_000
+# "bool_dealloc: deallocating True or False". References given to True and never taken back (a list
+# holding them would be freed at exit, and the abort come then) keep True alive for any run.
+for _ in range(200_000):
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 def _propertyNames(obj):
