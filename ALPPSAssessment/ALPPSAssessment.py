@@ -9,7 +9,10 @@ import slicer
 from ALPPSAssessmentLib import assessmentPanel, assessmentWorkflow, loadedNodes, panelActions, selfTestScenarios
 from ALPPSAssessmentLib.functional import functionalOverlay, imageRegistration
 from ALPPSAssessmentLib.course import laboratoryUnits, stageTwoReadiness, timeline
-from ALPPSVolumetryLib import dicomSeriesChecks, libraryReload, panelBinding, patientBody, resectionPlans
+from ALPPSVolumetryLib.inputs import dicomSeriesChecks
+from ALPPSVolumetryLib import libraryReload, panelBinding
+from ALPPSVolumetryLib.criteria import patientBody
+from ALPPSVolumetryLib.planning import resectionPlans
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode
 from slicer import (
     vtkMRMLLinearTransformNode,

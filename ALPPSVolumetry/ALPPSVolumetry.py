@@ -7,15 +7,15 @@ import vtk
 from ALPPSVolumetryLib import (
     libraryReload,
     panelBinding,
-    patientBody,
-    planDisplay,
-    resultsTable,
-    segmentRecognition,
     selfTestScenarios,
     totalSegmentatorRun,
     volumetryPanel,
     volumetryWorkflow,
 )
+from ALPPSVolumetryLib.criteria import patientBody
+from ALPPSVolumetryLib.planning import planDisplay
+from ALPPSVolumetryLib.results import resultsTable
+from ALPPSVolumetryLib.segments import segmentRecognition
 from ALPPSVolumetryLib.markupsNodeClasses import vtkMRMLMarkupsFiducialNode, vtkMRMLMarkupsPlaneNode
 from slicer import (
     vtkMRMLScalarVolumeNode,

@@ -4,7 +4,7 @@ of segment proportions (section 3)."""
 import re
 
 import pytest
-from ALPPSVolumetryLib import adequacy
+from ALPPSVolumetryLib.criteria import adequacy
 
 
 def flagStates(flags):

@@ -64,7 +64,7 @@ def test_scanOfASegmentationIsItsReferenceVolume(slicerContext):
     segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
     assert assessmentPanel.scanOfSegmentation(segmentation) is None and assessmentPanel.scanOfSegmentation(None) is None
     import numpy as np
-    from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
+    from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray
 
     ct = addVolumeFromArray(scene, "CT", np.zeros((2, 3, 4), dtype=np.int16), np.eye(4))
     segmentation.SetReferenceImageGeometryParameterFromVolumeNode(ct)
@@ -91,7 +91,7 @@ def test_panelSummaryIsTheReportsPageOneSummary(slicerContext):
     from ALPPSAssessmentLib.report import decisionSummary
     from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
     from ALPPSAssessmentLib import selfTestScenarios
-    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+    from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
 
     stage1 = datetime.date(2026, 1, 10)
     points = [

@@ -4,7 +4,7 @@ reference (section 1), and the explanations given for implausible input."""
 import math
 
 import pytest
-from ALPPSVolumetryLib import bodySize
+from ALPPSVolumetryLib.criteria import bodySize
 
 
 def printed(value, text):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from ALPPSAssessmentLib.course import hypertrophy, timeline
 from ALPPSAssessmentLib import selfTestScenarios
-from ALPPSVolumetryLib import clinicalCriteria
+from ALPPSVolumetryLib.criteria import clinicalCriteria
 
 from alpps import cli
 
@@ -241,7 +241,7 @@ def test_borderlineIsDecidedOnTheIntervalAsDisplayed():
 
 
 def test_tumourLeftInTheRemnantIsNeverShownAsZero():
-    from ALPPSVolumetryLib import futureLiverRemnant
+    from ALPPSVolumetryLib.planning import futureLiverRemnant
 
     flag = futureLiverRemnant.tumourInRemnantFlag(0.004, "Plan")
     assert flag.state == "not met" and flag.shownValue == "0.004" and "0.004 mL of tumour" in flag.reason
@@ -253,7 +253,7 @@ def test_pageOneShowsTheRemnantFunctionTheChecklistCompared(slicerContext):
     and the growth rates carry the status of what they are computed from."""
     from ALPPSAssessmentLib.report import decisionSummary
     from ALPPSAssessmentLib.course import stageTwoReadiness, timePointCourse
-    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+    from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
 
     points = [
         timeline.TimePoint("pre-stage 1", STAGE_1 - datetime.timedelta(days=21), selfTestScenarios.boxSegmentation(slicerContext.scene, "B", 300.0)),

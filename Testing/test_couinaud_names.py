@@ -1,5 +1,5 @@
 import pytest
-from ALPPSVolumetryLib import couinaud
+from ALPPSVolumetryLib.segments import couinaud
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def test_demoSceneBundleReopensWithEveryNode(demoOutput, tmp_path):
 
 
 def test_segmentVolumesCommandReadsALabelMapAndWritesJson(slicerContext, tmp_path, capsys):
-    from ALPPSVolumetryLib import segmentationImport
+    from ALPPSVolumetryLib.segments import segmentationImport
 
     timePoint = syntheticPatient.makeTimePoint("pre-stage 1", -3, 1.0, spacing=(3.0, 3.0, 3.0))
     labelmapNode = segmentationImport.addVolumeFromArray(

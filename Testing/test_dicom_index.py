@@ -494,7 +494,7 @@ def test_slicerReadsTheSlicesInTheIndexOrderWithTheirGeometry(generatedFolder, s
     has the generated geometry in RAS and each slice in its place."""
     import slicer.util
     import vtk
-    from ALPPSVolumetryLib import segmentationIO
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     plan = generatedFolder["series"]["Portal venous oblique"]
     index = dicomIndex.indexDicomFolder(generatedFolder["root"])

@@ -6,7 +6,7 @@ simulated one through either form, and every input mistake must be named."""
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import dynamicSeries, functionalSimulator, mebrofeninUptake
-from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray, importMaskArrays
+from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray, importMaskArrays
 
 UPTAKE_PER_MIN = 0.12  # K: MUR 12 %/min
 # A gamma camera matrix placed like a planar anterior view: 4.8 mm pixels, rows going down.

@@ -11,7 +11,9 @@ import pytest
 from ALPPSAssessmentLib.functional import functionalOverlay, functionalSimulator, imageRegistration, mebrofeninUptake
 from ALPPSAssessmentLib import functionalWorkflow
 from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
-from ALPPSVolumetryLib import couinaud, imageGrid, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib import imageGrid, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.planning import resectionPlans
 from ALPPSVolumetryLib.imageGrid import vtkMatrixFromArray
 
 PLAN = resectionPlans.presetPlan("right_trisectionectomy")

@@ -8,15 +8,10 @@ import pytest
 from ALPPSAssessmentLib.functional import gadoxetateImages as images
 from ALPPSAssessmentLib.functional import gadoxetateIndices as gx
 from ALPPSAssessmentLib.functional import gadoxetateWorkflow
-from ALPPSVolumetryLib import (
-    couinaud,
-    imageGrid,
-    segmentationImport,
-    syntheticPatient,
-    syntheticPatientScene,
-)
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
-from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib import imageGrid, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.criteria.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED, UNCHECKED
 
 # --- Indices from mean signals, by hand ---------------------------------------------------------------
 

@@ -6,7 +6,9 @@ import re
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator, gadoxetateWorkflow
-from ALPPSVolumetryLib import resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.planning import resectionPlans
+from ALPPSVolumetryLib.segments import segmentationImport
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 
 from alpps import cli
 

@@ -18,7 +18,7 @@ def test_contextRegistersTheModuleLogicsSlicerHas(slicerContext):
 
 def test_closedSurfaceConvertsToBinaryLabelmap(slicerContext):
     """Conversion rules exist only once the Segmentations logic is registered, as in Slicer."""
-    from ALPPSVolumetryLib.segmentVolumes import segmentVolumes
+    from ALPPSVolumetryLib.segments.segmentVolumes import segmentVolumes
 
     sphere = vtk.vtkSphereSource()
     sphere.SetRadius(20.0)

@@ -118,7 +118,7 @@ def test_hypertrophyCommandNamesBadTimePoints(capsys):
 
 def _measuredSyntheticCourse(scene, labsOfLast):
     from ALPPSAssessmentLib.course import timePointCourse
-    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+    from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(3.0, 3.0, 3.0))
     points = []
@@ -160,7 +160,7 @@ def test_readinessChecklistOfTheSyntheticPatient(slicerContext):
 
 def test_remnantFunctionPerTimePointGrowsAndFeedsTheChecklist(slicerContext):
     from ALPPSAssessmentLib.course import stageTwoReadiness, timePointCourse
-    from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
+    from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0))
     functionPerBsa = {"pre-stage 1": 1.6, "interstage": 2.0, "pre-stage 2": 2.9}

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from ALPPSVolumetryLib import imageGrid, segmentationImport
+from ALPPSVolumetryLib import imageGrid
+from ALPPSVolumetryLib.segments import segmentationImport
 
 
 def _rotation(axis, degrees):

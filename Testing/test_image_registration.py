@@ -16,7 +16,8 @@ import SimpleITK as sitk
 import vtk
 from ALPPSAssessmentLib.functional import functionalOverlay
 from ALPPSAssessmentLib.functional import imageRegistration as registration
-from ALPPSVolumetryLib import imageGrid, segmentationImport, syntheticPatient
+from ALPPSVolumetryLib import imageGrid, syntheticPatient
+from ALPPSVolumetryLib.segments import segmentationImport
 from alpps.benchmark import benchmarkRegistration
 
 SPECT_SIZE = 64

@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import imageFileChecks, inputChecks, segmentationIO, segmentVolumes
+from ALPPSVolumetryLib.inputs import imageFileChecks, inputChecks
+from ALPPSVolumetryLib.segments import segmentationIO, segmentVolumes
 
 import badInputs as bad
 
@@ -110,7 +111,7 @@ def test_damagedImageFilesAreRefusedBeforeAnyReader(tmp_path, case, build, expec
 def test_segmentationFilesFromSlicerAreCheckedToo(tmp_path, slicerContext):
     """A .seg.nrrd written by Slicer: whole it loads, cut short it is refused (it used to abort
     the process inside ITK), and its header asking for 100000^3 voxels is refused (bad_alloc)."""
-    from ALPPSVolumetryLib import segmentationImport
+    from ALPPSVolumetryLib.segments import segmentationImport
 
     segmentationNode = slicerContext.scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Phantom")
     segmentationImport.importLabelArray(segmentationNode, bad.phantomLabels(), np.diag([1.5, 1.5, 2.0, 1.0]), {1: "Segment I", 2: "Segment II"})

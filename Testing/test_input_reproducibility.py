@@ -7,7 +7,7 @@ import os
 
 import pytest
 from ALPPSAssessmentLib.report import patientReport
-from ALPPSVolumetryLib import segmentationIO
+from ALPPSVolumetryLib.segments import segmentationIO
 
 import badInputs as bad
 from alpps import cli

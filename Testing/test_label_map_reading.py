@@ -12,7 +12,8 @@ import pytest
 import SimpleITK as sitk
 import slicer
 import slicer.util
-from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans, segmentationIO, segmentOverlap, segmentVolumes
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib.segments import segmentationIO, segmentOverlap, segmentVolumes
 from ALPPSVolumetryLib.imageGrid import arrayFromVtkMatrix, imageToWorld
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 

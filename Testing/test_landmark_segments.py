@@ -8,15 +8,9 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import (
-    couinaud,
-    landmarkSegments,
-    segmentationImport,
-    segmentOverlap,
-    segmentRecognition,
-    segmentVolumes,
-    syntheticPatient,
-)
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport, segmentOverlap, segmentRecognition, segmentVolumes
+from ALPPSVolumetryLib.planning import landmarkSegments
+from ALPPSVolumetryLib import syntheticPatient
 
 SEGMENTS = couinaud.SEGMENT_IDS  # label value - 1
 

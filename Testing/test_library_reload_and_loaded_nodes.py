@@ -52,19 +52,19 @@ def test_reloadOrderCoversEveryFileAfterItsImports(package):
                 if other != name:
                     assert position[other] < position[name], f"{name} is reloaded before {other}, which it imports"
     if package == "ALPPSVolumetryLib":
-        assert position["ALPPSVolumetryLib.planDisplay"] < position["ALPPSVolumetryLib.sparing.sparingDisplay"]
-        assert "ALPPSVolumetryLib.imageGrid" in position and "ALPPSVolumetryLib.quantityDefinition" in position
+        assert position["ALPPSVolumetryLib.planning.planDisplay"] < position["ALPPSVolumetryLib.sparing.sparingDisplay"]
+        assert "ALPPSVolumetryLib.imageGrid" in position and "ALPPSVolumetryLib.results.quantityDefinition" in position
 
 
 _RELOAD_CHECK = """
 import importlib, sys
 sys.path[:0] = [{paths}]
-for name in ("sparing.sparingDisplay", "quantityDefinition", "imageGrid"):
+for name in ("sparing.sparingDisplay", "results.quantityDefinition", "imageGrid"):
     importlib.import_module("ALPPSVolumetryLib." + name)
 from ALPPSVolumetryLib import libraryReload
 reloaded = libraryReload.reloadPackages("ALPPSVolumetryLib")
-assert "ALPPSVolumetryLib.imageGrid" in reloaded and "ALPPSVolumetryLib.quantityDefinition" in reloaded, reloaded
-planDisplay = sys.modules["ALPPSVolumetryLib.planDisplay"]
+assert "ALPPSVolumetryLib.imageGrid" in reloaded and "ALPPSVolumetryLib.results.quantityDefinition" in reloaded, reloaded
+planDisplay = sys.modules["ALPPSVolumetryLib.planning.planDisplay"]
 sparingDisplay = sys.modules["ALPPSVolumetryLib.sparing.sparingDisplay"]
 # sparing.sparingDisplay took a value from planDisplay (outside its sub-package) at import: it is the reloaded one's.
 assert sparingDisplay.AREA_COLOR is planDisplay.RESECTED_COLOR

@@ -14,9 +14,10 @@ from ALPPSAssessmentLib.functional import mebrofeninCurves as tac
 from ALPPSAssessmentLib.functional import mebrofeninRemnantFunction as flrf
 from ALPPSAssessmentLib.functional import mebrofeninUptake as hbs
 from ALPPSAssessmentLib.functional import remnantCountShare as flrc
-from ALPPSVolumetryLib import bodySize, imageGrid, syntheticPatient
-from ALPPSVolumetryLib.adequacy import MET, NOT_MET, UNKNOWN
-from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED
+from ALPPSVolumetryLib.criteria import bodySize
+from ALPPSVolumetryLib import imageGrid, syntheticPatient
+from ALPPSVolumetryLib.criteria.adequacy import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED, UNCHECKED
 
 UPTAKE_TOLERANCE = 0.05  # relative
 SHARE_TOLERANCE_PP = 2.0  # percentage points

@@ -14,7 +14,7 @@ import sys
 sys.path[:0] = [{modules!r}]
 import numpy as np
 from alpps.headless import SlicerContext
-from ALPPSVolumetryLib import segmentationImport
+from ALPPSVolumetryLib.segments import segmentationImport
 from ALPPSAssessmentLib.report import reportExport
 rng = np.random.default_rng(5)
 labels = rng.integers(0, 4, size=(60, 64, 64)).astype(np.int16)  # compresses poorly: far above the file size limit

@@ -18,7 +18,8 @@ import slicer  # noqa: E402
 from ALPPSAssessmentLib.functional import functionalSimulator
 from ALPPSAssessmentLib import selfTestScenarios
 from ALPPSAssessmentLib.course import timeline  # noqa: E402
-from ALPPSVolumetryLib import couinaud, segmentationImport, syntheticPatient, syntheticPatientScene  # noqa: E402
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene  # noqa: E402
 from panelSettings import boundWidgets, shownValue, tableColumn  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 

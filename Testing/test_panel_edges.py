@@ -12,7 +12,8 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the p
 
 import slicer  # noqa: E402
 from ALPPSAssessmentLib.course import timeline  # noqa: E402
-from ALPPSVolumetryLib import segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
+from ALPPSVolumetryLib.segments import segmentRecognition
+from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
 from panelSettings import boundWidgets, changeAsAUserWould, shownValue  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 
@@ -315,7 +316,7 @@ def test_functionMeasuredForOneTimePointIsNotStoredWithAnother(session):
     """Measured for the interstage scan, then another time point selected: Store must refuse
     instead of filing the interstage function under the other day."""
     from ALPPSAssessmentLib.functional import functionalSimulator
-    from ALPPSVolumetryLib import segmentationImport
+    from ALPPSVolumetryLib.segments import segmentationImport
 
     patient = syntheticPatient.makeSyntheticPatient(spacing=(4.0, 4.0, 4.0), timePoints=syntheticPatient.TIME_POINTS[:2])
     nodes = [syntheticPatientScene.addTimePointNodes(slicer.mrmlScene, p, "Patient") for p in patient.timePoints]

@@ -9,7 +9,7 @@ pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the p
 
 import slicer  # noqa: E402
 from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene, totalSegmentatorRun  # noqa: E402
-from ALPPSVolumetryLib.segmentationImport import importLabelArray  # noqa: E402
+from ALPPSVolumetryLib.segments.segmentationImport import importLabelArray  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 
 

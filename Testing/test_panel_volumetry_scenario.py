@@ -12,8 +12,10 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed: the panel harness needs it")
 
 import slicer  # noqa: E402
-from ALPPSVolumetryLib import bodySize, segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
-from ALPPSVolumetryLib.segmentationImport import importMaskArrays  # noqa: E402
+from ALPPSVolumetryLib.criteria import bodySize
+from ALPPSVolumetryLib.segments import segmentRecognition
+from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene  # noqa: E402
+from ALPPSVolumetryLib.segments.segmentationImport import importMaskArrays  # noqa: E402
 from panelSettings import boundWidgets, shownValue, tableColumn  # noqa: E402
 from slicerPanelHarness import SlicerSession  # noqa: E402
 

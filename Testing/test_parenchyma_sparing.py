@@ -12,16 +12,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import vtk
-from ALPPSVolumetryLib import (
-    futureLiverRemnant,
-    landmarkSegments,
-    resectionPlans,
-    segmentationImport,
-    segmentationIO,
-    syntheticPatient,
-    syntheticPatientScene,
-    volumetryWorkflow,
-)
+from ALPPSVolumetryLib.planning import futureLiverRemnant, landmarkSegments, resectionPlans
+from ALPPSVolumetryLib.segments import segmentationImport, segmentationIO
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from ALPPSVolumetryLib.sparing import (
     majorVessels,
     marginGeometry,

@@ -17,7 +17,9 @@ import pytest
 from ALPPSAssessmentLib.report import patientReport, reportExport, reportHtml
 from ALPPSAssessmentLib.report.reportRequest import ReportRequest
 from ALPPSAssessmentLib.course import timeline
-from ALPPSVolumetryLib import couinaud, resectionPlans, syntheticPatient, syntheticPatientScene, volumetryWorkflow
+from ALPPSVolumetryLib.segments import couinaud
+from ALPPSVolumetryLib.planning import resectionPlans
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -156,7 +158,7 @@ def test_segmentationsAreExportedAsSegNrrd(demoReport):
     with SlicerContext() as context:
         for point in report["timePoints"]:
             path = os.path.join(reportDirectory, f"segmentation-{point['role'].replace(' ', '-')}.seg.nrrd")
-            from ALPPSVolumetryLib import segmentationIO, segmentVolumes
+            from ALPPSVolumetryLib.segments import segmentationIO, segmentVolumes
 
             node = segmentationIO.loadSegmentation(context.scene, path)
             volumes = {volume.name: volume.volumeMl for volume in segmentVolumes.segmentVolumes(node)}

@@ -5,7 +5,7 @@ import os
 
 import pytest
 import SimpleITK as sitk
-from ALPPSVolumetryLib import segmentationIO, segmentOverlap, segmentVolumes
+from ALPPSVolumetryLib.segments import segmentationIO, segmentOverlap, segmentVolumes
 
 COUINAUD_NAMES = {value: f"Segment {name}" for value, name in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII"), 1)}
 

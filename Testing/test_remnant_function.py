@@ -4,7 +4,9 @@ transform from the simulator or from registration, and the dynamic study's uptak
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.functional import functionalSimulator, imageRegistration, mebrofeninWorkflow
-from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib.planning import resectionPlans
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 from ALPPSVolumetryLib.imageGrid import toWorldMatrix, vtkMatrixFromArray
 
 

@@ -2,7 +2,8 @@
 definitions that label each number, and the refusal of impossible volumes."""
 
 import pytest
-from ALPPSVolumetryLib import bodySize, remnantRatios
+from ALPPSVolumetryLib.criteria import bodySize
+from ALPPSVolumetryLib.planning import remnantRatios
 
 
 def printed(value, text):

@@ -4,7 +4,9 @@ boundary area is known analytically."""
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import bodySize, couinaud, futureLiverRemnant, remnantRatios, resectionPlans, segmentationImport
+from ALPPSVolumetryLib.criteria import bodySize
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib.planning import futureLiverRemnant, remnantRatios, resectionPlans
 
 # Anisotropic voxels (mm), so that each axis' face area and half-thickness differ.
 SPACING = (4.0, 5.0, 6.0)

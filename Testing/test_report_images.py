@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import vtk
 from ALPPSAssessmentLib.report import reportImages, slicePictures, threeDPicture
-from ALPPSVolumetryLib import couinaud, resectionPlans, segmentationImport, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib.planning import resectionPlans
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 from vtk.util import numpy_support
 
 PLAN = resectionPlans.presetPlan("right_trisectionectomy")  # keeps I, II, III

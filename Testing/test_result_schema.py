@@ -9,9 +9,11 @@ import re
 
 import pytest
 from ALPPSAssessmentLib.report import reportExport, reportHtml
-from ALPPSVolumetryLib import bodySize, futureLiverRemnant, resultsTable
-from ALPPSVolumetryLib.clinicalCriteria import formatShown
-from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
+from ALPPSVolumetryLib.criteria import bodySize
+from ALPPSVolumetryLib.planning import futureLiverRemnant
+from ALPPSVolumetryLib.results import resultsTable
+from ALPPSVolumetryLib.criteria.clinicalCriteria import formatShown
+from ALPPSVolumetryLib.results.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
 
 from alpps.printing import formatVolumetry
 
@@ -180,7 +182,7 @@ def test_fieldsHaveTheirDefinitionsInTheJsonDocument(fields):
 
 
 def test_sFLRIsShownWithTheDigitsTheCutoffCompares():
-    from ALPPSVolumetryLib import adequacy
+    from ALPPSVolumetryLib.criteria import adequacy
 
     sflr = next(field for field in PLAN_FIELDS if field.key == "sFLR")
     bwr = next(field for field in PLAN_FIELDS if field.key == "flrBwr")

@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pytest
 from ALPPSAssessmentLib.course import timeline, timePointCourse
-from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans, segmentRecognition, syntheticPatient, syntheticPatientScene
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib.segments import segmentRecognition
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 
 from alpps import cli
 

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 import vtk
-from ALPPSVolumetryLib import sceneBundles
+from ALPPSVolumetryLib.inputs import sceneBundles
 
 from alpps.headless import SlicerContext
 
@@ -187,7 +187,7 @@ def test_bundleDataFilesAreReadCompletelyYetMapsMayHoldUndefinedVoxels(sandbox):
     """A relative-enhancement map saved by ALPPS marks undefined voxels NaN: the bundle still
     opens; a segmentation cut short inside the bundle is refused, naming its entry."""
     import numpy as np
-    from ALPPSVolumetryLib import segmentationImport
+    from ALPPSVolumetryLib.segments import segmentationImport
 
     scene = sandbox.slicer.scene
     voxels = np.linspace(-0.5, 2.0, 4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import couinaud, syntheticPatient
+from ALPPSVolumetryLib.segments import couinaud
+from ALPPSVolumetryLib import syntheticPatient
 
 
 @pytest.fixture(scope="module")

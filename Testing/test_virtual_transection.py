@@ -7,12 +7,8 @@ import time
 import numpy as np
 import pytest
 import vtk
-from ALPPSVolumetryLib import (
-    segmentationImport,
-    segmentOverlap,
-    segmentVolumes,
-    virtualTransection,
-)
+from ALPPSVolumetryLib.segments import segmentationImport, segmentOverlap, segmentVolumes
+from ALPPSVolumetryLib.planning import virtualTransection
 
 
 def _box():

@@ -9,18 +9,10 @@ import shutil
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import (
-    couinaud,
-    dicomSeries,
-    futureLiverRemnant,
-    resectionPlans,
-    segmentationImport,
-    segmentationIO,
-    segmentRecognition,
-    segmentVolumes,
-    syntheticPatient,
-    syntheticPatientScene,
-)
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport, segmentationIO, segmentRecognition, segmentVolumes
+from ALPPSVolumetryLib.inputs import dicomSeries
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene
 
 from alpps import cli
 

@@ -5,7 +5,8 @@ import itertools
 import types
 
 import pytest
-from ALPPSVolumetryLib import segmentRecognition, selfTestScenarios, syntheticPatient, syntheticPatientScene, volumetryPanel
+from ALPPSVolumetryLib.segments import segmentRecognition
+from ALPPSVolumetryLib import selfTestScenarios, syntheticPatient, syntheticPatientScene, volumetryPanel
 
 
 def test_buttonsNeedWhatTheirActionNeeds():

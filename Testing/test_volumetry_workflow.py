@@ -5,15 +5,9 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib import (
-    adequacy,
-    bodySize,
-    couinaud,
-    segmentationImport,
-    segmentRecognition,
-    syntheticPatient,
-    volumetryWorkflow,
-)
+from ALPPSVolumetryLib.criteria import adequacy, bodySize
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport, segmentRecognition
+from ALPPSVolumetryLib import syntheticPatient, volumetryWorkflow
 from conftest import REPOSITORY
 
 

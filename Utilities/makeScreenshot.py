@@ -17,7 +17,8 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPOSITORY, "ALPPSVolumetry"))
 
-from ALPPSVolumetryLib import couinaud, syntheticPatient  # noqa: E402
+from ALPPSVolumetryLib.segments import couinaud
+from ALPPSVolumetryLib import syntheticPatient  # noqa: E402
 
 
 def main():

@@ -14,14 +14,10 @@ import numpy as np
 import SimpleITK as sitk
 import slicer
 import slicer.util
-from ALPPSVolumetryLib import (
-    couinaud,
-    futureLiverRemnant,
-    resectionPlans,
-    segmentationImport,
-    syntheticPatient,
-)
-from ALPPSVolumetryLib.segmentOverlap import SegmentOverlapHistogram
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib import syntheticPatient
+from ALPPSVolumetryLib.segments.segmentOverlap import SegmentOverlapHistogram
 from ALPPSVolumetryLib.sparing import marginVolumetry, sparingInputs, tumourVesselAnalysis
 
 from . import inputOptions

@@ -24,7 +24,7 @@ def _commandDemo(arguments):
 
 
 def _commandSegmentVolumes(arguments):
-    from ALPPSVolumetryLib import segmentationIO, segmentVolumes
+    from ALPPSVolumetryLib.segments import segmentationIO, segmentVolumes
 
     from .headless import SlicerContext
 
@@ -57,7 +57,7 @@ def _commandSegmentVolumes(arguments):
 
 def _storeRoleCorrections(segmentationNode, items):
     """The --role corrections kept on the segments, where every later step reads them."""
-    from ALPPSVolumetryLib import segmentRecognition
+    from ALPPSVolumetryLib.segments import segmentRecognition
 
     segmentRecognition.storeRoleCorrections(segmentationNode, inputOptions.parseRoleCorrections(items))
 
@@ -65,7 +65,8 @@ def _storeRoleCorrections(segmentationNode, items):
 def _settingsFromArguments(arguments):
     """VolumetrySettings from the body-size, formula, condition and threshold options a command has.
     On the command line a given 0 is a mistake, not "not entered" as in the panel."""
-    from ALPPSVolumetryLib import bodySize, volumetryWorkflow
+    from ALPPSVolumetryLib.criteria import bodySize
+    from ALPPSVolumetryLib import volumetryWorkflow
 
     if arguments.height is not None:
         bodySize.validateHeightCm(arguments.height)
@@ -84,11 +85,8 @@ def _settingsFromArguments(arguments):
 
 
 def _commandVolumetry(arguments):
-    from ALPPSVolumetryLib import (
-        futureLiverRemnant,
-        resectionPlans,
-        segmentationIO,
-    )
+    from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     from .headless import SlicerContext
 
@@ -147,7 +145,7 @@ def _parseLabs(items):
     """{date: labs} from 'DATE:QUANTITY=VALUE UNIT,...' (e.g. '2026-03-15:bilirubin=20 umol/L,inr=1.1')."""
     from ALPPSAssessmentLib import assessmentWorkflow
     from ALPPSAssessmentLib.course import timeline
-    from ALPPSVolumetryLib import inputChecks
+    from ALPPSVolumetryLib.inputs import inputChecks
 
     labsByDate = {}
     for item in items or ():
@@ -211,7 +209,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
     """The --timepoint scans read into ``scene`` as TimePoints (roles inferred from the dates when
     not given, --labs attached by date); returns [(TimePoint, segmentation path)]."""
     from ALPPSAssessmentLib.course import timeline
-    from ALPPSVolumetryLib import segmentationIO
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     manifest = getattr(arguments, "manifestEntries", None)
     if manifest:
@@ -255,7 +253,7 @@ def _loadTimePoints(scene, arguments, stage1Date, functionByDate=None):
 def _commandHypertrophy(arguments):
     from ALPPSAssessmentLib.report import decisionSummary
     from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
-    from ALPPSVolumetryLib import resectionPlans
+    from ALPPSVolumetryLib.planning import resectionPlans
 
     from .headless import SlicerContext
 
@@ -291,10 +289,8 @@ def _commandHypertrophy(arguments):
 
 
 def _commandSparing(arguments):
-    from ALPPSVolumetryLib import (
-        resectionPlans,
-        segmentationIO,
-    )
+    from ALPPSVolumetryLib.planning import resectionPlans
+    from ALPPSVolumetryLib.segments import segmentationIO
     from ALPPSVolumetryLib.sparing import marginVolumetry, sparingResults, tumourVesselAnalysis
 
     from .headless import SlicerContext
@@ -323,8 +319,8 @@ def _commandReport(arguments):
     from ALPPSAssessmentLib.report import decisionSummary, reportExport
     from ALPPSAssessmentLib.report.reportRequest import ReportRequest
     from ALPPSAssessmentLib.course import timeline
-    from ALPPSVolumetryLib import clinicalCriteria
-    from ALPPSVolumetryLib import resectionPlans
+    from ALPPSVolumetryLib.criteria import clinicalCriteria
+    from ALPPSVolumetryLib.planning import resectionPlans
 
     from .headless import SlicerContext
 
@@ -407,7 +403,9 @@ def _readCurvesCsv(path):
 
 def _commandFunctionMebrofenin(arguments):
     from ALPPSAssessmentLib.functional import imageRegistration, mebrofeninWorkflow
-    from ALPPSVolumetryLib import bodySize, resectionPlans, segmentationIO
+    from ALPPSVolumetryLib.criteria import bodySize
+    from ALPPSVolumetryLib.planning import resectionPlans
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     from .headless import SlicerContext
 
@@ -458,8 +456,9 @@ def _commandFunctionMebrofenin(arguments):
 
 def _commandFunctionGadoxetate(arguments):
     from ALPPSAssessmentLib.functional import gadoxetateWorkflow
-    from ALPPSVolumetryLib import clinicalCriteria
-    from ALPPSVolumetryLib import resectionPlans, segmentationIO
+    from ALPPSVolumetryLib.criteria import clinicalCriteria
+    from ALPPSVolumetryLib.planning import resectionPlans
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     from .headless import SlicerContext
 

@@ -15,22 +15,14 @@ from ALPPSAssessmentLib.functional import (
 from ALPPSAssessmentLib.course import stageTwoReadiness, timeline, timePointCourse
 from ALPPSAssessmentLib.report import reportExport
 from ALPPSAssessmentLib.report.reportRequest import ReportRequest
-from ALPPSVolumetryLib import (
-    bodySize,
-    clinicalCriteria,
-    couinaud,
-    futureLiverRemnant,
-    planDisplay,
-    resultsTable,
-    segmentationImport,
-    segmentVolumes,
-    syntheticPatient,
-    syntheticPatientScene,
-    volumetryWorkflow,
-)
+from ALPPSVolumetryLib.criteria import bodySize, clinicalCriteria
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport, segmentVolumes
+from ALPPSVolumetryLib.planning import futureLiverRemnant, planDisplay
+from ALPPSVolumetryLib.results import resultsTable
+from ALPPSVolumetryLib import syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from ALPPSVolumetryLib.sparing import marginVolumetry, sparingDisplay, sparingResults, tumourVesselAnalysis
 
-from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, fieldByKey
+from ALPPSVolumetryLib.results.resultFields import fieldByKey, PLAN_FIELDS
 
 from . import __version__
 from .printing import growthLine

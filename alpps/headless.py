@@ -95,7 +95,7 @@ class SlicerContext:
 
     def loadSceneBundle(self, path):
         """Replace the scene's content with a .mrb, as File > Load scene does in Slicer."""
-        from ALPPSVolumetryLib.sceneBundles import UnpackedSceneBundle
+        from ALPPSVolumetryLib.inputs.sceneBundles import UnpackedSceneBundle
 
         # Unpacked here (every entry checked first) rather than by Slicer's ReadFromMRB, which
         # trusts entry names and changes the working directory while it unzips.

@@ -8,7 +8,8 @@ import argparse
 import json
 import os
 
-from ALPPSVolumetryLib import inputChecks, labelPresets
+from ALPPSVolumetryLib.inputs import inputChecks
+from ALPPSVolumetryLib.segments import labelPresets
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -277,7 +278,7 @@ def runChecked(arguments):
     logger.addHandler(notes)
     import contextlib
 
-    from ALPPSVolumetryLib.segmentationIO import UnevenSpacingAllowed
+    from ALPPSVolumetryLib.segments.segmentationIO import UnevenSpacingAllowed
 
     capture = NativeLogCapture()
     unevenSpacing = UnevenSpacingAllowed() if getattr(arguments, "allow_uneven_spacing", False) else contextlib.nullcontext()

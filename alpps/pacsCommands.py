@@ -10,7 +10,7 @@ def _commandDicomExport(arguments):
     from ALPPSAssessmentLib.course import timeline
     from ALPPSAssessmentLib.dicom import resultsExport
     from ALPPSAssessmentLib.report.reportRequest import ReportRequest
-    from ALPPSVolumetryLib import resectionPlans
+    from ALPPSVolumetryLib.planning import resectionPlans
 
     from . import cli
     from .headless import SlicerContext

@@ -3,7 +3,7 @@
 
 def formatNumber(value, digits=2):
     """A number as the flags compare it (rounded half up on its decimal text)."""
-    from ALPPSVolumetryLib.clinicalCriteria import formatShown
+    from ALPPSVolumetryLib.criteria.clinicalCriteria import formatShown
 
     return "-" if value is None else formatShown(value, digits)
 
@@ -26,7 +26,7 @@ def fieldTable(leading, fields, records):
 
 def formatVolumetry(result):
     """The readable tables `alpps volumetry` prints."""
-    from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
+    from ALPPSVolumetryLib.results.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
 
     lines = [f"Couinaud segments of '{result.segmentationName}' (volume: voxel count x voxel volume)"]
     lines += fieldTable([("segment", lambda segment: segment.segment)], SEGMENT_FIELDS, result.segments)
@@ -88,7 +88,7 @@ def formatHypertrophy(result):
 
 def formatSparing(findings, comparison):
     """Per tumour findings, then every plan side by side (major plans, then margin-based ones)."""
-    from ALPPSVolumetryLib.resultFields import PLAN_FIELDS
+    from ALPPSVolumetryLib.results.resultFields import PLAN_FIELDS
 
     lines = ["Tumours (distances between painted voxels; contact <= the contact distance)"]
     for finding in findings:

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from ALPPSVolumetryLib import inputChecks
+from ALPPSVolumetryLib.inputs import inputChecks
 
 _COLUMNS = {"date": "date", "role": "role", "volume": "volume", "segmentation": "segmentation", "labels": "labels", "labs": "labs",
             "remnantfunction": "remnantFunction"}

@@ -3,7 +3,7 @@ checklist: the one path the Slicer module, the batch command and the tests share
 
 from dataclasses import dataclass
 
-from ALPPSVolumetryLib import resectionPlans
+from ALPPSVolumetryLib.planning import resectionPlans
 
 from .dicom import dicomIndex, timePointProposals
 from .course import laboratoryUnits, meldScore, stageTwoReadiness, timeline, timePointCourse

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 import vtk
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.resultFields import fieldByKey
-from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.results.resultFields import fieldByKey
+from ALPPSVolumetryLib.results.resultsTable import numberOrNaN, writeTableRows
 
 from .functional import (
     dynamicSeries,

@@ -4,7 +4,8 @@ assessment, the functional imaging of the selected time point, and the patient r
 function takes the panel's parameter node (its wrapper) and calls the workflows, which take nodes
 and values; what is shown and how stays in the module file."""
 
-from ALPPSVolumetryLib import patientBody, resectionPlans
+from ALPPSVolumetryLib.criteria import patientBody
+from ALPPSVolumetryLib.planning import resectionPlans
 
 from . import assessmentPanel, assessmentWorkflow, functionalWorkflow
 from .course import laboratoryUnits, meldScore, timeline

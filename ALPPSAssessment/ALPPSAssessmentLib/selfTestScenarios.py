@@ -6,15 +6,9 @@ import math
 import os
 
 import numpy as np
-from ALPPSVolumetryLib import (
-    couinaud,
-    futureLiverRemnant,
-    imageGrid,
-    resectionPlans,
-    segmentationImport,
-    syntheticPatient,
-    syntheticPatientScene,
-)
+from ALPPSVolumetryLib.segments import couinaud, segmentationImport
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib import imageGrid, syntheticPatient, syntheticPatientScene
 
 from .functional import functionalOverlay, functionalSimulator
 from . import functionalWorkflow

@@ -23,7 +23,7 @@ from vtkmodules.vtkCommonCore import vtkStringArray
 from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
-from .clinicalCriteria import checkedNumber
+from .criteria.clinicalCriteria import checkedNumber
 
 # SimpleITK is imported in the functions that use it: reading and counting a label map
 # (alpps volumetry) needs none of it, and its import costs a third of a second.

@@ -8,20 +8,10 @@ import os
 import numpy as np
 import vtk
 
-from . import (
-    couinaud,
-    futureLiverRemnant,
-    landmarkSegments,
-    planDisplay,
-    resectionPlans,
-    resultsTable,
-    segmentationImport,
-    segmentOverlap,
-    segmentVolumes,
-    syntheticPatient,
-    syntheticPatientScene,
-    volumetryWorkflow,
-)
+from .segments import couinaud, segmentationImport, segmentOverlap, segmentVolumes
+from .planning import futureLiverRemnant, landmarkSegments, planDisplay, resectionPlans
+from .results import resultsTable
+from . import syntheticPatient, syntheticPatientScene, volumetryWorkflow
 from .sparing import marginVolumetry, sparingDisplay, tumourVesselAnalysis
 
 # A coarse grid keeps the scenarios fast inside Slicer; truth is exact at any spacing.

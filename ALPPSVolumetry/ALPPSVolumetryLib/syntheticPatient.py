@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .couinaud import SEGMENT_IDS
+from .segments.couinaud import SEGMENT_IDS
 
 # Patient-level facts of the synthetic patient.
 # A made-up identity, distinctive enough that a test can tell it has left an anonymised report.

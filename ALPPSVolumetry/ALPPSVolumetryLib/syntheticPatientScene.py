@@ -1,7 +1,8 @@
 """The synthetic patient's scans as Slicer nodes: a CT volume and a segmentation per time point."""
 
-from . import couinaud, patientIdentity
-from .segmentationImport import addVolumeFromArray, importLabelArray, importMaskArrays
+from .segments import couinaud
+from .inputs import patientIdentity
+from .segments.segmentationImport import addVolumeFromArray, importLabelArray, importMaskArrays
 from .syntheticPatient import PATIENT_BIRTH_DATE, PATIENT_SEX, TUMOURS
 
 # Display colours (RGB 0-1) of the non-Couinaud structures, close to Slicer's anatomy colours.

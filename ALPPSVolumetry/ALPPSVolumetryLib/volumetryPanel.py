@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from . import segmentRecognition
+from .segments import segmentRecognition
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,12 @@
 the one path the Slicer module, the batch command and the tests share."""
 
 
-from . import (
-    adequacy,
-    futureLiverRemnant,
-    landmarkSegments,
-    resectionPlans,
-    resultsTable,
-    segmentVolumes,
-    virtualTransection,
-)
-from .couinaud import SEGMENT_IDS
-from .segmentRecognition import ROLE_LIVER, SegmentRoles
+from .criteria import adequacy
+from .planning import futureLiverRemnant, landmarkSegments, resectionPlans, virtualTransection
+from .results import resultsTable
+from .segments import segmentVolumes
+from .segments.couinaud import SEGMENT_IDS
+from .segments.segmentRecognition import ROLE_LIVER, SegmentRoles
 from .sparing import marginVolumetry, sparingDisplay, sparingInputs, tumourVesselAnalysis
 
 

@@ -70,7 +70,7 @@ class DicomDatabase:
 
 
 def loadSeriesByUIDFrom(database, scene):
-    from ALPPSVolumetryLib import segmentationIO
+    from ALPPSVolumetryLib.segments import segmentationIO
 
     def loadSeriesByUID(seriesUIDs):
         loaded = []

@@ -5,8 +5,8 @@ the imaging of liver function (section 8).
 import math
 from dataclasses import dataclass, field
 
-from ALPPSVolumetryLib.bodySize import CHECKED, checkedNumber
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED, checkedNumber
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .laboratoryUnits import ALBUMIN, BILIRUBIN, DIMENSIONLESS, canonicalValue
 

@@ -17,7 +17,7 @@ The variants are not interchangeable, so each carries its own unit and definitio
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 
 SINCE_STAGE_1 = "since stage 1"

@@ -5,9 +5,9 @@ remnant's PDR = PDR x FLR / TLV; shown with the imaging of liver function (secti
 
 import math
 
-from ALPPSVolumetryLib.bodySize import UNCHECKED
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
-from ALPPSVolumetryLib.remnantRatios import measuredFutureLiverRemnantPercent
+from ALPPSVolumetryLib.criteria.bodySize import UNCHECKED
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.planning.remnantRatios import measuredFutureLiverRemnantPercent
 
 from .laboratoryUnits import (
     ICG_PDR,

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Tuple
 
-from ALPPSVolumetryLib.bodySize import checkedNumber
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber
 
 # --- Quantities and units -----------------------------------------------------------------------
 

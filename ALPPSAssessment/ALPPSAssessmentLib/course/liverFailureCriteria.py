@@ -9,10 +9,10 @@ listed (``computed`` False) so that a report can say that it is not computed.
 
 import numbers
 
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import CHECKED, UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.clinicalCriteria import MET, UNKNOWN
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED, checkedNumber, UNCHECKED
+from ALPPSVolumetryLib.criteria.clinicalCriteria import MET, UNKNOWN
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .laboratoryUnits import (
     BILIRUBIN,

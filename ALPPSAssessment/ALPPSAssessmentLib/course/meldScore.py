@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Tuple
 
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import CHECKED
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .laboratoryUnits import (
     BILIRUBIN,

@@ -9,9 +9,9 @@ those since stage 1 (clinical reference section 4), never interval growth betwee
 import dataclasses
 
 import vtk
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.clinicalCriteria import MET, NOT_MET, UNKNOWN
-from ALPPSVolumetryLib.resultsTable import numberOrNaN, writeTableRows
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.criteria.clinicalCriteria import MET, NOT_MET, UNKNOWN
+from ALPPSVolumetryLib.results.resultsTable import numberOrNaN, writeTableRows
 
 from . import albiScore, icgClearance, laboratoryUnits, liverFailureCriteria, meldScore, timeline
 

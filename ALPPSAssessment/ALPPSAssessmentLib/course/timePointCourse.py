@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 import vtk
-from ALPPSVolumetryLib import futureLiverRemnant, resectionPlans
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
-from ALPPSVolumetryLib.remnantRatios import RATIO_DEFINITIONS
-from ALPPSVolumetryLib.resultFields import VOLUME_DEFINITIONS, ResultField, fieldByKey
-from ALPPSVolumetryLib.resultsTable import fieldCells, fieldColumns, writeTableRows
+from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.planning.remnantRatios import RATIO_DEFINITIONS
+from ALPPSVolumetryLib.results.resultFields import fieldByKey, ResultField, VOLUME_DEFINITIONS
+from ALPPSVolumetryLib.results.resultsTable import fieldCells, fieldColumns, writeTableRows
 
 from . import hypertrophy, stageTwoReadiness, timeline
 
@@ -21,7 +21,7 @@ class MeasuredTimePoint:
     daysAfterStage1: Optional[int]
     segmentationName: str
     totalLiverMl: float
-    plan: object  # ALPPSVolumetryLib.futureLiverRemnant.PlanResult
+    plan: object  # ALPPSVolumetryLib.planning.futureLiverRemnant.PlanResult
     labs: dict = field(default_factory=dict)
     remnantFunction: dict = field(default_factory=dict)
     volumetry: object = None  # the whole futureLiverRemnant.VolumetryResult of this scan (every plan measured)

@@ -7,7 +7,7 @@ patient / study / series view that Slicer's DICOM database gives, without Slicer
 studies can be proposed as time points in date order (``timePointProposals``) and their series
 loaded in slice order.
 
-The headers are read once by ALPPSVolumetryLib.dicomFolder (which also groups the slices into
+The headers are read once by ALPPSVolumetryLib.inputs.dicomFolder (which also groups the slices into
 series and orders them); here the files are grouped by patient and study. Nothing is guessed: a
 study without a date is listed last and reported, never given a date; the time point roles are
 left to the user.
@@ -17,14 +17,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib.dicomFolder import (
+from ALPPSVolumetryLib.inputs.dicomFolder import (
+    appendOnce,
     ImageSeries,
     OtherObject,
-    SkippedFile,
-    appendOnce,
     readDicomFiles,
     readDicomFolder,
     seriesSortKey,
+    SkippedFile,
 )
 
 

@@ -3,7 +3,9 @@ and a DICOM SEG must reference the CT series itself: each time point's scan is m
 series in a folder holding the same voxels on the same grid, and measured on that series."""
 
 import numpy as np
-from ALPPSVolumetryLib import dicomSeries, imageGrid, segmentationIO
+from ALPPSVolumetryLib.inputs import dicomSeries
+from ALPPSVolumetryLib import imageGrid
+from ALPPSVolumetryLib.segments import segmentationIO
 
 from ..course import timeline
 

@@ -8,9 +8,10 @@ slices; the voxel counts written are returned to check against the volumetry."""
 from collections import namedtuple
 
 import numpy as np
-from ALPPSVolumetryLib import couinaud, imageGrid
-from ALPPSVolumetryLib.dicomSegmentation import DERIVED_SEGMENT_FAMILY
-from ALPPSVolumetryLib.segmentRecognition import ROLE_TUMOUR, SegmentRoles
+from ALPPSVolumetryLib.segments import couinaud
+from ALPPSVolumetryLib import imageGrid
+from ALPPSVolumetryLib.segments.dicomSegmentation import DERIVED_SEGMENT_FAMILY
+from ALPPSVolumetryLib.segments.segmentRecognition import ROLE_TUMOUR, SegmentRoles
 
 from ALPPSVolumetryLib.optionalPackages import requirePackage
 

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib.dicomFolder import ImageSeries, seriesSortKey
+from ALPPSVolumetryLib.inputs.dicomFolder import ImageSeries, seriesSortKey
 
 from .dicomIndex import isoText, seriesLabel
 

@@ -40,8 +40,8 @@ from ALPPSVolumetryLib.imageGrid import (
     toWorldMatrix,
     volumeNodeArray,
 )
-from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
-from ALPPSVolumetryLib.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
+from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray
+from ALPPSVolumetryLib.segments.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
 from . import mebrofeninCurves
 

@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from ALPPSVolumetryLib import planDisplay
+from ALPPSVolumetryLib.planning import planDisplay
 from ALPPSVolumetryLib.imageGrid import (
     checkedVolumeNode,
     nodeIjkToRas,
@@ -29,7 +29,7 @@ from ALPPSVolumetryLib.imageGrid import (
     toWorldMatrix,
     volumeNodeArray,
 )
-from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
+from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray
 
 from . import gadoxetateImages, gadoxetateIndices, gadoxetateWorkflow, imageRegistration
 

@@ -40,8 +40,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 import SimpleITK as sitk
-from ALPPSVolumetryLib.bodySize import checkedNumber
-from ALPPSVolumetryLib.couinaud import SEGMENT_IDS
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber
+from ALPPSVolumetryLib.segments.couinaud import SEGMENT_IDS
 from ALPPSVolumetryLib.imageGrid import (
     checkedMatrix,
     rasBounds,

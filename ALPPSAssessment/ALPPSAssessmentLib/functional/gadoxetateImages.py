@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 import numpy as np
-from ALPPSVolumetryLib.bodySize import checkedNumber
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber
 from ALPPSVolumetryLib.imageGrid import (
     checkedMatrix,
     checkedVolumeNode,
@@ -28,7 +28,7 @@ from ALPPSVolumetryLib.imageGrid import (
     toWorldMatrix,
     volumeNodeArray,
 )
-from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
+from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray
 
 from .gadoxetateIndices import (
     LIVER_SPLEEN_MAP,

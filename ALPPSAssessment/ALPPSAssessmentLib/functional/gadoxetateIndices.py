@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import vtk
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
-from ALPPSVolumetryLib.resultsTable import writeTableRows
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber, UNCHECKED
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.results.resultsTable import writeTableRows
 
 SIGNAL_UNIT = "a.u."  # MR signal intensity: arbitrary units of the scanner
 DIMENSIONLESS = ""

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from ALPPSVolumetryLib import futureLiverRemnant
+from ALPPSVolumetryLib.planning import futureLiverRemnant
 from ALPPSVolumetryLib.imageGrid import nodeIjkToRas
-from ALPPSVolumetryLib.liverComposition import UNITS_OF_SEGMENT
-from ALPPSVolumetryLib.segmentationImport import addVolumeFromArray
-from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
+from ALPPSVolumetryLib.segments.liverComposition import UNITS_OF_SEGMENT
+from ALPPSVolumetryLib.segments.segmentationImport import addVolumeFromArray
+from ALPPSVolumetryLib.segments.segmentRecognition import SegmentRoles
 
 from . import gadoxetateImages, gadoxetateIndices
 

@@ -51,12 +51,7 @@ from ALPPSVolumetryLib.imageGrid import (
     toWorldMatrix,
     vtkMatrixFromArray,
 )
-from ALPPSVolumetryLib.segmentRecognition import (
-    COUINAUD_UNITS,
-    ROLE_LIVER,
-    ROLE_TUMOUR,
-    SegmentRoles,
-)
+from ALPPSVolumetryLib.segments.segmentRecognition import COUINAUD_UNITS, ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 
 RIGID = "rigid"
 AFFINE = "affine"

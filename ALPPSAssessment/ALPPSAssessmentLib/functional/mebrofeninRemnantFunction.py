@@ -12,9 +12,9 @@ values and the go-ahead flags of the published FLR-F/BSA cut-offs.
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.bodySize import UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber, UNCHECKED
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .mebrofeninUptake import (
     BLOOD_FRACTION,

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import List, Tuple
 
 import numpy as np
-from ALPPSVolumetryLib.bodySize import UNCHECKED, checkedNumber
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria.bodySize import checkedNumber, UNCHECKED
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .mebrofeninCurves import (
     FRAME_TIME_TOLERANCE_SECONDS,

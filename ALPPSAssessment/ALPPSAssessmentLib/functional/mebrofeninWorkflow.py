@@ -5,10 +5,10 @@ the one path the panel, the batch command and the tests share."""
 import numpy as np
 import vtk
 from ALPPSVolumetryLib.imageGrid import nodeIjkToRas, toWorldMatrix, volumeNodeArray
-from ALPPSVolumetryLib.liverComposition import LiverComposition
-from ALPPSVolumetryLib.resultFields import ResultField
-from ALPPSVolumetryLib.resultsTable import writeTableRows
-from ALPPSVolumetryLib.segmentRecognition import SegmentRoles
+from ALPPSVolumetryLib.segments.liverComposition import LiverComposition
+from ALPPSVolumetryLib.results.resultFields import ResultField
+from ALPPSVolumetryLib.results.resultsTable import writeTableRows
+from ALPPSVolumetryLib.segments.segmentRecognition import SegmentRoles
 
 from . import mebrofeninRemnantFunction, mebrofeninUptake, remnantCountShare
 

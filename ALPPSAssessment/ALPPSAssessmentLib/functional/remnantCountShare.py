@@ -10,8 +10,8 @@ in ALPPS. Arrays are numpy, [k, j, i] (as Slicer's arrayFromVolume).
 from dataclasses import dataclass
 
 import numpy as np
-from ALPPSVolumetryLib.bodySize import CHECKED, checkedNumber
-from ALPPSVolumetryLib.quantityDefinition import QuantityDefinition
+from ALPPSVolumetryLib.criteria.bodySize import CHECKED, checkedNumber
+from ALPPSVolumetryLib.results.quantityDefinition import QuantityDefinition
 
 from .mebrofeninUptake import CLINICAL_REFERENCE_5, PERCENT, PERCENT_PER_FRACTION
 

@@ -10,7 +10,8 @@ with its JSON pointer and the tests can check it against the JSON.
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.planning import futureLiverRemnant
 
 from ..course import stageTwoReadiness, timeline, timePointCourse
 

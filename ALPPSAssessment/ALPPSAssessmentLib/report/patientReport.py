@@ -14,8 +14,12 @@ import os
 import re
 
 import numpy as np
-from ALPPSVolumetryLib import clinicalCriteria, futureLiverRemnant, imageGrid, patientIdentity, segmentVolumes
-from ALPPSVolumetryLib.segmentationIO import IMPORTED_FROM_ATTRIBUTE
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.planning import futureLiverRemnant
+from ALPPSVolumetryLib import imageGrid
+from ALPPSVolumetryLib.inputs import patientIdentity
+from ALPPSVolumetryLib.segments import segmentVolumes
+from ALPPSVolumetryLib.segments.segmentationIO import IMPORTED_FROM_ATTRIBUTE
 
 from ..course import stageTwoReadiness, timeline, timePointCourse
 

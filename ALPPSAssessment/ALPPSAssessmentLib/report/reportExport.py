@@ -8,8 +8,8 @@ import json
 import os
 import re
 
-from ALPPSVolumetryLib.imageFileChecks import checkImageFile
-from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
+from ALPPSVolumetryLib.inputs.imageFileChecks import checkImageFile
+from ALPPSVolumetryLib.results.resultFields import PLAN_FIELDS, SEGMENT_FIELDS
 
 from ..course.timePointCourse import GROWTH_FIELDS
 from . import patientReport, reportHtml
@@ -212,7 +212,7 @@ def assessmentPanelValues(scene):
     stage 1 date, plan...), as strings by parameter name (the patient body's as "body.heightCm",
     also from a scene saved before they were grouped); {} when the scene has none. Lets a report
     made outside Slicer use what the user entered inside it."""
-    from ALPPSVolumetryLib import patientBody
+    from ALPPSVolumetryLib.criteria import patientBody
 
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScriptedModuleNode")):
         node = scene.GetNthNodeByClass(index, "vtkMRMLScriptedModuleNode")

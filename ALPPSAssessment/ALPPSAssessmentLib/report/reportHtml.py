@@ -12,8 +12,8 @@ import html
 import math
 import re
 
-from ALPPSVolumetryLib import clinicalCriteria
-from ALPPSVolumetryLib.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
+from ALPPSVolumetryLib.criteria import clinicalCriteria
+from ALPPSVolumetryLib.results.resultFields import PLAN_FIELDS, SEGMENT_FIELDS, VOLUME_DEFINITIONS
 
 from ..course.timePointCourse import GROWTH_FIELDS, TIME_POINT_FIELDS
 from ..functional.mebrofeninWorkflow import REMNANT_FUNCTION_FIELDS

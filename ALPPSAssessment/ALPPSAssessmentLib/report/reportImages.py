@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import numpy as np
-from ALPPSVolumetryLib import couinaud, segmentVolumes
+from ALPPSVolumetryLib.segments import couinaud, segmentVolumes
 from ALPPSVolumetryLib.imageGrid import imageToWorld, toWorldMatrix
-from ALPPSVolumetryLib.segmentRecognition import COUINAUD_UNITS, ROLE_TUMOUR, SegmentRoles
+from ALPPSVolumetryLib.segments.segmentRecognition import COUINAUD_UNITS, ROLE_TUMOUR, SegmentRoles
 
 # Tumours in both pictures.
 TUMOUR_3D_COLOR = (0.95, 0.85, 0.10)

@@ -4,8 +4,8 @@ can be opened, RenderingUnavailable says why instead of a picture."""
 
 import numpy as np
 import vtk
-from ALPPSVolumetryLib import segmentVolumes
-from ALPPSVolumetryLib.planDisplay import REMNANT_COLOR, RESECTED_COLOR
+from ALPPSVolumetryLib.segments import segmentVolumes
+from ALPPSVolumetryLib.planning.planDisplay import REMNANT_COLOR, RESECTED_COLOR
 
 from .reportImages import TUMOUR_3D_COLOR, ReportImage, checkedSegmentation, encodePng, hexColor, labelmapLayers, planSegments
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from vtkmodules.vtkCommonCore import reference as vtkReference
 
-from ..segmentRecognition import ROLE_TUMOUR
+from ..segments.segmentRecognition import ROLE_TUMOUR
 from .sparingInputs import isGenerated
 
 

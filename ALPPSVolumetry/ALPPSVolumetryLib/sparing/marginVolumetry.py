@@ -12,9 +12,10 @@ from typing import List, Optional
 
 import numpy as np
 
-from .. import clinicalCriteria, futureLiverRemnant, resectionPlans
-from ..segmentOverlap import SegmentOverlapHistogram
-from ..segmentRecognition import SegmentRoles
+from ..criteria import clinicalCriteria
+from ..planning import futureLiverRemnant, resectionPlans
+from ..segments.segmentOverlap import SegmentOverlapHistogram
+from ..segments.segmentRecognition import SegmentRoles
 from .marginGeometry import MarginGeometry
 from .segmentBoxes import BoxLabelmap
 from .sparingInputs import DEFAULT_MARGIN_MM, MARGIN_CHOICES_MM, checkedMargin, marginText, planKey

@@ -11,7 +11,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..imageGrid import imageToWorld, toWorldMatrix
-from ..segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels, voxelVolumeMl
+from ..segments.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels, voxelVolumeMl
 
 
 def boxShape(box):

@@ -5,11 +5,11 @@ the tables show; addMarginSegments measures both first, for a caller that has no
 
 import numpy as np
 
-from ..landmarkSegments import METHOD_TAG
-from ..planDisplay import RESECTED_COLOR, RESECTED_OPACITY
-from ..resultsTable import thresholdAttributes, writeTableRows
-from ..segmentationImport import importLabelArray
-from ..segmentVolumes import VOLUME_METHOD
+from ..planning.landmarkSegments import METHOD_TAG
+from ..planning.planDisplay import RESECTED_COLOR, RESECTED_OPACITY
+from ..results.resultsTable import thresholdAttributes, writeTableRows
+from ..segments.segmentationImport import importLabelArray
+from ..segments.segmentVolumes import VOLUME_METHOD
 from . import marginVolumetry, tumourVesselAnalysis
 from .sparingInputs import CONTACT_DISTANCE_MM, DEFAULT_MARGIN_MM, GENERATED_TAG, SECTION_9_SOURCE, isGenerated, marginText
 from .sparingResults import DEFINITIONS, comparisonTableRows, findingsTableRows

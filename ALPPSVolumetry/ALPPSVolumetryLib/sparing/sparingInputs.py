@@ -5,7 +5,7 @@ import math
 
 from vtkmodules.vtkCommonCore import reference as vtkReference
 
-from ..segmentRecognition import ROLE_LIVER, ROLE_TUMOUR
+from ..segments.segmentRecognition import ROLE_LIVER, ROLE_TUMOUR
 
 # Clinical reference section 9: contact = distance <= 1 mm; margins from 1 cm down to 1 mm.
 CONTACT_DISTANCE_MM = 1.0

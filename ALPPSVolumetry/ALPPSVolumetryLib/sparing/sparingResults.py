@@ -3,10 +3,10 @@ each quantity."""
 
 from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkStringArray
 
-from .. import futureLiverRemnant
-from ..resultFields import PLAN_FIELDS, jsonNumbers
-from ..resultsTable import numberOrNaN
-from ..segmentVolumes import VOLUME_METHOD
+from ..planning import futureLiverRemnant
+from ..results.resultFields import jsonNumbers, PLAN_FIELDS
+from ..results.resultsTable import numberOrNaN
+from ..segments.segmentVolumes import VOLUME_METHOD
 from .marginVolumetry import LAPAROSCOPIC_SOURCE
 from .sparingInputs import SECTION_9_SOURCE
 
@@ -87,7 +87,7 @@ COMPARISON_EXTRA_COLUMNS = (
 def comparisonTableRows(comparison):
     """(columns, rows): the plan table's columns (resultsTable.PLAN_COLUMNS) plus the number of
     resection areas and the laparoscopic guidance, one row per plan, major plans first."""
-    from ..resultsTable import PLAN_COLUMNS, planRow
+    from ..results.resultsTable import PLAN_COLUMNS, planRow
 
     areas = {result.plan.key: result for result in comparison.marginPlans}
     rows = []

@@ -30,7 +30,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from ..segmentRecognition import COUINAUD_UNITS, SegmentRoles
+from ..segments.segmentRecognition import COUINAUD_UNITS, SegmentRoles
 from .majorVessels import recognizeVessels
 from .segmentBoxes import (
     BoxLabelmap,

@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .inputChecks import checkedInputFile
-from .labelCounting import labelCounts
+from ..segments.labelCounting import labelCounts
 from .segmentationFileChecks import checkLayerValues, checkSegmentList
 
 # 2^31 voxels (e.g. 2048 x 2048 x 512): far above any CT or MRI of the liver, far below what

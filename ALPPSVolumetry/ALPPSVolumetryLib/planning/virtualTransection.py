@@ -29,21 +29,18 @@ on the surface go to side B.
 import numpy as np
 
 from .landmarkSegments import (
-    METHOD_TAG,
     checkedLiverMask,
     checkedMatrix,
     checkPointsInBounds,
     controlPointsByLabel,
+    METHOD_TAG,
     rasBounds,
     refuseExistingSegments,
     segmentMaskAndGeometry,
     voxelChunks,
 )
-from .planDisplay import (  # green is kept, red is removed, as for plans
-    REMNANT_COLOR,
-    RESECTED_COLOR,
-)
-from .segmentationImport import importLabelArray
+from .planDisplay import REMNANT_COLOR, RESECTED_COLOR
+from ..segments.segmentationImport import importLabelArray
 
 REMNANT_NAME = "Remnant (virtual transection)"
 RESECTED_NAME = "Resected (virtual transection)"

@@ -1,9 +1,9 @@
 """A resection plan made visible: remnant and resected liver as a segmentation of their own,
 coloured for the 3D view, leaving the user's segmentation untouched."""
 
-from .liverComposition import LiverComposition
-from .segmentationImport import importMaskArrays
-from .segmentRecognition import SegmentRoles
+from ..segments.liverComposition import LiverComposition
+from ..segments.segmentationImport import importMaskArrays
+from ..segments.segmentRecognition import SegmentRoles
 
 REMNANT_COLOR = (0.20, 0.78, 0.35)
 RESECTED_COLOR = (0.85, 0.25, 0.25)

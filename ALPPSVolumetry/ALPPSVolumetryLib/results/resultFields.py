@@ -10,10 +10,10 @@ JSON form, so one path reads both; a resolution interval is one field whose valu
 
 from dataclasses import dataclass
 
-from .clinicalCriteria import formatShown, withUnit
+from ..criteria.clinicalCriteria import formatShown, withUnit
 from .quantityDefinition import QuantityDefinition
-from .remnantRatios import RATIO_DEFINITIONS
-from .segmentVolumes import VOLUME_METHOD
+from ..planning.remnantRatios import RATIO_DEFINITIONS
+from ..segments.segmentVolumes import VOLUME_METHOD
 
 NOT_COMPUTED = "-"
 

@@ -14,8 +14,8 @@ from typing import List, Optional
 from . import clinicalCriteria
 from .bodySize import checkedNumber
 from .clinicalCriteria import BORDERLINE, MET, NOT_MET, UNKNOWN  # noqa: F401 (the states, re-exported)
-from .couinaud import SEGMENT_IDS
-from .remnantRatios import FLR_BWR, RATIO_DEFINITIONS, SFLR
+from ..segments.couinaud import SEGMENT_IDS
+from ..planning.remnantRatios import FLR_BWR, RATIO_DEFINITIONS, SFLR
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import os
 import numpy as np
 
 from . import couinaud
-from .dicomFolder import readHeader
-from .optionalPackages import requirePackage
+from ..inputs.dicomFolder import readHeader
+from ..optionalPackages import requirePackage
 from .segmentationImport import importMaskArrays
 
 SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"

@@ -57,11 +57,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import couinaud
-from .imageGrid import imageToWorld, toWorldMatrix
-from .segmentationImport import importLabelArray
-from .segmentRecognition import couinaudIdOfSegment
-from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
+from ..segments import couinaud
+from ..imageGrid import imageToWorld, toWorldMatrix
+from ..segments.segmentationImport import importLabelArray
+from ..segments.segmentRecognition import couinaudIdOfSegment
+from ..segments.segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
 METHOD_NAME = "plane-based (Bismuth) from landmarks"
 APPROXIMATION_NOTE = (

@@ -3,7 +3,7 @@ form the future liver remnant (clinical reference section 3)."""
 
 from dataclasses import dataclass
 
-from .couinaud import SEGMENT_IDS
+from ..segments.couinaud import SEGMENT_IDS
 
 # key: (Brisbane 2000 name, removed segments). The remnant is every other segment.
 PRESETS = {

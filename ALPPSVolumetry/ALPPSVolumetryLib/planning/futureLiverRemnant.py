@@ -10,12 +10,14 @@ import math
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import adequacy, bodySize, clinicalCriteria, remnantRatios, resultFields
-from .couinaud import SEGMENT_IDS
-from .liverComposition import LiverComposition
-from .segmentOverlap import SegmentOverlapHistogram
-from .segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
-from .segmentVolumes import VOLUME_METHOD
+from ..criteria import adequacy, bodySize, clinicalCriteria
+from . import remnantRatios
+from ..results import resultFields
+from ..segments.couinaud import SEGMENT_IDS
+from ..segments.liverComposition import LiverComposition
+from ..segments.segmentOverlap import SegmentOverlapHistogram
+from ..segments.segmentRecognition import ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
+from ..segments.segmentVolumes import VOLUME_METHOD
 
 # Above this share of the liver, whole-liver voxels outside every Couinaud segment are worth a
 # warning: the segments then do not describe the liver that was segmented.

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 # CHECKED: seen in the source or in an independent implementation; UNCHECKED: widely quoted, not
 # confirmed against the primary paper, and shown as such.
-from .clinicalCriteria import CHECKED, UNCHECKED, checkedNumber  # noqa: E402,F401 (checkedNumber: re-exported)
+from .clinicalCriteria import CHECKED, checkedNumber, UNCHECKED  # noqa: E402,F401 (checkedNumber: re-exported)
 
 DEFAULT_BSA_FORMULA = "mosteller"
 DEFAULT_STLV_FORMULA = "vauthey"  # the standard for sFLR (MD Anderson method)

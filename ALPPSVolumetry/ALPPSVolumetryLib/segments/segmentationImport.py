@@ -5,7 +5,7 @@ import slicer
 from vtkmodules.util import numpy_support
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
-from .imageGrid import setVolumeNodeArray, vtkMatrixFromArray
+from ..imageGrid import setVolumeNodeArray, vtkMatrixFromArray
 from .labelCounting import labelCounts
 
 # Colour of a segment given none (Slicer's grey for labels its colour table does not name).

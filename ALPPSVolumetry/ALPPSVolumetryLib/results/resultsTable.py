@@ -5,9 +5,9 @@ column properties, so that they survive save and reload and export cleanly to CS
 # batch command's start-up).
 from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkLongLongArray, vtkStringArray
 
-from .couinaud import segmentIdFromName
+from ..segments.couinaud import segmentIdFromName
 from .resultFields import PLAN_FIELDS, SEGMENT_FIELDS
-from .segmentVolumes import VOLUME_METHOD, segmentVolumes
+from ..segments.segmentVolumes import segmentVolumes, VOLUME_METHOD
 
 SEGMENT_VOLUME_COLUMNS = (
     # name, vtk array class, unit, description

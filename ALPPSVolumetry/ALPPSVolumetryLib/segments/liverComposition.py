@@ -7,7 +7,8 @@ remnant, resection, tumour share or overlap is then a sum over that histogram.
 
 import numpy as np
 
-from . import remnantRatios, segmentVolumes
+from ..planning import remnantRatios
+from . import segmentVolumes
 from .segmentOverlap import SegmentOverlapHistogram
 from .segmentRecognition import COUINAUD_UNITS, ROLE_LIVER, ROLE_TUMOUR, SegmentRoles
 

@@ -10,7 +10,7 @@ origin a whole number of voxels away) and its labelled voxels must lie inside th
 import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
-from .imageGrid import arrayFromVtkMatrix, imageToWorld
+from ..imageGrid import arrayFromVtkMatrix, imageToWorld
 from .segmentVolumes import binaryLabelmapName, ensureBinaryLabelmap, layerVoxels
 
 # Fractions of a voxel: far above the rounding of float32 headers (NIfTI), far below any real

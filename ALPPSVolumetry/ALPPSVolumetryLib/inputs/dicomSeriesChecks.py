@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .dicomFolder import SPACING_TOLERANCE_MM, readDicomFiles, readDicomFolder, seriesSortKey
+from .dicomFolder import readDicomFiles, readDicomFolder, seriesSortKey, SPACING_TOLERANCE_MM
 
 # Files beside the slices that are plainly not slices (notes, thumbnails) are tolerated; a file
 # named like a slice that is not DICOM is a slice that lost its header.

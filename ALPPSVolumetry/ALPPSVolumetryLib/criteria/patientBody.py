@@ -10,7 +10,8 @@ command and the tests import this Lib without it."""
 
 from typing import Annotated
 
-from . import adequacy, bodySize, volumetryWorkflow
+from . import adequacy, bodySize
+from .. import volumetryWorkflow
 
 PACK_FIELD = "body"
 FIELDS = ("heightCm", "weightKg", "bsaFormula", "stlvFormula", "liverCondition")

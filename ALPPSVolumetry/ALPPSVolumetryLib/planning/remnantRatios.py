@@ -6,8 +6,8 @@ reference section 2). Volumes are in mL, weight in kg, BSA in m2. Results are no
 rounding is for display (``QuantityDefinition.decimals``).
 """
 
-from .bodySize import checkedNumber, validateWeightKg
-from .quantityDefinition import QuantityDefinition
+from ..criteria.bodySize import checkedNumber, validateWeightKg
+from ..results.quantityDefinition import QuantityDefinition
 
 SFLR = "sFLR"
 PERCENT_FLR = "percentFLR"

@@ -16,7 +16,7 @@ building a pattern per voxel. Otherwise the voxel's "state" is its pattern.
 import numpy as np
 
 from . import segmentVolumes
-from .imageGrid import imageToWorld
+from ..imageGrid import imageToWorld
 from .labelCounting import labelCounts
 
 _SLAB_VOXELS = 1 << 21

@@ -11,15 +11,16 @@ from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkCommonTransforms import vtkTransform
 
-from . import dicomSegmentation, patientIdentity
-from .dicomFolder import readHeader
-from .dicomSeriesChecks import UnevenSliceSpacing, checkedDicomSeries
-from .imageGrid import arrayFromVtkMatrix
-from .imageFileChecks import checkImageFile, imageFileFormat
-from .inputChecks import checkedInputFile
+from . import dicomSegmentation
+from ..inputs import patientIdentity
+from ..inputs.dicomFolder import readHeader
+from ..inputs.dicomSeriesChecks import checkedDicomSeries, UnevenSliceSpacing
+from ..imageGrid import arrayFromVtkMatrix
+from ..inputs.imageFileChecks import checkImageFile, imageFileFormat
+from ..inputs.inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
 from .segmentationImport import addVolumeFromArray, importLabelValues
-from .unevenSlices import resampledSeries
+from ..inputs.unevenSlices import resampledSeries
 
 # The file a segmentation was imported from (a label map keeps no storage node of its own), so
 # that the report can list it with its checksum.
