@@ -1,6 +1,7 @@
 """The `alpps` batch command: the extension's logic without the Slicer application."""
 
 import json
+import os
 import sys
 
 from . import __version__, inputOptions
@@ -84,7 +85,30 @@ def _settingsFromArguments(arguments):
     )
 
 
+def _labelMapReadWhileSlicerLoads(path):
+    """The checked label map (imageFileChecks' summary with its voxels) of ``path``, decoded while
+    Slicer's libraries load on the other core (zlib lets go of the interpreter lock); None for a
+    .seg.nrrd or DICOM, which Slicer reads itself."""
+    import importlib
+    import threading
+
+    from ALPPSVolumetryLib.inputs.imageFileChecks import checkImageFile, imageFileFormat
+    from ALPPSVolumetryLib.inputs.inputChecks import checkedInputFile
+
+    loader = threading.Thread(target=importlib.import_module, args=("slicer",), daemon=True)
+    loader.start()
+    try:
+        checkedInputFile(path, "Segmentation file")
+        if os.path.isdir(path) or path.lower().endswith(".seg.nrrd") or imageFileFormat(path) in (None, "DICOM"):
+            return None
+        return checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
+    finally:
+        loader.join()
+
+
 def _commandVolumetry(arguments):
+    labelNames = _parseLabelMapping(arguments.labels)
+    labelMap = _labelMapReadWhileSlicerLoads(arguments.segmentation)
     from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
     from ALPPSVolumetryLib.segments import segmentationIO
 
@@ -93,9 +117,7 @@ def _commandVolumetry(arguments):
     plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
     settings = _settingsFromArguments(arguments)
     with SlicerContext() as context:
-        segmentationNode = segmentationIO.loadSegmentation(
-            context.scene, arguments.segmentation, _parseLabelMapping(arguments.labels)
-        )
+        segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, labelNames, labelMap=labelMap)
         geometryWarning = None
         if arguments.volume:
             volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")

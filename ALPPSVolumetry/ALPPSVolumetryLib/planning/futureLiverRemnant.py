@@ -317,7 +317,8 @@ def measureVolumetry(segmentationNode, plans, settings=None):
     """Segment volumes, tumour shares and every plan's remnant metrics for one segmentation."""
     settings = settings or VolumetrySettings()
     roles = SegmentRoles(segmentationNode)
-    composition = LiverComposition(segmentationNode, roles)
+    # Every plan's resolution interval needs the boundaries: counted in the one pass over the grid.
+    composition = LiverComposition(segmentationNode, roles, countBoundaries=bool(plans))
     body = standardLiverVolumeFor(settings)
     segments = _segmentResults(composition)
     totalLiver = composition.totalLiverMl()

@@ -19,7 +19,7 @@ UNITS_OF_SEGMENT = {"IV": ("IV", "IVa", "IVb")}
 class LiverComposition:
     """Voxel histogram of unit/tumour/liver bit patterns for one segmentation."""
 
-    def __init__(self, segmentationNode, roles=None):
+    def __init__(self, segmentationNode, roles=None, countBoundaries=False):
         self.segmentationNode = segmentationNode
         self.roles = roles or SegmentRoles(segmentationNode)
         units = self.roles.couinaudUnits()
@@ -46,7 +46,7 @@ class LiverComposition:
         self.tumourVolumes = {
             volume.segmentId: volume for volume in segmentVolumes.segmentVolumes(segmentationNode, self.tumourSegmentIds)
         }
-        self._overlap = SegmentOverlapHistogram(segmentationNode, groups)
+        self._overlap = SegmentOverlapHistogram(segmentationNode, groups, countBoundaries)
         self.unitBits = {unit: self._overlap.bits[unit] for unit in units}
         self.tumourBit = self._overlap.bits["tumour"]
         self.liverBit = self._overlap.bits["liver"]

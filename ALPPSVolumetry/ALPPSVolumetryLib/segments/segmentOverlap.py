@@ -26,7 +26,7 @@ MAXIMUM_GROUPS = 16  # patterns are uint16
 class SegmentOverlapHistogram:
     """Voxel counts of every combination of ``groups`` ({group name: [segment IDs]})."""
 
-    def __init__(self, segmentationNode, groups):
+    def __init__(self, segmentationNode, groups, countBoundaries=False):
         if len(groups) > MAXIMUM_GROUPS:
             raise ValueError(f"At most {MAXIMUM_GROUPS} segment groups can be counted together, got {len(groups)}")
         self.segmentationNode = segmentationNode
@@ -66,13 +66,19 @@ class SegmentOverlapHistogram:
         self._stateToPattern = layers[0][2] if self._singleLayer else np.arange(1 << len(groups), dtype=np.uint16)
         self.histogram = np.zeros(1 << len(groups), dtype=np.int64)
         states = {}
+        # Boundaries asked for up front (every plan's resolution interval) are counted in the same
+        # pass: composing the layers' patterns again costs as much as the counting itself.
+        faces = _NeighbourStates() if countBoundaries else None
         for _, slab in self._stateSlabs():
             for state, count in labelCounts(slab).items():
                 states[state] = states.get(state, 0) + count
+            if faces is not None:
+                faces.addSlab(slab)
         for state, count in states.items():
             self.histogram[self._stateToPattern[state]] += count
         self._patterns = np.arange(self.histogram.size)
-        self._pairs = None  # neighbouring pattern pairs, counted when a boundary is first asked for
+        # Neighbouring pattern pairs, counted in the first pass or when a boundary is first asked for.
+        self._pairs = None if faces is None else faces.patternPairs(self._stateToPattern)
 
     @staticmethod
     def _onCommonGrid(segmentationNode, layers):
@@ -161,46 +167,10 @@ class SegmentOverlapHistogram:
         # Counted once per segmentation, then any voxel set's boundary is a sum over the pairs of
         # different neighbouring patterns, which only the voxels on a boundary contribute to.
         if self._pairs is None:
-            layers, low, high, _ = self._grid
-            found = [{}, {}, {}]
-
-            def add(axis, before, after):
-                differs = before != after
-                if not differs.any():
-                    return
-                keys = (before[differs].astype(np.uint32) << 16) | after[differs].astype(np.uint32)
-                values, numbers = np.unique(keys, return_counts=True)
-                table = found[axis]
-                for value, number in zip(values.tolist(), numbers.tolist()):
-                    table[value] = table.get(value, 0) + number
-
-            previous = None
+            faces = _NeighbourStates()
             for _, states in self._stateSlabs():
-                depth, rows, columns = states.shape
-                # Outside the counting grid every voxel is background (state 0, no bits).
-                add(0, np.zeros((depth, rows, 1), dtype=states.dtype), states[:, :, :1])
-                add(0, states[:, :, :-1], states[:, :, 1:])
-                add(0, states[:, :, -1:], np.zeros((depth, rows, 1), dtype=states.dtype))
-                add(1, np.zeros((depth, 1, columns), dtype=states.dtype), states[:, :1, :])
-                add(1, states[:, :-1, :], states[:, 1:, :])
-                add(1, states[:, -1:, :], np.zeros((depth, 1, columns), dtype=states.dtype))
-                add(2, np.zeros_like(states[:1]) if previous is None else previous, states[:1])
-                add(2, states[:-1], states[1:])
-                previous = states[-1:].copy()
-            if previous is not None:
-                add(2, previous, np.zeros_like(previous))
-            # Neighbouring states to neighbouring patterns: states that differ may share a pattern.
-            toPattern = self._stateToPattern.tolist()
-            self._pairs = []
-            for table in found:
-                pairs = {}
-                for key, number in table.items():
-                    before, after = toPattern[key >> 16], toPattern[key & 0xFFFF]
-                    if before != after:
-                        pairs[(before, after)] = pairs.get((before, after), 0) + number
-                self._pairs.append(
-                    np.array([(before, after, number) for (before, after), number in pairs.items()], dtype=np.int64).reshape(-1, 3)
-                )
+                faces.addSlab(states)
+            self._pairs = faces.patternPairs(self._stateToPattern)
         return self._pairs
 
     def spacingMm(self):
@@ -220,6 +190,54 @@ class SegmentOverlapHistogram:
         ijkToRAS[:3, 3] = ijkToRAS[:3, :3] @ np.array(low, dtype=float) + ijkToRAS[:3, 3]
         return masks, ijkToRAS
 
+
+
+
+class _NeighbourStates:
+    """Pairs of different states of face neighbours along i, j and k, with how many faces each
+    pair has, gathered slab by slab (outside the counting grid every voxel is background, state 0)."""
+
+    def __init__(self):
+        self._found = [{}, {}, {}]
+        self._previous = None
+
+    def _add(self, axis, before, after):
+        differs = before != after
+        if not differs.any():
+            return
+        keys = (before[differs].astype(np.uint32) << 16) | after[differs].astype(np.uint32)
+        values, numbers = np.unique(keys, return_counts=True)
+        table = self._found[axis]
+        for value, number in zip(values.tolist(), numbers.tolist()):
+            table[value] = table.get(value, 0) + number
+
+    def addSlab(self, states):
+        depth, rows, columns = states.shape
+        self._add(0, np.zeros((depth, rows, 1), dtype=states.dtype), states[:, :, :1])
+        self._add(0, states[:, :, :-1], states[:, :, 1:])
+        self._add(0, states[:, :, -1:], np.zeros((depth, rows, 1), dtype=states.dtype))
+        self._add(1, np.zeros((depth, 1, columns), dtype=states.dtype), states[:, :1, :])
+        self._add(1, states[:, :-1, :], states[:, 1:, :])
+        self._add(1, states[:, -1:, :], np.zeros((depth, 1, columns), dtype=states.dtype))
+        self._add(2, np.zeros_like(states[:1]) if self._previous is None else self._previous, states[:1])
+        self._add(2, states[:-1], states[1:])
+        self._previous = states[-1:].copy()
+
+    def patternPairs(self, stateToPattern):
+        """Per axis, an array of (pattern before, pattern after, faces): states that differ may share a pattern."""
+        if self._previous is not None:
+            self._add(2, self._previous, np.zeros_like(self._previous))
+            self._previous = None
+        toPattern = stateToPattern.tolist()
+        result = []
+        for table in self._found:
+            pairs = {}
+            for key, number in table.items():
+                before, after = toPattern[key >> 16], toPattern[key & 0xFFFF]
+                if before != after:
+                    pairs[(before, after)] = pairs.get((before, after), 0) + number
+            result.append(np.array([(before, after, number) for (before, after), number in pairs.items()], dtype=np.int64).reshape(-1, 3))
+        return result
 
 
 def unionVolume(segmentationNode, segmentIds):
