@@ -304,15 +304,13 @@ def _growth(page, chartSvg):
     intervals = [("sinceStage1", index, item) for index, item in enumerate(growth["sinceStage1"])]
     intervals += [("intervals", index, item) for index, item in enumerate(growth["intervals"])]
     if intervals:
-        page.add("<table><tr><th>Growth</th><th>Time base</th>" + "".join(f'<th class="n">{_fieldHeading(field)}</th>' for field in GROWTH_FIELDS)
-                 + "</tr>")
-        for group, index, item in intervals:
-            base = ("hypertrophy", group, index)
-            page.add(
-                f"<tr><td>{_e(item['from']['role'])} → {_e(item['to']['role'])}</td><td class='small'>{_e(item['timeBase'])}</td>"
-                + "".join(f"<td class='n'>{page.field(base, field)}</td>" for field in GROWTH_FIELDS) + "</tr>"
-            )
-        page.add("</table>")
+        # One column per interval, as the scans above: a row per growth figure fits A4 however many.
+        header = "".join(
+            f"<th class='n'>{_e(item['from']['role'])} → {_e(item['to']['role'])}<br><span class='small'>{_e(item['timeBase'])}</span></th>"
+            for _, _, item in intervals
+        )
+        bases = [("hypertrophy", group, index) for group, index, _ in intervals]
+        page.add(f"<table class='fields'><tr><th>Growth</th>{header}</tr>{_fieldRows(page, GROWTH_FIELDS, bases)}</table>")
     page.add("</section>")
     if chartSvg:
         page.add(f'<div class="figure">{chartSvg}<div class="caption">Remnant volume and sFLR across the time points.</div></div>')
