@@ -123,7 +123,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._segmentationOfRoleCorrections = None
+        self._followedSegmentation = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -191,7 +191,7 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
         # The corrections stored with the parameter node are those of its segmentation.
-        self._segmentationOfRoleCorrections = self._parameterNode.segmentation if self._parameterNode else None
+        self._followedSegmentation = self._parameterNode.segmentation if self._parameterNode else None
         if not self._parameterNode:
             self._offerPlansToShow([])
         if self._parameterNode:
@@ -210,10 +210,10 @@ class ALPPSVolumetryWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _followSelectedSegmentation(self):
         """Show the selected segmentation's roles (corrections are kept on its segments) and results."""
         selected = self._parameterNode.segmentation
-        if selected is self._segmentationOfRoleCorrections:
+        if selected is self._followedSegmentation:
             return
-        previous = self._segmentationOfRoleCorrections
-        self._segmentationOfRoleCorrections = selected
+        previous = self._followedSegmentation
+        self._followedSegmentation = selected
         with slicer.util.NodeModify(self._parameterNode.parameterNode):
             if previous is not None:
                 # Show this segmentation's own results (or none yet): never another's.

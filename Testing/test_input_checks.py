@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 from ALPPSVolumetryLib.inputs import imageFileChecks, inputChecks
-from ALPPSVolumetryLib.segments import segmentationIO, segmentVolumes
+from ALPPSVolumetryLib.segments import labelCounting, segmentationIO, segmentVolumes
 
 import badInputs as bad
 
@@ -143,7 +143,7 @@ def test_labelValuesDoNotSizeTables(tmp_path, slicerContext):
     volumes = {volume.name: (volume.voxelCount, volume.volumeMl) for volume in segmentVolumes.segmentVolumes(segmentationNode)}
     assert volumes == {"Label 1": (480, pytest.approx(480 * 4.5e-3)), "Label 2": (64, pytest.approx(64 * 4.5e-3)),
                        "Label 2000000000": (1, pytest.approx(4.5e-3))}
-    assert segmentVolumes.labelCounts(np.array([0, 7, 7, 3_000_000_000], dtype=np.int64)) == {0: 1, 7: 2, 3_000_000_000: 1}
+    assert labelCounting.labelCounts(np.array([0, 7, 7, 3_000_000_000], dtype=np.int64)) == {0: 1, 7: 2, 3_000_000_000: 1}
 
 
 def test_namedLabelsOnlyAreImportedAndTheOthersNoted(tmp_path, slicerContext):

@@ -1,7 +1,6 @@
 """The `alpps` batch command: the extension's logic without the Slicer application."""
 
 import json
-import os
 import sys
 
 from . import __version__, inputOptions
@@ -92,14 +91,14 @@ def _labelMapReadWhileSlicerLoads(path):
     import importlib
     import threading
 
-    from ALPPSVolumetryLib.inputs.imageFileChecks import checkImageFile, imageFileFormat
+    from ALPPSVolumetryLib.inputs.imageFileChecks import checkImageFile, isLabelMapFile
     from ALPPSVolumetryLib.inputs.inputChecks import checkedInputFile
 
     loader = threading.Thread(target=importlib.import_module, args=("slicer",), daemon=True)
     loader.start()
     try:
         checkedInputFile(path, "Segmentation file")
-        if os.path.isdir(path) or path.lower().endswith(".seg.nrrd") or imageFileFormat(path) in (None, "DICOM"):
+        if not isLabelMapFile(path):
             return None
         return checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
     finally:

@@ -629,6 +629,12 @@ def imageFileFormat(path):
     return None
 
 
+def isLabelMapFile(path):
+    """A file a segmentation is imported from as a label map (NRRD, NIfTI, MetaImage), rather than
+    a .seg.nrrd or a DICOM object that a reader of its own takes."""
+    return not os.path.isdir(path) and not path.lower().endswith(".seg.nrrd") and imageFileFormat(path) not in (None, "DICOM")
+
+
 def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True, multipleValues=False, keepVoxels=False):
     """Parse ``path`` completely (header and every voxel) and return an ImageFileSummary; refuse
     (ValueError naming the file) anything a reader could crash on or read wrong. ``multipleValues``:

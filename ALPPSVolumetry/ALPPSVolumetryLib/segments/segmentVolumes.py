@@ -15,7 +15,7 @@ import slicer
 from vtkmodules.util import numpy_support
 
 from ..imageGrid import imageToWorld
-from .labelCounting import labelCounts  # noqa: F401 - the counting of every layer, kept importable from here
+from .labelCounting import labelCounts
 
 VOLUME_METHOD = "voxel count x voxel volume on the segmentation's binary labelmap"
 

@@ -16,7 +16,7 @@ from ..inputs import patientIdentity
 from ..inputs.dicomFolder import readHeader
 from ..inputs.dicomSeriesChecks import checkedDicomSeries, UnevenSliceSpacing
 from ..imageGrid import arrayFromVtkMatrix
-from ..inputs.imageFileChecks import checkImageFile, imageFileFormat
+from ..inputs.imageFileChecks import checkImageFile, imageFileFormat, isLabelMapFile
 from ..inputs.inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
 from .segmentationImport import addVolumeFromArray, importLabelValues
@@ -167,7 +167,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
             raise ValueError(f"'{path}' could not be read as a Slicer segmentation (.seg.nrrd)")
         segmentationNode.CreateDefaultDisplayNodes()
         return segmentationNode
-    if os.path.isdir(path) or imageFileFormat(path) in (None, "DICOM"):
+    if not isLabelMapFile(path):
         raise ValueError(f"Segmentation file '{path}': expected a .seg.nrrd, a DICOM SEG or a label map (NRRD, NIfTI, MHA)")
     summary = labelMap if labelMap is not None else checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
     present = [value for value in summary.labels if value]
