@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import pytest
-from ALPPSVolumetryLib.inputs import imageFileChecks, inputChecks
+from ALPPSVolumetryLib.inputs import imageFileChecks, inputChecks, unevenSlices
 from ALPPSVolumetryLib.segments import labelCounting, segmentationIO, segmentVolumes
 
 import badInputs as bad
@@ -260,7 +260,7 @@ def test_unevenSpacingIsResampledOnlyWhenAllowed(sharedData, tmp_path, slicerCon
     with pytest.raises(ValueError, match=r"uneven slice spacing.*--allow-uneven-spacing"):
         segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"), what="--volume")
     notes = []
-    with segmentationIO.UnevenSpacingAllowed():
+    with unevenSlices.UnevenSpacingAllowed():
         volumeNode = segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"), what="--volume", notes=notes)
     assert notes and notes[0].startswith("--volume: slice spacing varies from 1.600 to 2.100 mm: 8 slices resampled to 8 slices 1.600 mm apart")
     voxels = slicer.util.arrayFromVolume(volumeNode)
@@ -278,5 +278,5 @@ def test_unevenSpacingIsResampledOnlyWhenAllowed(sharedData, tmp_path, slicerCon
         assert voxels[k].min() == voxels[k].max() == pytest.approx(10 * z, abs=0.51), k
     with pytest.raises(ValueError, match=r"slice\(s\) missing"):
         os.remove(files[3])
-        with segmentationIO.UnevenSpacingAllowed():
+        with unevenSlices.UnevenSpacingAllowed():
             segmentationIO.loadVolume(slicerContext.scene, str(tmp_path / "series"))

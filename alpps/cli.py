@@ -84,30 +84,11 @@ def _settingsFromArguments(arguments):
     )
 
 
-def _labelMapReadWhileSlicerLoads(path):
-    """The checked label map (imageFileChecks' summary with its voxels) of ``path``, decoded while
-    Slicer's libraries load on the other core (zlib lets go of the interpreter lock); None for a
-    .seg.nrrd or DICOM, which Slicer reads itself."""
-    import importlib
-    import threading
-
-    from ALPPSVolumetryLib.inputs.imageFileChecks import checkImageFile, isLabelMapFile
-    from ALPPSVolumetryLib.inputs.inputChecks import checkedInputFile
-
-    loader = threading.Thread(target=importlib.import_module, args=("slicer",), daemon=True)
-    loader.start()
-    try:
-        checkedInputFile(path, "Segmentation file")
-        if not isLabelMapFile(path):
-            return None
-        return checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
-    finally:
-        loader.join()
-
-
 def _commandVolumetry(arguments):
     labelNames = _parseLabelMapping(arguments.labels)
-    labelMap = _labelMapReadWhileSlicerLoads(arguments.segmentation)
+    from .labelMapReadAhead import readLabelMapWhileSlicerLoads
+
+    labelMap = readLabelMapWhileSlicerLoads(arguments.segmentation)
     from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
     from ALPPSVolumetryLib.segments import segmentationIO
 

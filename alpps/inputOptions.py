@@ -278,10 +278,14 @@ def runChecked(arguments):
     logger.addHandler(notes)
     import contextlib
 
-    from ALPPSVolumetryLib.segments.segmentationIO import UnevenSpacingAllowed
-
     capture = NativeLogCapture()
-    unevenSpacing = UnevenSpacingAllowed() if getattr(arguments, "allow_uneven_spacing", False) else contextlib.nullcontext()
+    unevenSpacing = contextlib.nullcontext()
+    if getattr(arguments, "allow_uneven_spacing", False):
+        # Imported only when asked for: numpy and Slicer are not loaded before a command starts,
+        # so that `alpps volumetry` can read its label map while Slicer's libraries load.
+        from ALPPSVolumetryLib.inputs.unevenSlices import UnevenSpacingAllowed
+
+        unevenSpacing = UnevenSpacingAllowed()
     try:
         with capture, unevenSpacing:
             checkArguments(arguments)

@@ -13,6 +13,26 @@ from .dicomFolder import readHeader, slicePosition
 
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
 
+_resamplingAllowed = False
+
+
+class UnevenSpacingAllowed:
+    """``with UnevenSpacingAllowed():`` DICOM series with uneven slice spacing are resampled to
+    even spacing (with a note) instead of refused: only on the user's explicit request."""
+
+    def __enter__(self):
+        global _resamplingAllowed
+        self._before, _resamplingAllowed = _resamplingAllowed, True
+        return self
+
+    def __exit__(self, *excinfo):
+        global _resamplingAllowed
+        _resamplingAllowed = self._before
+
+
+def resamplingAllowed():
+    return _resamplingAllowed
+
 
 def _sliceArray(path):
     import SimpleITK as sitk

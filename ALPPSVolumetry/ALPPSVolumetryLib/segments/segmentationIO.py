@@ -20,6 +20,7 @@ from ..inputs.imageFileChecks import checkImageFile, imageFileFormat, isLabelMap
 from ..inputs.inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
 from .segmentationImport import addVolumeFromArray, importLabelValues
+from ..inputs import unevenSlices
 from ..inputs.unevenSlices import resampledSeries
 
 # The file a segmentation was imported from (a label map keeps no storage node of its own), so
@@ -78,29 +79,12 @@ def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None, fi
     try:
         paths, seriesName, seriesNotes, _ = _checkedVolumeFiles(path, labelmap, what, finiteRequired)
     except UnevenSliceSpacing as uneven:
-        if not _UNEVEN_SPACING_ALLOWED or labelmap:
+        if not unevenSlices.resamplingAllowed() or labelmap:
             raise
         return _resampledVolume(scene, uneven.files, name or _nodeName(uneven.files[0]), what, notes)
     for note in seriesNotes:
         _note(notes, note)
     return _readVolume(scene, paths, labelmap, name or seriesName)
-
-
-_UNEVEN_SPACING_ALLOWED = False
-
-
-class UnevenSpacingAllowed:
-    """``with UnevenSpacingAllowed():`` DICOM series with uneven slice spacing are resampled to
-    even spacing (with a note) instead of refused: only on the user's explicit request."""
-
-    def __enter__(self):
-        global _UNEVEN_SPACING_ALLOWED
-        self._before, _UNEVEN_SPACING_ALLOWED = _UNEVEN_SPACING_ALLOWED, True
-        return self
-
-    def __exit__(self, *excinfo):
-        global _UNEVEN_SPACING_ALLOWED
-        _UNEVEN_SPACING_ALLOWED = self._before
 
 
 def _resampledVolume(scene, files, name, what, notes):
