@@ -153,3 +153,32 @@ def test_fileIsReadHereWhenTheHelperProcessDies(tmp_path):
     subprocess.run([sys.executable, "-c", code, path, output], check=True, timeout=300)
     with open(output, "rb") as stream:
         _assertSameSummary(pickle.load(stream), checkImageFile(path, "Label map", labelmap=True, keepVoxels=True))
+
+
+def test_checkGivesTheSameWithPythonsZlibAsInsideSlicer(tmp_path):
+    """Slicer does not bundle zlib-ng: there the check inflates with Python's zlib, to the same
+    summary, voxels and refusals."""
+    intact = _files(tmp_path)["uint8 NIfTI"]
+    with open(intact, "rb") as stream:
+        data = stream.read()
+    damaged = str(tmp_path / "cut.nii.gz")
+    with open(damaged, "wb") as stream:
+        stream.write(data[: len(data) // 2])
+    output = str(tmp_path / "zlib.pickle")
+    code = ("import pickle, sys\nsys.modules['zlib_ng'] = None  # as inside Slicer\n"
+            "from ALPPSVolumetryLib.inputs import imageFileChecks\n"
+            "assert imageFileChecks.zlib.__name__ == 'zlib'\n"
+            "summary = imageFileChecks.checkImageFile(sys.argv[1], 'Label map', labelmap=True, keepVoxels=True)\n"
+            "try:\n    imageFileChecks.checkImageFile(sys.argv[2], 'Label map', labelmap=True, keepVoxels=True)\n"
+            "    refusal = None\nexcept ValueError as error:\n    refusal = str(error)\n"
+            "pickle.dump((summary, refusal), open(sys.argv[3], 'wb'))\n")
+    subprocess.run([sys.executable, "-c", code, intact, damaged, output], check=True, timeout=300)
+    with open(output, "rb") as stream:
+        summary, refusal = pickle.load(stream)
+    _assertSameSummary(summary, checkImageFile(intact, "Label map", labelmap=True, keepVoxels=True))
+    with pytest.raises(ValueError) as withZlibNg:
+        checkImageFile(damaged, "Label map", labelmap=True, keepVoxels=True)
+    assert refusal == str(withZlibNg.value)
+    from ALPPSVolumetryLib.inputs import imageFileChecks
+
+    assert imageFileChecks.zlib.__name__ == "zlib_ng.zlib_ng"  # the headless install's inflater
