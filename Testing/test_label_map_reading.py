@@ -4,8 +4,12 @@ label map import copying it. These tests hold the fast path to what the old one 
 own reader and import, SimpleITK with numpy's bincount as an independent counter, and numpy
 boundary counts on the full grid."""
 
+import dataclasses
 import json
 import os
+import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +19,7 @@ import slicer.util
 from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
 from ALPPSVolumetryLib.segments import segmentationIO, segmentOverlap, segmentVolumes
 from ALPPSVolumetryLib.imageGrid import arrayFromVtkMatrix, imageToWorld
+from ALPPSVolumetryLib.inputs import imageFileChecks
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
 from alpps import benchmark, cli
@@ -218,3 +223,56 @@ def test_endToEndBenchmarkRefusesAMissingInputInOneLine(tmp_path, capsys):
     assert cli.main(["benchmark", "end-to-end", "--input", str(tmp_path / "none.nii.gz")]) == 2
     error = capsys.readouterr().err
     assert "none.nii.gz" in error and len(error.strip().splitlines()) == 1
+
+
+_CHECK_WITH_PYTHONS_ZLIB = """
+import pickle, sys
+sys.modules["zlib_ng"] = None  # as inside Slicer, which does not bundle it
+from ALPPSVolumetryLib.inputs import imageFileChecks
+assert imageFileChecks.zlib.__name__ == "zlib"
+outcomes = []
+for path in sys.argv[2:]:
+    try:
+        outcomes.append(imageFileChecks.checkImageFile(path, "Label map", labelmap=True, keepVoxels=True))
+    except ValueError as refusal:
+        outcomes.append(str(refusal))
+with open(sys.argv[1], "wb") as stream:
+    pickle.dump(outcomes, stream)
+"""
+
+
+def test_labelMapCheckGivesTheSameWithPythonsZlibAsWithZlibNg(tmp_path):
+    """The headless install inflates with zlib-ng; Slicer, without it, with Python's zlib: the
+    same summary, voxels and refusals either way."""
+    labels = _syntheticLabels()
+    labels[:10] = 0  # the kept voxels start at the first labelled slice
+    files = [
+        _writeLabelMap(str(tmp_path / "uint8.nii.gz"), labels),
+        _writeLabelMap(str(tmp_path / "large.nrrd"), labels.astype(np.int32) * 100000 + (labels > 4) * 300),
+    ]
+    with open(files[0], "rb") as stream:
+        data = stream.read()
+    for name, damaged in (("cut.nii.gz", data[: len(data) // 2]), ("flipped.nii.gz", data[:400] + bytes(255 - b for b in data[400:800]) + data[800:])):
+        with open(tmp_path / name, "wb") as stream:
+            stream.write(damaged)
+        files.append(str(tmp_path / name))
+    output = str(tmp_path / "outcomes.pickle")
+    subprocess.run([sys.executable, "-c", _CHECK_WITH_PYTHONS_ZLIB, output] + files, check=True, timeout=300)
+    with open(output, "rb") as stream:
+        withZlib = pickle.load(stream)
+    assert imageFileChecks.zlib.__name__ == "zlib_ng.zlib_ng"  # this (headless) install's inflater
+    for path, theirs in zip(files, withZlib):
+        try:
+            mine = imageFileChecks.checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
+        except ValueError as refusal:
+            mine = str(refusal)
+        if isinstance(mine, str):
+            assert theirs == mine and ("truncated" in mine or "damaged gzip stream" in mine)
+            continue
+        for field in dataclasses.fields(mine):
+            if field.name == "voxels":
+                assert mine.voxels.dtype == theirs.voxels.dtype and np.array_equal(mine.voxels, theirs.voxels)
+            else:
+                assert getattr(mine, field.name) == getattr(theirs, field.name), field.name
+        reference = sitk.GetArrayFromImage(sitk.ReadImage(path))
+        assert np.array_equal(mine.voxels, reference[mine.voxelsFirstSlice : mine.voxelsFirstSlice + mine.voxels.shape[0]])

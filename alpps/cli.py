@@ -86,9 +86,6 @@ def _settingsFromArguments(arguments):
 
 def _commandVolumetry(arguments):
     labelNames = _parseLabelMapping(arguments.labels)
-    from .labelMapReadAhead import readLabelMapWhileSlicerLoads
-
-    labelMap = readLabelMapWhileSlicerLoads(arguments.segmentation)
     from ALPPSVolumetryLib.planning import futureLiverRemnant, resectionPlans
     from ALPPSVolumetryLib.segments import segmentationIO
 
@@ -97,7 +94,7 @@ def _commandVolumetry(arguments):
     plans = [resectionPlans.parsePlan(text) for text in (arguments.plan or list(resectionPlans.PRESETS))]
     settings = _settingsFromArguments(arguments)
     with SlicerContext() as context:
-        segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, labelNames, labelMap=labelMap)
+        segmentationNode = segmentationIO.loadSegmentation(context.scene, arguments.segmentation, labelNames)
         geometryWarning = None
         if arguments.volume:
             volumeNode = segmentationIO.loadVolume(context.scene, arguments.volume, what="--volume")

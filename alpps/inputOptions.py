@@ -278,14 +278,10 @@ def runChecked(arguments):
     logger.addHandler(notes)
     import contextlib
 
-    capture = NativeLogCapture()
-    unevenSpacing = contextlib.nullcontext()
-    if getattr(arguments, "allow_uneven_spacing", False):
-        # Imported only when asked for: numpy and Slicer are not loaded before a command starts,
-        # so that `alpps volumetry` can read its label map while Slicer's libraries load.
-        from ALPPSVolumetryLib.inputs.unevenSlices import UnevenSpacingAllowed
+    from ALPPSVolumetryLib.inputs.unevenSlices import UnevenSpacingAllowed
 
-        unevenSpacing = UnevenSpacingAllowed()
+    capture = NativeLogCapture()
+    unevenSpacing = UnevenSpacingAllowed() if getattr(arguments, "allow_uneven_spacing", False) else contextlib.nullcontext()
     try:
         with capture, unevenSpacing:
             checkArguments(arguments)

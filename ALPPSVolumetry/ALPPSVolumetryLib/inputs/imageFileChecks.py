@@ -428,7 +428,7 @@ _KEPT_TYPES = (np.uint8, np.uint16, np.uint32)
 
 
 class _ValueScan:
-    def __init__(self, layout, labelmap, finiteRequired=True, keepVoxels=False, voxelMemory=np.empty):
+    def __init__(self, layout, labelmap, finiteRequired=True, keepVoxels=False):
         self.layout = layout
         self.labelmap = labelmap
         self.finiteRequired = finiteRequired or labelmap
@@ -441,8 +441,7 @@ class _ValueScan:
         self.floating = layout.dtype.kind == "f" or layout.scale != (1.0, 0.0)
         # Kept voxels: the array is reserved for the whole image but only the runs holding labels
         # are written, so the memory of the slices above and below the liver is never used.
-        self.voxelMemory = voxelMemory
-        self.kept = voxelMemory(int(np.prod(layout.size)), _KEPT_TYPES[0]) if keepVoxels else None
+        self.kept = np.empty(int(np.prod(layout.size)), dtype=_KEPT_TYPES[0]) if keepVoxels else None
         self.keptCount = 0  # voxels seen
         self.labelledRuns = []  # (start, stop) voxel runs written because they hold labels
 
@@ -453,7 +452,7 @@ class _ValueScan:
             return  # (more values than the header describes: _readData refuses the file)
         if high > np.iinfo(self.kept.dtype).max:
             wider = next(kind for kind in _KEPT_TYPES if high <= np.iinfo(kind).max)
-            widened = self.voxelMemory(self.kept.size, wider)
+            widened = np.empty(self.kept.size, dtype=wider)
             for runStart, runStop in self.labelledRuns:
                 widened[runStart:runStop] = self.kept[runStart:runStop]
             self.kept = widened
@@ -642,13 +641,11 @@ def isLabelMapFile(path):
     return not os.path.isdir(path) and not path.lower().endswith(".seg.nrrd") and imageFileFormat(path) not in (None, "DICOM")
 
 
-def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True, multipleValues=False, keepVoxels=False,
-                   voxelMemory=np.empty):
+def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True, multipleValues=False, keepVoxels=False):
     """Parse ``path`` completely (header and every voxel) and return an ImageFileSummary; refuse
     (ValueError naming the file) anything a reader could crash on or read wrong. ``multipleValues``:
     several values per voxel are expected (a volume sequence saved by Slicer, .seq.nrrd).
-    ``keepVoxels`` (a label map of one value per voxel): the summary keeps the voxels read, in
-    arrays made by ``voxelMemory(count, dtype)`` (memory another process sees, for the batch command)."""
+    ``keepVoxels`` (a label map of one value per voxel): the summary keeps the voxels read."""
     checkedInputFile(path, what)
     fileFormat = imageFileFormat(path)
     readers = {"NRRD": _readNrrdHeader, "NIfTI": _readNiftiHeader, "MetaImage": _readMetaHeader}
@@ -667,8 +664,7 @@ def checkImageFile(path, what="Image file", labelmap=False, finiteRequired=True,
         # .seg.nrrd keeps overlapping segments in layers; any other file must be one scalar volume.
         layout.refuse(f"holds {layout.components} values per voxel (a time series or colour image): expected one value per voxel")
     expectedBytes = int(np.prod(layout.size)) * layout.components * layout.dtype.itemsize
-    scan = _ValueScan(layout, labelmap, finiteRequired, keepVoxels=keepVoxels and labelmap and layout.components == 1,
-                      voxelMemory=voxelMemory)
+    scan = _ValueScan(layout, labelmap, finiteRequired, keepVoxels=keepVoxels and labelmap and layout.components == 1)
     try:
         _readData(layout, scan, expectedBytes)
     except OSError as error:

@@ -127,15 +127,15 @@ def _readVolume(scene, paths, labelmap, name):
     return volumeNode
 
 
-def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignoreAbsent=False, labelMap=None):
+def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignoreAbsent=False):
     """Load a segmentation from a ``.seg.nrrd`` or DICOM SEG file, or import a label map file.
 
     For a label map, ``labelNames`` maps label values to segment names: label values present in
     the file but not named are left out and listed in ``notes`` (a list); a named value without
     voxels is an error unless ``ignoreAbsent`` (a preset naming a whole label table). Without a
     mapping every non-zero label becomes a segment named 'Label <value>'. The file is checked
-    completely (imageFileChecks) before Slicer's reader sees it; ``labelMap``: that check's summary
-    with its voxels when the caller has already made it (the batch command, while Slicer loads).
+    completely (imageFileChecks) before Slicer's reader sees it, and the voxels the check decodes
+    become the segmentation's layer.
     """
     checkedInputFile(path, "Segmentation file")
     nodeName = name or _nodeName(path)
@@ -153,7 +153,7 @@ def loadSegmentation(scene, path, labelNames=None, name=None, notes=None, ignore
         return segmentationNode
     if not isLabelMapFile(path):
         raise ValueError(f"Segmentation file '{path}': expected a .seg.nrrd, a DICOM SEG or a label map (NRRD, NIfTI, MHA)")
-    summary = labelMap if labelMap is not None else checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
+    summary = checkImageFile(path, "Label map", labelmap=True, keepVoxels=True)
     present = [value for value in summary.labels if value]
     if not present:
         raise ValueError(f"Label map '{path}' holds no labelled voxels: expected segment labels > 0")
