@@ -24,7 +24,7 @@ from ..segments.labelCounting import labelCounts
 from .segmentationFileChecks import checkLayerValues, checkSegmentList
 
 try:
-    # zlib-ng (the inflater ITK's own readers use) decodes a label map's long runs about ten
+    # zlib-ng (the inflater ITK's own readers use) decodes a label map's long runs over ten
     # times faster than Python's zlib: pinned for the batch command, not bundled with Slicer.
     from zlib_ng import zlib_ng as zlib
 except ImportError:

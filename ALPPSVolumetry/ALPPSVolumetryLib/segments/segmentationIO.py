@@ -21,7 +21,6 @@ from ..inputs.inputChecks import checkedInputFile
 from .segmentationGrid import gridDisagreement
 from .segmentationImport import addVolumeFromArray, importLabelValues
 from ..inputs import unevenSlices
-from ..inputs.unevenSlices import resampledSeries
 
 # The file a segmentation was imported from (a label map keeps no storage node of its own), so
 # that the report can list it with its checksum.
@@ -88,7 +87,7 @@ def loadVolume(scene, path, labelmap=False, name=None, what=None, notes=None, fi
 
 
 def _resampledVolume(scene, files, name, what, notes):
-    voxels, ijkToRas, _, note = resampledSeries(files)
+    voxels, ijkToRas, _, note = unevenSlices.resampledSeries(files)
     volumeNode = addVolumeFromArray(scene, name, voxels, ijkToRas)
     header = readHeader(files[0])
     if header is not None and scene.GetSubjectHierarchyNode() is not None:
